@@ -1,0 +1,31 @@
+"""JWT from the Authorization header, or from the HttpOnly cookie with a CSRF check."""
+
+from django.conf import settings
+from rest_framework import exceptions
+from rest_framework.authentication import CSRFCheck
+from rest_framework_simplejwt.authentication import JWTAuthentication
+
+
+class JWTCookieAuthentication(JWTAuthentication):
+    def authenticate(self, request):
+        header = self.get_header(request)
+        if header is not None:
+            return super().authenticate(request)
+        raw_token = request.COOKIES.get(settings.AUTH_COOKIE_ACCESS)
+        if not raw_token:
+            return None
+        validated = self.get_validated_token(raw_token)
+        user = self.get_user(validated)
+        # Cookies ride along on cross-site requests; only a CSRF token proves intent.
+        self.enforce_csrf(request)
+        return user, validated
+
+    def enforce_csrf(self, request):
+        def dummy_get_response(request):  # pragma: no cover - never called
+            return None
+
+        check = CSRFCheck(dummy_get_response)
+        check.process_request(request)
+        reason = check.process_view(request, None, (), {})
+        if reason:
+            raise exceptions.PermissionDenied(f"CSRF failed: {reason}", code="csrf_failed")

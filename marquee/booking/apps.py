@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class BookingConfig(AppConfig):
+    name = "marquee.booking"
+    label = "booking"

@@ -1,0 +1,127 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from marquee.catalog.models import Seat, Showtime
+
+
+class BookingStatus(models.TextChoices):
+    PENDING = "pending", "Pending (seats held)"
+    CONFIRMED = "confirmed", "Confirmed (paid)"
+    EXPIRED = "expired", "Expired"
+    CANCELLED = "cancelled", "Cancelled"
+    PAYMENT_FAILED = "payment_failed", "Payment failed"
+    REFUNDED = "refunded", "Refunded"
+
+
+class TicketStatus(models.TextChoices):
+    HELD = "held", "Held"
+    SOLD = "sold", "Sold"
+    EXPIRED = "expired", "Expired"
+    CANCELLED = "cancelled", "Cancelled"
+    REFUNDED = "refunded", "Refunded"
+
+
+ACTIVE_TICKET_STATUSES = (TicketStatus.HELD, TicketStatus.SOLD)
+
+
+class Booking(models.Model):
+    """One buyer's seats for one showtime: all of them or none."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="bookings"
+    )
+    showtime = models.ForeignKey(Showtime, on_delete=models.PROTECT, related_name="bookings")
+    status = models.CharField(
+        max_length=16, choices=BookingStatus.choices, default=BookingStatus.PENDING
+    )
+    expires_at = models.DateTimeField()
+    total = models.DecimalField(max_digits=10, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["user", "-created_at"]),
+            models.Index(fields=["status", "expires_at"]),
+            models.Index(fields=["showtime", "status"]),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(total__gte=0), name="booking_total_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Booking {self.public_id} ({self.status})"
+
+
+class Ticket(models.Model):
+    """One seat of a booking; the partial unique index is the one-seat-one-buyer promise."""
+
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="tickets")
+    showtime = models.ForeignKey(Showtime, on_delete=models.PROTECT, related_name="tickets")
+    # PROTECT: a screen whose seats have tickets cannot have its seats regenerated.
+    seat = models.ForeignKey(Seat, on_delete=models.PROTECT, related_name="tickets")
+    price = models.DecimalField(max_digits=8, decimal_places=2)
+    status = models.CharField(
+        max_length=16, choices=TicketStatus.choices, default=TicketStatus.HELD
+    )
+    held_until = models.DateTimeField(null=True, blank=True)
+    checked_in_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["booking", "seat__y", "seat__x"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["showtime", "seat"],
+                condition=Q(status__in=["held", "sold"]),
+                name="ticket_one_active_per_seat",
+            ),
+            models.CheckConstraint(condition=Q(price__gte=0), name="ticket_price_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Ticket {self.pk} {self.seat_id} ({self.status})"
+
+
+class BookingEvent(models.Model):
+    """The history of a booking: who moved it from which status to which, and when."""
+
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="events")
+    from_status = models.CharField(max_length=16, blank=True)
+    to_status = models.CharField(max_length=16)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    reason = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.booking_id}: {self.from_status or '-'} -> {self.to_status}"
+
+
+class IdempotencyKey(models.Model):
+    """A client's retry key for POST /bookings/: the first answer is replayed for 24 hours."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    key = models.CharField(max_length=255)
+    request_fingerprint = models.CharField(max_length=64)
+    response_status = models.PositiveSmallIntegerField()
+    response_body = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}:{self.key}"

@@ -1,0 +1,211 @@
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+
+class Genre(models.Model):
+    name = models.CharField(max_length=60, unique=True)
+    slug = models.SlugField(max_length=60, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AgeRating(models.TextChoices):
+    G = "G", "G"
+    PG = "PG", "PG"
+    PG13 = "PG-13", "PG-13"
+    R = "R", "R"
+    NC17 = "NC-17", "NC-17"
+    NR = "NR", "Not rated"
+
+
+class Movie(models.Model):
+    title = models.CharField(max_length=200)
+    description = models.TextField(max_length=5000, blank=True)
+    duration_minutes = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(600)]
+    )
+    release_date = models.DateField(null=True, blank=True)
+    genres = models.ManyToManyField(Genre, related_name="movies", blank=True)
+    age_rating = models.CharField(max_length=8, choices=AgeRating.choices, default=AgeRating.NR)
+    language = models.CharField(max_length=40, blank=True)
+    poster = models.ImageField(upload_to="posters/", blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["title", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(duration_minutes__gte=1) & Q(duration_minutes__lte=600),
+                name="movie_duration_range",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Theater(models.Model):
+    """A cinema building; its timezone and pricing rules apply to all of its screens."""
+
+    name = models.CharField(max_length=120, unique=True)
+    address = models.CharField(max_length=300, blank=True)
+    timezone = models.CharField(max_length=64, default="UTC")
+    # Pricing rules (see marquee/booking/pricing.py): amounts added per tier, and a discount
+    # for shows starting before `morning_until_hour` local time.
+    premium_surcharge = models.DecimalField(
+        max_digits=8,
+        decimal_places=2,
+        default=Decimal("2.00"),
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    vip_surcharge = models.DecimalField(
+        max_digits=8,
+        decimal_places=2,
+        default=Decimal("5.00"),
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    morning_discount_percent = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("20"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+    )
+    morning_until_hour = models.PositiveSmallIntegerField(
+        default=12, validators=[MaxValueValidator(24)]
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WeekdayPriceRule(models.Model):
+    """A percentage added (or, negative, taken off) on one weekday at one theater."""
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, "Monday"
+        TUESDAY = 1, "Tuesday"
+        WEDNESDAY = 2, "Wednesday"
+        THURSDAY = 3, "Thursday"
+        FRIDAY = 4, "Friday"
+        SATURDAY = 5, "Saturday"
+        SUNDAY = 6, "Sunday"
+
+    theater = models.ForeignKey(Theater, on_delete=models.CASCADE, related_name="weekday_rules")
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    adjustment_percent = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("-100")), MaxValueValidator(Decimal("200"))],
+    )
+
+    class Meta:
+        ordering = ["theater", "weekday"]
+        constraints = [
+            models.UniqueConstraint(fields=["theater", "weekday"], name="weekday_rule_unique"),
+            models.CheckConstraint(condition=Q(weekday__lte=6), name="weekday_rule_weekday"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.theater} {self.get_weekday_display()} {self.adjustment_percent:+}%"
+
+
+class Screen(models.Model):
+    theater = models.ForeignKey(Theater, on_delete=models.PROTECT, related_name="screens")
+    name = models.CharField(max_length=60)
+
+    class Meta:
+        ordering = ["theater", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["theater", "name"], name="screen_name_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.theater} / {self.name}"
+
+
+class SeatTier(models.TextChoices):
+    STANDARD = "standard", "Standard"
+    PREMIUM = "premium", "Premium"
+    VIP = "vip", "VIP"
+
+
+class SeatKind(models.TextChoices):
+    REGULAR = "regular", "Regular"
+    WHEELCHAIR = "wheelchair", "Wheelchair space"
+    COMPANION = "companion", "Companion seat"
+
+
+class Seat(models.Model):
+    """One place in a screen; x/y draw the map, and an aisle is a gap in x within a row."""
+
+    screen = models.ForeignKey(Screen, on_delete=models.CASCADE, related_name="seats")
+    row_label = models.CharField(max_length=4)
+    number = models.PositiveSmallIntegerField()
+    tier = models.CharField(max_length=16, choices=SeatTier.choices, default=SeatTier.STANDARD)
+    kind = models.CharField(max_length=16, choices=SeatKind.choices, default=SeatKind.REGULAR)
+    x = models.PositiveSmallIntegerField()
+    y = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["screen", "y", "x"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["screen", "row_label", "number"], name="seat_unique_per_screen"
+            ),
+            models.UniqueConstraint(fields=["screen", "x", "y"], name="seat_position_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.row_label}{self.number}"
+
+
+class ShowtimeStatus(models.TextChoices):
+    SCHEDULED = "scheduled", "Scheduled"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class Showtime(models.Model):
+    """A screening. Scheduled showtimes on one screen never overlap (cleaning included)."""
+
+    movie = models.ForeignKey(Movie, on_delete=models.PROTECT, related_name="showtimes")
+    screen = models.ForeignKey(Screen, on_delete=models.PROTECT, related_name="showtimes")
+    starts_at = models.DateTimeField(db_index=True)
+    ends_at = models.DateTimeField()
+    base_price = models.DecimalField(
+        max_digits=8, decimal_places=2, validators=[MinValueValidator(Decimal("0"))]
+    )
+    currency = models.CharField(max_length=3, default=settings.DEFAULT_CURRENCY)
+    status = models.CharField(
+        max_length=16, choices=ShowtimeStatus.choices, default=ShowtimeStatus.SCHEDULED
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["starts_at", "id"]
+        indexes = [models.Index(fields=["screen", "starts_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="showtime_ends_after_start"
+            ),
+            models.CheckConstraint(
+                condition=Q(base_price__gte=0), name="showtime_price_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.movie} @ {self.screen} {self.starts_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_scheduled(self) -> bool:
+        return self.status == ShowtimeStatus.SCHEDULED

@@ -1,0 +1,36 @@
+"""Role checks: customers browse and book, staff work the door, admins run the catalog."""
+
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+
+
+def is_admin(user) -> bool:
+    return bool(user and user.is_authenticated and (user.role == "admin" or user.is_superuser))
+
+
+def is_staff_member(user) -> bool:
+    return bool(
+        user and user.is_authenticated and (user.role in {"staff", "admin"} or user.is_superuser)
+    )
+
+
+class IsAdminRole(BasePermission):
+    message = "Only administrators may do this."
+
+    def has_permission(self, request, view) -> bool:
+        return is_admin(request.user)
+
+
+class IsStaffRole(BasePermission):
+    message = "Only staff may do this."
+
+    def has_permission(self, request, view) -> bool:
+        return is_staff_member(request.user)
+
+
+class IsAdminOrReadOnly(BasePermission):
+    """Public reads; writes need an admin (anonymous callers get 401, customers 403)."""
+
+    message = "Only administrators may change the catalog."
+
+    def has_permission(self, request, view) -> bool:
+        return request.method in SAFE_METHODS or is_admin(request.user)

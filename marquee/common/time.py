@@ -1,0 +1,28 @@
+"""Time at the edges: store UTC, show and reason in the theater's own timezone."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+
+def is_valid_timezone(name: str) -> bool:
+    if not name or name not in available_timezones():
+        return False
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def local_day_bounds(day: date, tz_name: str) -> tuple[datetime, datetime]:
+    """The UTC instants where `day` starts and ends in timezone `tz_name`."""
+    tz = ZoneInfo(tz_name)
+    start = datetime.combine(day, time.min, tzinfo=tz)
+    end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=tz)
+    return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def to_local(moment: datetime, tz_name: str) -> datetime:
+    return moment.astimezone(ZoneInfo(tz_name))

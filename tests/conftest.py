@@ -1,0 +1,110 @@
+"""Shared fixtures. `pytest.mark.postgres` tests skip on SQLite, and fail CI when skipped there."""
+
+import os
+from datetime import timedelta
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from tests import factories
+
+REQUIRE_POSTGRES = os.environ.get("MARQUEE_REQUIRE_POSTGRES") == "1"
+_skipped_postgres_tests: list[str] = []
+
+
+def pytest_collection_modifyitems(config, items):
+    on_postgres = connection.vendor == "postgresql"
+    if REQUIRE_POSTGRES and not on_postgres:
+        raise pytest.UsageError("MARQUEE_REQUIRE_POSTGRES=1 but DATABASE_URL is not PostgreSQL.")
+    if on_postgres:
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL=postgres://...)")
+    for item in items:
+        if item.get_closest_marker("postgres"):
+            item.add_marker(skip)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.skipped and item.get_closest_marker("postgres"):
+        _skipped_postgres_tests.append(item.nodeid)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if REQUIRE_POSTGRES and _skipped_postgres_tests:
+        print(
+            f"\nPostgreSQL tests were skipped although CI requires them: {_skipped_postgres_tests}"
+        )
+        session.exitstatus = 1
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    # Throttle counters and cached reads must not leak from one test into the next.
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def api_client():
+    return APIClient()
+
+
+@pytest.fixture
+def customer(db):
+    return factories.UserFactory(role="customer")
+
+
+@pytest.fixture
+def staff_user(db):
+    return factories.UserFactory(role="staff")
+
+
+@pytest.fixture
+def admin_user(db):
+    return factories.UserFactory(role="admin")
+
+
+def _client_for(user):
+    client = APIClient()
+    client.force_authenticate(user=user)
+    return client
+
+
+@pytest.fixture
+def customer_client(customer):
+    return _client_for(customer)
+
+
+@pytest.fixture
+def staff_client(staff_user):
+    return _client_for(staff_user)
+
+
+@pytest.fixture
+def admin_client_api(admin_user):
+    return _client_for(admin_user)
+
+
+@pytest.fixture
+def screen(db):
+    """A 5 x 8 screen: rows A-E, an aisle after seat 4, row E is VIP, row D premium."""
+    return factories.screen_with_seats(
+        rows=5, per_row=8, aisle_after=(4,), premium_rows="D", vip_rows="E"
+    )
+
+
+@pytest.fixture
+def showtime(screen):
+    return factories.ShowtimeFactory(screen=screen, starts_at=timezone.now() + timedelta(days=2))
