@@ -81,7 +81,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     # A file (not :memory:) so threaded and multi-process tests share one real database.
-    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / ".test-db.sqlite3")}
+    DATABASES["default"]["TEST"] = {
+        "NAME": env("SQLITE_TEST_NAME", default=str(BASE_DIR / ".test-db.sqlite3"))
+    }
 else:
     DATABASES["default"].setdefault("OPTIONS", {})
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
@@ -133,6 +135,9 @@ AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 AXES_VERBOSE = False
+# Lockout is per username on purpose: many buyers share one IP behind a cinema's or a mobile
+# carrier's NAT. Per-IP abuse is handled by the login_ip throttle instead.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
 ACCESS_TOKEN_MINUTES = env.int("ACCESS_TOKEN_MINUTES", default=5)
 REFRESH_TOKEN_DAYS = env.int("REFRESH_TOKEN_DAYS", default=7)
