@@ -1,0 +1,204 @@
+"""Booking HTTP API: parse, call one service or selector, render. Rules live in services."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from marquee.booking import selectors, services
+from marquee.booking.idempotency import run_idempotent
+from marquee.booking.models import BookingStatus
+from marquee.catalog.models import SeatTier
+from marquee.common.pagination import StandardPagination
+from marquee.common.permissions import is_staff_member
+from marquee.common.time import to_local
+
+MAX_LISTED_SEAT_IDS = 1000  # anything longer is garbage, not a big booking
+
+
+class SeatOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    row = serializers.CharField(source="row_label")
+    number = serializers.IntegerField()
+    tier = serializers.CharField()
+    kind = serializers.CharField()
+
+
+class TicketOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    seat = SeatOutput()
+    price = serializers.DecimalField(max_digits=8, decimal_places=2)
+    status = serializers.CharField()
+    checked_in_at = serializers.DateTimeField(allow_null=True)
+
+
+class BookingEventOutput(serializers.Serializer):
+    from_status = serializers.CharField()
+    to_status = serializers.CharField()
+    reason = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class ShowtimeSummary(serializers.Serializer):
+    id = serializers.IntegerField()
+    movie = serializers.CharField(source="movie.title")
+    theater = serializers.CharField(source="screen.theater.name")
+    screen = serializers.CharField(source="screen.name")
+    starts_at = serializers.DateTimeField()
+    local_starts_at = serializers.SerializerMethodField()
+
+    def get_local_starts_at(self, showtime) -> str:
+        return to_local(showtime.starts_at, showtime.screen.theater.timezone).isoformat()
+
+
+class BookingOutput(serializers.Serializer):
+    id = serializers.UUIDField(source="public_id")
+    status = serializers.SerializerMethodField()
+    user = serializers.IntegerField(source="user_id")
+    showtime = ShowtimeSummary()
+    expires_at = serializers.DateTimeField()
+    total = serializers.DecimalField(max_digits=10, decimal_places=2)
+    currency = serializers.CharField()
+    tickets = TicketOutput(many=True)
+    created_at = serializers.DateTimeField()
+
+    def get_status(self, booking) -> str:
+        return selectors.booking_display_status(booking)
+
+
+class BookingDetailOutput(BookingOutput):
+    history = BookingEventOutput(many=True, source="events.all")
+
+
+class BookingCreateInput(serializers.Serializer):
+    showtime = serializers.IntegerField(min_value=1)
+    seats = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), max_length=MAX_LISTED_SEAT_IDS, required=False
+    )
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_LISTED_SEAT_IDS, required=False)
+    tier = serializers.ChoiceField(choices=SeatTier.values, required=False)
+    allow_split = serializers.BooleanField(required=False, default=False)
+
+    def validate(self, attrs):
+        if ("seats" in attrs) == ("quantity" in attrs):
+            raise serializers.ValidationError(
+                "Give either `seats` (seat ids) or `quantity` (best available), not both.",
+                code="seats_or_quantity",
+            )
+        return attrs
+
+
+class BookingListQuery(serializers.Serializer):
+    all = serializers.BooleanField(required=False, default=False)
+    status = serializers.ChoiceField(choices=BookingStatus.values, required=False)
+    when = serializers.ChoiceField(choices=["upcoming", "past"], required=False)
+    showtime = serializers.IntegerField(min_value=1, required=False)
+    user = serializers.IntegerField(min_value=1, required=False)
+
+
+class ShowtimeSeatMapView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        summary="Seat map of a showtime",
+        responses={200: OpenApiTypes.OBJECT},
+        description="Every seat with row, number, tier, kind, x/y, status "
+        "(available, held, sold) and price, plus counts per status.",
+    )
+    def get(self, request, pk: int):
+        return Response(selectors.showtime_seat_map(showtime_id=pk))
+
+
+class BookingListCreateView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary="List bookings (your own; staff: ?all=1 for everyone's)",
+        parameters=[BookingListQuery],
+        responses={200: BookingOutput(many=True)},
+    )
+    def get(self, request):
+        query = BookingListQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        filters = query.validated_data
+        if filters["all"] and not is_staff_member(request.user):
+            raise PermissionDenied("Only staff may list everyone's bookings.")
+        bookings = selectors.booking_list(
+            user=request.user, filters=filters, all_bookings=filters["all"]
+        )
+        paginator = StandardPagination()
+        page = paginator.paginate_queryset(bookings, request, view=self)
+        return paginator.get_paginated_response(BookingOutput(page, many=True).data)
+
+    @extend_schema(
+        summary="Hold seats: pick seat ids or ask for the best available",
+        request=BookingCreateInput,
+        responses={201: BookingOutput},
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                str,
+                OpenApiParameter.HEADER,
+                required=False,
+                description="Retrying with the same key returns the first booking.",
+            )
+        ],
+    )
+    def post(self, request):
+        data = BookingCreateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        params = data.validated_data
+
+        def perform() -> tuple[int, dict]:
+            booking = services.booking_hold(
+                user=request.user,
+                showtime_id=params["showtime"],
+                seat_ids=params.get("seats"),
+                quantity=params.get("quantity"),
+                tier=params.get("tier"),
+                allow_split=params["allow_split"],
+            )
+            return status.HTTP_201_CREATED, BookingOutput(booking).data
+
+        key = request.headers.get("Idempotency-Key")
+        if key is None:
+            status_code, body = perform()
+        else:
+            status_code, body = run_idempotent(
+                user=request.user, key=key, payload=request.data, perform=perform
+            )
+        return Response(body, status=status_code)
+
+
+class BookingDetailView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary="One booking with its tickets and history", responses=BookingDetailOutput
+    )
+    def get(self, request, public_id):
+        booking = selectors.booking_get(user=request.user, public_id=public_id)
+        return Response(BookingDetailOutput(booking).data)
+
+
+class BookingCancelView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary="Cancel a booking and release its seats",
+        request=None,
+        responses={200: BookingOutput},
+        description=f"Held bookings any time; confirmed ones until "
+        f"{settings.BOOKING_CANCELLATION_CUTOFF_MINUTES} minutes before the show.",
+    )
+    def post(self, request, public_id):
+        booking = selectors.booking_get(user=request.user, public_id=public_id)
+        services.booking_cancel(booking=booking, actor=request.user)
+        booking = selectors.booking_get(user=request.user, public_id=public_id)
+        return Response(BookingOutput(booking).data)

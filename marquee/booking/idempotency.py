@@ -1,0 +1,99 @@
+"""Idempotency-Key for POST /bookings/: a retried request gets the first answer, not a second
+booking. The key is claimed (inserted) before the work, so two retries racing each other
+cannot both book; a failed attempt releases its claim so the client may try again."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from marquee.booking.models import IdempotencyKey
+from marquee.common.errors import ApplicationError
+
+# A claim this old whose request never finished belongs to a process that died.
+ABANDONED_AFTER = timedelta(seconds=60)
+MAX_KEY_LENGTH = 255
+
+
+def request_fingerprint(payload: Any) -> str:
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _claim(*, user, key: str, fingerprint: str) -> IdempotencyKey | None:
+    """Insert the key; on a clash return the row that holds it."""
+    try:
+        with transaction.atomic():
+            IdempotencyKey.objects.create(user=user, key=key, request_fingerprint=fingerprint)
+        return None
+    except IntegrityError:
+        return IdempotencyKey.objects.filter(user=user, key=key).first()
+
+
+def run_idempotent(
+    *, user, key: str, payload: Any, perform: Callable[[], tuple[int, dict]]
+) -> tuple[int, dict]:
+    """Run `perform` once per (user, key); replay its (status, body) on a retry."""
+    if not key or len(key) > MAX_KEY_LENGTH:
+        raise ApplicationError(
+            f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters.",
+            code="invalid_idempotency_key",
+        )
+    fingerprint = request_fingerprint(payload)
+    now = timezone.now()
+    expired_before = now - timedelta(hours=settings.IDEMPOTENCY_KEY_HOURS)
+    for _ in range(2):
+        existing = _claim(user=user, key=key, fingerprint=fingerprint)
+        if existing is None:
+            break
+        stale = existing.created_at < expired_before or (
+            existing.response_status is None and existing.created_at < now - ABANDONED_AFTER
+        )
+        if stale:
+            IdempotencyKey.objects.filter(pk=existing.pk, created_at=existing.created_at).delete()
+            continue
+        if existing.request_fingerprint != fingerprint:
+            raise ApplicationError(
+                "This Idempotency-Key was used with a different request.",
+                code="idempotency_key_reused",
+                status_code=422,
+            )
+        if existing.response_status is None:
+            raise ApplicationError(
+                "The first request with this Idempotency-Key is still running; retry shortly.",
+                code="idempotency_in_progress",
+                status_code=409,
+                details={"retry_after_seconds": 1},
+            )
+        return existing.response_status, existing.response_body
+    else:
+        raise ApplicationError(
+            "The Idempotency-Key is busy; retry shortly.",
+            code="idempotency_in_progress",
+            status_code=409,
+        )
+
+    try:
+        status_code, body = perform()
+    except BaseException:
+        IdempotencyKey.objects.filter(user=user, key=key, response_status=None).delete()
+        raise
+    IdempotencyKey.objects.filter(user=user, key=key).update(
+        response_status=status_code, response_body=body
+    )
+    return status_code, body
+
+
+def idempotency_keys_purge(*, now=None) -> int:
+    """Forget keys older than their lifetime."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(hours=settings.IDEMPOTENCY_KEY_HOURS)
+    deleted, _ = IdempotencyKey.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

@@ -1,0 +1,93 @@
+"""The one place ticket prices are computed: base price, tier surcharge, time of day, weekday.
+
+Order: the tier surcharge is added to the showtime's base price, then the morning discount and
+the weekday adjustment multiply the sum; the result is rounded once to the cent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.core.cache import cache
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+
+from marquee.catalog.models import SeatTier, Showtime, Theater, WeekdayPriceRule
+from marquee.common.time import to_local
+
+CENT = Decimal("0.01")
+HUNDRED = Decimal("100")
+RULES_CACHE_SECONDS = 300
+
+
+@dataclass(frozen=True)
+class PriceRules:
+    premium_surcharge: Decimal = Decimal("0")
+    vip_surcharge: Decimal = Decimal("0")
+    morning_discount_percent: Decimal = Decimal("0")
+    morning_until_hour: int = 0
+    weekday_adjustments: dict[int, Decimal] = field(default_factory=dict)
+
+
+def _weekday_key(theater_id: int) -> str:
+    return f"weekday-price-rules:v1:{theater_id}"
+
+
+def price_rules_for(theater: Theater) -> PriceRules:
+    """The theater's rules; weekday rules come from the cache (one query on a miss)."""
+    cached = cache.get(_weekday_key(theater.pk))
+    if cached is None:
+        cached = {
+            weekday: str(adjustment)
+            for weekday, adjustment in WeekdayPriceRule.objects.filter(
+                theater_id=theater.pk
+            ).values_list("weekday", "adjustment_percent")
+        }
+        cache.set(_weekday_key(theater.pk), cached, RULES_CACHE_SECONDS)
+    return PriceRules(
+        premium_surcharge=theater.premium_surcharge,
+        vip_surcharge=theater.vip_surcharge,
+        morning_discount_percent=theater.morning_discount_percent,
+        morning_until_hour=theater.morning_until_hour,
+        weekday_adjustments={int(day): Decimal(value) for day, value in cached.items()},
+    )
+
+
+def ticket_price(
+    *, base_price: Decimal, tier: str, rules: PriceRules, local_hour: int, local_weekday: int
+) -> Decimal:
+    surcharge = {
+        SeatTier.PREMIUM: rules.premium_surcharge,
+        SeatTier.VIP: rules.vip_surcharge,
+    }.get(tier, Decimal("0"))
+    factor = Decimal("1")
+    if local_hour < rules.morning_until_hour:
+        factor *= 1 - rules.morning_discount_percent / HUNDRED
+    adjustment = rules.weekday_adjustments.get(local_weekday)
+    if adjustment:
+        factor *= 1 + adjustment / HUNDRED
+    price = ((base_price + surcharge) * factor).quantize(CENT, rounding=ROUND_HALF_UP)
+    return max(price, Decimal("0.00"))
+
+
+def showtime_price_table(showtime: Showtime) -> dict[str, Decimal]:
+    """The price of each seat tier for this showtime (needs screen__theater loaded)."""
+    theater = showtime.screen.theater
+    rules = price_rules_for(theater)
+    local = to_local(showtime.starts_at, theater.timezone)
+    return {
+        tier: ticket_price(
+            base_price=showtime.base_price,
+            tier=tier,
+            rules=rules,
+            local_hour=local.hour,
+            local_weekday=local.weekday(),
+        )
+        for tier in SeatTier.values
+    }
+
+
+@receiver([post_save, post_delete], sender=WeekdayPriceRule, dispatch_uid="weekday-rules-cache")
+def _weekday_rules_changed(sender, instance: WeekdayPriceRule, **kwargs) -> None:
+    cache.delete(_weekday_key(instance.theater_id))

@@ -1,0 +1,419 @@
+"""Booking rules: hold, confirm, cancel and expire. Every booking write happens here.
+
+The one-seat-one-buyer promise is the partial unique index on active tickets; these services
+only give it friendly answers. A hold is one short transaction that locks nothing
+showtime-wide: it expires stale holds on exactly the requested seats, then inserts.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import IntegrityError, OperationalError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from marquee.booking import errors
+from marquee.booking.models import (
+    Booking,
+    BookingEvent,
+    BookingStatus,
+    Ticket,
+    TicketStatus,
+)
+from marquee.booking.pricing import showtime_price_table
+from marquee.booking.seating import best_available_seats, best_scattered_seats
+from marquee.catalog.layout import LayoutSeat, screen_layout
+from marquee.catalog.models import Seat, SeatTier, Showtime, ShowtimeStatus
+from marquee.common.permissions import is_staff_member
+
+logger = logging.getLogger("marquee.booking")
+
+BEST_AVAILABLE_ATTEMPTS = 5
+HOLD_ATTEMPTS = 3
+# SQLSTATEs that mean "someone else has these rows right now": deadlock, lock timeout,
+# serialization failure, statement timeout.
+RETRYABLE_SQLSTATES = {"40P01", "55P03", "40001", "57014"}
+
+
+class ConfirmOutcome(enum.StrEnum):
+    CONFIRMED = "confirmed"
+    ALREADY_CONFIRMED = "already_confirmed"
+    # The hold lapsed and a seat went to someone else: the payment must be refunded.
+    SEATS_LOST = "seats_lost"
+    # Cancelled or refunded before the payment landed: the payment must be refunded.
+    NOT_CONFIRMABLE = "not_confirmable"
+
+
+def _event(booking: Booking, *, from_status: str, to_status: str, actor=None, reason: str = ""):
+    return BookingEvent(
+        booking=booking,
+        from_status=from_status,
+        to_status=to_status,
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        reason=reason[:200],
+    )
+
+
+def _is_lock_conflict(error: OperationalError) -> bool:
+    cause = error.__cause__
+    sqlstate = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
+    if sqlstate in RETRYABLE_SQLSTATES:
+        return True
+    return "database is locked" in str(error).lower()
+
+
+def active_seat_ids(*, showtime_id: int, now: datetime, among: Iterable[int] | None = None):
+    """Seats sold, or held by a hold that has not expired: what nobody else may take."""
+    queryset = Ticket.objects.filter(showtime_id=showtime_id).filter(
+        Q(status=TicketStatus.SOLD) | Q(status=TicketStatus.HELD, held_until__gt=now)
+    )
+    if among is not None:
+        queryset = queryset.filter(seat_id__in=list(among))
+    return set(queryset.values_list("seat_id", flat=True))
+
+
+def _bookable_showtime(showtime_id: int, now: datetime) -> Showtime:
+    try:
+        showtime = Showtime.objects.select_related("screen__theater", "movie").get(pk=showtime_id)
+    except Showtime.DoesNotExist:
+        raise errors.showtime_not_found() from None
+    if showtime.status != ShowtimeStatus.SCHEDULED:
+        raise errors.showtime_cancelled()
+    if showtime.starts_at <= now:
+        raise errors.showtime_started()
+    return showtime
+
+
+def _check_quantity(count: int) -> None:
+    if count < 1:
+        raise errors.BookingError("Ask for at least one seat.", code="no_seats_requested")
+    if count > settings.BOOKING_MAX_SEATS:
+        raise errors.BookingError(
+            f"At most {settings.BOOKING_MAX_SEATS} seats per booking.",
+            code="too_many_seats",
+            details={"max_seats": settings.BOOKING_MAX_SEATS},
+        )
+
+
+def _validate_seat_ids(seat_ids: Sequence[int], layout: Sequence[LayoutSeat]) -> list[int]:
+    _check_quantity(len(seat_ids))
+    if len(set(seat_ids)) != len(seat_ids):
+        duplicates = sorted({i for i in seat_ids if seat_ids.count(i) > 1})
+        raise errors.BookingError(
+            "A seat is listed more than once.",
+            code="duplicate_seats",
+            details={"seat_ids": duplicates},
+        )
+    known = {seat.id for seat in layout}
+    foreign = sorted(set(seat_ids) - known)
+    if foreign:
+        raise errors.BookingError(
+            "These seats are not in this showtime's screen.",
+            code="seats_not_in_screen",
+            details={"seat_ids": foreign},
+        )
+    return sorted(seat_ids)
+
+
+def _insert_hold(
+    *,
+    user,
+    showtime: Showtime,
+    seat_ids: list[int],
+    seats_by_id: dict[int, LayoutSeat],
+    prices: dict[str, Decimal],
+    now: datetime,
+) -> Booking:
+    """The hot path: one short transaction, rows inserted in seat order (no deadlock cycles)."""
+    expires_at = now + timedelta(minutes=settings.BOOKING_HOLD_MINUTES)
+    ticket_prices = [prices[seats_by_id[seat_id].tier] for seat_id in seat_ids]
+    try:
+        with transaction.atomic():
+            Ticket.objects.filter(
+                showtime_id=showtime.pk,
+                seat_id__in=seat_ids,
+                status=TicketStatus.HELD,
+                held_until__lte=now,
+            ).update(status=TicketStatus.EXPIRED)
+            booking = Booking.objects.create(
+                user=user,
+                showtime=showtime,
+                status=BookingStatus.PENDING,
+                expires_at=expires_at,
+                total=sum(ticket_prices, Decimal("0.00")),
+                currency=showtime.currency,
+            )
+            tickets = Ticket.objects.bulk_create(
+                Ticket(
+                    booking=booking,
+                    showtime_id=showtime.pk,
+                    seat_id=seat_id,
+                    price=price,
+                    status=TicketStatus.HELD,
+                    held_until=expires_at,
+                )
+                for seat_id, price in zip(seat_ids, ticket_prices, strict=True)
+            )
+            _event(booking, from_status="", to_status=BookingStatus.PENDING, actor=user).save()
+    except IntegrityError:
+        raise errors.SeatsUnavailable(
+            active_seat_ids(showtime_id=showtime.pk, now=now, among=seat_ids)
+        ) from None
+    except OperationalError as error:
+        if _is_lock_conflict(error):
+            raise errors.SeatsBusy() from error
+        raise
+    # Hand back a booking that renders without another query: seats come from the layout.
+    for ticket in tickets:
+        seat = seats_by_id[ticket.seat_id]
+        ticket.seat = Seat(screen_id=showtime.screen_id, **seat._asdict())
+    tickets.sort(key=lambda t: (t.seat.y, t.seat.x))
+    booking.showtime = showtime
+    prefetched = booking.tickets.all()
+    prefetched._result_cache, prefetched._prefetch_done = tickets, True
+    booking._prefetched_objects_cache = {"tickets": prefetched}
+    logger.info(
+        "booking held",
+        extra={"booking": str(booking.public_id), "showtime": showtime.pk, "seats": seat_ids},
+    )
+    return booking
+
+
+def booking_hold(
+    *,
+    user,
+    showtime_id: int,
+    seat_ids: Sequence[int] | None = None,
+    quantity: int | None = None,
+    tier: str | None = None,
+    allow_split: bool = False,
+    now: datetime | None = None,
+) -> Booking:
+    """Hold all the requested seats (or the best `quantity` seats) for one buyer, or none."""
+    now = now or timezone.now()
+    showtime = _bookable_showtime(showtime_id, now)
+    layout = screen_layout(showtime.screen_id)
+    seats_by_id = {seat.id: seat for seat in layout}
+    prices = showtime_price_table(showtime)
+    hold = {"user": user, "showtime": showtime, "seats_by_id": seats_by_id, "prices": prices}
+
+    if seat_ids is not None:
+        wanted = _validate_seat_ids(list(seat_ids), layout)
+        for attempt in range(HOLD_ATTEMPTS):
+            try:
+                return _insert_hold(seat_ids=wanted, now=now, **hold)
+            except errors.SeatsUnavailable as conflict:
+                # An empty list means the holder let go between our insert and our look:
+                # try again rather than answer "taken" with nothing taken.
+                if conflict.seat_ids or attempt == HOLD_ATTEMPTS - 1:
+                    if not conflict.seat_ids:
+                        raise errors.SeatsBusy() from None
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    if quantity is None:
+        raise errors.BookingError("Give seats or a quantity.", code="no_seats_requested")
+    _check_quantity(quantity)
+    if tier is not None and tier not in SeatTier.values:
+        raise errors.BookingError("Unknown seat tier.", code="invalid_tier")
+    return _hold_best_available(
+        quantity=quantity, tier=tier, allow_split=allow_split, layout=layout, now=now, hold=hold
+    )
+
+
+def _hold_best_available(*, quantity, tier, allow_split, layout, now, hold) -> Booking:
+    showtime = hold["showtime"]
+    taken = active_seat_ids(showtime_id=showtime.pk, now=now)
+    attempts = 0
+    while attempts < BEST_AVAILABLE_ATTEMPTS:
+        candidates = best_available_seats(
+            layout=layout,
+            taken=taken,
+            quantity=quantity,
+            tier=tier,
+            limit=BEST_AVAILABLE_ATTEMPTS - attempts,
+        )
+        if not candidates and allow_split:
+            scattered = best_scattered_seats(
+                layout=layout, taken=taken, quantity=quantity, tier=tier
+            )
+            candidates = [scattered] if scattered else []
+        if not candidates:
+            free = best_scattered_seats(layout=layout, taken=taken, quantity=quantity, tier=tier)
+            if free:
+                raise errors.BookingError(
+                    f"No row has {quantity} adjacent free seats; ask with allow_split to "
+                    "accept seats apart.",
+                    code="no_adjacent_seats",
+                    status_code=409,
+                )
+            raise errors.BookingError(
+                f"Fewer than {quantity} seats are free.", code="not_enough_seats", status_code=409
+            )
+        for candidate in candidates:
+            attempts += 1
+            try:
+                return _insert_hold(seat_ids=sorted(candidate), now=now, **hold)
+            except errors.SeatsUnavailable as conflict:
+                # Lost a race: note what is taken and move to the next candidate.
+                taken |= set(conflict.seat_ids) or set(candidate)
+            if attempts >= BEST_AVAILABLE_ATTEMPTS:
+                break
+    raise errors.SeatsBusy()
+
+
+def booking_confirm(*, booking_id: int, actor=None, now: datetime | None = None) -> ConfirmOutcome:
+    """Mark a paid booking confirmed; tell the caller to refund if its seats are gone."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        booking = Booking.objects.select_for_update().get(pk=booking_id)
+        if booking.status == BookingStatus.CONFIRMED:
+            return ConfirmOutcome.ALREADY_CONFIRMED
+        if booking.status not in (BookingStatus.PENDING, BookingStatus.EXPIRED):
+            return ConfirmOutcome.NOT_CONFIRMABLE
+        previous = booking.status
+        seat_ids = list(booking.tickets.values_list("seat_id", flat=True))
+        try:
+            with transaction.atomic():
+                # A lapsed hold of ours may have been freed; stale holds of others on the same
+                # seats yield too. Anyone holding them now keeps them: the unique index says so.
+                Ticket.objects.filter(
+                    showtime_id=booking.showtime_id,
+                    seat_id__in=seat_ids,
+                    status=TicketStatus.HELD,
+                    held_until__lte=now,
+                ).exclude(booking=booking).update(status=TicketStatus.EXPIRED)
+                Ticket.objects.filter(
+                    booking=booking, status__in=[TicketStatus.HELD, TicketStatus.EXPIRED]
+                ).update(status=TicketStatus.SOLD, held_until=None)
+        except IntegrityError:
+            if booking.status == BookingStatus.PENDING:
+                booking.status = BookingStatus.EXPIRED
+                booking.save(update_fields=["status", "updated_at"])
+                Ticket.objects.filter(booking=booking, status=TicketStatus.HELD).update(
+                    status=TicketStatus.EXPIRED
+                )
+            _event(
+                booking,
+                from_status=previous,
+                to_status=booking.status,
+                actor=actor,
+                reason="payment arrived after the seats were resold",
+            ).save()
+            logger.warning("late payment lost its seats", extra={"booking": str(booking.public_id)})
+            return ConfirmOutcome.SEATS_LOST
+        booking.status = BookingStatus.CONFIRMED
+        booking.save(update_fields=["status", "updated_at"])
+        _event(booking, from_status=previous, to_status=BookingStatus.CONFIRMED, actor=actor).save()
+    logger.info("booking confirmed", extra={"booking": str(booking.public_id)})
+    return ConfirmOutcome.CONFIRMED
+
+
+def booking_cancel(*, booking: Booking, actor, now: datetime | None = None, reason: str = ""):
+    """Cancel a held booking any time, a confirmed one until the cutoff (staff may override)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        booking = Booking.objects.select_for_update().get(pk=booking.pk)
+        showtime = Showtime.objects.get(pk=booking.showtime_id)
+        if booking.status == BookingStatus.CONFIRMED:
+            cutoff = showtime.starts_at - timedelta(
+                minutes=settings.BOOKING_CANCELLATION_CUTOFF_MINUTES
+            )
+            if now >= cutoff and not is_staff_member(actor):
+                raise errors.BookingError(
+                    "This booking can no longer be cancelled.",
+                    code="cancellation_closed",
+                    status_code=409,
+                    details={"cutoff": cutoff.isoformat()},
+                )
+        elif booking.status != BookingStatus.PENDING:
+            raise errors.BookingError(
+                f"A booking that is {booking.status} cannot be cancelled.",
+                code="booking_not_cancellable",
+                status_code=409,
+            )
+        previous = booking.status
+        Ticket.objects.filter(
+            booking=booking, status__in=[TicketStatus.HELD, TicketStatus.SOLD]
+        ).update(status=TicketStatus.CANCELLED)
+        booking.status = BookingStatus.CANCELLED
+        booking.save(update_fields=["status", "updated_at"])
+        _event(
+            booking,
+            from_status=previous,
+            to_status=BookingStatus.CANCELLED,
+            actor=actor,
+            reason=reason,
+        ).save()
+    logger.info("booking cancelled", extra={"booking": str(booking.public_id)})
+    booking.showtime = showtime
+    return booking
+
+
+def bookings_cancel_for_showtime(*, showtime: Showtime, actor=None) -> int:
+    """A cancelled showtime takes every held and confirmed booking with it."""
+    with transaction.atomic():
+        bookings = list(
+            Booking.objects.select_for_update()
+            .filter(showtime=showtime, status__in=[BookingStatus.PENDING, BookingStatus.CONFIRMED])
+            .order_by("pk")
+        )
+        if not bookings:
+            return 0
+        ids = [b.pk for b in bookings]
+        Ticket.objects.filter(
+            booking_id__in=ids, status__in=[TicketStatus.HELD, TicketStatus.SOLD]
+        ).update(status=TicketStatus.CANCELLED)
+        Booking.objects.filter(pk__in=ids).update(
+            status=BookingStatus.CANCELLED, updated_at=timezone.now()
+        )
+        BookingEvent.objects.bulk_create(
+            _event(
+                b,
+                from_status=b.status,
+                to_status=BookingStatus.CANCELLED,
+                actor=actor,
+                reason="showtime cancelled",
+            )
+            for b in bookings
+        )
+    logger.info("showtime cancelled", extra={"showtime": showtime.pk, "bookings": len(ids)})
+    return len(ids)
+
+
+def bookings_expire(*, now: datetime | None = None, batch_size: int = 500) -> int:
+    """Mark lapsed holds expired in bulk. Safe to run any time, twice, or concurrently."""
+    now = now or timezone.now()
+    expired = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                Booking.objects.select_for_update(skip_locked=True)
+                .filter(status=BookingStatus.PENDING, expires_at__lte=now)
+                .order_by("pk")
+                .values_list("pk", flat=True)[:batch_size]
+            )
+            if not batch:
+                return expired
+            Booking.objects.filter(pk__in=batch).update(
+                status=BookingStatus.EXPIRED, updated_at=now
+            )
+            Ticket.objects.filter(booking_id__in=batch, status=TicketStatus.HELD).update(
+                status=TicketStatus.EXPIRED
+            )
+            BookingEvent.objects.bulk_create(
+                BookingEvent(
+                    booking_id=pk,
+                    from_status=BookingStatus.PENDING,
+                    to_status=BookingStatus.EXPIRED,
+                    reason="hold expired",
+                )
+                for pk in batch
+            )
+        expired += len(batch)

@@ -1,0 +1,53 @@
+"""The seat layout of a screen, cached: it changes only when an admin regenerates seats."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+
+from marquee.catalog.models import Seat
+
+LAYOUT_CACHE_SECONDS = 600
+
+
+class LayoutSeat(NamedTuple):
+    id: int
+    row_label: str
+    number: int
+    tier: str
+    kind: str
+    x: int
+    y: int
+
+
+def _key(screen_id: int) -> str:
+    return f"screen-layout:v1:{screen_id}"
+
+
+def screen_layout(screen_id: int) -> tuple[LayoutSeat, ...]:
+    """Every seat of the screen ordered by row then position; one query on a cache miss."""
+    cached = cache.get(_key(screen_id))
+    if cached is not None:
+        return tuple(LayoutSeat(*row) for row in cached)
+    rows = list(
+        Seat.objects.filter(screen_id=screen_id)
+        .order_by("y", "x")
+        .values_list("id", "row_label", "number", "tier", "kind", "x", "y")
+    )
+    cache.set(_key(screen_id), rows, LAYOUT_CACHE_SECONDS)
+    return tuple(LayoutSeat(*row) for row in rows)
+
+
+def screen_layout_invalidate(screen_id: int) -> None:
+    """Drop the cached layout once the change is committed (and right away, for this process)."""
+    cache.delete(_key(screen_id))
+    transaction.on_commit(lambda: cache.delete(_key(screen_id)))
+
+
+@receiver([post_save, post_delete], sender=Seat, dispatch_uid="seat-layout-invalidate")
+def _seat_changed(sender, instance: Seat, **kwargs) -> None:
+    screen_layout_invalidate(instance.screen_id)
