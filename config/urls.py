@@ -8,6 +8,8 @@ urlpatterns = [
     path("api/auth/", include("marquee.accounts.urls")),
     path("api/", include("marquee.catalog.urls")),
     path("api/", include("marquee.booking.urls")),
+    path("api/", include("marquee.tickets.urls")),
+    path("api/", include("marquee.payments.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),

@@ -1,3 +1,4 @@
+import secrets
 import uuid
 
 from django.conf import settings
@@ -27,6 +28,10 @@ class TicketStatus(models.TextChoices):
 ACTIVE_TICKET_STATUSES = (TicketStatus.HELD, TicketStatus.SOLD)
 
 
+def new_ticket_secret() -> str:
+    return secrets.token_urlsafe(12)
+
+
 class Booking(models.Model):
     """One buyer's seats for one showtime: all of them or none."""
 
@@ -43,6 +48,8 @@ class Booking(models.Model):
     currency = models.CharField(max_length=3)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Set when the "your show starts soon" email went out, so a retried task sends it once.
+    reminded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -72,6 +79,15 @@ class Ticket(models.Model):
     )
     held_until = models.DateTimeField(null=True, blank=True)
     checked_in_at = models.DateTimeField(null=True, blank=True)
+    checked_in_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # The random half of the e-ticket code; the code itself is signed (marquee/tickets/codes.py).
+    secret = models.CharField(max_length=32, default=new_ticket_secret, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

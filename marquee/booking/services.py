@@ -28,6 +28,7 @@ from marquee.booking.models import (
 )
 from marquee.booking.pricing import showtime_price_table
 from marquee.booking.seating import best_available_seats, best_scattered_seats
+from marquee.booking.signals import booking_cancelled, booking_confirmed
 from marquee.catalog.layout import LayoutSeat, screen_layout
 from marquee.catalog.models import Seat, SeatTier, Showtime, ShowtimeStatus
 from marquee.common.permissions import is_staff_member
@@ -311,6 +312,7 @@ def booking_confirm(*, booking_id: int, actor=None, now: datetime | None = None)
         booking.status = BookingStatus.CONFIRMED
         booking.save(update_fields=["status", "updated_at"])
         _event(booking, from_status=previous, to_status=BookingStatus.CONFIRMED, actor=actor).save()
+        booking_confirmed.send(sender=Booking, booking=booking, actor=actor)
     logger.info("booking confirmed", extra={"booking": str(booking.public_id)})
     return ConfirmOutcome.CONFIRMED
 
@@ -351,6 +353,9 @@ def booking_cancel(*, booking: Booking, actor, now: datetime | None = None, reas
             actor=actor,
             reason=reason,
         ).save()
+        booking_cancelled.send(
+            sender=Booking, booking=booking, previous_status=previous, actor=actor, reason=reason
+        )
     logger.info("booking cancelled", extra={"booking": str(booking.public_id)})
     booking.showtime = showtime
     return booking
@@ -383,6 +388,15 @@ def bookings_cancel_for_showtime(*, showtime: Showtime, actor=None) -> int:
             )
             for b in bookings
         )
+        for booking in bookings:
+            previous, booking.status = booking.status, BookingStatus.CANCELLED
+            booking_cancelled.send(
+                sender=Booking,
+                booking=booking,
+                previous_status=previous,
+                actor=actor,
+                reason="showtime cancelled",
+            )
     logger.info("showtime cancelled", extra={"showtime": showtime.pk, "bookings": len(ids)})
     return len(ids)
 
@@ -417,3 +431,23 @@ def bookings_expire(*, now: datetime | None = None, batch_size: int = 500) -> in
                 for pk in batch
             )
         expired += len(batch)
+
+
+def booking_mark_refunded(*, booking_id: int, actor=None, reason: str = "") -> Booking:
+    """A refund went through: the booking and its tickets read `refunded` (seats stay free)."""
+    with transaction.atomic():
+        booking = Booking.objects.select_for_update().get(pk=booking_id)
+        if booking.status == BookingStatus.REFUNDED:
+            return booking
+        previous = booking.status
+        Ticket.objects.filter(booking=booking).exclude(status=TicketStatus.EXPIRED).update(
+            status=TicketStatus.REFUNDED
+        )
+        booking.status = BookingStatus.REFUNDED
+        booking.save(update_fields=["status", "updated_at"])
+        _event(
+            booking, from_status=previous, to_status=BookingStatus.REFUNDED, actor=actor,
+            reason=reason,
+        ).save()
+    logger.info("booking refunded", extra={"booking": str(booking.public_id)})
+    return booking

@@ -1,0 +1,14 @@
+"""Signals the booking engine sends; apps further down (tickets, payments) listen.
+
+Both are sent *inside* the transaction that changed the booking, so a receiver's writes
+commit or roll back with it. Receivers queue emails and provider calls with
+`transaction.on_commit`, never inline.
+
+- `booking_confirmed(sender=Booking, booking=..., actor=...)`
+- `booking_cancelled(sender=Booking, booking=..., previous_status=..., actor=..., reason=...)`
+"""
+
+from django.dispatch import Signal
+
+booking_confirmed = Signal()
+booking_cancelled = Signal()
