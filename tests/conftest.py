@@ -69,6 +69,11 @@ def customer(db):
 
 
 @pytest.fixture
+def other_customer(db):
+    return factories.UserFactory(role="customer")
+
+
+@pytest.fixture
 def staff_user(db):
     return factories.UserFactory(role="staff")
 
@@ -87,6 +92,11 @@ def _client_for(user):
 @pytest.fixture
 def customer_client(customer):
     return _client_for(customer)
+
+
+@pytest.fixture
+def other_client(other_customer):
+    return _client_for(other_customer)
 
 
 @pytest.fixture

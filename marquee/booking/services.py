@@ -446,7 +446,10 @@ def booking_mark_refunded(*, booking_id: int, actor=None, reason: str = "") -> B
         booking.status = BookingStatus.REFUNDED
         booking.save(update_fields=["status", "updated_at"])
         _event(
-            booking, from_status=previous, to_status=BookingStatus.REFUNDED, actor=actor,
+            booking,
+            from_status=previous,
+            to_status=BookingStatus.REFUNDED,
+            actor=actor,
             reason=reason,
         ).save()
     logger.info("booking refunded", extra={"booking": str(booking.public_id)})

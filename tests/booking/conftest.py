@@ -2,29 +2,15 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from marquee.booking import services
 from marquee.catalog.models import Seat
-from tests import factories
 
 
 @pytest.fixture
 def seats(showtime):
     """Seats of the showtime's screen keyed by label, e.g. seats["C5"]."""
     return {f"{s.row_label}{s.number}": s for s in Seat.objects.filter(screen=showtime.screen_id)}
-
-
-@pytest.fixture
-def other_customer(db):
-    return factories.UserFactory(role="customer")
-
-
-@pytest.fixture
-def other_client(other_customer):
-    client = APIClient()
-    client.force_authenticate(other_customer)
-    return client
 
 
 @pytest.fixture

@@ -1,0 +1,96 @@
+from django.db import models
+from django.db.models import Q
+
+from marquee.booking.models import Booking
+
+
+class Provider(models.TextChoices):
+    SIMULATED = "simulated", "Simulated"
+    STRIPE = "stripe", "Stripe"
+
+
+class PaymentStatus(models.TextChoices):
+    PENDING = "pending", "Pending (awaiting the customer)"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+    REFUNDED = "refunded", "Refunded"
+
+
+class Payment(models.Model):
+    """One attempt to collect a booking's total through a provider."""
+
+    booking = models.ForeignKey(Booking, on_delete=models.PROTECT, related_name="payments")
+    provider = models.CharField(max_length=16, choices=Provider.choices)
+    provider_reference = models.CharField(max_length=255)
+    amount = models.DecimalField(max_digits=10, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    status = models.CharField(
+        max_length=16, choices=PaymentStatus.choices, default=PaymentStatus.PENDING
+    )
+    client_secret = models.CharField(max_length=255, blank=True)
+    failure_code = models.CharField(max_length=64, blank=True)
+    failure_message = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "provider_reference"], name="payment_reference_unique"
+            ),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="payment_amount_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.provider_reference} ({self.status})"
+
+
+class RefundStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed (will be retried)"
+
+
+class Refund(models.Model):
+    """Giving a payment back in full. One per payment: asking twice cannot refund twice."""
+
+    payment = models.OneToOneField(Payment, on_delete=models.PROTECT, related_name="refund")
+    amount = models.DecimalField(max_digits=10, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    status = models.CharField(
+        max_length=16, choices=RefundStatus.choices, default=RefundStatus.PENDING
+    )
+    reason = models.CharField(max_length=200, blank=True)
+    provider_reference = models.CharField(max_length=255, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "updated_at"])]
+
+    def __str__(self) -> str:
+        return f"Refund of {self.payment} ({self.status})"
+
+
+class WebhookEvent(models.Model):
+    """Every provider event id is stored once: a replay or duplicate has no second effect."""
+
+    provider = models.CharField(max_length=16, choices=Provider.choices)
+    event_id = models.CharField(max_length=255)
+    type = models.CharField(max_length=100)
+    outcome = models.CharField(max_length=64, blank=True)
+    payload = models.JSONField()
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "event_id"], name="webhook_event_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.type} {self.event_id}"

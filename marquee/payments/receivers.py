@@ -1,0 +1,9 @@
+from django.dispatch import receiver
+
+from marquee.booking.signals import booking_cancelled
+from marquee.payments.services import refunds_for_cancelled_booking
+
+
+@receiver(booking_cancelled, dispatch_uid="refund-cancelled-paid-booking")
+def _refund_cancelled(sender, booking, previous_status, **kwargs) -> None:
+    refunds_for_cancelled_booking(booking=booking, previous_status=previous_status)

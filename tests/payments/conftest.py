@@ -1,0 +1,50 @@
+import json
+
+import pytest
+from rest_framework.test import APIClient
+
+from marquee.booking.services import booking_hold
+from marquee.catalog.models import Seat
+from marquee.payments.providers import set_stripe_http_client
+from tests.payments.stripe_fake import FakeStripe, sign
+
+WEBHOOK_SECRET = "whsec_test_secret"
+WEBHOOK_URL = "/api/payments/stripe/webhook/"
+
+
+@pytest.fixture
+def held_booking(customer, showtime):
+    """A pending booking of two standard seats (20.00 EUR)."""
+    seat_ids = list(
+        Seat.objects.filter(
+            screen=showtime.screen_id, row_label="A", number__in=[1, 2]
+        ).values_list("id", flat=True)
+    )
+    return booking_hold(user=customer, showtime_id=showtime.pk, seat_ids=seat_ids)
+
+
+@pytest.fixture
+def fake_stripe(settings):
+    settings.PAYMENT_PROVIDER = "stripe"
+    settings.STRIPE_SECRET_KEY = "sk_test_marquee"
+    settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
+    fake = FakeStripe()
+    set_stripe_http_client(fake)
+    yield fake
+    set_stripe_http_client(None)
+
+
+@pytest.fixture
+def deliver():
+    """POST an event to the webhook, signed as Stripe signs it (or not, or wrongly)."""
+
+    def _deliver(event: dict, *, secret=WEBHOOK_SECRET, timestamp=None, signature=None):
+        payload = json.dumps(event)
+        headers = {}
+        if signature is None and secret is not None:
+            signature = sign(payload, secret, timestamp=timestamp)
+        if signature is not None:
+            headers["HTTP_STRIPE_SIGNATURE"] = signature
+        return APIClient().post(WEBHOOK_URL, payload, content_type="application/json", **headers)
+
+    return _deliver

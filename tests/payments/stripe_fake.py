@@ -1,0 +1,142 @@
+"""A fake HTTP client under the real `stripe` library: Stripe's own code builds every request
+and parses every response; only the network is replaced. It records what was sent and answers
+with Stripe-shaped JSON, honouring Idempotency-Key the way Stripe does. Response header names
+are lower-case, as the real clients' case-insensitive mappings present them to the library."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+import uuid
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl, urlparse
+
+from stripe._http_client import HTTPClient
+
+
+@dataclass
+class SentRequest:
+    method: str
+    path: str
+    params: dict
+    headers: dict
+
+
+@dataclass
+class FakeStripe(HTTPClient):
+    requests: list[SentRequest] = field(default_factory=list)
+    refund_failures: int = 0  # answer this many refund calls with a 503 first
+    _idempotent: dict = field(default_factory=dict)
+
+    name = "fake"
+
+    def __post_init__(self):
+        super().__init__()
+
+    def request(self, method, url, headers, post_data=None, *, _usage=None):
+        path = urlparse(url).path
+        params = dict(parse_qsl(post_data or "", keep_blank_values=True))
+        headers = dict(headers or {})
+        self.requests.append(SentRequest(method.upper(), path, params, headers))
+        key = headers.get("Idempotency-Key")
+        if key and (method, path, key) in self._idempotent:
+            return self._idempotent[(method, path, key)]
+        answer = self._answer(method.upper(), path, params)
+        if key and answer[1] < 500:
+            self._idempotent[(method, path, key)] = answer
+        return answer
+
+    def request_stream(self, *args, **kwargs):  # pragma: no cover - not used
+        raise NotImplementedError
+
+    def close(self):
+        pass
+
+    def calls(self, path: str) -> list[SentRequest]:
+        return [r for r in self.requests if r.path == path]
+
+    def _answer(self, method, path, params):
+        if method == "POST" and path == "/v1/payment_intents":
+            intent_id = f"pi_{uuid.uuid4().hex[:24]}"
+            return self._json(
+                {
+                    "id": intent_id,
+                    "object": "payment_intent",
+                    "amount": int(params["amount"]),
+                    "currency": params["currency"],
+                    "client_secret": f"{intent_id}_secret_{uuid.uuid4().hex[:16]}",
+                    "status": "requires_payment_method",
+                    "metadata": {
+                        k[len("metadata[") : -1]: v
+                        for k, v in params.items()
+                        if k.startswith("metadata[")
+                    },
+                }
+            )
+        if method == "POST" and path == "/v1/refunds":
+            if self.refund_failures > 0:
+                self.refund_failures -= 1
+                return (
+                    json.dumps({"error": {"type": "api_error", "message": "Try again later."}}),
+                    503,
+                    {"stripe-should-retry": "false"},
+                )
+            return self._json(
+                {
+                    "id": f"re_{uuid.uuid4().hex[:24]}",
+                    "object": "refund",
+                    "amount": int(params.get("amount", 0)),
+                    "payment_intent": params["payment_intent"],
+                    "status": "succeeded",
+                }
+            )
+        return (
+            json.dumps({"error": {"type": "invalid_request_error", "message": "Unknown path"}}),
+            404,
+            {},
+        )
+
+    @staticmethod
+    def _json(body):
+        return json.dumps(body), 200, {"request-id": f"req_{uuid.uuid4().hex[:12]}"}
+
+
+def intent_event(
+    intent_id: str,
+    *,
+    amount: int,
+    currency: str = "eur",
+    event_type: str = "payment_intent.succeeded",
+    event_id: str | None = None,
+    last_payment_error: dict | None = None,
+) -> dict:
+    intent = {
+        "id": intent_id,
+        "object": "payment_intent",
+        "amount": amount,
+        "amount_received": amount if event_type == "payment_intent.succeeded" else 0,
+        "currency": currency,
+        "status": "succeeded"
+        if event_type == "payment_intent.succeeded"
+        else "requires_payment_method",
+    }
+    if last_payment_error:
+        intent["last_payment_error"] = last_payment_error
+    return {
+        "id": event_id or f"evt_{uuid.uuid4().hex[:24]}",
+        "object": "event",
+        "type": event_type,
+        "api_version": "2024-06-20",
+        "created": int(time.time()),
+        "data": {"object": intent},
+    }
+
+
+def sign(payload: str, secret: str, *, timestamp: int | None = None) -> str:
+    """The Stripe-Signature header exactly as Stripe computes it."""
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    signed = f"{timestamp}.{payload}".encode()
+    digest = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"

@@ -1,0 +1,241 @@
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+from django.db import connections
+from django.utils import timezone
+
+from marquee.booking.models import Booking, BookingEvent
+from marquee.booking.services import booking_hold
+from marquee.payments.models import Payment, Refund, WebhookEvent
+from marquee.payments.services import refunds_retry_failed
+from tests.payments.stripe_fake import intent_event
+
+pytestmark = pytest.mark.django_db
+
+
+def pay(client, booking):
+    return client.post(f"/api/bookings/{booking.public_id}/pay/", {}, format="json")
+
+
+@pytest.fixture
+def intent(customer_client, held_booking, fake_stripe):
+    body = pay(customer_client, held_booking).json()
+    return body["payment"]
+
+
+def test_pay_creates_a_payment_intent_through_the_stripe_library(
+    customer_client, held_booking, fake_stripe
+):
+    response = pay(customer_client, held_booking)
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["client_secret"].startswith(body["payment"] + "_secret_")
+    assert body["booking"]["status"] == "pending"
+    (sent,) = fake_stripe.calls("/v1/payment_intents")
+    assert sent.params["amount"] == "2000"  # 20.00 EUR in cents
+    assert sent.params["currency"] == "eur"
+    assert sent.params["metadata[booking_id]"] == str(held_booking.public_id)
+    assert sent.headers["Idempotency-Key"].startswith("marquee-intent-")
+    assert sent.headers["Authorization"] == "Bearer sk_test_marquee"
+
+
+def test_paying_again_returns_the_same_intent_without_a_second_call(
+    customer_client, held_booking, fake_stripe
+):
+    first = pay(customer_client, held_booking).json()
+    second = pay(customer_client, held_booking).json()
+    assert first["payment"] == second["payment"]
+    assert first["client_secret"] == second["client_secret"]
+    assert len(fake_stripe.calls("/v1/payment_intents")) == 1
+
+
+def test_webhook_success_confirms_the_booking(
+    deliver, intent, held_booking, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = deliver(intent_event(intent, amount=2000))
+    assert response.status_code == 200
+    assert response.json()["outcome"] == "confirmed"
+    held_booking.refresh_from_db()
+    assert held_booking.status == "confirmed"
+    assert Payment.objects.get(provider_reference=intent).status == "succeeded"
+
+
+def test_a_replayed_event_has_no_second_effect(deliver, intent, held_booking):
+    event = intent_event(intent, amount=2000)
+    assert deliver(event).json()["outcome"] == "confirmed"
+    again = deliver(event)
+    assert (again.status_code, again.json()["outcome"]) == (200, "duplicate")
+    assert WebhookEvent.objects.count() == 1
+    assert BookingEvent.objects.filter(booking=held_booking, to_status="confirmed").count() == 1
+
+
+@pytest.mark.parametrize(
+    "delivery",
+    [
+        {"secret": None},  # unsigned
+        {"secret": "whsec_forged"},  # signed with the wrong secret
+        {"timestamp": int(time.time()) - 3600},  # stale: outside the tolerance
+        {"signature": "t=1,v1=deadbeef"},  # garbage
+    ],
+)
+def test_unsigned_forged_or_stale_webhooks_are_400_and_change_nothing(
+    deliver, intent, held_booking, delivery
+):
+    response = deliver(intent_event(intent, amount=2000), **delivery)
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid_signature"
+    held_booking.refresh_from_db()
+    assert held_booking.status == "pending"
+    assert WebhookEvent.objects.count() == 0
+
+
+def test_a_signed_body_that_is_not_an_event_is_400(deliver, fake_stripe):
+    from django.test import Client
+
+    from tests.payments.conftest import WEBHOOK_SECRET, WEBHOOK_URL
+    from tests.payments.stripe_fake import sign
+
+    response = Client().post(
+        WEBHOOK_URL,
+        "not json",
+        content_type="application/json",
+        HTTP_STRIPE_SIGNATURE=sign("not json", WEBHOOK_SECRET),
+    )
+    assert (response.status_code, response.json()["error"]["code"]) == (400, "invalid_payload")
+
+
+@pytest.mark.parametrize(("amount", "currency"), [(1999, "eur"), (2000, "usd")])
+def test_amount_or_currency_mismatch_is_refused(deliver, intent, held_booking, amount, currency):
+    response = deliver(intent_event(intent, amount=amount, currency=currency))
+    assert response.json()["outcome"] == "amount_mismatch"
+    held_booking.refresh_from_db()
+    assert held_booking.status == "pending"
+    assert Payment.objects.get(provider_reference=intent).status == "pending"
+
+
+def test_payment_failure_is_recorded_and_the_hold_kept(deliver, intent, held_booking):
+    event = intent_event(
+        intent,
+        amount=2000,
+        event_type="payment_intent.payment_failed",
+        last_payment_error={
+            "code": "card_declined",
+            "decline_code": "insufficient_funds",
+            "message": "Your card has insufficient funds.",
+        },
+    )
+    assert deliver(event).json()["outcome"] == "payment_failed_recorded"
+    payment = Payment.objects.get(provider_reference=intent)
+    assert (payment.status, payment.failure_code) == ("failed", "insufficient_funds")
+    held_booking.refresh_from_db()
+    assert held_booking.status == "pending"
+
+
+def test_unknown_intents_and_other_events_are_acknowledged_without_effect(deliver, fake_stripe):
+    assert deliver(intent_event("pi_unknown", amount=100)).json()["outcome"] == "unknown_payment"
+    other = intent_event("pi_x", amount=1, event_type="customer.created")
+    assert deliver(other).json()["outcome"] == "ignored"
+
+
+def test_a_late_payment_for_resold_seats_is_refunded_at_once(
+    deliver,
+    intent,
+    held_booking,
+    other_customer,
+    showtime,
+    fake_stripe,
+    django_capture_on_commit_callbacks,
+):
+    Booking.objects.filter(pk=held_booking.pk).update(
+        expires_at=timezone.now() - timedelta(minutes=1)
+    )
+    held_booking.tickets.update(held_until=timezone.now() - timedelta(minutes=1))
+    seat_ids = list(held_booking.tickets.values_list("seat_id", flat=True))
+    booking_hold(user=other_customer, showtime_id=showtime.pk, seat_ids=seat_ids[:1])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = deliver(intent_event(intent, amount=2000))
+    assert response.json()["outcome"] == "seats_lost"
+    (refund_call,) = fake_stripe.calls("/v1/refunds")
+    assert refund_call.params == {"payment_intent": intent, "amount": "2000"}
+    assert refund_call.headers["Idempotency-Key"].startswith("marquee-refund-")
+    held_booking.refresh_from_db()
+    assert held_booking.status == "refunded"
+    assert Refund.objects.get(payment__provider_reference=intent).status == "succeeded"
+
+
+def test_a_failed_refund_is_retried_until_it_goes_through(
+    deliver,
+    intent,
+    held_booking,
+    customer_client,
+    fake_stripe,
+    admin_client_api,
+    django_capture_on_commit_callbacks,
+):
+    deliver(intent_event(intent, amount=2000))
+    fake_stripe.refund_failures = 1
+    with django_capture_on_commit_callbacks(execute=True):
+        customer_client.post(f"/api/bookings/{held_booking.public_id}/cancel/")
+    refund = Refund.objects.get()
+    assert (refund.status, refund.attempts) == ("failed", 1)
+    assert "Try again later" in refund.last_error
+    failed = admin_client_api.get("/api/payments/refunds/", {"status": "failed"}).json()
+    assert [r["id"] for r in failed["results"]] == [refund.pk]
+    with django_capture_on_commit_callbacks(execute=True):
+        assert refunds_retry_failed() == 1
+    refund.refresh_from_db()
+    assert (refund.status, refund.attempts) == ("succeeded", 2)
+    assert refunds_retry_failed() == 0
+    held_booking.refresh_from_db()
+    assert held_booking.status == "refunded"
+    # Both calls carried the same idempotency key: Stripe refunds once whatever happened.
+    keys = {c.headers["Idempotency-Key"] for c in fake_stripe.calls("/v1/refunds")}
+    assert len(keys) == 1
+
+
+def test_refund_list_is_admin_only(customer_client, staff_client, api_client):
+    assert customer_client.get("/api/payments/refunds/").status_code == 403
+    assert staff_client.get("/api/payments/refunds/").status_code == 403
+    assert api_client.get("/api/payments/refunds/").status_code == 401
+
+
+def test_provider_outage_on_pay_is_503_not_500(
+    customer_client, held_booking, fake_stripe, monkeypatch
+):
+    def down(*args, **kwargs):
+        return (
+            '{"error": {"type": "api_error", "message": "down"}}',
+            500,
+            {"stripe-should-retry": "false"},
+        )
+
+    monkeypatch.setattr(fake_stripe, "request", down)
+    response = pay(customer_client, held_booking)
+    assert (response.status_code, response.json()["error"]["code"]) == (503, "provider_unavailable")
+    assert Payment.objects.count() == 0
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_same_event_delivered_twice_at_once_confirms_once(deliver, intent, held_booking):
+    event = intent_event(intent, amount=2000)
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def worker():
+        barrier.wait()
+        try:
+            outcomes.append(deliver(event).json()["outcome"])
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["confirmed", "duplicate"]
+    assert BookingEvent.objects.filter(booking=held_booking, to_status="confirmed").count() == 1
