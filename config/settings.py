@@ -194,6 +194,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several apps have a `status` field; name each choice set so they cannot collide.
+    "ENUM_NAME_OVERRIDES": {
+        "ShowtimeStatusEnum": "marquee.catalog.models.ShowtimeStatus",
+    },
     "SWAGGER_UI_SETTINGS": {"persistAuthorization": True},
 }
 

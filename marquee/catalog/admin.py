@@ -1,0 +1,213 @@
+"""Catalog admin: the same rules as the API (posters, timezones, scheduling) as form errors."""
+
+from __future__ import annotations
+
+from zoneinfo import available_timezones
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import Count
+
+from marquee.catalog import services
+from marquee.catalog.models import (
+    Genre,
+    Movie,
+    Screen,
+    Seat,
+    Showtime,
+    ShowtimeStatus,
+    Theater,
+    WeekdayPriceRule,
+)
+from marquee.catalog.posters import poster_prepare
+from marquee.common.errors import ApplicationError
+
+
+def _form_error(error: ApplicationError) -> forms.ValidationError:
+    return forms.ValidationError(error.message, code=error.code)
+
+
+@admin.register(Genre)
+class GenreAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "movie_count"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(movie_count=Count("movies"))
+
+    @admin.display(ordering="movie_count", description="movies")
+    def movie_count(self, genre) -> int:
+        return genre.movie_count
+
+
+class MovieAdminForm(forms.ModelForm):
+    class Meta:
+        model = Movie
+        fields = [
+            "title",
+            "description",
+            "duration_minutes",
+            "release_date",
+            "genres",
+            "age_rating",
+            "language",
+            "poster",
+        ]
+
+    def clean_poster(self):
+        poster = self.cleaned_data.get("poster")
+        # Only a new upload is checked; the stored file was checked when it arrived.
+        if poster and hasattr(poster, "content_type"):
+            try:
+                poster = poster_prepare(poster)
+            except ApplicationError as error:
+                raise _form_error(error) from None
+        return poster
+
+
+@admin.register(Movie)
+class MovieAdmin(admin.ModelAdmin):
+    form = MovieAdminForm
+    list_display = ["title", "duration_minutes", "release_date", "age_rating", "language"]
+    list_filter = ["age_rating", "genres", "language"]
+    search_fields = ["title", "description"]
+    filter_horizontal = ["genres"]
+    date_hierarchy = "release_date"
+
+
+class WeekdayPriceRuleInline(admin.TabularInline):
+    model = WeekdayPriceRule
+    extra = 0
+
+
+class TheaterAdminForm(forms.ModelForm):
+    timezone = forms.ChoiceField(choices=(), help_text="The theater's IANA timezone.")
+
+    class Meta:
+        model = Theater
+        fields = [
+            "name",
+            "address",
+            "timezone",
+            "premium_surcharge",
+            "vip_surcharge",
+            "morning_discount_percent",
+            "morning_until_hour",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["timezone"].choices = [(name, name) for name in sorted(available_timezones())]
+
+
+@admin.register(Theater)
+class TheaterAdmin(admin.ModelAdmin):
+    form = TheaterAdminForm
+    list_display = ["name", "timezone", "address", "screen_count"]
+    list_filter = ["timezone"]
+    search_fields = ["name", "address"]
+    inlines = [WeekdayPriceRuleInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(screen_count=Count("screens"))
+
+    @admin.display(ordering="screen_count", description="screens")
+    def screen_count(self, theater) -> int:
+        return theater.screen_count
+
+
+class SeatInline(admin.TabularInline):
+    model = Seat
+    extra = 0
+    fields = ["row_label", "number", "tier", "kind", "x", "y"]
+    ordering = ["y", "x"]
+
+
+@admin.register(Screen)
+class ScreenAdmin(admin.ModelAdmin):
+    list_display = ["name", "theater", "seat_count"]
+    list_filter = ["theater"]
+    search_fields = ["name", "theater__name"]
+    list_select_related = ["theater"]
+    inlines = [SeatInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(seat_count=Count("seats"))
+
+    @admin.display(ordering="seat_count", description="seats")
+    def seat_count(self, screen) -> int:
+        return screen.seat_count
+
+
+@admin.register(Seat)
+class SeatAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "screen", "row_label", "number", "tier", "kind", "x", "y"]
+    list_filter = ["tier", "kind", "screen__theater"]
+    search_fields = ["row_label", "screen__name", "screen__theater__name"]
+    list_select_related = ["screen__theater"]
+    ordering = ["screen", "y", "x"]
+
+
+class ShowtimeAdminForm(forms.ModelForm):
+    """Runs the scheduling rules of `showtime_schedule`, so a clash is a message, not a 500."""
+
+    class Meta:
+        model = Showtime
+        fields = ["movie", "screen", "starts_at", "base_price", "currency"]
+
+    def clean_currency(self):
+        currency = self.cleaned_data["currency"]
+        if len(currency) != 3 or not currency.isalpha() or not currency.isupper():
+            raise forms.ValidationError("Three upper-case letters, e.g. EUR.")
+        return currency
+
+    def clean(self):
+        cleaned = super().clean()
+        movie, screen, starts_at = (cleaned.get(k) for k in ("movie", "screen", "starts_at"))
+        if movie is None or screen is None or starts_at is None:
+            return cleaned
+        instance = self.instance
+        moved = instance.pk is None or {"movie", "screen", "starts_at"} & set(self.changed_data)
+        try:
+            ends_at = services.showtime_ends_at(movie=movie, starts_at=starts_at)
+            if moved and instance.status == ShowtimeStatus.SCHEDULED:
+                services.showtime_check_slot(
+                    screen=screen,
+                    starts_at=starts_at,
+                    ends_at=ends_at,
+                    exclude_id=instance.pk,
+                    check_past=instance.pk is None or "starts_at" in self.changed_data,
+                )
+        except ApplicationError as error:
+            raise _form_error(error) from None
+        instance.ends_at = ends_at
+        return cleaned
+
+
+@admin.register(Showtime)
+class ShowtimeAdmin(admin.ModelAdmin):
+    form = ShowtimeAdminForm
+    list_display = [
+        "movie",
+        "screen",
+        "starts_at",
+        "ends_at",
+        "base_price",
+        "currency",
+        "status",
+    ]
+    list_filter = ["status", "screen__theater", "screen", "movie"]
+    search_fields = ["movie__title", "screen__name", "screen__theater__name"]
+    list_select_related = ["movie", "screen__theater"]
+    date_hierarchy = "starts_at"
+    readonly_fields = ["ends_at", "status", "created_at"]
+    actions = ["cancel_showtimes"]
+
+    @admin.action(description="Cancel selected showtimes")
+    def cancel_showtimes(self, request, queryset):
+        cancelled = 0
+        for showtime in queryset.filter(status=ShowtimeStatus.SCHEDULED):
+            services.showtime_cancel(showtime=showtime, cancelled_by=request.user)
+            cancelled += 1
+        self.message_user(request, f"{cancelled} showtime(s) cancelled.", messages.SUCCESS)

@@ -1,0 +1,558 @@
+"""Catalog API: public reads, admin writes. Views parse, call a service or selector, render."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from marquee.catalog import selectors, services
+from marquee.catalog.filters import MovieFilter, ScreenFilter, ShowtimeFilter
+from marquee.catalog.models import Genre, Movie, Screen, Seat, Showtime, ShowtimeStatus, Theater
+from marquee.catalog.seat_generation import MAX_ROWS, MAX_SEATS_PER_ROW
+from marquee.common.permissions import IsAdminOrReadOnly
+from marquee.common.time import to_local
+
+# --- Serializers ----------------------------------------------------------------------------
+
+
+class GenreSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Genre
+        fields = ["slug", "name"]
+
+
+class MovieSerializer(serializers.ModelSerializer):
+    genres = GenreSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Movie
+        fields = [
+            "id",
+            "title",
+            "description",
+            "duration_minutes",
+            "release_date",
+            "age_rating",
+            "language",
+            "poster",
+            "genres",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class MovieWriteSerializer(serializers.ModelSerializer):
+    """Movie fields as sent by an admin (JSON, or multipart when a poster is attached)."""
+
+    genres = serializers.SlugRelatedField(
+        many=True,
+        slug_field="slug",
+        queryset=Genre.objects.all(),
+        required=False,
+        help_text='Genre slugs, e.g. ["drama", "comedy"].',
+    )
+    # A plain file: the service checks the real image type with Pillow and the size.
+    poster = serializers.FileField(
+        required=False, allow_null=True, help_text="JPEG, PNG or WebP; null removes it."
+    )
+
+    class Meta:
+        model = Movie
+        fields = [
+            "title",
+            "description",
+            "duration_minutes",
+            "release_date",
+            "age_rating",
+            "language",
+            "genres",
+            "poster",
+        ]
+
+
+class TheaterSummarySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Theater
+        fields = ["id", "name", "timezone"]
+        read_only_fields = fields
+
+
+class TheaterSerializer(serializers.ModelSerializer):
+    screen_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Theater
+        fields = [
+            "id",
+            "name",
+            "address",
+            "timezone",
+            "premium_surcharge",
+            "vip_surcharge",
+            "morning_discount_percent",
+            "morning_until_hour",
+            "screen_count",
+        ]
+        read_only_fields = fields
+
+
+class TheaterWriteSerializer(serializers.ModelSerializer):
+    timezone = serializers.CharField(
+        max_length=64, required=False, help_text="An IANA timezone, e.g. `Europe/Berlin`."
+    )
+
+    class Meta:
+        model = Theater
+        fields = [
+            "name",
+            "address",
+            "timezone",
+            "premium_surcharge",
+            "vip_surcharge",
+            "morning_discount_percent",
+            "morning_until_hour",
+        ]
+
+
+class ScreenSerializer(serializers.ModelSerializer):
+    theater = TheaterSummarySerializer(read_only=True)
+    seat_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Screen
+        fields = ["id", "name", "theater", "seat_count"]
+        read_only_fields = fields
+
+
+class ScreenWriteSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Screen
+        fields = ["theater", "name"]
+
+
+class ScreenSeatSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Seat
+        fields = ["id", "row_label", "number", "tier", "kind", "x", "y"]
+        read_only_fields = fields
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "string", "example": "E-G"},
+            {"type": "array", "items": {"type": "string"}, "example": ["E", "F"]},
+        ]
+    }
+)
+class LabelsField(serializers.Field):
+    """Labels as a comma-separated string ("E-G,J" or "A1,A2") or a list of strings."""
+
+    default_error_messages = {
+        "invalid": "Expected a string like 'E-G' or a list of strings.",
+        "too_long": "Too many labels.",
+    }
+    max_items = 200
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            items = data.split(",")
+        elif isinstance(data, list) and all(isinstance(item, str) for item in data):
+            items = data
+        else:
+            self.fail("invalid")
+        items = [item.strip() for item in items if item.strip()]
+        if len(items) > self.max_items or any(len(item) > 16 for item in items):
+            self.fail("too_long")
+        return items
+
+    def to_representation(self, value):
+        return value
+
+
+class SeatGenerationSerializer(serializers.Serializer):
+    rows = serializers.IntegerField(min_value=1, max_value=MAX_ROWS)
+    per_row = serializers.IntegerField(min_value=1, max_value=MAX_SEATS_PER_ROW)
+    aisles_after = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_SEATS_PER_ROW),
+        required=False,
+        default=list,
+        max_length=MAX_SEATS_PER_ROW,
+        help_text="Seat numbers followed by an aisle, e.g. [4, 12].",
+    )
+    premium_rows = LabelsField(required=False, default=list)
+    vip_rows = LabelsField(required=False, default=list)
+    wheelchair = LabelsField(required=False, default=list, help_text='Seats, e.g. ["A1"].')
+    companion = LabelsField(required=False, default=list, help_text='Seats, e.g. ["A3"].')
+
+
+class SeatGenerationResultSerializer(serializers.Serializer):
+    screen = serializers.IntegerField()
+    seat_count = serializers.IntegerField()
+    seats = ScreenSeatSerializer(many=True)
+
+
+class MovieSummarySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Movie
+        fields = ["id", "title", "duration_minutes", "age_rating", "poster"]
+        read_only_fields = fields
+
+
+class ScreenSummarySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Screen
+        fields = ["id", "name"]
+        read_only_fields = fields
+
+
+class ShowtimeSerializer(serializers.ModelSerializer):
+    movie = MovieSummarySerializer(read_only=True)
+    theater = TheaterSummarySerializer(source="screen.theater", read_only=True)
+    screen = ScreenSummarySerializer(read_only=True)
+    local_starts_at = serializers.SerializerMethodField(
+        help_text="The start in the theater's timezone, ISO 8601 with its offset."
+    )
+    local_ends_at = serializers.SerializerMethodField()
+    capacity = serializers.IntegerField(read_only=True, help_text="Seats on the screen.")
+
+    class Meta:
+        model = Showtime
+        fields = [
+            "id",
+            "movie",
+            "theater",
+            "screen",
+            "starts_at",
+            "ends_at",
+            "local_starts_at",
+            "local_ends_at",
+            "base_price",
+            "currency",
+            "status",
+            "capacity",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.DATETIME)
+    def get_local_starts_at(self, showtime: Showtime) -> str:
+        return to_local(showtime.starts_at, showtime.screen.theater.timezone).isoformat()
+
+    @extend_schema_field(OpenApiTypes.DATETIME)
+    def get_local_ends_at(self, showtime: Showtime) -> str:
+        return to_local(showtime.ends_at, showtime.screen.theater.timezone).isoformat()
+
+
+CURRENCY_FIELD = {"regex": r"^[A-Z]{3}$", "max_length": 3, "min_length": 3}
+
+
+class ShowtimeCreateSerializer(serializers.Serializer):
+    movie = serializers.PrimaryKeyRelatedField(queryset=Movie.objects.all())
+    screen = serializers.PrimaryKeyRelatedField(queryset=Screen.objects.all())
+    starts_at = serializers.DateTimeField(help_text="ISO 8601 with an offset; UTC if none.")
+    base_price = serializers.DecimalField(max_digits=8, decimal_places=2, min_value=0)
+    currency = serializers.RegexField(
+        default=settings.DEFAULT_CURRENCY, help_text="ISO 4217, e.g. EUR.", **CURRENCY_FIELD
+    )
+
+
+class ShowtimeUpdateSerializer(serializers.Serializer):
+    movie = serializers.PrimaryKeyRelatedField(queryset=Movie.objects.all(), required=False)
+    starts_at = serializers.DateTimeField(required=False)
+    base_price = serializers.DecimalField(
+        max_digits=8, decimal_places=2, min_value=0, required=False
+    )
+    currency = serializers.RegexField(required=False, **CURRENCY_FIELD)
+    status = serializers.ChoiceField(choices=ShowtimeStatus.choices, required=False)
+
+
+# --- Error documentation --------------------------------------------------------------------
+
+
+class CatalogErrorBody(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    details = serializers.DictField()
+
+
+class CatalogError(serializers.Serializer):
+    """The one error shape (marquee/common/errors.py), for the OpenAPI schema."""
+
+    error = CatalogErrorBody()
+
+
+def _error(description: str, *codes: str) -> OpenApiResponse:
+    return OpenApiResponse(
+        CatalogError,
+        description=f"{description} Codes: {', '.join(f'`{code}`' for code in codes)}.",
+    )
+
+
+NOT_FOUND = {404: _error("No such id.", "not_found")}
+ADMIN_ONLY = {
+    401: _error("Not authenticated.", "not_authenticated", "authentication_failed"),
+    403: _error("Only administrators change the catalog.", "permission_denied"),
+}
+
+
+def _invalid(*codes: str) -> dict:
+    return {400: _error("Invalid input; field errors in `details`.", "invalid", *codes)}
+
+
+def _conflict(*codes: str) -> dict:
+    return {409: _error("The catalog's current state refuses this.", *codes)}
+
+
+def _write(request, responses: dict, *errors: dict) -> dict:
+    merged = dict(responses)
+    for error in (*errors, ADMIN_ONLY):
+        merged.update(error)
+    return extend_schema(request=request, responses=merged)
+
+
+# --- Views ----------------------------------------------------------------------------------
+
+
+class CatalogViewSet(viewsets.GenericViewSet):
+    permission_classes = [IsAdminOrReadOnly]
+
+    def filter_queryset(self, queryset):
+        # Query-string filters narrow lists; a detail route finds its object by id alone.
+        if self.action != "list":
+            return queryset
+        return super().filter_queryset(queryset)
+
+    def validated(self, serializer_class, *, instance=None, partial=False) -> dict:
+        serializer = serializer_class(
+            instance=instance,
+            data=self.request.data,
+            partial=partial,
+            context=self.get_serializer_context(),
+        )
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    def render(self, instance, *, status_code=status.HTTP_200_OK) -> Response:
+        return Response(self.get_serializer(instance).data, status=status_code)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List genres"),
+    create=_write(GenreSerializer, {201: GenreSerializer}, _invalid()),
+)
+class GenreViewSet(mixins.ListModelMixin, CatalogViewSet):
+    serializer_class = GenreSerializer
+    pagination_class = None
+
+    def get_queryset(self):
+        return selectors.genre_list()
+
+    def create(self, request):
+        data = self.validated(GenreSerializer)
+        genre = services.genre_create(name=data["name"], slug=data["slug"])
+        return self.render(genre, status_code=status.HTTP_201_CREATED)
+
+
+POSTER_ERRORS = ("parse_error", "poster_too_large", "poster_invalid_type")
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List movies"),
+    retrieve=extend_schema(summary="A movie", responses={200: MovieSerializer, **NOT_FOUND}),
+    create=_write(MovieWriteSerializer, {201: MovieSerializer}, _invalid(*POSTER_ERRORS)),
+    update=_write(
+        MovieWriteSerializer, {200: MovieSerializer}, _invalid(*POSTER_ERRORS), NOT_FOUND
+    ),
+    partial_update=_write(
+        MovieWriteSerializer, {200: MovieSerializer}, _invalid(*POSTER_ERRORS), NOT_FOUND
+    ),
+    destroy=_write(None, {204: None}, NOT_FOUND, _conflict("movie_in_use")),
+)
+class MovieViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CatalogViewSet):
+    serializer_class = MovieSerializer
+    filterset_class = MovieFilter
+
+    def get_queryset(self):
+        return selectors.movie_list()
+
+    def create(self, request):
+        movie = services.movie_create(**self.validated(MovieWriteSerializer))
+        return self.render(selectors.movie_get(movie_id=movie.pk), status_code=201)
+
+    def update(self, request, pk=None, partial=False):
+        movie = self.get_object()
+        data = self.validated(MovieWriteSerializer, instance=movie, partial=partial)
+        services.movie_update(movie=movie, **data)
+        return self.render(selectors.movie_get(movie_id=movie.pk))
+
+    def partial_update(self, request, pk=None):
+        return self.update(request, pk=pk, partial=True)
+
+    def destroy(self, request, pk=None):
+        services.movie_delete(movie=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        summary="Upcoming scheduled showtimes of the movie",
+        responses={200: ShowtimeSerializer(many=True), **NOT_FOUND},
+        filters=False,
+    )
+    @action(detail=True, methods=["get"], serializer_class=ShowtimeSerializer)
+    def showtimes(self, request, pk=None):
+        movie = self.get_object()
+        page = self.paginate_queryset(selectors.showtime_upcoming_for_movie(movie_id=movie.pk))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+@extend_schema_view(
+    retrieve=extend_schema(responses={200: TheaterSerializer, **NOT_FOUND}),
+    create=_write(TheaterWriteSerializer, {201: TheaterSerializer}, _invalid("invalid_timezone")),
+    update=_write(
+        TheaterWriteSerializer, {200: TheaterSerializer}, _invalid("invalid_timezone"), NOT_FOUND
+    ),
+    partial_update=_write(
+        TheaterWriteSerializer, {200: TheaterSerializer}, _invalid("invalid_timezone"), NOT_FOUND
+    ),
+    destroy=_write(None, {204: None}, NOT_FOUND, _conflict("theater_in_use")),
+)
+class TheaterViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CatalogViewSet):
+    serializer_class = TheaterSerializer
+
+    def get_queryset(self):
+        return selectors.theater_list()
+
+    def create(self, request):
+        theater = services.theater_create(**self.validated(TheaterWriteSerializer))
+        return self.render(selectors.theater_get(theater_id=theater.pk), status_code=201)
+
+    def update(self, request, pk=None, partial=False):
+        theater = self.get_object()
+        data = self.validated(TheaterWriteSerializer, instance=theater, partial=partial)
+        services.theater_update(theater=theater, **data)
+        return self.render(selectors.theater_get(theater_id=theater.pk))
+
+    def partial_update(self, request, pk=None):
+        return self.update(request, pk=pk, partial=True)
+
+    def destroy(self, request, pk=None):
+        services.theater_delete(theater=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema_view(
+    retrieve=extend_schema(responses={200: ScreenSerializer, **NOT_FOUND}),
+    create=_write(ScreenWriteSerializer, {201: ScreenSerializer}, _invalid()),
+    update=_write(ScreenWriteSerializer, {200: ScreenSerializer}, _invalid(), NOT_FOUND),
+    partial_update=_write(ScreenWriteSerializer, {200: ScreenSerializer}, _invalid(), NOT_FOUND),
+    destroy=_write(None, {204: None}, NOT_FOUND, _conflict("screen_in_use")),
+)
+class ScreenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CatalogViewSet):
+    serializer_class = ScreenSerializer
+    filterset_class = ScreenFilter
+
+    def get_queryset(self):
+        return selectors.screen_list()
+
+    def create(self, request):
+        data = self.validated(ScreenWriteSerializer)
+        screen = services.screen_create(theater=data["theater"], name=data["name"])
+        return self.render(selectors.screen_get(screen_id=screen.pk), status_code=201)
+
+    def update(self, request, pk=None, partial=False):
+        screen = self.get_object()
+        data = self.validated(ScreenWriteSerializer, instance=screen, partial=partial)
+        services.screen_update(screen=screen, **data)
+        return self.render(selectors.screen_get(screen_id=screen.pk))
+
+    def partial_update(self, request, pk=None):
+        return self.update(request, pk=pk, partial=True)
+
+    def destroy(self, request, pk=None):
+        services.screen_delete(screen=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        summary="The seats of a screen, front row first",
+        responses={200: ScreenSeatSerializer(many=True), **NOT_FOUND},
+    )
+    @action(detail=True, methods=["get"], serializer_class=ScreenSeatSerializer)
+    def seats(self, request, pk=None):
+        screen = self.get_object()
+        seats = selectors.seat_list(screen_id=screen.pk)
+        return Response(self.get_serializer(seats, many=True).data)
+
+    @extend_schema(summary="Regenerate the seats of a screen (admin)")
+    @_write(
+        SeatGenerationSerializer,
+        {201: SeatGenerationResultSerializer},
+        _invalid("invalid_seat_layout"),
+        NOT_FOUND,
+        _conflict("seats_in_use"),
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="seats/generate",
+        url_name="seats-generate",
+        serializer_class=SeatGenerationSerializer,
+    )
+    def generate_seats(self, request, pk=None):
+        screen = self.get_object()
+        data = self.validated(SeatGenerationSerializer)
+        seats = services.seats_generate(screen=screen, **data)
+        result = {"screen": screen.pk, "seat_count": len(seats), "seats": seats}
+        return Response(SeatGenerationResultSerializer(result).data, status=201)
+
+
+SCHEDULING_INVALID = _invalid("showtime_in_past", "showtime_too_far_ahead")
+SCHEDULING_CONFLICT = _conflict("showtime_overlap", "screen_has_no_seats")
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Scheduled showtimes, earliest first (upcoming unless asked)"),
+    retrieve=extend_schema(responses={200: ShowtimeSerializer, **NOT_FOUND}),
+    create=_write(
+        ShowtimeCreateSerializer, {201: ShowtimeSerializer}, SCHEDULING_INVALID, SCHEDULING_CONFLICT
+    ),
+    partial_update=_write(
+        ShowtimeUpdateSerializer,
+        {200: ShowtimeSerializer},
+        SCHEDULING_INVALID,
+        NOT_FOUND,
+        SCHEDULING_CONFLICT,
+    ),
+)
+class ShowtimeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CatalogViewSet):
+    serializer_class = ShowtimeSerializer
+    filterset_class = ShowtimeFilter
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        return selectors.showtime_list()
+
+    def create(self, request):
+        showtime = services.showtime_schedule(**self.validated(ShowtimeCreateSerializer))
+        return self.render(showtime, status_code=status.HTTP_201_CREATED)
+
+    def partial_update(self, request, pk=None):
+        showtime = self.get_object()
+        data = self.validated(ShowtimeUpdateSerializer, partial=True)
+        return self.render(
+            services.showtime_update(showtime=showtime, changed_by=request.user, **data)
+        )
+
+    @extend_schema(summary="Cancel a showtime (admin); its bookings are cancelled with it")
+    @_write(None, {200: ShowtimeSerializer}, NOT_FOUND)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        showtime = self.get_object()
+        return self.render(services.showtime_cancel(showtime=showtime, cancelled_by=request.user))

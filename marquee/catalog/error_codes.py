@@ -1,0 +1,19 @@
+"""The catalog's stable error codes: clients branch on these, so never rename one."""
+
+from enum import StrEnum
+
+
+class CatalogErrorCode(StrEnum):
+    INVALID_TIMEZONE = "invalid_timezone"
+    POSTER_TOO_LARGE = "poster_too_large"
+    POSTER_INVALID_TYPE = "poster_invalid_type"
+    INVALID_SEAT_LAYOUT = "invalid_seat_layout"
+    SEATS_IN_USE = "seats_in_use"
+    SCREEN_HAS_NO_SEATS = "screen_has_no_seats"
+    SHOWTIME_IN_PAST = "showtime_in_past"
+    SHOWTIME_OVERLAP = "showtime_overlap"
+    SHOWTIME_TOO_FAR_AHEAD = "showtime_too_far_ahead"
+    SHOWTIME_CANCELLED = "showtime_cancelled"
+    MOVIE_IN_USE = "movie_in_use"
+    THEATER_IN_USE = "theater_in_use"
+    SCREEN_IN_USE = "screen_in_use"

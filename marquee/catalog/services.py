@@ -1,0 +1,404 @@
+"""Catalog writes: movies, theaters, screens, seat generation and the scheduling rules."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError, RestrictedError
+from django.utils import timezone
+
+from marquee.catalog.error_codes import CatalogErrorCode
+from marquee.catalog.layout import screen_layout_invalidate
+from marquee.catalog.models import (
+    Genre,
+    Movie,
+    Screen,
+    Seat,
+    Showtime,
+    ShowtimeStatus,
+    Theater,
+)
+from marquee.catalog.posters import poster_prepare
+from marquee.catalog.seat_generation import plan_seats
+from marquee.catalog.selectors import showtime_get, showtime_overlapping
+from marquee.catalog.signals import showtime_cancelled
+from marquee.common.errors import ApplicationError, Conflict
+from marquee.common.time import is_valid_timezone
+
+SHOWTIME_OVERLAP_CONSTRAINT = "showtime_no_overlap"
+SCHEDULING_HORIZON = timedelta(days=2 * 365)
+UNSET: Any = object()
+
+
+# --- Genres and movies ----------------------------------------------------------------------
+
+
+def genre_create(*, name: str, slug: str) -> Genre:
+    return Genre.objects.create(name=name, slug=slug)
+
+
+def movie_create(
+    *,
+    title: str,
+    duration_minutes: int,
+    description: str = "",
+    release_date=None,
+    age_rating: str | None = None,
+    language: str = "",
+    genres: Iterable[Genre] = (),
+    poster: UploadedFile | None = None,
+) -> Movie:
+    """A movie; a poster must be a real JPEG/PNG/WebP image within POSTER_MAX_BYTES."""
+    movie = Movie(
+        title=title,
+        duration_minutes=duration_minutes,
+        description=description,
+        release_date=release_date,
+        language=language,
+    )
+    if age_rating:
+        movie.age_rating = age_rating
+    if poster is not None:
+        movie.poster = poster_prepare(poster)
+    with transaction.atomic():
+        movie.save()
+        movie.genres.set(genres)
+    return movie
+
+
+def _delete_file_after_commit(field_file) -> None:
+    """Remove a replaced poster from storage once the row no longer points at it."""
+    name, storage = field_file.name, field_file.storage
+    if name:
+        transaction.on_commit(lambda: storage.delete(name))
+
+
+def movie_update(*, movie: Movie, **changes: Any) -> Movie:
+    """Apply the given fields; `genres` replaces the set, `poster=None` removes the poster."""
+    genres = changes.pop("genres", UNSET)
+    with transaction.atomic():
+        if "poster" in changes:
+            poster = changes.pop("poster")
+            _delete_file_after_commit(movie.poster)
+            movie.poster = poster_prepare(poster) if poster is not None else None
+        for field, value in changes.items():
+            setattr(movie, field, value)
+        movie.save()
+        if genres is not UNSET:
+            movie.genres.set(genres)
+    return movie
+
+
+def movie_delete(*, movie: Movie) -> None:
+    """A movie that was ever scheduled stays (its showtimes and tickets refer to it)."""
+    try:
+        with transaction.atomic():
+            _delete_file_after_commit(movie.poster)
+            movie.delete()
+    except (ProtectedError, RestrictedError):
+        raise Conflict(
+            "The movie has showtimes; cancel them instead of deleting the movie.",
+            code=CatalogErrorCode.MOVIE_IN_USE,
+        ) from None
+
+
+# --- Theaters and screens -------------------------------------------------------------------
+
+
+def _check_timezone(name: str) -> None:
+    if not is_valid_timezone(name):
+        message = f"'{name}' is not an IANA timezone such as 'Europe/Berlin'."
+        raise ApplicationError(
+            message, code=CatalogErrorCode.INVALID_TIMEZONE, details={"timezone": [message]}
+        )
+
+
+def theater_create(*, name: str, timezone: str = "UTC", **fields: Any) -> Theater:
+    """A theater; its timezone must be an IANA name (local days and prices depend on it)."""
+    _check_timezone(timezone)
+    return Theater.objects.create(name=name, timezone=timezone, **fields)
+
+
+def theater_update(*, theater: Theater, **changes: Any) -> Theater:
+    if "timezone" in changes:
+        _check_timezone(changes["timezone"])
+    for field, value in changes.items():
+        setattr(theater, field, value)
+    theater.save()
+    return theater
+
+
+def theater_delete(*, theater: Theater) -> None:
+    try:
+        theater.delete()
+    except (ProtectedError, RestrictedError):
+        raise Conflict(
+            "The theater still has screens.", code=CatalogErrorCode.THEATER_IN_USE
+        ) from None
+
+
+def screen_create(*, theater: Theater, name: str) -> Screen:
+    return Screen.objects.create(theater=theater, name=name)
+
+
+def screen_update(*, screen: Screen, **changes: Any) -> Screen:
+    for field, value in changes.items():
+        setattr(screen, field, value)
+    screen.save()
+    return screen
+
+
+def screen_delete(*, screen: Screen) -> None:
+    """A screen that has showtimes (or sold seats) stays."""
+    try:
+        with transaction.atomic():
+            screen.delete()
+    except (ProtectedError, RestrictedError):
+        raise Conflict(
+            "The screen has showtimes; it cannot be deleted.", code=CatalogErrorCode.SCREEN_IN_USE
+        ) from None
+
+
+# --- Seats ----------------------------------------------------------------------------------
+
+
+def _seats_in_use() -> Conflict:
+    return Conflict(
+        "Seats of this screen have tickets; they cannot be regenerated.",
+        code=CatalogErrorCode.SEATS_IN_USE,
+    )
+
+
+def seats_generate(
+    *,
+    screen: Screen,
+    rows: int,
+    per_row: int,
+    aisles_after: Iterable[int] = (),
+    premium_rows: str | Sequence[str] | None = None,
+    vip_rows: str | Sequence[str] | None = None,
+    wheelchair: Iterable[str] | str | None = None,
+    companion: Iterable[str] | str | None = None,
+) -> list[Seat]:
+    """Replace the screen's seats with a generated grid, unless any seat has a ticket.
+
+    The booking app's Ticket.seat is on_delete=PROTECT, so the database itself refuses to drop
+    a seat that was ever sold or held; the catalog only translates that into 409 seats_in_use.
+    """
+    planned = plan_seats(
+        rows=rows,
+        per_row=per_row,
+        aisles_after=aisles_after,
+        premium_rows=premium_rows,
+        vip_rows=vip_rows,
+        wheelchair=wheelchair,
+        companion=companion,
+    )
+    try:
+        with transaction.atomic():
+            # Two admins regenerating one screen at once take turns.
+            Screen.objects.select_for_update().filter(pk=screen.pk).first()
+            Seat.objects.filter(screen=screen).delete()
+            seats = Seat.objects.bulk_create(
+                [
+                    Seat(
+                        screen=screen,
+                        row_label=p.row_label,
+                        number=p.number,
+                        tier=p.tier,
+                        kind=p.kind,
+                        x=p.x,
+                        y=p.y,
+                    )
+                    for p in planned
+                ]
+            )
+            screen_layout_invalidate(screen.pk)
+    except (ProtectedError, RestrictedError):
+        raise _seats_in_use() from None
+    except IntegrityError as error:
+        # A ticket inserted after the PROTECT check: the deferred foreign key catches it.
+        if "foreign key" not in str(error).lower():
+            raise
+        raise _seats_in_use() from None
+    return seats
+
+
+# --- Showtimes ------------------------------------------------------------------------------
+
+
+def showtime_ends_at(*, movie: Movie, starts_at: datetime) -> datetime:
+    """A showtime occupies its screen for the movie plus the cleaning buffer."""
+    if starts_at > timezone.now() + SCHEDULING_HORIZON:
+        raise ApplicationError(
+            "A showtime can be scheduled at most two years ahead.",
+            code=CatalogErrorCode.SHOWTIME_TOO_FAR_AHEAD,
+            details={"starts_at": ["Must be within two years from now."]},
+        )
+    return starts_at + timedelta(
+        minutes=movie.duration_minutes + settings.SHOWTIME_CLEANING_MINUTES
+    )
+
+
+def _overlap_error(conflicting: Showtime | None) -> Conflict:
+    details = {}
+    if conflicting is not None:
+        details = {
+            "conflicting_showtime": conflicting.pk,
+            "starts_at": conflicting.starts_at.isoformat(),
+            "ends_at": conflicting.ends_at.isoformat(),
+        }
+    return Conflict(
+        "Another showtime on this screen overlaps this one (cleaning time included).",
+        code=CatalogErrorCode.SHOWTIME_OVERLAP,
+        details=details,
+    )
+
+
+def showtime_check_slot(
+    *,
+    screen: Screen,
+    starts_at: datetime,
+    ends_at: datetime,
+    exclude_id: int | None = None,
+    check_past: bool = True,
+) -> None:
+    """The friendly checks before scheduling: in the future, a screen with seats, no overlap."""
+    if check_past and starts_at <= timezone.now():
+        raise ApplicationError(
+            "A showtime cannot start in the past.",
+            code=CatalogErrorCode.SHOWTIME_IN_PAST,
+            details={"starts_at": ["Must be in the future."]},
+        )
+    if not Seat.objects.filter(screen_id=screen.pk).exists():
+        raise Conflict(
+            "The screen has no seats yet; generate them first.",
+            code=CatalogErrorCode.SCREEN_HAS_NO_SEATS,
+        )
+    conflicting = showtime_overlapping(
+        screen_id=screen.pk, starts_at=starts_at, ends_at=ends_at, exclude_id=exclude_id
+    )
+    if conflicting is not None:
+        raise _overlap_error(conflicting)
+
+
+def _is_overlap_violation(error: IntegrityError) -> bool:
+    diag = getattr(error.__cause__, "diag", None)
+    constraint = getattr(diag, "constraint_name", None)
+    return constraint == SHOWTIME_OVERLAP_CONSTRAINT or SHOWTIME_OVERLAP_CONSTRAINT in str(error)
+
+
+def _save_checked(showtime: Showtime, **save_kwargs: Any) -> None:
+    """Save; on PostgreSQL the exclusion constraint settles races the Python check missed."""
+    try:
+        with transaction.atomic():
+            showtime.save(**save_kwargs)
+    except IntegrityError as error:
+        if not _is_overlap_violation(error):
+            raise
+        raise _overlap_error(
+            showtime_overlapping(
+                screen_id=showtime.screen_id,
+                starts_at=showtime.starts_at,
+                ends_at=showtime.ends_at,
+                exclude_id=showtime.pk,
+            )
+        ) from None
+
+
+def showtime_schedule(
+    *,
+    movie: Movie,
+    screen: Screen,
+    starts_at: datetime,
+    base_price: Decimal,
+    currency: str | None = None,
+) -> Showtime:
+    """Schedule a future showtime on a screen with seats, overlapping no scheduled one."""
+    ends_at = showtime_ends_at(movie=movie, starts_at=starts_at)
+    with transaction.atomic():
+        # On SQLite the IMMEDIATE transaction serializes writers, so check-then-insert is safe;
+        # on PostgreSQL the exclusion constraint catches the race.
+        showtime_check_slot(screen=screen, starts_at=starts_at, ends_at=ends_at)
+        showtime = Showtime(
+            movie=movie,
+            screen=screen,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            base_price=base_price,
+            currency=currency or settings.DEFAULT_CURRENCY,
+            status=ShowtimeStatus.SCHEDULED,
+        )
+        _save_checked(showtime)
+    return showtime_get(showtime_id=showtime.pk)
+
+
+def showtime_update(
+    *,
+    showtime: Showtime,
+    movie: Movie | None = None,
+    starts_at: datetime | None = None,
+    base_price: Decimal | None = None,
+    currency: str | None = None,
+    status: str | None = None,
+    changed_by=None,
+) -> Showtime:
+    """Change price or currency freely; moving or reinstating re-checks past and overlap.
+
+    Setting the status to cancelled goes through `showtime_cancel` (and its signal).
+    """
+    with transaction.atomic():
+        locked = (
+            Showtime.objects.select_for_update()
+            .select_related("movie", "screen")
+            .get(pk=showtime.pk)
+        )
+        was_scheduled = locked.status == ShowtimeStatus.SCHEDULED
+        moved = (movie is not None and movie.pk != locked.movie_id) or (
+            starts_at is not None and starts_at != locked.starts_at
+        )
+        reinstated = status == ShowtimeStatus.SCHEDULED and not was_scheduled
+        if movie is not None:
+            locked.movie = movie
+        if starts_at is not None:
+            locked.starts_at = starts_at
+        if base_price is not None:
+            locked.base_price = base_price
+        if currency is not None:
+            locked.currency = currency
+        if moved:
+            locked.ends_at = showtime_ends_at(movie=locked.movie, starts_at=locked.starts_at)
+        if reinstated:
+            locked.status = ShowtimeStatus.SCHEDULED
+        if reinstated or (moved and was_scheduled and status != ShowtimeStatus.CANCELLED):
+            showtime_check_slot(
+                screen=locked.screen,
+                starts_at=locked.starts_at,
+                ends_at=locked.ends_at,
+                exclude_id=locked.pk,
+                check_past=reinstated or starts_at is not None,
+            )
+        _save_checked(locked)
+        if status == ShowtimeStatus.CANCELLED and was_scheduled:
+            showtime_cancel(showtime=locked, cancelled_by=changed_by)
+    return showtime_get(showtime_id=showtime.pk)
+
+
+def showtime_cancel(*, showtime: Showtime, cancelled_by=None) -> Showtime:
+    """Cancel a scheduled showtime; receivers of `showtime_cancelled` act in the same transaction.
+
+    Cancelling an already cancelled showtime changes nothing and sends no signal.
+    """
+    with transaction.atomic():
+        locked = Showtime.objects.select_for_update().get(pk=showtime.pk)
+        if locked.status != ShowtimeStatus.CANCELLED:
+            locked.status = ShowtimeStatus.CANCELLED
+            locked.save(update_fields=["status"])
+            showtime_cancelled.send(sender=Showtime, showtime=locked, cancelled_by=cancelled_by)
+    return showtime_get(showtime_id=showtime.pk)

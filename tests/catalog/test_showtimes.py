@@ -1,0 +1,466 @@
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from marquee.catalog import services
+from marquee.catalog.models import Showtime
+from marquee.catalog.signals import showtime_cancelled
+from marquee.common.errors import ApplicationError
+from tests import factories
+from tests.catalog.conftest import local_datetime, local_today
+
+SHOWTIMES = "/api/showtimes/"
+
+
+def showtime_url(showtime_id, suffix="") -> str:
+    return f"{SHOWTIMES}{showtime_id}/{suffix}"
+
+
+@pytest.fixture
+def movie(db):
+    return factories.MovieFactory(title="Heat", duration_minutes=120)
+
+
+@pytest.fixture
+def start():
+    """A future start on a round minute."""
+    return (timezone.now() + timedelta(days=3)).replace(second=0, microsecond=0)
+
+
+def schedule_payload(movie, screen, starts_at, **overrides) -> dict:
+    return {
+        "movie": movie.pk,
+        "screen": screen.pk,
+        "starts_at": starts_at.isoformat(),
+        "base_price": "11.50",
+        "currency": "EUR",
+    } | overrides
+
+
+def schedule(movie, screen, starts_at) -> Showtime:
+    return services.showtime_schedule(
+        movie=movie, screen=screen, starts_at=starts_at, base_price=Decimal("10.00")
+    )
+
+
+# --- Scheduling -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("client_fixture", "expected_status"),
+    [("api_client", 401), ("customer_client", 403), ("admin_client_api", 201)],
+)
+def test_only_admins_schedule_showtimes(
+    request, movie, screen, start, client_fixture, expected_status
+):
+    client = request.getfixturevalue(client_fixture)
+
+    response = client.post(SHOWTIMES, schedule_payload(movie, screen, start), format="json")
+
+    assert response.status_code == expected_status
+
+
+def test_a_showtime_ends_after_the_movie_and_the_cleaning_time(
+    admin_client_api, movie, screen, start, settings
+):
+    settings.SHOWTIME_CLEANING_MINUTES = 15
+
+    response = admin_client_api.post(
+        SHOWTIMES, schedule_payload(movie, screen, start), format="json"
+    )
+
+    assert response.status_code == 201
+    showtime = Showtime.objects.get()
+    assert showtime.ends_at - showtime.starts_at == timedelta(minutes=135)
+    assert response.json()["base_price"] == "11.50"
+    assert response.json()["status"] == "scheduled"
+
+
+def test_an_overlapping_showtime_is_refused_with_the_conflict(
+    admin_client_api, movie, screen, start
+):
+    existing = schedule(movie, screen, start)
+
+    response = admin_client_api.post(
+        SHOWTIMES, schedule_payload(movie, screen, start + timedelta(minutes=60)), format="json"
+    )
+
+    assert response.status_code == 409
+    error = response.json()["error"]
+    assert error["code"] == "showtime_overlap"
+    assert error["details"]["conflicting_showtime"] == existing.pk
+    assert error["details"]["starts_at"] == existing.starts_at.isoformat()
+    assert error["details"]["ends_at"] == existing.ends_at.isoformat()
+    assert Showtime.objects.count() == 1
+
+
+def test_starting_inside_the_cleaning_time_is_an_overlap(movie, screen, start):
+    schedule(movie, screen, start)
+    during_cleaning = start + timedelta(minutes=120 + 14)
+
+    with pytest.raises(ApplicationError) as refused:
+        schedule(movie, screen, during_cleaning)
+
+    assert refused.value.code == "showtime_overlap"
+    assert refused.value.status_code == 409
+
+
+def test_ending_inside_the_next_showtime_is_an_overlap(movie, screen, start):
+    schedule(movie, screen, start)
+
+    with pytest.raises(ApplicationError) as refused:
+        schedule(movie, screen, start - timedelta(minutes=134))
+
+    assert refused.value.code == "showtime_overlap"
+
+
+def test_back_to_back_after_the_cleaning_time_is_allowed(movie, screen, start):
+    first = schedule(movie, screen, start)
+    before = schedule(movie, screen, start - timedelta(minutes=135))
+
+    after = schedule(movie, screen, first.ends_at)
+
+    assert after.starts_at == first.ends_at
+    assert before.ends_at == first.starts_at
+
+
+def test_the_same_time_on_another_screen_is_allowed(movie, screen, start):
+    schedule(movie, screen, start)
+    other_screen = factories.screen_with_seats(theater=screen.theater)
+
+    assert schedule(movie, other_screen, start).pk
+
+
+def test_a_cancelled_showtime_does_not_block_its_slot(movie, screen, start):
+    cancelled = schedule(movie, screen, start)
+    services.showtime_cancel(showtime=cancelled)
+
+    assert schedule(movie, screen, start).status == "scheduled"
+
+
+def test_a_showtime_cannot_start_in_the_past(admin_client_api, movie, screen):
+    past = timezone.now() - timedelta(minutes=1)
+
+    response = admin_client_api.post(SHOWTIMES, schedule_payload(movie, screen, past))
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "showtime_in_past"
+
+
+def test_a_showtime_is_scheduled_at_most_two_years_ahead(admin_client_api, movie, screen):
+    for far in ("2999-01-01T20:00:00Z", "9999-12-31T23:59:59Z"):
+        response = admin_client_api.post(
+            SHOWTIMES, schedule_payload(movie, screen, timezone.now()) | {"starts_at": far}
+        )
+
+        assert response.status_code == 400
+        assert response.json()["error"]["code"] == "showtime_too_far_ahead"
+
+
+def test_a_screen_without_seats_cannot_be_scheduled(admin_client_api, movie, start):
+    bare = factories.ScreenFactory()
+
+    response = admin_client_api.post(SHOWTIMES, schedule_payload(movie, bare, start))
+
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "screen_has_no_seats"
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"base_price": "-1.00"}, "base_price"),
+        ({"base_price": "10.123"}, "base_price"),
+        ({"base_price": "1000000.00"}, "base_price"),
+        ({"base_price": "NaN"}, "base_price"),
+        ({"base_price": "ten"}, "base_price"),
+        ({"currency": "eur"}, "currency"),
+        ({"currency": "EURO"}, "currency"),
+        ({"currency": "E1R"}, "currency"),
+        ({"movie": 4242}, "movie"),
+        ({"screen": "x"}, "screen"),
+        ({"starts_at": "next friday"}, "starts_at"),
+        ({"starts_at": None}, "starts_at"),
+    ],
+)
+def test_invalid_showtime_input_is_400(admin_client_api, movie, screen, start, changes, field):
+    response = admin_client_api.post(
+        SHOWTIMES, schedule_payload(movie, screen, start) | changes, format="json"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid"
+    assert field in response.json()["error"]["details"]
+
+
+def test_a_free_showtime_is_allowed(movie, screen, start):
+    showtime = services.showtime_schedule(
+        movie=movie, screen=screen, starts_at=start, base_price=Decimal("0"), currency="USD"
+    )
+
+    assert (showtime.base_price, showtime.currency) == (Decimal("0"), "USD")
+
+
+# --- Reading --------------------------------------------------------------------------------
+
+
+def test_showtime_detail_shows_the_local_start_in_the_theater_timezone(api_client, movie, db):
+    theater = factories.TheaterFactory(name="Odeon", timezone="America/New_York")
+    screen = factories.screen_with_seats(rows=3, per_row=4, theater=theater)
+    day = local_today("America/New_York") + timedelta(days=5)
+    starts_at = local_datetime(day, 19, 45, tz="America/New_York")
+    showtime = factories.ShowtimeFactory(movie=movie, screen=screen, starts_at=starts_at)
+
+    response = api_client.get(showtime_url(showtime.pk))
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["local_starts_at"] == starts_at.isoformat()
+    assert body["local_starts_at"].startswith(f"{day.isoformat()}T19:45:00")
+    assert body["movie"]["title"] == "Heat"
+    assert body["movie"]["duration_minutes"] == 120
+    assert body["theater"] == {"id": theater.pk, "name": "Odeon", "timezone": "America/New_York"}
+    assert body["screen"] == {"id": screen.pk, "name": screen.name}
+    assert body["base_price"] == "10.00"
+    assert body["currency"] == "EUR"
+    assert body["status"] == "scheduled"
+    assert body["capacity"] == 12
+
+
+def test_unknown_showtime_is_404(api_client, admin_client_api, db):
+    for response in (
+        api_client.get(showtime_url(4242)),
+        admin_client_api.patch(showtime_url(4242), {"base_price": "1.00"}),
+        admin_client_api.post(showtime_url(4242, "cancel/")),
+    ):
+        assert response.status_code == 404
+        assert response.json()["error"]["code"] == "not_found"
+
+
+def test_a_past_showtime_can_still_be_read(api_client, screen):
+    past = factories.ShowtimeFactory(screen=screen, starts_at=timezone.now() - timedelta(days=1))
+
+    assert api_client.get(showtime_url(past.pk)).status_code == 200
+
+
+def ids(response) -> list[int]:
+    assert response.status_code == 200, response.content
+    return [s["id"] for s in response.json()["results"]]
+
+
+def test_the_list_shows_upcoming_scheduled_showtimes_by_start(api_client, screen):
+    now = timezone.now()
+    later = factories.ShowtimeFactory(screen=screen, starts_at=now + timedelta(days=2))
+    sooner = factories.ShowtimeFactory(screen=screen, starts_at=now + timedelta(days=1))
+    past = factories.ShowtimeFactory(screen=screen, starts_at=now - timedelta(days=1))
+    cancelled = factories.ShowtimeFactory(
+        screen=screen, starts_at=now + timedelta(days=3), status="cancelled"
+    )
+
+    assert ids(api_client.get(SHOWTIMES)) == [sooner.pk, later.pk]
+    assert ids(api_client.get(SHOWTIMES, {"include_past": 1})) == [past.pk, sooner.pk, later.pk]
+    assert ids(api_client.get(SHOWTIMES, {"include_past": "true"}))[0] == past.pk
+    assert ids(api_client.get(SHOWTIMES, {"status": "cancelled"})) == [cancelled.pk]
+
+
+def test_the_list_filters_by_movie_theater_and_screen(api_client, screen, movie):
+    other_screen = factories.screen_with_seats()
+    soon = timezone.now() + timedelta(days=1)
+    mine = factories.ShowtimeFactory(movie=movie, screen=screen, starts_at=soon)
+    elsewhere = factories.ShowtimeFactory(screen=other_screen, starts_at=soon)
+
+    assert ids(api_client.get(SHOWTIMES, {"movie": movie.pk})) == [mine.pk]
+    assert ids(api_client.get(SHOWTIMES, {"theater": other_screen.theater_id})) == [elsewhere.pk]
+    assert ids(api_client.get(SHOWTIMES, {"screen": screen.pk})) == [mine.pk]
+
+
+def test_the_date_filter_uses_the_theater_local_day_near_midnight(api_client, screen):
+    day = local_today() + timedelta(days=4)
+    short = factories.MovieFactory(duration_minutes=30)
+    before_midnight = factories.ShowtimeFactory(
+        movie=short, screen=screen, starts_at=local_datetime(day, 23, 30)
+    )
+    after_midnight = factories.ShowtimeFactory(
+        movie=short, screen=screen, starts_at=local_datetime(day + timedelta(days=1), 0, 30)
+    )
+
+    assert ids(api_client.get(SHOWTIMES, {"date": day.isoformat()})) == [before_midnight.pk]
+    next_day = (day + timedelta(days=1)).isoformat()
+    assert ids(api_client.get(SHOWTIMES, {"date": next_day})) == [after_midnight.pk]
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31"])
+def test_the_first_and_last_calendar_days_are_simply_empty(api_client, showtime, day):
+    for url in (SHOWTIMES, "/api/movies/"):
+        response = api_client.get(url, {"date": day, "include_past": 1})
+
+        assert response.status_code == 200
+        assert response.json()["count"] == 0
+
+
+@pytest.mark.parametrize(
+    "query", [{"date": "2026-02-30"}, {"status": "sold_out"}, {"movie": "x"}, {"screen": -1}]
+)
+def test_malformed_showtime_filters_are_400(api_client, db, query):
+    response = api_client.get(SHOWTIMES, query)
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid"
+
+
+def test_the_showtime_list_runs_a_fixed_number_of_queries(
+    api_client, db, django_assert_max_num_queries
+):
+    for n in range(15):
+        screen = factories.screen_with_seats(rows=1, per_row=3)
+        factories.ShowtimeFactory(screen=screen, starts_at=timezone.now() + timedelta(hours=n + 1))
+
+    with django_assert_max_num_queries(2):
+        response = api_client.get(SHOWTIMES)
+    with django_assert_max_num_queries(3):
+        api_client.get(SHOWTIMES, {"date": local_today().isoformat()})
+
+    assert len(response.json()["results"]) == 15
+    assert {s["capacity"] for s in response.json()["results"]} == {3}
+
+
+# --- Changing and cancelling ----------------------------------------------------------------
+
+
+def test_admin_changes_the_price(admin_client_api, customer_client, showtime):
+    refused = customer_client.patch(showtime_url(showtime.pk), {"base_price": "7.00"})
+    changed = admin_client_api.patch(showtime_url(showtime.pk), {"base_price": "7.00"})
+
+    assert refused.status_code == 403
+    assert changed.status_code == 200
+    assert changed.json()["base_price"] == "7.00"
+
+
+def test_rescheduling_recomputes_the_end_and_ignores_itself(admin_client_api, movie, screen, start):
+    showtime = schedule(movie, screen, start)
+
+    response = admin_client_api.patch(
+        showtime_url(showtime.pk),
+        {"starts_at": (start + timedelta(minutes=30)).isoformat()},
+        format="json",
+    )
+
+    assert response.status_code == 200
+    showtime.refresh_from_db()
+    assert showtime.starts_at == start + timedelta(minutes=30)
+    assert showtime.ends_at == start + timedelta(minutes=30 + 135)
+
+
+def test_rescheduling_onto_another_showtime_is_refused(admin_client_api, movie, screen, start):
+    first = schedule(movie, screen, start)
+    second = schedule(movie, screen, start + timedelta(hours=4))
+
+    response = admin_client_api.patch(
+        showtime_url(second.pk), {"starts_at": (start + timedelta(hours=1)).isoformat()}
+    )
+
+    assert response.status_code == 409
+    assert response.json()["error"]["details"]["conflicting_showtime"] == first.pk
+    second.refresh_from_db()
+    assert second.starts_at == start + timedelta(hours=4)
+
+
+def test_a_longer_movie_is_checked_against_the_next_showtime(
+    admin_client_api, movie, screen, start
+):
+    first = schedule(movie, screen, start)
+    schedule(movie, screen, first.ends_at)
+    epic = factories.MovieFactory(duration_minutes=200)
+
+    response = admin_client_api.patch(showtime_url(first.pk), {"movie": epic.pk})
+
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "showtime_overlap"
+
+
+def test_rescheduling_into_the_past_is_refused(admin_client_api, showtime):
+    response = admin_client_api.patch(
+        showtime_url(showtime.pk), {"starts_at": "2020-01-01T10:00:00Z"}
+    )
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "showtime_in_past"
+
+
+@pytest.fixture
+def cancellations():
+    received = []
+
+    def receiver(sender, showtime, cancelled_by=None, **kwargs):
+        received.append((showtime.pk, showtime.status, cancelled_by, connection.in_atomic_block))
+
+    showtime_cancelled.connect(receiver, dispatch_uid="test-catalog-cancellations")
+    yield received
+    showtime_cancelled.disconnect(dispatch_uid="test-catalog-cancellations")
+
+
+@pytest.mark.parametrize(
+    ("client_fixture", "expected_status"), [("api_client", 401), ("customer_client", 403)]
+)
+def test_only_admins_cancel_showtimes(request, showtime, client_fixture, expected_status):
+    client = request.getfixturevalue(client_fixture)
+
+    response = client.post(showtime_url(showtime.pk, "cancel/"))
+
+    assert response.status_code == expected_status
+    showtime.refresh_from_db()
+    assert showtime.status == "scheduled"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_cancelling_signals_once_inside_the_transaction(
+    admin_client_api, admin_user, showtime, cancellations
+):
+    first = admin_client_api.post(showtime_url(showtime.pk, "cancel/"))
+    again = admin_client_api.post(showtime_url(showtime.pk, "cancel/"))
+
+    assert first.status_code == 200
+    assert first.json()["status"] == "cancelled"
+    assert again.status_code == 200
+    assert cancellations == [(showtime.pk, "cancelled", admin_user, True)]
+
+
+def test_a_failing_receiver_undoes_the_cancellation(showtime):
+    def broken_receiver(sender, **kwargs):
+        raise RuntimeError("booking engine down")
+
+    showtime_cancelled.connect(broken_receiver, dispatch_uid="test-broken-receiver")
+    try:
+        with pytest.raises(RuntimeError):
+            services.showtime_cancel(showtime=showtime)
+    finally:
+        showtime_cancelled.disconnect(dispatch_uid="test-broken-receiver")
+
+    showtime.refresh_from_db()
+    assert showtime.status == "scheduled"
+
+
+def test_patching_the_status_to_cancelled_also_signals(admin_client_api, showtime, cancellations):
+    response = admin_client_api.patch(showtime_url(showtime.pk), {"status": "cancelled"})
+
+    assert response.status_code == 200
+    assert response.json()["status"] == "cancelled"
+    assert len(cancellations) == 1
+
+
+def test_reinstating_a_cancelled_showtime_rechecks_its_slot(admin_client_api, movie, screen, start):
+    cancelled = schedule(movie, screen, start)
+    services.showtime_cancel(showtime=cancelled)
+    replacement = schedule(movie, screen, start + timedelta(minutes=30))
+
+    refused = admin_client_api.patch(showtime_url(cancelled.pk), {"status": "scheduled"})
+    services.showtime_cancel(showtime=replacement)
+    reinstated = admin_client_api.patch(showtime_url(cancelled.pk), {"status": "scheduled"})
+
+    assert refused.status_code == 409
+    assert refused.json()["error"]["details"]["conflicting_showtime"] == replacement.pk
+    assert reinstated.status_code == 200
+    assert reinstated.json()["status"] == "scheduled"
