@@ -1,0 +1,190 @@
+import pytest
+
+from marquee.accounts import services
+from marquee.accounts.models import Role, User
+from marquee.common.errors import ApplicationError
+from tests.accounts.helpers import SIGNUP_URL, error_code
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+VALID = {
+    "username": "moviegoer",
+    "email": "moviegoer@example.com",
+    "password": "Popcorn-and-Pictures-42",
+    "first_name": "Mo",
+    "last_name": "Goer",
+}
+
+
+def test_signup_creates_a_customer_account(api_client):
+    response = api_client.post(SIGNUP_URL, VALID)
+
+    assert response.status_code == 201
+    body = response.json()
+    assert body == {
+        "id": body["id"],
+        "username": "moviegoer",
+        "email": "moviegoer@example.com",
+        "first_name": "Mo",
+        "last_name": "Goer",
+        "role": "customer",
+    }
+    user = User.objects.get(pk=body["id"])
+    assert user.check_password(VALID["password"])
+    assert not user.is_staff
+    assert not user.is_superuser
+
+
+def test_signup_names_are_optional(api_client):
+    response = api_client.post(SIGNUP_URL, {k: VALID[k] for k in ("username", "email", "password")})
+
+    assert response.status_code == 201
+    assert response.json()["first_name"] == ""
+
+
+@pytest.mark.parametrize("extra", [{"role": "admin"}, {"is_superuser": True, "is_staff": True}])
+def test_signup_can_never_choose_a_role(api_client, extra):
+    response = api_client.post(SIGNUP_URL, {**VALID, **extra})
+
+    assert response.status_code == 201
+    user = User.objects.get(username="moviegoer")
+    assert user.role == Role.CUSTOMER
+    assert not user.is_superuser
+
+
+@pytest.mark.parametrize("password", ["short1", "password", "12345678901", "moviegoer1"])
+def test_signup_rejects_a_weak_password(api_client, password):
+    response = api_client.post(SIGNUP_URL, {**VALID, "password": password})
+
+    assert response.status_code == 400
+    assert error_code(response) == "invalid"
+    assert "password" in response.json()["error"]["details"]
+    assert not User.objects.filter(username="moviegoer").exists()
+
+
+def test_signup_checks_the_password_against_the_new_users_own_details(api_client):
+    response = api_client.post(
+        SIGNUP_URL, {**VALID, "email": "zanzibar.quokka@example.com", "password": "zanzibarquokka"}
+    )
+
+    assert response.status_code == 400
+    assert "too similar" in str(response.json()["error"]["details"]["password"])
+
+
+@pytest.mark.parametrize(
+    ("field", "taken"), [("username", "MovieGoer"), ("email", "MOVIEGOER@example.com")]
+)
+def test_signup_rejects_a_taken_username_or_email_ignoring_case(api_client, field, taken):
+    UserFactory(username="moviegoer", email="moviegoer@example.com")
+
+    response = api_client.post(
+        SIGNUP_URL, {**VALID, "username": "someone", "email": "someone@example.com", field: taken}
+    )
+
+    assert response.status_code == 400
+    assert error_code(response) == "invalid"
+    assert list(response.json()["error"]["details"]) == [field]
+
+
+def test_signup_reports_every_problem_at_once(api_client):
+    UserFactory(username="moviegoer", email="moviegoer@example.com")
+
+    response = api_client.post(SIGNUP_URL, {**VALID, "password": "password"})
+
+    assert set(response.json()["error"]["details"]) == {"username", "email", "password"}
+
+
+def test_signup_requires_username_email_and_password(api_client):
+    response = api_client.post(SIGNUP_URL, {})
+
+    assert response.status_code == 400
+    assert error_code(response) == "invalid"
+    assert set(response.json()["error"]["details"]) == {"username", "email", "password"}
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"username": 12345},
+        {"username": ["moviegoer"]},
+        {"username": {"name": "moviegoer"}},
+        {"username": True},
+        {"username": None},
+        {"password": 12345678},
+        {"email": ["moviegoer@example.com"]},
+        {"first_name": 7},
+    ],
+)
+def test_signup_rejects_wrong_types(api_client, bad):
+    response = api_client.post(SIGNUP_URL, {**VALID, **bad})
+
+    assert response.status_code == 400
+    assert error_code(response) == "invalid"
+    assert list(response.json()["error"]["details"]) == list(bad)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"username": "u" * 10_000},
+        {"password": "Pw-" * 4_000},
+        {"email": "e" * 10_000 + "@example.com"},
+        {"first_name": "F" * 151},
+        {"username": "has spaces"},
+        {"username": "nul\x00byte"},
+        {"email": "not-an-email"},
+    ],
+)
+def test_signup_rejects_invalid_or_oversized_values(api_client, bad):
+    response = api_client.post(SIGNUP_URL, {**VALID, **bad})
+
+    assert response.status_code == 400
+    assert list(response.json()["error"]["details"]) == list(bad)
+
+
+def test_signup_rejects_a_json_array_body(api_client):
+    response = api_client.post(SIGNUP_URL, [VALID])
+
+    assert response.status_code == 400
+    assert error_code(response) == "invalid"
+
+
+def test_signup_rejects_malformed_json(api_client):
+    response = api_client.post(
+        SIGNUP_URL, data='{"username": "moviegoer",', content_type="application/json"
+    )
+
+    assert response.status_code == 400
+    assert error_code(response) == "parse_error"
+
+
+def test_signup_is_throttled_per_ip(api_client, throttle_rates):
+    throttle_rates(signup="2/hour")
+    for n in range(2):
+        api_client.post(SIGNUP_URL, {**VALID, "username": f"u{n}", "email": f"u{n}@example.com"})
+
+    response = api_client.post(SIGNUP_URL, VALID)
+
+    assert response.status_code == 429
+    assert error_code(response) == "throttled"
+    assert int(response["Retry-After"]) > 0
+
+
+def test_signup_losing_a_race_for_the_username_is_a_400_not_a_500(monkeypatch):
+    UserFactory(username="moviegoer", email="first@example.com")
+    # The pre-check runs before the other request commits: only the database notices.
+    real_check = services._identity_conflicts
+    calls = iter([{}])
+    monkeypatch.setattr(
+        services, "_identity_conflicts", lambda **kw: next(calls, None) or real_check(**kw)
+    )
+
+    with pytest.raises(ApplicationError) as caught:
+        services.user_signup(
+            username="moviegoer", email="second@example.com", password=VALID["password"]
+        )
+
+    assert caught.value.code == "invalid"
+    assert caught.value.details == {"username": [services.USERNAME_TAKEN]}
+    assert User.objects.filter(username="moviegoer").count() == 1
