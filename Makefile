@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format install bench clean
+.PHONY: run test lint format install bench clean worker beat
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (set PYTHON=...)")'
@@ -25,6 +25,14 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Background tasks on a broker (Redis by default). Without one, `make run` runs tasks in-process.
+CELERY_BROKER_URL ?= redis://127.0.0.1:6379/0
+worker: $(STAMP)
+	CELERY_BROKER_URL=$(CELERY_BROKER_URL) $(BIN)/celery -A config worker --queues=marquee --loglevel=INFO
+
+beat: $(STAMP)
+	CELERY_BROKER_URL=$(CELERY_BROKER_URL) $(BIN)/celery -A config beat --loglevel=INFO --schedule=/tmp/marquee-celerybeat-schedule
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
