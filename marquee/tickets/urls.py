@@ -1,1 +1,10 @@
-urlpatterns = []
+"""Tickets routes under /api/."""
+
+from django.urls import path
+
+from marquee.tickets import api
+
+urlpatterns = [
+    path("tickets/<int:pk>/qr.svg", api.TicketQrView.as_view(), name="ticket-qr"),
+    path("checkin/", api.CheckInView.as_view(), name="checkin"),
+]

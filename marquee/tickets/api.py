@@ -1,0 +1,159 @@
+"""Tickets HTTP API: the QR image of a ticket, and check-in at the door. Rules live in services."""
+
+from __future__ import annotations
+
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from marquee.common.permissions import IsStaffRole
+from marquee.common.time import to_local
+from marquee.tickets import selectors, services
+from marquee.tickets.codes import MAX_CODE_LENGTH
+from marquee.tickets.qr import ticket_qr_svg
+
+
+class TicketsErrorBody(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    details = serializers.DictField()
+
+
+class TicketsError(serializers.Serializer):
+    """The common error shape (marquee/common/errors.py), for the OpenAPI schema."""
+
+    error = TicketsErrorBody()
+
+
+def _error(description: str, *codes: str) -> OpenApiResponse:
+    return OpenApiResponse(
+        TicketsError,
+        description=f"{description} Codes: {', '.join(f'`{code}`' for code in codes)}.",
+    )
+
+
+class StrictCharField(serializers.CharField):
+    """A string, and only a string: numbers and lists are refused, not converted."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class CheckInInput(serializers.Serializer):
+    code = StrictCharField(max_length=MAX_CODE_LENGTH)
+
+
+class CheckInSeatOutput(serializers.Serializer):
+    row = serializers.CharField(source="row_label")
+    number = serializers.IntegerField()
+    tier = serializers.CharField()
+    kind = serializers.CharField()
+
+
+class CheckInOutput(serializers.Serializer):
+    ticket = serializers.IntegerField(source="pk")
+    booking = serializers.UUIDField(source="booking.public_id")
+    checked_in_at = serializers.DateTimeField()
+    movie = serializers.CharField(source="showtime.movie.title")
+    showtime = serializers.IntegerField(source="showtime.pk")
+    starts_at = serializers.DateTimeField(source="showtime.starts_at")
+    local_starts_at = serializers.SerializerMethodField()
+    theater = serializers.CharField(source="showtime.screen.theater.name")
+    screen = serializers.CharField(source="showtime.screen.name")
+    seat = CheckInSeatOutput()
+    holder = serializers.SerializerMethodField()
+
+    def get_local_starts_at(self, ticket) -> str:
+        showtime = ticket.showtime
+        return to_local(showtime.starts_at, showtime.screen.theater.timezone).isoformat()
+
+    def get_holder(self, ticket) -> str:
+        user = ticket.booking.user
+        return user.get_full_name() or user.username
+
+
+class JSONErrorsNegotiation(BaseContentNegotiation):
+    """The image goes out as a plain HttpResponse; every error is JSON, whatever the Accept."""
+
+    def select_parser(self, request, parsers):
+        return parsers[0] if parsers else None
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+class TicketQrView(APIView):
+    permission_classes = [IsAuthenticated]
+    renderer_classes = [JSONRenderer]
+    content_negotiation_class = JSONErrorsNegotiation
+
+    @extend_schema(
+        operation_id="tickets_qr_retrieve",
+        summary="QR code of a sold ticket (SVG)",
+        description="The e-ticket code as a QR image, for the ticket's buyer or staff. "
+        "Another customer's ticket is a 404, like one that does not exist.",
+        responses={
+            (200, "image/svg+xml"): OpenApiTypes.STR,
+            401: _error("Not authenticated.", "not_authenticated"),
+            404: _error("No such ticket, or not yours.", "ticket_not_found"),
+            409: _error("Only sold tickets have a valid code.", "ticket_not_valid"),
+        },
+    )
+    def get(self, request, pk: int):
+        ticket = selectors.ticket_get_for_qr(user=request.user, ticket_id=pk)
+        response = HttpResponse(ticket_qr_svg(ticket), content_type="image/svg+xml")
+        # The image is a bearer credential: keep it out of shared caches.
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+
+class CheckInView(APIView):
+    permission_classes = [IsStaffRole]
+
+    @extend_schema(
+        summary="Check a ticket in at the door (staff)",
+        description="Admits a sold ticket once, on the day of its showtime (theater time). "
+        "A second scan answers 409 `already_checked_in` with the first scan's time.",
+        request=CheckInInput,
+        responses={
+            200: CheckInOutput,
+            400: _error("Missing, malformed or forged code.", "invalid", "invalid_ticket_code"),
+            401: _error("Not authenticated.", "not_authenticated"),
+            403: _error("Staff only.", "permission_denied"),
+            404: _error("The code is genuine but its ticket is gone.", "ticket_not_found"),
+            409: _error(
+                "Not admissible now.",
+                "already_checked_in",
+                "ticket_not_valid",
+                "wrong_day",
+                "showtime_cancelled",
+            ),
+        },
+        examples=[
+            OpenApiExample(
+                "Already checked in",
+                status_codes=["409"],
+                response_only=True,
+                value={
+                    "error": {
+                        "code": "already_checked_in",
+                        "message": "This ticket was already checked in.",
+                        "details": {"checked_in_at": "2026-03-14T19:41:07.512000+00:00"},
+                    }
+                },
+            )
+        ],
+    )
+    def post(self, request):
+        data = CheckInInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        ticket = services.ticket_check_in(code=data.validated_data["code"], staff_user=request.user)
+        return Response(CheckInOutput(ticket).data)

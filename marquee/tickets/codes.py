@@ -1,0 +1,48 @@
+"""E-ticket codes: `<ticket id>.<secret>.<signature>`, signed with the site's secret key.
+
+The signature makes a code unguessable and lets the door reject a forged or garbled one
+before touching the database; the per-ticket secret (compared again at check-in) lets a
+ticket be invalidated by changing it. Every character is URL-safe: `[A-Za-z0-9_.-]`.
+"""
+
+from __future__ import annotations
+
+from django.core import signing
+
+from marquee.tickets import errors
+
+SALT = "marquee.ticket"
+SEPARATOR = "."
+# A real code is about 65 characters; anything much longer is garbage, not a ticket.
+MAX_CODE_LENGTH = 128
+MAX_TICKET_ID = 2**63 - 1  # a BigAutoField; larger numbers cannot be ticket ids
+
+
+def _signer() -> signing.Signer:
+    # Signer reads SECRET_KEY and SECRET_KEY_FALLBACKS, so keys can be rotated gracefully.
+    return signing.Signer(salt=SALT, sep=SEPARATOR)
+
+
+def ticket_code(ticket) -> str:
+    """The signed code printed in a ticket's QR image."""
+    return _signer().sign(f"{ticket.pk}{SEPARATOR}{ticket.secret}")
+
+
+def parse_ticket_code(code: object) -> tuple[int, str]:
+    """The (ticket id, secret) a genuine code carries; no database access."""
+    if not isinstance(code, str):
+        raise errors.invalid_ticket_code()
+    code = code.strip()
+    if not code or len(code) > MAX_CODE_LENGTH:
+        raise errors.invalid_ticket_code()
+    try:
+        value = _signer().unsign(code)
+    except signing.BadSignature:
+        raise errors.invalid_ticket_code() from None
+    ticket_id, separator, secret = value.partition(SEPARATOR)
+    if not (separator and secret and ticket_id.isascii() and ticket_id.isdigit()):
+        raise errors.invalid_ticket_code()
+    number = int(ticket_id)
+    if not 1 <= number <= MAX_TICKET_ID:
+        raise errors.invalid_ticket_code()
+    return number, secret

@@ -1,0 +1,214 @@
+"""Customer emails: confirmation with e-tickets, cancellation, refund, showtime reminder.
+
+Each function takes a booking id (tasks pass ids, never objects), re-reads the booking and
+sends nothing when its status no longer fits. Returns whether an email went out. SMTP
+errors propagate so the calling task can retry.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from email.mime.image import MIMEImage
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from marquee.booking.models import Booking, BookingStatus, TicketStatus
+from marquee.catalog.models import Showtime, ShowtimeStatus
+from marquee.common.time import to_local
+from marquee.tickets import selectors, services
+from marquee.tickets.codes import ticket_code
+from marquee.tickets.qr import ticket_qr_svg
+
+logger = logging.getLogger("marquee.tickets")
+
+
+@dataclass(frozen=True)
+class InlineImage:
+    content_id: str
+    filename: str
+    svg: str
+
+
+def local_start_text(showtime: Showtime) -> str:
+    """E.g. "Saturday 14 March 2026, 20:00 (Europe/Berlin)": the theater's own clock."""
+    tz_name = showtime.screen.theater.timezone
+    local = to_local(showtime.starts_at, tz_name)
+    return f"{local:%A} {local.day} {local:%B %Y}, {local:%H:%M} ({tz_name})"
+
+
+def _money(amount: Decimal | str, currency: str) -> str:
+    return f"{amount} {currency}"
+
+
+def _one_line(text: str) -> str:
+    # A title with a line break must not become a header injection (or a BadHeaderError).
+    return " ".join(text.split())
+
+
+def _booking_context(booking: Booking) -> dict:
+    showtime = booking.showtime
+    theater = showtime.screen.theater
+    return {
+        "reference": str(booking.public_id),
+        "holder": booking.user.get_full_name() or booking.user.username,
+        "movie": showtime.movie.title,
+        "theater": theater.name,
+        "theater_address": theater.address,
+        "screen": showtime.screen.name,
+        "starts_at": local_start_text(showtime),
+        "booking_url": f"{settings.SITE_URL.rstrip('/')}/api/bookings/{booking.public_id}/",
+    }
+
+
+def _ticket_lines(booking: Booking, *, with_codes: bool) -> tuple[list[dict], list[InlineImage]]:
+    lines, images = [], []
+    for ticket in booking.tickets.all():
+        if ticket.status != TicketStatus.SOLD:
+            continue
+        line = {
+            "id": ticket.pk,
+            "row": ticket.seat.row_label,
+            "number": ticket.seat.number,
+            "tier": ticket.seat.get_tier_display(),
+            "price": _money(ticket.price, booking.currency),
+        }
+        if with_codes:
+            line["code"] = ticket_code(ticket)
+            line["content_id"] = f"ticket-{ticket.pk}@marquee"
+            images.append(
+                InlineImage(line["content_id"], f"ticket-{ticket.pk}.svg", ticket_qr_svg(ticket))
+            )
+        lines.append(line)
+    return lines, images
+
+
+def _send(
+    *,
+    booking: Booking,
+    template: str,
+    subject: str,
+    context: dict,
+    images: Sequence[InlineImage] = (),
+) -> bool:
+    recipient = booking.user.email
+    if not recipient:
+        logger.warning("no email address", extra={"booking": str(booking.public_id)})
+        return False
+    message = EmailMultiAlternatives(
+        subject=_one_line(subject),
+        body=render_to_string(f"tickets/email/{template}.txt", context),
+        to=[recipient],
+    )
+    message.attach_alternative(
+        render_to_string(f"tickets/email/{template}.html", context), "text/html"
+    )
+    if images:
+        # multipart/related: the HTML part shows the QR images through their cid: URLs.
+        message.mixed_subtype = "related"
+        for image in images:
+            part = MIMEImage(image.svg.encode("utf-8"), _subtype="svg+xml")
+            part.add_header("Content-ID", f"<{image.content_id}>")
+            part.add_header("Content-Disposition", "inline", filename=image.filename)
+            message.attach(part)
+    message.send()
+    logger.info("email sent", extra={"booking": str(booking.public_id), "template": template})
+    return True
+
+
+def send_booking_confirmation(booking_id: int) -> bool:
+    """The e-tickets of a confirmed booking: seats, prices, total and one QR code per seat."""
+    booking = selectors.booking_get_for_email(booking_id=booking_id)
+    if booking is None or booking.status != BookingStatus.CONFIRMED:
+        return False
+    context = _booking_context(booking)
+    tickets, images = _ticket_lines(booking, with_codes=True)
+    if not tickets:
+        return False
+    context |= {"tickets": tickets, "total": _money(booking.total, booking.currency)}
+    return _send(
+        booking=booking,
+        template="booking_confirmed",
+        subject=f"Your tickets for {context['movie']}, {context['starts_at']}",
+        context=context,
+        images=images,
+    )
+
+
+def send_booking_cancellation(booking_id: int) -> bool:
+    """Tell the buyer a held or confirmed booking was cancelled (and whether money follows)."""
+    booking = selectors.booking_get_for_email(booking_id=booking_id)
+    # Refunded: the refund may land before this email goes out; the cancellation still happened.
+    if booking is None or booking.status not in (BookingStatus.CANCELLED, BookingStatus.REFUNDED):
+        return False
+    event = selectors.booking_cancellation_event(booking=booking)
+    if event is None:
+        return False
+    context = _booking_context(booking) | {
+        "was_paid": event.from_status == BookingStatus.CONFIRMED,
+        "showtime_cancelled": booking.showtime.status == ShowtimeStatus.CANCELLED,
+        "total": _money(booking.total, booking.currency),
+    }
+    return _send(
+        booking=booking,
+        template="booking_cancelled",
+        subject=f"Booking cancelled: {context['movie']}, {context['starts_at']}",
+        context=context,
+    )
+
+
+def send_refund_notice(booking_id: int, amount: str, currency: str) -> bool:
+    """Confirm money went back to the buyer; sent whatever state the booking is in now."""
+    try:
+        value = Decimal(amount)
+    except (InvalidOperation, TypeError, ValueError):
+        raise ValueError(f"not an amount: {amount!r}") from None
+    if not value.is_finite() or value <= 0:
+        raise ValueError(f"not a refundable amount: {amount!r}")
+    booking = selectors.booking_get_for_email(booking_id=booking_id)
+    if booking is None:
+        return False
+    context = _booking_context(booking) | {"amount": _money(amount, currency.upper())}
+    return _send(
+        booking=booking,
+        template="refund",
+        subject=f"Refund of {context['amount']} for {context['movie']}",
+        context=context,
+    )
+
+
+def send_showtime_reminder(booking_id: int, *, now: datetime | None = None) -> bool:
+    """Once per booking, shortly before the show: when, where, and the e-tickets again."""
+    now = now or timezone.now()
+    booking = selectors.booking_get_for_email(booking_id=booking_id)
+    if (
+        booking is None
+        or booking.status != BookingStatus.CONFIRMED
+        or booking.reminded_at is not None
+        or booking.showtime.status != ShowtimeStatus.SCHEDULED
+        or booking.showtime.starts_at <= now
+    ):
+        return False
+    # Claim first: of two runs racing here, exactly one sends.
+    if not services.booking_reminder_claim(booking_id=booking.pk, now=now):
+        return False
+    context = _booking_context(booking)
+    tickets, images = _ticket_lines(booking, with_codes=True)
+    context["tickets"] = tickets
+    try:
+        return _send(
+            booking=booking,
+            template="showtime_reminder",
+            subject=f"Starting soon: {context['movie']}, {context['starts_at']}",
+            context=context,
+            images=images,
+        )
+    except Exception:
+        services.booking_reminder_release(booking_id=booking.pk, claimed_at=now)
+        raise

@@ -1,0 +1,99 @@
+"""Fixtures for tickets: a showtime that is "today" in its theater, and confirmed bookings."""
+
+from datetime import UTC, datetime, timedelta
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+
+import pytest
+from django.utils import timezone
+
+from config.celery import app as celery_app
+from marquee.booking import services
+from marquee.booking.models import Booking
+from marquee.catalog.models import Seat
+from tests import factories
+
+
+def daytime_zone(now: datetime | None = None) -> str:
+    """A fixed-offset zone where it is now about 10:00, so now + a few hours is still today."""
+    now = now or datetime.now(UTC)
+    offset = (10 - now.hour + 12) % 24 - 12  # in -12..+11, all of which exist as Etc/GMT zones
+    # Etc/GMT signs are POSIX-style: Etc/GMT-2 is two hours *ahead* of UTC.
+    return "UTC" if offset == 0 else f"Etc/GMT{-offset:+d}"
+
+
+def as_email(message) -> EmailMessage:
+    """Parse a sent Django message the way a mail client would."""
+    return message_from_bytes(message.message().as_bytes(), policy=policy.default)
+
+
+def svg_parts(parsed: EmailMessage) -> list[EmailMessage]:
+    return [part for part in parsed.walk() if part.get_content_type() == "image/svg+xml"]
+
+
+@pytest.fixture(autouse=True)
+def _eager_tasks_raise():
+    # Eager tasks swallow errors by default (requests must not fail on mail trouble); in
+    # these tests a broken email must fail the test instead of vanishing.
+    previous = celery_app.conf.task_eager_propagates
+    celery_app.conf.task_eager_propagates = True
+    yield
+    celery_app.conf.task_eager_propagates = previous
+
+
+@pytest.fixture
+def theater(db):
+    return factories.TheaterFactory(timezone=daytime_zone())
+
+
+@pytest.fixture
+def screen(theater):
+    """The same 5 x 8 screen as the root fixture (row D premium, row E VIP), in `theater`."""
+    return factories.screen_with_seats(
+        rows=5, per_row=8, aisle_after=(4,), premium_rows="D", vip_rows="E", theater=theater
+    )
+
+
+@pytest.fixture
+def showtime(screen):
+    """Today in the theater's own time: starts in three hours, where it is now about 10:00."""
+    return factories.ShowtimeFactory(
+        screen=screen,
+        movie=factories.MovieFactory(title="The Night Usher"),
+        starts_at=timezone.now() + timedelta(hours=3),
+    )
+
+
+@pytest.fixture
+def berlin_showtime(db):
+    """Two days ahead in a Berlin theater: for emails that show the theater's clock."""
+    theater = factories.TheaterFactory(name="Kino Babylon", timezone="Europe/Berlin")
+    screen = factories.screen_with_seats(
+        rows=5, per_row=8, premium_rows="D", vip_rows="E", theater=theater
+    )
+    return factories.ShowtimeFactory(
+        screen=screen,
+        movie=factories.MovieFactory(title="Metropolis"),
+        starts_at=timezone.now() + timedelta(days=2),
+    )
+
+
+@pytest.fixture
+def book(customer, showtime):
+    """book(["A1", "E2"], user=..., showtime=..., confirm=True) -> a booking, via the services."""
+
+    def _book(labels, *, user=None, showtime=showtime, confirm=True, now=None) -> Booking:
+        seat_ids = {
+            f"{s.row_label}{s.number}": s.id for s in Seat.objects.filter(screen=showtime.screen_id)
+        }
+        booking = services.booking_hold(
+            user=user or customer,
+            showtime_id=showtime.pk,
+            seat_ids=[seat_ids[label] for label in labels],
+            now=now,
+        )
+        if confirm:
+            services.booking_confirm(booking_id=booking.pk)
+        return Booking.objects.get(pk=booking.pk)
+
+    return _book

@@ -1,0 +1,274 @@
+from datetime import UTC, datetime, timedelta
+from smtplib import SMTPServerDisconnected
+
+import pytest
+from django.core.mail import EmailMultiAlternatives
+from django.utils import timezone
+
+from config.celery import app as celery_app
+from marquee.booking.models import Booking
+from marquee.booking.services import booking_cancel, booking_confirm
+from marquee.catalog.models import Movie, Screen, Showtime, Theater
+from marquee.tickets import emails, tasks
+from marquee.tickets.codes import ticket_code
+from tests import factories
+from tests.tickets.conftest import as_email, svg_parts
+
+pytestmark = pytest.mark.django_db
+
+
+def text_of(parsed) -> str:
+    return parsed.get_body(preferencelist=("plain",)).get_content()
+
+
+def html_of(parsed) -> str:
+    return parsed.get_body(preferencelist=("html",)).get_content()
+
+
+def test_local_start_reads_in_the_theaters_timezone():
+    theater = Theater(name="Kino", timezone="Europe/Berlin")
+    showtime = Showtime(
+        screen=Screen(theater=theater, name="1"),
+        starts_at=datetime(2026, 3, 14, 19, 0, tzinfo=UTC),
+    )
+    assert emails.local_start_text(showtime) == "Saturday 14 March 2026, 20:00 (Europe/Berlin)"
+    showtime.starts_at = datetime(2026, 7, 4, 18, 30, tzinfo=UTC)  # summer time
+    assert emails.local_start_text(showtime) == "Saturday 4 July 2026, 20:30 (Europe/Berlin)"
+
+
+def test_confirmation_email_lists_show_seats_prices_total_and_codes(
+    book, berlin_showtime, customer, mailoutbox
+):
+    booking = book(["A1", "D2", "E3"], showtime=berlin_showtime)
+    tickets = list(booking.tickets.select_related("seat").order_by("seat__y"))
+
+    assert emails.send_booking_confirmation(booking.pk) is True
+
+    (message,) = mailoutbox
+    assert message.to == [customer.email]
+    when = emails.local_start_text(berlin_showtime)
+    assert when.endswith("(Europe/Berlin)")
+    assert message.subject == f"Your tickets for Metropolis, {when}"
+    parsed = as_email(message)
+    text, html = text_of(parsed), html_of(parsed)
+    for body in (text, html):
+        assert "Metropolis" in body
+        assert when in body
+        assert "Kino Babylon" in body
+        assert berlin_showtime.screen.name in body
+        assert f"Total: {booking.total} EUR" in body
+        assert str(booking.public_id) in body
+    assert "Row A, seat 1 (Standard): 10.00 EUR" in text
+    assert "Row D, seat 2 (Premium): 12.00 EUR" in text
+    assert "Row E, seat 3 (VIP): 15.00 EUR" in text
+    assert booking.total == sum(t.price for t in tickets)
+    for ticket in tickets:
+        assert ticket_code(ticket) in text
+        assert ticket_code(ticket) in html
+        assert f'src="cid:ticket-{ticket.pk}@marquee"' in html
+    assert parsed.get_content_type() == "multipart/related"
+    images = svg_parts(parsed)
+    assert [part["Content-ID"] for part in images] == [f"<ticket-{t.pk}@marquee>" for t in tickets]
+    for part in images:
+        assert part.get_content_disposition() == "inline"
+        assert b"<svg" in part.get_content()
+
+
+def test_html_part_escapes_the_movie_title(book, berlin_showtime, mailoutbox):
+    Movie.objects.filter(pk=berlin_showtime.movie_id).update(title="Tom & <Jerry>")
+    booking = book(["A1"], showtime=berlin_showtime)
+    emails.send_booking_confirmation(booking.pk)
+    parsed = as_email(mailoutbox[0])
+    assert "Tom &amp; &lt;Jerry&gt;" in html_of(parsed)
+    assert "Tom & <Jerry>" in text_of(parsed)
+
+
+def test_confirming_a_booking_sends_one_email_after_commit(
+    book, django_capture_on_commit_callbacks, mailoutbox
+):
+    booking = book(["B1", "B2"], confirm=False)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        booking_confirm(booking_id=booking.pk)
+    assert mailoutbox == []  # nothing leaves before the transaction commits
+    assert len(callbacks) == 1
+
+    for callback in callbacks:
+        callback()
+    with django_capture_on_commit_callbacks(execute=True):
+        booking_confirm(booking_id=booking.pk)  # already confirmed: no second email
+
+    (message,) = mailoutbox
+    assert message.subject.startswith("Your tickets for The Night Usher")
+    assert len(svg_parts(as_email(message))) == 2
+
+
+def test_confirmation_is_not_sent_for_an_unconfirmed_or_unknown_booking(book, mailoutbox):
+    booking = book(["B3"], confirm=False)
+    assert emails.send_booking_confirmation(booking.pk) is False
+    assert emails.send_booking_confirmation(987_654) is False
+    assert mailoutbox == []
+
+
+@pytest.mark.parametrize(
+    ("confirm", "money_line"),
+    [
+        (True, "we will email you as soon as the refund is on its way"),
+        (False, "Nothing was charged."),
+    ],
+)
+def test_cancelling_sends_a_cancellation_email(
+    book,
+    customer,
+    berlin_showtime,
+    django_capture_on_commit_callbacks,
+    mailoutbox,
+    confirm,
+    money_line,
+):
+    booking = book(["C1"], showtime=berlin_showtime, confirm=confirm)
+    with django_capture_on_commit_callbacks(execute=True):
+        booking_cancel(booking=booking, actor=customer)
+    (message,) = mailoutbox
+    assert message.subject.startswith("Booking cancelled: Metropolis")
+    parsed = as_email(message)
+    assert money_line in text_of(parsed)
+    assert money_line in html_of(parsed)
+    assert "your booking was cancelled" in text_of(parsed)
+
+
+def test_cancelled_showtime_says_so_in_each_email(
+    book, other_customer_factory, berlin_showtime, django_capture_on_commit_callbacks, mailoutbox
+):
+    from marquee.booking.services import bookings_cancel_for_showtime
+
+    book(["A1"], showtime=berlin_showtime)
+    book(["A2"], showtime=berlin_showtime, user=other_customer_factory())
+    with django_capture_on_commit_callbacks(execute=True):
+        Showtime.objects.filter(pk=berlin_showtime.pk).update(status="cancelled")
+        bookings_cancel_for_showtime(showtime=berlin_showtime)
+    assert len(mailoutbox) == 2
+    for message in mailoutbox:
+        assert "this showtime was cancelled" in message.body
+
+
+def test_refund_notice_states_the_amount(book, customer, mailoutbox):
+    booking = book(["C2"])
+    assert tasks.send_refund_notice.delay(booking.pk, "10.00", "EUR").get() is True
+    (message,) = mailoutbox
+    assert message.subject == "Refund of 10.00 EUR for The Night Usher"
+    assert "we have refunded 10.00 EUR" in message.body
+    assert message.to == [customer.email]
+
+
+@pytest.mark.parametrize("amount", ["", "ten", "NaN", "-5.00", "0"])
+def test_refund_notice_refuses_a_nonsense_amount(book, mailoutbox, amount):
+    booking = book(["C3"])
+    with pytest.raises(ValueError):
+        emails.send_refund_notice(booking.pk, amount, "EUR")
+    assert mailoutbox == []
+
+
+@pytest.fixture
+def other_customer_factory(db):
+    return lambda: factories.UserFactory(role="customer")
+
+
+@pytest.fixture
+def soon_showtime(theater):
+    """Starts in an hour: inside the 120-minute reminder window."""
+    screen = factories.screen_with_seats(rows=2, per_row=4, theater=theater)
+    return factories.ShowtimeFactory(
+        screen=screen,
+        movie=factories.MovieFactory(title="Soon"),
+        starts_at=timezone.now() + timedelta(minutes=60),
+    )
+
+
+def test_reminders_go_out_once_even_when_the_task_runs_twice(
+    book, soon_showtime, showtime, other_customer_factory, mailoutbox
+):
+    due = book(["A1", "A2"], showtime=soon_showtime)
+    book(["B1"], showtime=soon_showtime, user=other_customer_factory(), confirm=False)  # pending
+    book(["A1"], showtime=showtime)  # three hours away: not yet
+
+    assert tasks.send_showtime_reminders.delay().get() == 1
+    assert tasks.send_showtime_reminders.delay().get() == 0
+    assert emails.send_showtime_reminder(due.pk) is False  # a straggling queued copy
+
+    (message,) = mailoutbox
+    assert message.subject.startswith("Starting soon: Soon")
+    assert len(svg_parts(as_email(message))) == 2
+    due.refresh_from_db()
+    assert due.reminded_at is not None
+
+
+def test_reminder_window_follows_the_setting(settings, book, soon_showtime, mailoutbox):
+    book(["A1"], showtime=soon_showtime)
+    settings.TICKET_REMINDER_MINUTES = 30
+    assert tasks.send_showtime_reminders() == 0
+    settings.TICKET_REMINDER_MINUTES = 90
+    assert tasks.send_showtime_reminders() == 1
+    assert len(mailoutbox) == 1
+
+
+def test_no_reminder_for_a_started_or_cancelled_booking(book, soon_showtime, customer, mailoutbox):
+    started = book(["A1"], showtime=soon_showtime)
+    assert emails.send_showtime_reminder(started.pk, now=soon_showtime.starts_at) is False
+    cancelled = book(["A2"], showtime=soon_showtime)
+    Booking.objects.filter(pk=cancelled.pk).update(status="cancelled")
+    assert emails.send_showtime_reminder(cancelled.pk) is False
+    assert mailoutbox == []
+    assert not Booking.objects.filter(reminded_at__isnull=False).exists()
+
+
+def test_failed_reminder_send_can_be_retried(monkeypatch, book, soon_showtime, mailoutbox):
+    booking = book(["A1"], showtime=soon_showtime)
+    real_send = EmailMultiAlternatives.send
+
+    def broken_send(self, fail_silently=False):
+        raise SMTPServerDisconnected("connection lost")
+
+    monkeypatch.setattr(EmailMultiAlternatives, "send", broken_send)
+    with pytest.raises(SMTPServerDisconnected):
+        emails.send_showtime_reminder(booking.pk)
+    booking.refresh_from_db()
+    assert booking.reminded_at is None  # the claim was released for the retry
+
+    monkeypatch.setattr(EmailMultiAlternatives, "send", real_send)
+    assert emails.send_showtime_reminder(booking.pk) is True
+    assert len(mailoutbox) == 1
+
+
+def test_task_names_match_the_beat_schedule(settings):
+    assert tasks.send_showtime_reminders.name == "marquee.tickets.tasks.send_showtime_reminders"
+    assert settings.CELERY_BEAT_SCHEDULE["showtime-reminders"]["task"] == (
+        tasks.send_showtime_reminders.name
+    )
+    assert tasks.send_refund_notice.name == "marquee.tickets.tasks.send_refund_notice"
+    for task in (
+        tasks.send_booking_confirmation,
+        tasks.send_booking_cancellation,
+        tasks.send_refund_notice,
+        tasks.send_showtime_reminder,
+    ):
+        assert task.max_retries == 5
+        assert task.retry_backoff
+
+
+def test_mail_trouble_in_process_fails_once_instead_of_retrying_in_the_request(
+    monkeypatch, book, mailoutbox
+):
+    booking = book(["C4"])
+    attempts = []
+
+    def broken_send(self, fail_silently=False):
+        attempts.append(1)
+        raise ConnectionRefusedError("no mail server")
+
+    monkeypatch.setattr(EmailMultiAlternatives, "send", broken_send)
+    # As configured without a broker: eager, and errors logged rather than raised.
+    celery_app.conf.task_eager_propagates = False  # the autouse fixture restores it
+    result = tasks.send_booking_confirmation.delay(booking.pk)
+    assert result.state == "FAILURE"
+    assert isinstance(result.result, ConnectionRefusedError)
+    assert len(attempts) == 1  # a worker would retry with backoff; the request must not
