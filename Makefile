@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format install bench clean worker beat
+.PHONY: run test lint format install bench clean worker beat serve
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (set PYTHON=...)")'
@@ -25,6 +25,11 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Production-style web server: gunicorn with config/gunicorn.conf.py and config.production.
+serve: $(STAMP)
+	DJANGO_SETTINGS_MODULE=config.production $(BIN)/python manage.py collectstatic --noinput -v 0
+	DJANGO_SETTINGS_MODULE=config.production $(BIN)/gunicorn -c config/gunicorn.conf.py config.wsgi
 
 # Background tasks on a broker (Redis by default). Without one, `make run` runs tasks in-process.
 CELERY_BROKER_URL ?= redis://127.0.0.1:6379/0

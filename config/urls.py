@@ -3,13 +3,18 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from marquee.common import health
+
 urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("api/auth/", include("marquee.accounts.urls")),
     path("api/", include("marquee.catalog.urls")),
     path("api/", include("marquee.booking.urls")),
     path("api/", include("marquee.tickets.urls")),
     path("api/", include("marquee.payments.urls")),
+    path("api/", include("marquee.reports.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),

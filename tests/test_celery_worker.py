@@ -5,6 +5,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from datetime import timedelta
 from pathlib import Path
 
@@ -19,6 +20,8 @@ from marquee.catalog.models import Seat
 
 REDIS = ("127.0.0.1", 6379)
 BROKER = "redis://127.0.0.1:6379/14"
+# A queue of this run's own, so a worker of another run on the same Redis cannot take the task.
+QUEUE = f"marquee-test-{uuid.uuid4().hex[:12]}"
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -65,7 +68,7 @@ def worker():
             "config",
             "worker",
             "--pool=solo",
-            "--queues=marquee",
+            f"--queues={QUEUE}",
             "--without-gossip",
             "--without-mingle",
             "--without-heartbeat",
@@ -95,7 +98,7 @@ def test_a_worker_on_the_redis_broker_runs_the_expiry_task(worker, customer, sho
         now=timezone.now() - timedelta(minutes=30),
     )
     client = Celery(broker=BROKER, backend=BROKER)
-    result = client.send_task("marquee.booking.tasks.expire_holds", queue="marquee")
+    result = client.send_task("marquee.booking.tasks.expire_holds", queue=QUEUE)
     try:
         expired = result.get(timeout=60)
     except Exception:

@@ -5,9 +5,17 @@ from rest_framework import exceptions
 from rest_framework.authentication import CSRFCheck
 from rest_framework_simplejwt.authentication import JWTAuthentication
 
+from marquee.common import request_context
+
 
 class JWTCookieAuthentication(JWTAuthentication):
     def authenticate(self, request):
+        result = self._authenticate(request)
+        if result is not None:
+            request_context.user_id.set(result[0].pk)  # for the log lines of this request
+        return result
+
+    def _authenticate(self, request):
         header = self.get_header(request)
         if header is not None:
             return super().authenticate(request)

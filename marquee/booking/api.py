@@ -9,6 +9,8 @@ from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
 from marquee.booking import selectors, services
@@ -115,8 +117,20 @@ class ShowtimeSeatMapView(APIView):
         return Response(selectors.showtime_seat_map(showtime_id=pk))
 
 
+class BookingBurstThrottle(UserRateThrottle):
+    """Caps how fast one account can place holds (a bot sweeping a hall), not how fast it reads."""
+
+    scope = "booking_burst"
+
+    def allow_request(self, request, view) -> bool:
+        if request.method != "POST":
+            return True
+        return super().allow_request(request, view)
+
+
 class BookingListCreateView(APIView):
     permission_classes = [IsAuthenticated]
+    throttle_classes = [*api_settings.DEFAULT_THROTTLE_CLASSES, BookingBurstThrottle]
 
     @extend_schema(
         summary="List bookings (your own; staff: ?all=1 for everyone's)",

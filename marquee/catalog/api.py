@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.cache import cache
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiResponse,
@@ -14,6 +15,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from marquee.catalog import cache as catalog_cache
 from marquee.catalog import selectors, services
 from marquee.catalog.filters import MovieFilter, ScreenFilter, ShowtimeFilter
 from marquee.catalog.models import Genre, Movie, Screen, Seat, Showtime, ShowtimeStatus, Theater
@@ -323,7 +325,26 @@ def _write(request, responses: dict, *errors: dict) -> dict:
 
 
 class CatalogViewSet(viewsets.GenericViewSet):
+    """Catalog reads are public and cached (see marquee/catalog/cache.py); writes are admin-only."""
+
     permission_classes = [IsAdminOrReadOnly]
+    _cache_key: str | None = None
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)  # authentication, permissions, throttles
+        self._cache_key = None
+        if request.method == "GET":
+            self._cache_key = catalog_cache.response_key(request.get_full_path())
+            cached = cache.get(self._cache_key) if self._cache_key else None
+            if cached is not None:
+                self._cache_key = None  # already stored
+                # DRF looks the handler up after initial(): answer from the cache instead.
+                self.get = lambda *a, **kw: Response(cached)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        if self._cache_key and response.status_code == status.HTTP_200_OK:
+            cache.set(self._cache_key, response.data, settings.CATALOG_CACHE_SECONDS)
+        return super().finalize_response(request, response, *args, **kwargs)
 
     def filter_queryset(self, queryset):
         # Query-string filters narrow lists; a detail route finds its object by id alone.

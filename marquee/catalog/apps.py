@@ -8,4 +8,4 @@ class CatalogConfig(AppConfig):
     def ready(self) -> None:
         # Connect the seat-layout cache invalidation in every process, not only where the
         # booking app happens to import it first.
-        from marquee.catalog import layout  # noqa: F401
+        from marquee.catalog import cache, layout  # noqa: F401

@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError, RestrictedError
 from django.utils import timezone
 
+from marquee.catalog.cache import catalog_changed
 from marquee.catalog.error_codes import CatalogErrorCode
 from marquee.catalog.layout import screen_layout_invalidate
 from marquee.catalog.models import (
@@ -220,6 +221,7 @@ def seats_generate(
                 ]
             )
             screen_layout_invalidate(screen.pk)
+            catalog_changed()  # bulk_create sends no signals
     except (ProtectedError, RestrictedError):
         raise _seats_in_use() from None
     except IntegrityError as error:

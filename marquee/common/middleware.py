@@ -1,0 +1,37 @@
+import re
+import uuid
+
+from marquee.common import request_context
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+# Accept a caller's id only if it is short and plain: it ends up in every log line.
+VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+class RequestContextMiddleware:
+    """Give every request an id (the caller's X-Request-ID, or a new one) for logs and the
+    response, and pin writing requests to the primary database."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        incoming = request.headers.get("X-Request-ID", "")
+        rid = incoming if VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        tokens = [
+            request_context.request_id.set(rid),
+            request_context.user_id.set(None),
+            request_context.use_primary.set(request.method not in SAFE_METHODS),
+        ]
+        request.request_id = rid
+        try:
+            response = self.get_response(request)
+        finally:
+            for var, token in zip(
+                (request_context.request_id, request_context.user_id, request_context.use_primary),
+                tokens,
+                strict=True,
+            ):
+                var.reset(token)
+        response["X-Request-ID"] = rid
+        return response
