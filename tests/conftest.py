@@ -9,6 +9,8 @@ from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from marquee.booking import services as booking_services
+from marquee.catalog.models import Seat
 from tests import factories
 
 REQUIRE_POSTGRES = os.environ.get("MARQUEE_REQUIRE_POSTGRES") == "1"
@@ -120,3 +122,27 @@ def screen(db):
 @pytest.fixture
 def showtime(screen):
     return factories.ShowtimeFactory(screen=screen, starts_at=timezone.now() + timedelta(days=2))
+
+
+@pytest.fixture
+def seats(showtime):
+    """Seats of the showtime's screen keyed by label, e.g. seats["C5"]."""
+    return {f"{s.row_label}{s.number}": s for s in Seat.objects.filter(screen=showtime.screen_id)}
+
+
+@pytest.fixture
+def hold(customer, showtime):
+    """Hold seats through the booking service: hold(["A1", "A2"], user=..., now=...)."""
+
+    def _hold(labels, *, user=None, now=None):
+        lookup = {
+            f"{s.row_label}{s.number}": s.id for s in Seat.objects.filter(screen=showtime.screen_id)
+        }
+        return booking_services.booking_hold(
+            user=user or customer,
+            showtime_id=showtime.pk,
+            seat_ids=[lookup[label] for label in labels],
+            now=now,
+        )
+
+    return _hold

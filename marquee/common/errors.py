@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
@@ -100,8 +101,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]):
     elif isinstance(detail, exceptions.ErrorDetail) and detail.code:
         code = detail.code
     if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
-        details["retry_after_seconds"] = int(exc.wait) + 1
-        response["Retry-After"] = str(int(exc.wait) + 1)
+        retry_after = max(1, math.ceil(exc.wait))
+        details["retry_after_seconds"] = retry_after
+        response["Retry-After"] = str(retry_after)
     response.data = error_body(code, message, details)
     return response
 

@@ -1,0 +1,81 @@
+import json
+import logging
+
+import pytest
+from django.db import connection
+from django.test import Client
+
+from marquee.common.logging import RequestContextFilter
+
+pytestmark = pytest.mark.django_db
+
+
+def test_healthz_answers_while_the_process_lives():
+    response = Client().get("/healthz")
+    assert (response.status_code, response.json()) == (200, {"status": "ok"})
+
+
+def test_readyz_checks_database_cache_and_broker():
+    body = Client().get("/readyz").json()
+    assert body["status"] == "ready"
+    assert set(body["checks"]) == {"database", "cache", "broker"}
+    assert body["failed"] == []
+
+
+def test_readyz_is_503_naming_the_failed_dependency(monkeypatch):
+    def broken_cursor(*args, **kwargs):
+        raise RuntimeError("connection refused")
+
+    monkeypatch.setattr(connection, "cursor", broken_cursor)
+    response = Client().get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["failed"] == ["database"]
+
+
+def test_readyz_reports_an_unreachable_broker(settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    response = Client().get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["failed"] == ["broker"]
+
+
+def test_a_request_id_is_made_or_taken_from_the_caller_and_returned():
+    generated = Client().get("/healthz")["X-Request-ID"]
+    assert len(generated) == 32
+    assert Client().get("/healthz", HTTP_X_REQUEST_ID="lb-1234")["X-Request-ID"] == "lb-1234"
+    # Something that could forge log lines is replaced, not echoed.
+    assert Client().get("/healthz", HTTP_X_REQUEST_ID="a\nb")["X-Request-ID"] != "a\nb"
+
+
+def test_json_logs_carry_the_request_id_and_user(customer_client, showtime, caplog):
+    from pythonjsonlogger.json import JsonFormatter
+
+    records = []
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            records.append(record)
+
+    handler = Keep()
+    handler.addFilter(RequestContextFilter())
+    logger = logging.getLogger("marquee.booking")
+    logger.addHandler(handler)
+    try:
+        seat = showtime.screen.seats.first()
+        response = customer_client.post(
+            "/api/bookings/",
+            {"showtime": showtime.pk, "seats": [seat.id]},
+            format="json",
+            HTTP_X_REQUEST_ID="req-42",
+        )
+    finally:
+        logger.removeHandler(handler)
+    assert response.status_code == 201
+    (held,) = [r for r in records if r.getMessage() == "booking held"]
+    line = json.loads(
+        JsonFormatter("%(levelname)s %(name)s %(message)s %(request_id)s %(user_id)s").format(held)
+    )
+    assert line["request_id"] == "req-42"
+    assert line["message"] == "booking held"
+    assert line["booking"] == response.json()["id"]
