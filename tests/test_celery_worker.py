@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 from celery import Celery
-from django.db import connection
 from django.utils import timezone
 
 from marquee.booking.models import Booking
 from marquee.booking.services import booking_hold
 from marquee.catalog.models import Seat
+from tests.servers import subprocess_database_url
 
 REDIS = ("127.0.0.1", 6379)
 BROKER = "redis://127.0.0.1:6379/14"
@@ -33,19 +33,6 @@ def redis_up() -> bool:
     return True
 
 
-def test_database_url() -> str:
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{db['NAME']}"
-    user = db.get("USER") or "postgres"
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    host = f"{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}"
-    return f"postgres://{user}{password}@{host}/{db['NAME']}"
-
-
-test_database_url.__test__ = False  # a helper, not a test
-
-
 @pytest.fixture
 def worker():
     if not redis_up():
@@ -54,7 +41,7 @@ def worker():
         pytest.skip("needs Redis on 127.0.0.1:6379")
     env = {
         **os.environ,
-        "DATABASE_URL": test_database_url(),
+        "DATABASE_URL": subprocess_database_url(),
         "CELERY_BROKER_URL": BROKER,
         "CELERY_RESULT_BACKEND": BROKER,
         "CELERY_TASK_ALWAYS_EAGER": "false",
