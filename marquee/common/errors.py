@@ -7,6 +7,7 @@ import math
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -65,7 +66,16 @@ def _first_code(detail: Any) -> str | None:
 
 def exception_handler(exc: Exception, context: dict[str, Any]):
     """Render every error DRF sees in the one error shape."""
-    if isinstance(exc, RequestDataTooBig):
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        # The database is unreachable or overloaded: a clear "try again", not a crash page.
+        logger.error("database unavailable", exc_info=exc)
+        exc = ApplicationError(
+            "The service is briefly unavailable; try again.",
+            code="database_unavailable",
+            status_code=503,
+            details={"retry_after_seconds": 5},
+        )
+    elif isinstance(exc, RequestDataTooBig):
         exc = ApplicationError(
             "The request body is too large.", code="payload_too_large", status_code=413
         )
@@ -82,6 +92,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]):
 
     if isinstance(exc, ApplicationError):
         response.data = error_body(exc.code, exc.message, exc.details)
+        if exc.status_code == 503:
+            response["Retry-After"] = str(exc.details.get("retry_after_seconds", 5))
         return response
     if isinstance(exc, exceptions.ValidationError):
         response.data = error_body(

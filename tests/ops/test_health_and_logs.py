@@ -79,3 +79,17 @@ def test_json_logs_carry_the_request_id_and_user(customer_client, showtime, capl
     assert line["request_id"] == "req-42"
     assert line["message"] == "booking held"
     assert line["booking"] == response.json()["id"]
+
+
+def test_a_database_outage_is_a_503_with_retry_after_not_a_500(monkeypatch, api_client):
+    from django.db import OperationalError
+    from django.db.models.query import QuerySet
+
+    def unreachable(*args, **kwargs):
+        raise OperationalError("connection to server at 127.0.0.1 failed")
+
+    monkeypatch.setattr(QuerySet, "_fetch_all", unreachable)
+    response = api_client.get("/api/movies/")
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "database_unavailable"
+    assert response["Retry-After"] == "5"
