@@ -24,7 +24,7 @@ from marquee.catalog.models import Showtime, ShowtimeStatus
 from marquee.common.time import to_local
 from marquee.tickets import selectors, services
 from marquee.tickets.codes import ticket_code
-from marquee.tickets.qr import ticket_qr_svg
+from marquee.tickets.qr import ticket_qr_png
 
 logger = logging.getLogger("marquee.tickets")
 
@@ -33,7 +33,7 @@ logger = logging.getLogger("marquee.tickets")
 class InlineImage:
     content_id: str
     filename: str
-    svg: str
+    png: bytes
 
 
 def local_start_text(showtime: Showtime) -> str:
@@ -83,7 +83,7 @@ def _ticket_lines(booking: Booking, *, with_codes: bool) -> tuple[list[dict], li
             line["code"] = ticket_code(ticket)
             line["content_id"] = f"ticket-{ticket.pk}@marquee"
             images.append(
-                InlineImage(line["content_id"], f"ticket-{ticket.pk}.svg", ticket_qr_svg(ticket))
+                InlineImage(line["content_id"], f"ticket-{ticket.pk}.png", ticket_qr_png(ticket))
             )
         lines.append(line)
     return lines, images
@@ -113,7 +113,7 @@ def _send(
         # multipart/related: the HTML part shows the QR images through their cid: URLs.
         message.mixed_subtype = "related"
         for image in images:
-            part = MIMEImage(image.svg.encode("utf-8"), _subtype="svg+xml")
+            part = MIMEImage(image.png, _subtype="png")
             part.add_header("Content-ID", f"<{image.content_id}>")
             part.add_header("Content-Disposition", "inline", filename=image.filename)
             message.attach(part)

@@ -34,3 +34,12 @@ def qr_svg(data: str, *, title: str = "") -> str:
 def ticket_qr_svg(ticket) -> str:
     """The SVG QR image the door scanner reads for this ticket."""
     return qr_svg(ticket_code(ticket), title=f"Ticket {ticket.pk}")
+
+
+def ticket_qr_png(ticket) -> bytes:
+    """The same QR code as a PNG: what mail clients display (Gmail and Outlook drop SVG)."""
+    out = io.BytesIO()
+    segno.make(ticket_code(ticket), error=QR_ERROR_LEVEL, micro=False).save(
+        out, kind="png", scale=QR_SCALE, border=QR_BORDER, dark="#000", light="#fff"
+    )
+    return out.getvalue()

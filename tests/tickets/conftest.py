@@ -27,8 +27,8 @@ def as_email(message) -> EmailMessage:
     return message_from_bytes(message.message().as_bytes(), policy=policy.default)
 
 
-def svg_parts(parsed: EmailMessage) -> list[EmailMessage]:
-    return [part for part in parsed.walk() if part.get_content_type() == "image/svg+xml"]
+def qr_image_parts(parsed: EmailMessage) -> list[EmailMessage]:
+    return [part for part in parsed.walk() if part.get_content_type() == "image/png"]
 
 
 @pytest.fixture(autouse=True)

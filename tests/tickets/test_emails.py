@@ -11,8 +11,9 @@ from marquee.booking.services import booking_cancel, booking_confirm
 from marquee.catalog.models import Movie, Screen, Showtime, Theater
 from marquee.tickets import emails, tasks
 from marquee.tickets.codes import ticket_code
+from marquee.tickets.qr import ticket_qr_png
 from tests import factories
-from tests.tickets.conftest import as_email, svg_parts
+from tests.tickets.conftest import as_email, qr_image_parts
 
 pytestmark = pytest.mark.django_db
 
@@ -67,11 +68,13 @@ def test_confirmation_email_lists_show_seats_prices_total_and_codes(
         assert ticket_code(ticket) in html
         assert f'src="cid:ticket-{ticket.pk}@marquee"' in html
     assert parsed.get_content_type() == "multipart/related"
-    images = svg_parts(parsed)
+    images = qr_image_parts(parsed)
     assert [part["Content-ID"] for part in images] == [f"<ticket-{t.pk}@marquee>" for t in tickets]
-    for part in images:
+    for ticket, part in zip(tickets, images, strict=True):
         assert part.get_content_disposition() == "inline"
-        assert b"<svg" in part.get_content()
+        # A PNG (mail clients drop SVG) of exactly this ticket's code.
+        assert part.get_content() == ticket_qr_png(ticket)
+        assert part.get_content().startswith(b"\x89PNG\r\n\x1a\n")
 
 
 def test_html_part_escapes_the_movie_title(book, berlin_showtime, mailoutbox):
@@ -99,7 +102,7 @@ def test_confirming_a_booking_sends_one_email_after_commit(
 
     (message,) = mailoutbox
     assert message.subject.startswith("Your tickets for The Night Usher")
-    assert len(svg_parts(as_email(message))) == 2
+    assert len(qr_image_parts(as_email(message))) == 2
 
 
 def test_confirmation_is_not_sent_for_an_unconfirmed_or_unknown_booking(book, mailoutbox):
@@ -197,7 +200,7 @@ def test_reminders_go_out_once_even_when_the_task_runs_twice(
 
     (message,) = mailoutbox
     assert message.subject.startswith("Starting soon: Soon")
-    assert len(svg_parts(as_email(message))) == 2
+    assert len(qr_image_parts(as_email(message))) == 2
     due.refresh_from_db()
     assert due.reminded_at is not None
 

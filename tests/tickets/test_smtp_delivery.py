@@ -8,6 +8,7 @@ from aiosmtpd.controller import Controller
 
 from marquee.tickets import emails
 from marquee.tickets.codes import ticket_code
+from marquee.tickets.qr import ticket_qr_png
 
 pytestmark = pytest.mark.django_db
 
@@ -72,12 +73,11 @@ def test_confirmation_email_arrives_over_smtp_with_text_html_and_qr_images(
     assert html.lstrip().startswith("<!DOCTYPE html>")
     assert "<strong>Total: 25.00 EUR</strong>" in html
 
-    images = [part for part in message.walk() if part.get_content_type() == "image/svg+xml"]
+    images = [part for part in message.walk() if part.get_content_type() == "image/png"]
     assert len(images) == len(tickets) == 2
     for ticket, image in zip(tickets, images, strict=True):
         content_id = image["Content-ID"].strip("<>")
         assert f'src="cid:{content_id}"' in html
         assert ticket_code(ticket) in text
-        svg = image.get_content()
-        assert svg.startswith(b"<?xml") and b"<svg" in svg
-        assert image.get_filename() == f"ticket-{ticket.pk}.svg"
+        assert image.get_content() == ticket_qr_png(ticket)
+        assert image.get_filename() == f"ticket-{ticket.pk}.png"
