@@ -1,0 +1,268 @@
+"""Reports HTTP API (admins): parse the range, call one selector, render JSON or CSV."""
+
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
+from rest_framework import serializers
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from marquee.common.permissions import IsAdminRole
+from marquee.reports import selectors
+from marquee.reports.renderers import CSVRenderer, ReportNegotiation
+
+DATE_FORMAT = "%Y-%m-%d"
+
+
+class ReportRangeQuery(serializers.Serializer):
+    """`from` and `to`: inclusive theater-local show dates (`from` is a Python keyword)."""
+
+    def get_fields(self):
+        return {
+            "from": serializers.DateField(
+                required=False,
+                input_formats=[DATE_FORMAT],
+                help_text="First show date (theater-local), YYYY-MM-DD. "
+                "Default: 29 days before `to`.",
+            ),
+            "to": serializers.DateField(
+                required=False,
+                input_formats=[DATE_FORMAT],
+                help_text="Last show date (theater-local), YYYY-MM-DD, included. "
+                "Default: today (UTC).",
+            ),
+        }
+
+    def period(self) -> selectors.ReportPeriod:
+        return selectors.report_period(
+            start=self.validated_data.get("from"), end=self.validated_data.get("to")
+        )
+
+
+class SalesQuery(ReportRangeQuery):
+    def get_fields(self):
+        return {
+            **super().get_fields(),
+            "group_by": serializers.ChoiceField(
+                choices=list(selectors.SALES_GROUP_COLUMNS),
+                default="day",
+                help_text="One row per local show date, movie, theater or showtime "
+                "(and per currency).",
+            ),
+        }
+
+
+@extend_schema_field(OpenApiTypes.DATETIME)
+class LocalDateTimeField(serializers.DateTimeField):
+    """A moment with the theater's own UTC offset (DRF would convert it to UTC)."""
+
+    def to_representation(self, value):
+        return value.isoformat()
+
+
+class MoneyField(serializers.DecimalField):
+    def __init__(self, **kwargs):
+        super().__init__(max_digits=14, decimal_places=2, **kwargs)
+
+
+class SalesRowOutput(serializers.Serializer):
+    date = serializers.DateField(required=False, help_text="group_by=day: local show date.")
+    movie_id = serializers.IntegerField(required=False, help_text="group_by=movie.")
+    movie = serializers.CharField(required=False, help_text="group_by=movie or showtime.")
+    theater_id = serializers.IntegerField(required=False, help_text="group_by=theater.")
+    theater = serializers.CharField(required=False, help_text="group_by=theater or showtime.")
+    timezone = serializers.CharField(required=False, help_text="group_by=theater.")
+    showtime_id = serializers.IntegerField(required=False, help_text="group_by=showtime.")
+    starts_at = serializers.DateTimeField(required=False, help_text="group_by=showtime (UTC).")
+    local_starts_at = LocalDateTimeField(
+        required=False, help_text="group_by=showtime (theater time)."
+    )
+    screen = serializers.CharField(required=False, help_text="group_by=showtime.")
+    currency = serializers.CharField()
+    tickets_sold = serializers.IntegerField(help_text="Tickets now sold (checked in or not).")
+    gross = MoneyField(help_text="Captured payments (succeeded or since refunded).")
+    refunds = MoneyField(help_text="Refunds that went through.")
+    net = MoneyField(help_text="gross - refunds.")
+
+
+class SalesTotalOutput(serializers.Serializer):
+    currency = serializers.CharField()
+    tickets_sold = serializers.IntegerField()
+    gross = MoneyField()
+    refunds = MoneyField()
+    net = MoneyField()
+
+
+class SalesReportOutput(serializers.Serializer):
+    def get_fields(self):
+        return {
+            "from": serializers.DateField(),
+            "to": serializers.DateField(),
+            "group_by": serializers.CharField(),
+            "rows": SalesRowOutput(many=True),
+            "totals": SalesTotalOutput(many=True, help_text="One row per currency."),
+        }
+
+
+class OccupancyShowtimeOutput(serializers.Serializer):
+    showtime_id = serializers.IntegerField()
+    starts_at = serializers.DateTimeField()
+    local_starts_at = LocalDateTimeField()
+    movie_id = serializers.IntegerField()
+    movie = serializers.CharField()
+    theater_id = serializers.IntegerField()
+    theater = serializers.CharField()
+    screen = serializers.CharField()
+    capacity = serializers.IntegerField(help_text="Seats in the screen.")
+    sold = serializers.IntegerField()
+    held = serializers.IntegerField(help_text="Seats held by holds that have not expired.")
+    occupancy_percent = serializers.DecimalField(
+        max_digits=4, decimal_places=1, help_text="sold / capacity x 100, one decimal."
+    )
+
+
+class OccupancyMovieOutput(serializers.Serializer):
+    movie_id = serializers.IntegerField()
+    movie = serializers.CharField()
+    showtimes = serializers.IntegerField()
+    capacity = serializers.IntegerField()
+    sold = serializers.IntegerField()
+    average_occupancy_percent = serializers.DecimalField(
+        max_digits=4, decimal_places=1, help_text="Mean of the showtimes' occupancy."
+    )
+
+
+class OccupancyReportOutput(serializers.Serializer):
+    def get_fields(self):
+        return {
+            "from": serializers.DateField(),
+            "to": serializers.DateField(),
+            "generated_at": serializers.DateTimeField(),
+            "showtimes": OccupancyShowtimeOutput(many=True),
+            "movies": OccupancyMovieOutput(many=True),
+        }
+
+
+class ReportsErrorBody(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    details = serializers.DictField()
+
+
+class ReportsError(serializers.Serializer):
+    """The common error shape (marquee/common/errors.py), for the OpenAPI schema."""
+
+    error = ReportsErrorBody()
+
+
+def _error(status: int, description: str, *codes: str) -> dict:
+    listed = ", ".join(f"`{code}`" for code in codes)
+    return {
+        (status, "application/json"): OpenApiResponse(
+            ReportsError, description=f"{description} Codes: {listed}."
+        )
+    }
+
+
+REPORT_ERRORS = {
+    **_error(
+        400,
+        "Bad parameters (`invalid` carries the field errors), `from` after `to`, or more "
+        "than 366 days.",
+        "invalid",
+        "invalid_range",
+        "range_too_large",
+    ),
+    **_error(401, "Not authenticated.", "not_authenticated"),
+    **_error(403, "Administrators only.", "permission_denied"),
+}
+
+
+class ReportView(APIView):
+    """Admins only; JSON or, with `?format=csv`, a CSV download. Errors are always JSON."""
+
+    permission_classes = [IsAdminRole]
+    renderer_classes = [JSONRenderer, CSVRenderer]
+    content_negotiation_class = ReportNegotiation
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        # Errors keep the one JSON shape even when the caller asked for CSV.
+        if response.status_code >= 400 and isinstance(
+            getattr(request, "accepted_renderer", None), CSVRenderer
+        ):
+            request.accepted_renderer = JSONRenderer()
+            request.accepted_media_type = JSONRenderer.media_type
+        return super().finalize_response(request, response, *args, **kwargs)
+
+    def respond(self, request, *, data: dict, rows_key: str, columns, filename: str) -> Response:
+        if isinstance(request.accepted_renderer, CSVRenderer):
+            return Response(
+                {"columns": list(columns), "rows": data[rows_key]},
+                headers={"Content-Disposition": f'attachment; filename="{filename}.csv"'},
+            )
+        return Response(data)
+
+
+class SalesReportView(ReportView):
+    @extend_schema(
+        summary="Sales by local day, movie, theater or showtime (admins)",
+        description="Shows whose theater-local date is in [`from`, `to`]. Per group and "
+        "currency: `tickets_sold` (sold tickets, checked in or not), `gross` (payments "
+        "captured: succeeded or since refunded), `refunds` (refunds that went through) and "
+        "`net` = gross - refunds; `totals` has one row per currency. Only groups with any "
+        "sale, payment or refund appear. `?format=csv` downloads the rows as CSV.",
+        parameters=[SalesQuery],
+        responses={
+            (200, "application/json"): SalesReportOutput,
+            (200, "text/csv"): OpenApiResponse(
+                OpenApiTypes.STR, description="Header row, then one line per group."
+            ),
+            **REPORT_ERRORS,
+        },
+    )
+    def get(self, request):
+        query = SalesQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        period = query.period()
+        group_by = query.validated_data["group_by"]
+        report = selectors.sales_report(period=period, group_by=group_by)
+        return self.respond(
+            request,
+            data=SalesReportOutput(report).data,
+            rows_key="rows",
+            columns=selectors.SALES_GROUP_COLUMNS[group_by] + selectors.SALES_METRIC_COLUMNS,
+            filename=f"sales_{period.start}_{period.end}_by_{group_by}",
+        )
+
+
+class OccupancyReportView(ReportView):
+    @extend_schema(
+        summary="Occupancy per showtime and per movie (admins)",
+        description="Scheduled showtimes whose theater-local date is in [`from`, `to`]: "
+        "capacity (seats in the screen), seats sold, seats held by unexpired holds, and "
+        "`occupancy_percent` = sold / capacity x 100 (one decimal, 0 for an empty screen); "
+        "per movie the mean occupancy of its showtimes. `?format=csv` downloads the "
+        "per-showtime rows.",
+        parameters=[ReportRangeQuery],
+        responses={
+            (200, "application/json"): OccupancyReportOutput,
+            (200, "text/csv"): OpenApiResponse(
+                OpenApiTypes.STR, description="Header row, then one line per showtime."
+            ),
+            **REPORT_ERRORS,
+        },
+    )
+    def get(self, request):
+        query = ReportRangeQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        period = query.period()
+        report = selectors.occupancy_report(period=period)
+        return self.respond(
+            request,
+            data=OccupancyReportOutput(report).data,
+            rows_key="showtimes",
+            columns=selectors.OCCUPANCY_COLUMNS,
+            filename=f"occupancy_{period.start}_{period.end}",
+        )

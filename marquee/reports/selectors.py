@@ -1,0 +1,403 @@
+"""Admin reads: sales and occupancy of the shows whose theater-local date is in a range.
+
+Every number is aggregated by the database (GROUP BY with COUNT and SUM); Python only merges
+and totals the handful of aggregate rows, so the number of queries and the work done here do
+not grow with the number of bookings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.db.models import (
+    Case,
+    Count,
+    DateField,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    When,
+)
+from django.db.models.functions import Coalesce, TruncDate
+from django.utils import timezone
+
+from marquee.booking.models import Ticket, TicketStatus
+from marquee.catalog.models import Seat, Showtime, ShowtimeStatus, Theater
+from marquee.common.errors import ApplicationError
+from marquee.payments.models import Payment, PaymentStatus, Refund, RefundStatus
+
+MAX_RANGE_DAYS = 366
+DEFAULT_RANGE_DAYS = 30
+CENT = Decimal("0.01")
+TENTH = Decimal("0.1")
+ZERO = Decimal("0.00")
+
+# The columns that name a group, per `group_by`; the first one is the group's identity.
+SALES_GROUP_COLUMNS: dict[str, tuple[str, ...]] = {
+    "day": ("date",),
+    "movie": ("movie_id", "movie"),
+    "theater": ("theater_id", "theater", "timezone"),
+    "showtime": ("showtime_id", "starts_at", "local_starts_at", "movie", "theater", "screen"),
+}
+SALES_METRIC_COLUMNS = ("currency", "tickets_sold", "gross", "refunds", "net")
+OCCUPANCY_COLUMNS = (
+    "showtime_id",
+    "starts_at",
+    "local_starts_at",
+    "movie_id",
+    "movie",
+    "theater_id",
+    "theater",
+    "screen",
+    "capacity",
+    "sold",
+    "held",
+    "occupancy_percent",
+)
+
+
+@dataclass(frozen=True)
+class ReportPeriod:
+    """An inclusive range of theater-local show dates."""
+
+    start: date
+    end: date
+
+
+def report_period(
+    *, start: date | None, end: date | None, today: date | None = None
+) -> ReportPeriod:
+    """`to` defaults to today (UTC) and `from` to 29 days before it; at most 366 days."""
+    end = end or today or timezone.now().astimezone(UTC).date()
+    if start is None:
+        start = _shift(end, -(DEFAULT_RANGE_DAYS - 1))
+    span = {"from": start.isoformat(), "to": end.isoformat()}
+    if start > end:
+        raise ApplicationError(
+            "`from` must be on or before `to`.", code="invalid_range", details=span
+        )
+    if (end - start).days + 1 > MAX_RANGE_DAYS:
+        raise ApplicationError(
+            f"A report covers at most {MAX_RANGE_DAYS} days.",
+            code="range_too_large",
+            details={**span, "max_days": MAX_RANGE_DAYS},
+        )
+    return ReportPeriod(start=start, end=end)
+
+
+def _shift(day: date, days: int) -> date:
+    try:
+        return day + timedelta(days=days)
+    except OverflowError:
+        return date.min if days < 0 else date.max
+
+
+def _path(prefix: str, field: str) -> str:
+    return f"{prefix}__{field}" if prefix else field
+
+
+def _zone(name: str):
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return UTC
+
+
+def _theater_timezones() -> list[str]:
+    return sorted(Theater.objects.order_by().values_list("timezone", flat=True).distinct())
+
+
+def _local_date(showtime: str, timezones: list[str]) -> Case:
+    """The showtime's start as a date in its own theater's timezone, computed in SQL.
+
+    Theaters differ in timezone, so one CASE branch per timezone in use converts each row
+    with its own zone: still one query however many theaters and bookings there are.
+    """
+    starts_at = _path(showtime, "starts_at")
+    return Case(
+        *(
+            When(
+                **{_path(showtime, "screen__theater__timezone"): name},
+                then=TruncDate(starts_at, tzinfo=_zone(name)),
+            )
+            for name in timezones
+        ),
+        default=TruncDate(starts_at, tzinfo=UTC),
+        output_field=DateField(),
+    )
+
+
+def _in_period(queryset: QuerySet, *, showtime: str, period: ReportPeriod, timezones: list[str]):
+    """Rows whose showtime's local date is in the period.
+
+    Any timezone's local day lies within the UTC day before and the UTC day after it (offsets
+    run from -12 to +14 hours), so a plain range on the indexed `starts_at` narrows the rows
+    before the exact local-date test.
+    """
+    lowest = datetime.combine(_shift(period.start, -1), time.min, tzinfo=UTC)
+    highest = datetime.combine(_shift(period.end, 2), time.min, tzinfo=UTC)
+    starts_at = _path(showtime, "starts_at")
+    return (
+        queryset.filter(**{f"{starts_at}__gte": lowest, f"{starts_at}__lt": highest})
+        .annotate(report_local_date=_local_date(showtime, timezones))
+        .filter(report_local_date__gte=period.start, report_local_date__lte=period.end)
+    )
+
+
+def _group_expressions(group_by: str, showtime: str) -> dict[str, Any]:
+    def field(name: str) -> F:
+        return F(_path(showtime, name))
+
+    if group_by == "day":
+        return {"date": F("report_local_date")}
+    if group_by == "movie":
+        return {"movie_id": field("movie_id"), "movie": field("movie__title")}
+    if group_by == "theater":
+        return {
+            "theater_id": field("screen__theater_id"),
+            "theater": field("screen__theater__name"),
+            "timezone": field("screen__theater__timezone"),
+        }
+    return {
+        "showtime_id": field("id"),
+        "starts_at": field("starts_at"),
+        "timezone": field("screen__theater__timezone"),
+        "movie": field("movie__title"),
+        "theater": field("screen__theater__name"),
+        "screen": field("screen__name"),
+    }
+
+
+# What each source table contributes: (model, path to the showtime, path to the currency,
+# which rows count, the metric's name, its aggregate).
+_SALES_SOURCES = (
+    (
+        Ticket,
+        "showtime",
+        "booking__currency",
+        Q(status=TicketStatus.SOLD),
+        "tickets_sold",
+        Count("id"),
+    ),
+    (
+        Payment,
+        "booking__showtime",
+        "currency",
+        Q(status__in=[PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED]),
+        "gross",
+        Sum("amount"),
+    ),
+    (
+        Refund,
+        "payment__booking__showtime",
+        "currency",
+        Q(status=RefundStatus.SUCCEEDED),
+        "refunds",
+        Sum("amount"),
+    ),
+)
+
+
+def sales_report(*, period: ReportPeriod, group_by: str) -> dict[str, Any]:
+    """Tickets sold, money captured, refunded and kept, per group and currency.
+
+    Three aggregate queries (tickets, payments, refunds) plus one for the timezones in use.
+    Money is attributed to the show it paid for, not to the day it moved.
+    """
+    if group_by not in SALES_GROUP_COLUMNS:
+        raise ApplicationError("Unknown grouping.", code="invalid", details={"group_by": group_by})
+    timezones = _theater_timezones()
+    identity = SALES_GROUP_COLUMNS[group_by][0]
+    groups: dict[tuple, dict[str, Any]] = {}
+    for model, showtime, currency, counted, metric, aggregate in _SALES_SOURCES:
+        expressions = _group_expressions(group_by, showtime)
+        rows = (
+            _in_period(
+                model.objects.filter(counted),
+                showtime=showtime,
+                period=period,
+                timezones=timezones,
+            )
+            .values(
+                **{f"group_{name}": expression for name, expression in expressions.items()},
+                group_currency=F(currency),
+            )
+            .annotate(value=aggregate)
+            .order_by()
+        )
+        for row in rows:
+            labels = {name: row[f"group_{name}"] for name in expressions}
+            key = (labels[identity], row["group_currency"])
+            group = groups.setdefault(
+                key,
+                {
+                    **labels,
+                    "currency": row["group_currency"],
+                    "tickets_sold": 0,
+                    "gross": ZERO,
+                    "refunds": ZERO,
+                },
+            )
+            value = row["value"] or 0
+            group[metric] = value if metric == "tickets_sold" else _money(value)
+
+    rows = [_finish_sales_row(group, group_by) for group in groups.values()]
+    rows.sort(key=_sales_sort_key(group_by))
+    return {
+        "from": period.start,
+        "to": period.end,
+        "group_by": group_by,
+        "rows": rows,
+        "totals": _sales_totals(rows),
+    }
+
+
+def _money(value) -> Decimal:
+    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _finish_sales_row(group: dict[str, Any], group_by: str) -> dict[str, Any]:
+    group["net"] = group["gross"] - group["refunds"]
+    if group_by == "showtime":
+        group["local_starts_at"] = group["starts_at"].astimezone(_zone(group.pop("timezone")))
+    return group
+
+
+def _sales_sort_key(group_by: str):
+    if group_by == "day":
+        return lambda row: (row["date"], row["currency"])
+    if group_by == "showtime":
+        return lambda row: (row["starts_at"], row["showtime_id"], row["currency"])
+    name, identity = SALES_GROUP_COLUMNS[group_by][1], SALES_GROUP_COLUMNS[group_by][0]
+    return lambda row: (row[name], row[identity], row["currency"])
+
+
+def _sales_totals(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One totals row per currency: amounts in different currencies are never added."""
+    totals: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        total = totals.setdefault(
+            row["currency"],
+            {"currency": row["currency"], "tickets_sold": 0, "gross": ZERO, "refunds": ZERO},
+        )
+        for metric in ("tickets_sold", "gross", "refunds"):
+            total[metric] += row[metric]
+    for total in totals.values():
+        total["net"] = total["gross"] - total["refunds"]
+    return [totals[currency] for currency in sorted(totals)]
+
+
+def occupancy_report(*, period: ReportPeriod, now: datetime | None = None) -> dict[str, Any]:
+    """Seats sold and actively held per scheduled showtime, and each movie's average.
+
+    Two queries: the timezones in use, then the showtimes with their counts. A hold counts
+    while `held_until` is in the future, as everywhere else; cancelled showtimes are left out.
+    """
+    now = now or timezone.now()
+    capacity = (
+        Seat.objects.filter(screen_id=OuterRef("screen_id"))
+        .order_by()
+        .values("screen_id")
+        .annotate(seats=Count("id"))
+        .values("seats")
+    )
+    showtimes = (
+        _in_period(
+            Showtime.objects.filter(status=ShowtimeStatus.SCHEDULED),
+            showtime="",
+            period=period,
+            timezones=_theater_timezones(),
+        )
+        .annotate(
+            capacity=Coalesce(Subquery(capacity, output_field=IntegerField()), 0),
+            sold=Count("tickets", filter=Q(tickets__status=TicketStatus.SOLD)),
+            held=Count(
+                "tickets",
+                filter=Q(tickets__status=TicketStatus.HELD, tickets__held_until__gt=now),
+            ),
+        )
+        .values(
+            "id",
+            "starts_at",
+            "movie_id",
+            "movie__title",
+            "screen__theater_id",
+            "screen__theater__name",
+            "screen__theater__timezone",
+            "screen__name",
+            "capacity",
+            "sold",
+            "held",
+        )
+        .order_by("starts_at", "id")
+    )
+    rows = [
+        {
+            "showtime_id": showtime["id"],
+            "starts_at": showtime["starts_at"],
+            "local_starts_at": showtime["starts_at"].astimezone(
+                _zone(showtime["screen__theater__timezone"])
+            ),
+            "movie_id": showtime["movie_id"],
+            "movie": showtime["movie__title"],
+            "theater_id": showtime["screen__theater_id"],
+            "theater": showtime["screen__theater__name"],
+            "screen": showtime["screen__name"],
+            "capacity": showtime["capacity"],
+            "sold": showtime["sold"],
+            "held": showtime["held"],
+            "occupancy_percent": _percent(_share(showtime["sold"], showtime["capacity"])),
+        }
+        for showtime in showtimes
+    ]
+    return {
+        "from": period.start,
+        "to": period.end,
+        "generated_at": now,
+        "showtimes": rows,
+        "movies": _movie_averages(rows),
+    }
+
+
+def _share(part: int, whole: int) -> Fraction:
+    return Fraction(part, whole) if whole else Fraction(0)
+
+
+def _percent(share: Fraction) -> Decimal:
+    """A share as a percentage rounded half up to one place, from exact integers."""
+    return (Decimal(share.numerator * 100) / Decimal(share.denominator)).quantize(
+        TENTH, rounding=ROUND_HALF_UP
+    )
+
+
+def _movie_averages(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each movie's mean occupancy over its showtimes (every showtime weighs the same)."""
+    movies: dict[int, dict[str, Any]] = {}
+    for row in rows:
+        movie = movies.setdefault(
+            row["movie_id"],
+            {
+                "movie_id": row["movie_id"],
+                "movie": row["movie"],
+                "showtimes": 0,
+                "capacity": 0,
+                "sold": 0,
+                "share_sum": Fraction(0),
+            },
+        )
+        movie["showtimes"] += 1
+        movie["capacity"] += row["capacity"]
+        movie["sold"] += row["sold"]
+        movie["share_sum"] += _share(row["sold"], row["capacity"])
+    for movie in movies.values():
+        movie["average_occupancy_percent"] = _percent(movie.pop("share_sum") / movie["showtimes"])
+    return sorted(movies.values(), key=lambda movie: (movie["movie"], movie["movie_id"]))
