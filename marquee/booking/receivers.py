@@ -1,11 +1,25 @@
 """The booking engine's answers to catalog events."""
 
 from django.dispatch import receiver
+from django.utils import timezone
 
-from marquee.booking.services import bookings_cancel_for_showtime
-from marquee.catalog.signals import showtime_cancelled
+from marquee.booking.services import active_seat_ids, bookings_cancel_for_showtime
+from marquee.catalog.signals import showtime_cancelled, showtime_changing
+from marquee.common.errors import Conflict
 
 
 @receiver(showtime_cancelled, dispatch_uid="cancel-bookings-of-cancelled-showtime")
 def _cancel_bookings(sender, showtime, cancelled_by=None, **kwargs) -> None:
     bookings_cancel_for_showtime(showtime=showtime, actor=cancelled_by)
+
+
+@receiver(showtime_changing, dispatch_uid="refuse-changing-a-showtime-with-buyers")
+def _refuse_change_with_buyers(sender, showtime, fields, **kwargs) -> None:
+    taken = active_seat_ids(showtime_id=showtime.pk, now=timezone.now())
+    if taken:
+        raise Conflict(
+            "Seats of this showtime are held or sold: its movie, start time and currency can "
+            "no longer change. Cancel it instead (buyers are refunded).",
+            code="showtime_has_bookings",
+            details={"fields": fields, "seats_taken": len(taken)},
+        )

@@ -20,6 +20,7 @@ from marquee.catalog.models import (
     WeekdayPriceRule,
 )
 from marquee.catalog.posters import poster_prepare
+from marquee.catalog.signals import showtime_changing
 from marquee.common.errors import ApplicationError
 
 
@@ -170,6 +171,10 @@ class ShowtimeAdminForm(forms.ModelForm):
         instance = self.instance
         moved = instance.pk is None or {"movie", "screen", "starts_at"} & set(self.changed_data)
         try:
+            changing = sorted({"movie", "screen", "starts_at", "currency"} & set(self.changed_data))
+            if instance.pk is not None and changing:
+                # Same rule as the API: a showtime with buyers keeps its film, place and time.
+                showtime_changing.send(sender=Showtime, showtime=instance, fields=changing)
             ends_at = services.showtime_ends_at(movie=movie, starts_at=starts_at)
             if moved and instance.status == ShowtimeStatus.SCHEDULED:
                 services.showtime_check_slot(

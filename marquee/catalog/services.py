@@ -28,7 +28,7 @@ from marquee.catalog.models import (
 from marquee.catalog.posters import poster_prepare
 from marquee.catalog.seat_generation import plan_seats
 from marquee.catalog.selectors import showtime_get, showtime_overlapping
-from marquee.catalog.signals import showtime_cancelled
+from marquee.catalog.signals import showtime_cancelled, showtime_changing
 from marquee.common.errors import ApplicationError, Conflict
 from marquee.common.time import is_valid_timezone
 
@@ -366,6 +366,18 @@ def showtime_update(
             starts_at is not None and starts_at != locked.starts_at
         )
         reinstated = status == ShowtimeStatus.SCHEDULED and not was_scheduled
+        changing = [
+            name
+            for name, changed in (
+                ("movie", movie is not None and movie.pk != locked.movie_id),
+                ("starts_at", starts_at is not None and starts_at != locked.starts_at),
+                ("currency", currency is not None and currency != locked.currency),
+            )
+            if changed
+        ]
+        if changing:
+            # Buyers paid for this film at this time in this currency: the booking app refuses.
+            showtime_changing.send(sender=Showtime, showtime=locked, fields=changing)
         if movie is not None:
             locked.movie = movie
         if starts_at is not None:

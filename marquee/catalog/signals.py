@@ -10,3 +10,8 @@ providers directly: queue those with `transaction.on_commit`.
 from django.dispatch import Signal
 
 showtime_cancelled = Signal()
+
+# `showtime_changing(sender=Showtime, showtime=..., fields=[...])` is sent inside the updating
+# transaction before a showtime's movie, start or currency changes; a receiver raises an
+# ApplicationError to refuse (the booking app does when seats are already held or sold).
+showtime_changing = Signal()

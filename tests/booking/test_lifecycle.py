@@ -161,3 +161,51 @@ def test_expire_holds_command_runs(hold, capsys):
     hold(["E5"], now=timezone.now() - timedelta(minutes=20))
     call_command("expire_holds")
     assert "expired 1 bookings" in capsys.readouterr().out
+
+
+def test_a_showtime_with_buyers_cannot_be_moved_or_retitled(hold, admin_client_api, showtime):
+    from marquee.catalog.models import Showtime
+    from tests import factories
+
+    hold(["E8"])
+    url = f"/api/showtimes/{showtime.pk}/"
+    later = (showtime.starts_at + timedelta(days=3)).isoformat()
+    other_movie = factories.MovieFactory()
+    for change in ({"starts_at": later}, {"movie": other_movie.pk}, {"currency": "USD"}):
+        response = admin_client_api.patch(url, change, format="json")
+        assert response.status_code == 409, change
+        assert response.json()["error"]["code"] == "showtime_has_bookings"
+    unchanged = Showtime.objects.get(pk=showtime.pk)
+    assert (unchanged.starts_at, unchanged.movie_id) == (showtime.starts_at, showtime.movie_id)
+    # A new base price only applies to new holds: allowed.
+    assert admin_client_api.patch(url, {"base_price": "12.00"}, format="json").status_code == 200
+
+
+def test_a_showtime_without_buyers_can_be_moved(admin_client_api, showtime):
+    later = (showtime.starts_at + timedelta(days=3)).isoformat()
+    response = admin_client_api.patch(
+        f"/api/showtimes/{showtime.pk}/", {"starts_at": later}, format="json"
+    )
+    assert response.status_code == 200
+
+
+def test_the_admin_form_refuses_moving_a_showtime_with_buyers(hold, admin_user, showtime):
+    from django.test import Client
+
+    hold(["E7"])
+    client = Client()
+    client.force_login(admin_user)
+    later = showtime.starts_at + timedelta(days=3)
+    response = client.post(
+        f"/admin/catalog/showtime/{showtime.pk}/change/",
+        {
+            "movie": showtime.movie_id,
+            "screen": showtime.screen_id,
+            "starts_at_0": later.strftime("%Y-%m-%d"),
+            "starts_at_1": later.strftime("%H:%M:%S"),
+            "base_price": "10.00",
+            "currency": "EUR",
+        },
+    )
+    assert response.status_code == 200  # the form again, with the error; not a 500
+    assert b"can no longer change" in response.content
