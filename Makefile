@@ -39,6 +39,13 @@ worker: $(STAMP)
 beat: $(STAMP)
 	CELERY_BROKER_URL=$(CELERY_BROKER_URL) $(BIN)/celery -A config beat --loglevel=INFO --schedule=/tmp/marquee-celerybeat-schedule
 
+# Load scenarios and ceilings on PostgreSQL + gunicorn (never part of `make test`); rewrites the
+# results block of docs/benchmarks.md. RUNS=3 (medians); QUICK=1 for short scenarios.
+RUNS ?= 3
+bench: $(STAMP)
+	@$(BIN)/python -c 'import uvloop, orjson' 2>/dev/null && test -x $(BIN)/py-spy || $(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python bench/run.py --runs $(RUNS) $(if $(QUICK),--quick)
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 

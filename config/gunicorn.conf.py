@@ -8,8 +8,14 @@ bind = os.environ.get("BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')}")
 # Sync Django views spend most of their time in Python: one process per core, plus one to
 # cover time spent waiting on the database.
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
-worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+# Plain sync workers: a worker takes a connection only when it is free, so the cores stay
+# evenly busy. With gthread (5 x 4 threads) a keep-alive connection stays on the worker that
+# accepted it, threads of one process share one GIL, and `make bench` measured 30% fewer
+# sustained holds and twice the rush p99 (docs/benchmarks.md). Sync workers do not keep
+# connections alive: run them behind the usual buffering proxy or load balancer.
+# GUNICORN_THREADS > 1 switches gunicorn to gthread.
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "sync")
+threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 30
 keepalive = 5

@@ -234,6 +234,9 @@ BOOKING_CANCELLATION_CUTOFF_MINUTES = env.int("BOOKING_CANCELLATION_CUTOFF_MINUT
 IDEMPOTENCY_KEY_HOURS = env.int("IDEMPOTENCY_KEY_HOURS", default=24)
 DEFAULT_CURRENCY = env("DEFAULT_CURRENCY", default="EUR")
 
+# Trivial JSON views under /bench/ that `make bench` measures as the framework ceiling.
+BENCH_ENDPOINTS = env.bool("BENCH_ENDPOINTS", default=False)
+
 # --- Internationalisation, files ------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

@@ -20,6 +20,14 @@ urlpatterns = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
 ]
 
+if settings.BENCH_ENDPOINTS:  # framework ceilings for `make bench` only
+    from marquee.common import bench_views
+
+    urlpatterns += [
+        path("bench/plain/", bench_views.plain_json),
+        path("bench/drf/", bench_views.DrfJson.as_view()),
+    ]
+
 if settings.DEBUG:
     from django.conf.urls.static import static
 

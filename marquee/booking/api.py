@@ -8,6 +8,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.throttling import UserRateThrottle
@@ -19,6 +20,7 @@ from marquee.booking.models import BookingStatus
 from marquee.catalog.models import SeatTier
 from marquee.common.pagination import StandardPagination
 from marquee.common.permissions import is_staff_member
+from marquee.common.renderers import FastJSONRenderer
 from marquee.common.time import to_local
 
 MAX_LISTED_SEAT_IDS = 1000  # anything longer is garbage, not a big booking
@@ -106,6 +108,11 @@ class BookingListQuery(serializers.Serializer):
 
 class ShowtimeSeatMapView(APIView):
     permission_classes = [AllowAny]
+    # The seat map of a big hall is the largest hot response: orjson instead of the stdlib.
+    renderer_classes = [
+        FastJSONRenderer,
+        *(r for r in api_settings.DEFAULT_RENDERER_CLASSES if r is not JSONRenderer),
+    ]
 
     @extend_schema(
         summary="Seat map of a showtime",

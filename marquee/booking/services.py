@@ -71,8 +71,10 @@ def _is_lock_conflict(error: OperationalError) -> bool:
 
 def active_seat_ids(*, showtime_id: int, now: datetime, among: Iterable[int] | None = None):
     """Seats sold, or held by a hold that has not expired: what nobody else may take."""
-    queryset = Ticket.objects.filter(showtime_id=showtime_id).filter(
-        Q(status=TicketStatus.SOLD) | Q(status=TicketStatus.HELD, held_until__gt=now)
+    queryset = (
+        Ticket.objects.filter(showtime_id=showtime_id)
+        .filter(Q(status=TicketStatus.SOLD) | Q(status=TicketStatus.HELD, held_until__gt=now))
+        .order_by()  # a set is built: the default ordering would join seats to sort for nothing
     )
     if among is not None:
         queryset = queryset.filter(seat_id__in=list(among))

@@ -28,18 +28,34 @@ def _key(screen_id: int) -> str:
     return f"screen-layout:v1:{screen_id}"
 
 
+# The last layout this process built per screen, with the rows it was built from. The shared
+# cache stays the source of truth: the memo is used only when the cached rows are equal, so it
+# saves rebuilding hundreds of tuples on every seat map and hold (a profiled hot spot), never
+# an invalidation.
+_built: dict[int, tuple[list, tuple[LayoutSeat, ...]]] = {}
+
+
+def _as_layout(screen_id: int, rows: list) -> tuple[LayoutSeat, ...]:
+    memo = _built.get(screen_id)
+    if memo is not None and memo[0] == rows:
+        return memo[1]
+    layout = tuple(LayoutSeat(*row) for row in rows)
+    _built[screen_id] = (rows, layout)
+    return layout
+
+
 def screen_layout(screen_id: int) -> tuple[LayoutSeat, ...]:
     """Every seat of the screen ordered by row then position; one query on a cache miss."""
     cached = cache.get(_key(screen_id))
     if cached is not None:
-        return tuple(LayoutSeat(*row) for row in cached)
+        return _as_layout(screen_id, cached)
     rows = list(
         Seat.objects.filter(screen_id=screen_id)
         .order_by("y", "x")
         .values_list("id", "row_label", "number", "tier", "kind", "x", "y")
     )
     cache.set(_key(screen_id), rows, LAYOUT_CACHE_SECONDS)
-    return tuple(LayoutSeat(*row) for row in rows)
+    return _as_layout(screen_id, rows)
 
 
 def screen_layout_invalidate(screen_id: int) -> None:

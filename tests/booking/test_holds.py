@@ -3,6 +3,8 @@ from decimal import Decimal
 
 import pytest
 from django.utils import timezone
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import AccessToken
 
 from marquee.booking.models import Booking, BookingEvent, Ticket
 from marquee.catalog.models import ShowtimeStatus
@@ -201,3 +203,17 @@ def test_the_history_records_who_held(customer, hold):
     booking = hold(["A5"])
     event = BookingEvent.objects.get(booking=booking)
     assert (event.from_status, event.to_status, event.actor) == ("", "pending", customer)
+
+
+def test_a_hold_over_http_with_a_real_token_takes_at_most_six_queries(customer, showtime, seats):
+    # What a buyer's request costs: the token's user, the showtime, then the transaction's
+    # stale-hold UPDATE and the booking, tickets and event INSERTs (BEGIN/COMMIT aside).
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(customer)}")
+    first = client.post(URL, {"showtime": showtime.pk, "seats": ids(seats, "A1")}, format="json")
+    assert first.status_code == 201  # and the layout and price caches are warm
+    with assert_max_data_queries(6):
+        response = client.post(
+            URL, {"showtime": showtime.pk, "seats": ids(seats, "B1", "B2")}, format="json"
+        )
+    assert response.status_code == 201, response.content

@@ -156,7 +156,7 @@ class BookingMachine(RuleBasedStateMachine):
         except BookingError as error:
             hypothesis.event(f"best available refused: {error.code}")
             if self.started:
-                assert error.code == "showtime_started"
+                assert (error.status_code, error.code) == (409, "showtime_started")
             else:
                 assert (error.status_code, error.code) == (409, "not_enough_seats")
                 assert len(free) < quantity

@@ -2,6 +2,9 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from rest_framework.renderers import JSONRenderer
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import AccessToken
 
 from marquee.booking.services import booking_confirm
 from tests import factories
@@ -83,3 +86,42 @@ def test_seat_map_costs_the_same_few_queries_whatever_the_hall_size(
     cache.clear()
     with assert_max_data_queries(4):  # cold: layout and weekday rules on top
         api_client.get(url(showtime))
+
+
+def test_a_logged_in_buyer_reads_a_big_seat_map_in_at_most_three_queries(customer):
+    # The rush: every buyer sends a real token, so the user is looked up on top of the two.
+    screen = factories.screen_with_seats(rows=20, per_row=25)
+    showtime = factories.ShowtimeFactory(
+        screen=screen, starts_at=timezone.now() + timedelta(days=1)
+    )
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(customer)}")
+    client.get(url(showtime))  # warm the layout and price-rule caches
+    with assert_max_data_queries(3):
+        response = client.get(url(showtime))
+    assert response.status_code == 200
+    assert len(response.json()["seats"]) == 500
+
+
+def test_seat_map_json_is_byte_for_byte_what_drf_would_render(api_client, showtime, hold):
+    hold(["A1", "B2"])
+    response = api_client.get(url(showtime))
+    assert response["Content-Type"] == "application/json"
+    assert response.content == JSONRenderer().render(response.data)
+
+
+def test_seat_map_can_still_be_asked_for_indented(api_client, showtime):
+    response = api_client.get(url(showtime), HTTP_ACCEPT="application/json; indent=2")
+    assert response.status_code == 200
+    assert response.content.startswith(b'{\n  "showtime"')
+
+
+def test_seat_map_follows_regenerated_seats_at_once(api_client, showtime):
+    # The process-local layout memo must never outlive the shared cache's invalidation.
+    from marquee.catalog.services import seats_generate
+
+    assert len(api_client.get(url(showtime)).json()["seats"]) == 40
+    seats_generate(screen=showtime.screen, rows=3, per_row=4)
+    body = api_client.get(url(showtime)).json()
+    assert len(body["seats"]) == 12
+    assert body["counts"]["total"] == 12
