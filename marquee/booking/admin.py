@@ -12,6 +12,7 @@ class TicketInline(admin.TabularInline):
     fields = ("seat", "price", "status", "held_until", "checked_in_at")
     readonly_fields = fields
     raw_id_fields = ("seat",)
+    ordering = ("seat__y", "seat__x")
 
 
 class BookingEventInline(admin.TabularInline):

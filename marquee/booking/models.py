@@ -91,7 +91,9 @@ class Ticket(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["booking", "seat__y", "seat__x"]
+        # By id only: a default ordering through the seat table would add a join and a sort to
+        # every ticket query on the hot path. Screens order their tickets where they show them.
+        ordering = ["id"]
         constraints = [
             models.UniqueConstraint(
                 fields=["showtime", "seat"],

@@ -34,8 +34,7 @@ def showtime_seat_map(*, showtime_id: int, now: datetime | None = None) -> dict:
     taken = dict(
         Ticket.objects.filter(showtime_id=showtime_id)
         .filter(Q(status=TicketStatus.SOLD) | Q(status=TicketStatus.HELD, held_until__gt=now))
-        # No default ordering: it joins the seat table and sorts for nothing (a dict is built).
-        .order_by()
+        .order_by()  # a dict is built: no sort needed
         .values_list("seat_id", "status")
     )
     price_text = {tier: str(price) for tier, price in prices.items()}

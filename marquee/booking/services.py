@@ -74,7 +74,7 @@ def active_seat_ids(*, showtime_id: int, now: datetime, among: Iterable[int] | N
     queryset = (
         Ticket.objects.filter(showtime_id=showtime_id)
         .filter(Q(status=TicketStatus.SOLD) | Q(status=TicketStatus.HELD, held_until__gt=now))
-        .order_by()  # a set is built: the default ordering would join seats to sort for nothing
+        .order_by()  # a set is built: no sort needed
     )
     if among is not None:
         queryset = queryset.filter(seat_id__in=list(among))
