@@ -399,6 +399,11 @@ def bookings_cancel_for_showtime(*, showtime: Showtime, actor=None) -> int:
                 actor=actor,
                 reason="showtime cancelled",
             )
+    for booking in bookings:
+        logger.info(
+            "booking cancelled",
+            extra={"booking": str(booking.public_id), "reason": "showtime cancelled"},
+        )
     logger.info("showtime cancelled", extra={"showtime": showtime.pk, "bookings": len(ids)})
     return len(ids)
 
@@ -409,14 +414,15 @@ def bookings_expire(*, now: datetime | None = None, batch_size: int = 500) -> in
     expired = 0
     while True:
         with transaction.atomic():
-            batch = list(
+            rows = list(
                 Booking.objects.select_for_update(skip_locked=True)
                 .filter(status=BookingStatus.PENDING, expires_at__lte=now)
                 .order_by("pk")
-                .values_list("pk", flat=True)[:batch_size]
+                .values_list("pk", "public_id")[:batch_size]
             )
-            if not batch:
+            if not rows:
                 return expired
+            batch = [pk for pk, _ in rows]
             Booking.objects.filter(pk__in=batch).update(
                 status=BookingStatus.EXPIRED, updated_at=now
             )
@@ -432,6 +438,8 @@ def bookings_expire(*, now: datetime | None = None, batch_size: int = 500) -> in
                 )
                 for pk in batch
             )
+        for _, public_id in rows:
+            logger.info("booking expired", extra={"booking": str(public_id)})
         expired += len(batch)
 
 

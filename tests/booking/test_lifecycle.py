@@ -209,3 +209,14 @@ def test_the_admin_form_refuses_moving_a_showtime_with_buyers(hold, admin_user, 
     )
     assert response.status_code == 200  # the form again, with the error; not a 500
     assert b"can no longer change" in response.content
+
+
+def test_every_state_change_logs_one_line_even_in_bulk(hold, other_customer, caplog):
+    import logging
+
+    old = timezone.now() - timedelta(minutes=20)
+    lapsed = [hold(["B5"], now=old), hold(["B6"], user=other_customer, now=old)]
+    with caplog.at_level(logging.INFO, logger="marquee.booking"):
+        bookings_expire()
+    lines = [r for r in caplog.records if r.getMessage() == "booking expired"]
+    assert sorted(r.booking for r in lines) == sorted(str(b.public_id) for b in lapsed)
