@@ -271,8 +271,27 @@ def _hold_best_available(*, quantity, tier, allow_split, layout, now, hold) -> B
     raise errors.SeatsBusy()
 
 
+CONFIRM_ATTEMPTS = 3
+
+
 def booking_confirm(*, booking_id: int, actor=None, now: datetime | None = None) -> ConfirmOutcome:
-    """Mark a paid booking confirmed; tell the caller to refund if its seats are gone."""
+    """Mark a paid booking confirmed; tell the caller to refund if its seats are gone.
+
+    A deadlock or lock timeout is retried (the transaction rolled back whole), then answered
+    as 409 `seats_busy`: a payment webhook is redelivered, never lost.
+    """
+    for attempt in range(CONFIRM_ATTEMPTS):
+        try:
+            return _booking_confirm_once(booking_id=booking_id, actor=actor, now=now)
+        except OperationalError as error:
+            if not _is_lock_conflict(error):
+                raise
+            if attempt == CONFIRM_ATTEMPTS - 1:
+                raise errors.SeatsBusy() from error
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _booking_confirm_once(*, booking_id: int, actor, now: datetime | None) -> ConfirmOutcome:
     now = now or timezone.now()
     with transaction.atomic():
         booking = Booking.objects.select_for_update().get(pk=booking_id)

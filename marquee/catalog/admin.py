@@ -6,7 +6,9 @@ from zoneinfo import available_timezones
 
 from django import forms
 from django.contrib import admin, messages
+from django.db import IntegrityError
 from django.db.models import Count
+from django.http import HttpResponseRedirect
 
 from marquee.catalog import services
 from marquee.catalog.models import (
@@ -208,6 +210,22 @@ class ShowtimeAdmin(admin.ModelAdmin):
     date_hierarchy = "starts_at"
     readonly_fields = ["ends_at", "status", "created_at"]
     actions = ["cancel_showtimes"]
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # The form checks overlaps; a showtime saved by someone else between that check and
+        # the save is caught by the exclusion constraint (PostgreSQL): say so, don't crash.
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except IntegrityError as error:
+            if not services.is_overlap_violation(error):
+                raise
+            self.message_user(
+                request,
+                "Another showtime was just scheduled on this screen at an overlapping time; "
+                "nothing was saved.",
+                messages.ERROR,
+            )
+            return HttpResponseRedirect(request.get_full_path())
 
     @admin.action(description="Cancel selected showtimes")
     def cancel_showtimes(self, request, queryset):

@@ -290,7 +290,8 @@ def showtime_check_slot(
         raise _overlap_error(conflicting)
 
 
-def _is_overlap_violation(error: IntegrityError) -> bool:
+def is_overlap_violation(error: IntegrityError) -> bool:
+    """Whether the PostgreSQL exclusion constraint refused an overlapping showtime."""
     diag = getattr(error.__cause__, "diag", None)
     constraint = getattr(diag, "constraint_name", None)
     return constraint == SHOWTIME_OVERLAP_CONSTRAINT or SHOWTIME_OVERLAP_CONSTRAINT in str(error)
@@ -302,7 +303,7 @@ def _save_checked(showtime: Showtime, **save_kwargs: Any) -> None:
         with transaction.atomic():
             showtime.save(**save_kwargs)
     except IntegrityError as error:
-        if not _is_overlap_violation(error):
+        if not is_overlap_violation(error):
             raise
         raise _overlap_error(
             showtime_overlapping(

@@ -220,3 +220,30 @@ def test_every_state_change_logs_one_line_even_in_bulk(hold, other_customer, cap
         bookings_expire()
     lines = [r for r in caplog.records if r.getMessage() == "booking expired"]
     assert sorted(r.booking for r in lines) == sorted(str(b.public_id) for b in lapsed)
+
+
+def test_a_lock_conflict_while_confirming_is_retried_then_answered_409(hold, monkeypatch):
+    from django.db import OperationalError
+
+    from marquee.booking import errors, services
+
+    booking = hold(["C7"])
+    real = services._booking_confirm_once
+    calls = []
+
+    def deadlock_once(**kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise OperationalError("database is locked")
+        return real(**kwargs)
+
+    monkeypatch.setattr(services, "_booking_confirm_once", deadlock_once)
+    assert booking_confirm(booking_id=booking.pk) == ConfirmOutcome.CONFIRMED
+    assert len(calls) == 2
+
+    def always_locked(**kwargs):
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(services, "_booking_confirm_once", always_locked)
+    with pytest.raises(errors.SeatsBusy):
+        booking_confirm(booking_id=booking.pk)

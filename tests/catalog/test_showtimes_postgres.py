@@ -109,3 +109,30 @@ def test_two_admins_scheduling_one_slot_at_once_get_one_showtime(admin_user):
 
     assert sorted(statuses) == [201, 409]
     assert Showtime.objects.filter(screen=screen, status="scheduled").count() == 1
+
+
+def test_an_admin_losing_the_race_for_a_slot_gets_a_message_not_a_500(
+    showtime, admin_user, monkeypatch
+):
+    from django.test import Client
+
+    # The form's check passed (the other showtime "arrived" after it): the constraint decides.
+    monkeypatch.setattr(services, "showtime_check_slot", lambda **kwargs: None)
+    client = Client()
+    client.force_login(admin_user)
+    clash = showtime.starts_at + timedelta(minutes=5)
+    response = client.post(
+        "/admin/catalog/showtime/add/",
+        {
+            "movie": showtime.movie_id,
+            "screen": showtime.screen_id,
+            "starts_at_0": clash.strftime("%Y-%m-%d"),
+            "starts_at_1": clash.strftime("%H:%M:%S"),
+            "base_price": "10.00",
+            "currency": "EUR",
+        },
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert b"overlapping time; nothing was saved" in response.content
+    assert Showtime.objects.filter(screen=showtime.screen).count() == 1
