@@ -67,18 +67,19 @@ def payment_start(*, booking: Booking, user, card_number: str | None = None) -> 
     _check_payable(booking, now)
     provider = get_provider()
     if provider.confirms_synchronously:
-        return _pay_simulated(booking=booking, user=user, card_number=card_number, now=now)
+        return _pay_simulated(
+            booking=booking, user=user, card_number=card_number, provider=provider
+        )
     return _pay_stripe(booking=booking, provider=provider)
 
 
-def _pay_simulated(*, booking: Booking, user, card_number: str | None, now) -> dict:
+def _pay_simulated(*, booking: Booking, user, card_number: str | None, provider) -> dict:
     card_number = (card_number or "").replace(" ", "")
     if not luhn_valid(card_number):
         raise errors.PaymentError(
             "Give a valid card number (for example Stripe's test card 4242 4242 4242 4242).",
             code="invalid_card_number",
         )
-    provider = get_provider("simulated")
     result = provider.charge(
         amount=booking.total, currency=booking.currency, card_number=card_number
     )
