@@ -1,14 +1,15 @@
-"""Login and signup throttles; rates live in settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]."""
+"""Login and signup throttles, on fixed windows (marquee.common.throttling); rates live in
+settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]."""
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
 
-from rest_framework.throttling import SimpleRateThrottle
+from marquee.common.throttling import FixedWindowRateThrottle
 
 
-class _PerIPThrottle(SimpleRateThrottle):
+class _PerIPThrottle(FixedWindowRateThrottle):
     def get_cache_key(self, request, view):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
@@ -21,7 +22,7 @@ class SignupThrottle(_PerIPThrottle):
     scope = "signup"
 
 
-class LoginUsernameThrottle(SimpleRateThrottle):
+class LoginUsernameThrottle(FixedWindowRateThrottle):
     """Caps guesses against one username from any number of IPs (case does not matter)."""
 
     scope = "login_username"

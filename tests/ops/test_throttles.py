@@ -1,18 +1,63 @@
+"""Throttles count requests per clock-aligned window: N per window, then 429 until it ends."""
+
+import os
+import threading
+
 import pytest
-from rest_framework.test import APIClient
+import redis
+from django.core.cache import cache
+from rest_framework.request import Request
+from rest_framework.test import APIClient, APIRequestFactory
 from rest_framework.throttling import SimpleRateThrottle
+
+from marquee.common.throttling import AnonRateThrottle, UserRateThrottle
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
+HOUR_START = 1_800_000_000 // 3600 * 3600  # also the start of a minute
+
+
+class ThrottleClock:
+    """The throttles' `timer`, moved by hand: windows roll over only when a test says so."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
 
 @pytest.fixture
-def rates(monkeypatch):
+def clock(monkeypatch):
+    clock = ThrottleClock(HOUR_START + 15)
+    monkeypatch.setattr(SimpleRateThrottle, "timer", clock)
+    return clock
+
+
+@pytest.fixture
+def rates(monkeypatch, clock):
     def _set(**scopes):
         monkeypatch.setattr(
             SimpleRateThrottle, "THROTTLE_RATES", {**SimpleRateThrottle.THROTTLE_RATES, **scopes}
         )
 
     return _set
+
+
+def anonymous_request(ip: str = "10.0.0.1", method: str = "get") -> Request:
+    return Request(getattr(APIRequestFactory(), method)("/", REMOTE_ADDR=ip))
+
+
+def admitted(throttle_class, request, times: int = 1) -> list[bool]:
+    # DRF builds fresh throttle instances for every request; so do these tests.
+    return [throttle_class().allow_request(request, None) for _ in range(times)]
+
+
+# --- Through the API ------------------------------------------------------------------------
 
 
 def test_anonymous_callers_are_throttled_with_retry_after(rates):
@@ -22,7 +67,54 @@ def test_anonymous_callers_are_throttled_with_retry_after(rates):
     assert codes == [200, 200, 200, 429]
     response = client.get("/api/movies/")
     assert response.json()["error"]["code"] == "throttled"
-    assert 0 < int(response["Retry-After"]) <= 60
+    assert response["Retry-After"] == "45"  # 15 s into the minute
+    assert response.json()["error"]["details"]["retry_after_seconds"] == 45
+
+
+def test_retry_after_counts_down_to_the_end_of_the_window(rates, clock):
+    rates(anon="1/min")
+    client = APIClient()
+    assert client.get("/api/movies/").status_code == 200
+    clock.advance(30)
+    assert client.get("/api/movies/")["Retry-After"] == "15"
+    clock.advance(14.5)
+    # Half a second left: rounded up, and never a Retry-After of 0.
+    assert client.get("/api/movies/")["Retry-After"] == "1"
+
+
+def test_a_new_window_admits_again(rates, clock):
+    rates(anon="2/min")
+    client = APIClient()
+    assert [client.get("/api/movies/").status_code for _ in range(3)] == [200, 200, 429]
+    clock.advance(44)  # 59 s into the minute: still the same window
+    assert client.get("/api/movies/").status_code == 429
+    clock.advance(1)
+    assert [client.get("/api/movies/").status_code for _ in range(3)] == [200, 200, 429]
+
+
+def test_a_burst_across_a_window_boundary_gets_up_to_twice_the_rate(rates, clock):
+    # The documented trade-off of fixed windows: the count restarts at the boundary.
+    rates(anon="3/min")
+    client = APIClient()
+    clock.advance(44.5)  # half a second before the minute ends
+    before = [client.get("/api/movies/").status_code for _ in range(4)]
+    clock.advance(1)
+    after = [client.get("/api/movies/").status_code for _ in range(4)]
+    assert before == after == [200, 200, 200, 429]
+
+
+def test_anonymous_callers_are_counted_per_ip(rates):
+    rates(anon="1/min")
+    client = APIClient()
+    assert client.get("/api/movies/", REMOTE_ADDR="10.0.0.1").status_code == 200
+    assert client.get("/api/movies/", REMOTE_ADDR="10.0.0.1").status_code == 429
+    assert client.get("/api/movies/", REMOTE_ADDR="10.0.0.2").status_code == 200
+
+
+def test_users_are_counted_per_account(rates, customer_client, other_client):
+    rates(user="2/min")
+    assert [customer_client.get("/api/movies/").status_code for _ in range(3)] == [200, 200, 429]
+    assert other_client.get("/api/movies/").status_code == 200
 
 
 def test_booking_creation_has_its_own_burst_rate(rates, customer_client, showtime, seats):
@@ -44,3 +136,128 @@ def test_throttles_are_per_user_not_shared(rates, customer_client, other_client,
     assert customer_client.post("/api/bookings/", payload, format="json").status_code == 201
     payload = {"showtime": showtime.pk, "seats": [seats["B2"].id]}
     assert other_client.post("/api/bookings/", payload, format="json").status_code == 201
+
+
+# --- The throttle classes -------------------------------------------------------------------
+
+
+def test_each_scope_has_its_own_counter(rates):
+    rates(anon="1/min", user="1/min")
+    request = anonymous_request()
+    # An anonymous caller is keyed by IP in both scopes, yet the counts do not mix.
+    assert admitted(AnonRateThrottle, request, times=2) == [True, False]
+    assert admitted(UserRateThrottle, request, times=2) == [True, False]
+
+
+def test_a_subclass_can_narrow_which_requests_count(rates):
+    # How the booking burst throttle is built: its own scope, POSTs only.
+    class PostOnlyThrottle(UserRateThrottle):
+        scope = "booking_burst"
+
+        def allow_request(self, request, view) -> bool:
+            if request.method != "POST":
+                return True
+            return super().allow_request(request, view)
+
+    rates(booking_burst="2/min")
+    assert admitted(PostOnlyThrottle, anonymous_request(method="get"), times=5) == [True] * 5
+    post = anonymous_request(method="post")
+    assert admitted(PostOnlyThrottle, post, times=3) == [True, True, False]
+    assert admitted(UserRateThrottle, post) == [True]  # the "user" scope is untouched
+
+
+def test_concurrent_requests_never_exceed_the_rate(rates):
+    rates(anon="5/min")
+    request = anonymous_request()
+    assert request.user.is_anonymous  # resolve the lazy user once, not in every thread
+    callers = 24
+    start = threading.Barrier(callers)
+    results: list[bool] = []
+
+    def call() -> None:
+        throttle = AnonRateThrottle()
+        start.wait()
+        results.append(throttle.allow_request(request, None))
+
+    threads = [threading.Thread(target=call) for _ in range(callers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == [False] * (callers - 5) + [True] * 5
+
+
+# --- A dead cache ---------------------------------------------------------------------------
+
+
+def dead_redis(*, ignore_exceptions: bool) -> dict:
+    # A Redis nobody listens on (port 1).
+    return {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": {
+                "SOCKET_CONNECT_TIMEOUT": 0.2,
+                "SOCKET_TIMEOUT": 0.2,
+                "IGNORE_EXCEPTIONS": ignore_exceptions,
+            },
+        }
+    }
+
+
+def test_a_dead_cache_lets_requests_through(rates, settings):
+    rates(anon="1/min", user="1/min")
+    # As configured in production: django-redis swallows the errors and answers None.
+    settings.CACHES = dead_redis(ignore_exceptions=True)
+    factories.MovieFactory()
+    client = APIClient()
+    assert [client.get("/api/movies/").status_code for _ in range(3)] == [200, 200, 200]
+
+
+def test_a_cache_that_raises_still_lets_requests_through(rates, settings):
+    rates(anon="1/min", user="1/min")
+    settings.CACHES = dead_redis(ignore_exceptions=False)
+    with pytest.raises(redis.ConnectionError):
+        cache.incr("any")  # this cache does raise
+    assert admitted(AnonRateThrottle, anonymous_request(), times=3) == [True] * 3
+
+
+# --- On Redis -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def redis_cache(settings):
+    if not settings.CACHES["default"]["BACKEND"].startswith("django_redis."):
+        if os.environ.get("MARQUEE_REQUIRE_POSTGRES") == "1":
+            pytest.fail("CI runs the PostgreSQL leg with REDIS_URL; the cache is not Redis.")
+        pytest.skip("needs the Redis cache (set REDIS_URL)")
+    return cache
+
+
+def test_on_redis_a_request_costs_one_round_trip(rates, redis_cache, monkeypatch):
+    rates(anon="600/min")
+    commands: list[str] = []
+    send = redis.Redis.execute_command
+
+    def counting(self, *args, **options):
+        commands.append(str(args[0]).upper())
+        return send(self, *args, **options)
+
+    monkeypatch.setattr(redis.Redis, "execute_command", counting)
+    request = anonymous_request()
+
+    admitted(AnonRateThrottle, request)  # the first in the window also creates the counter
+    assert commands == ["EVAL", "SET"]
+    commands.clear()
+    admitted(AnonRateThrottle, request)
+    assert commands == ["EVAL"]
+
+
+def test_on_redis_the_counter_is_a_plain_integer_that_expires(rates, redis_cache, clock):
+    rates(anon="600/min")
+    admitted(AnonRateThrottle, anonymous_request(ip="10.9.8.7"), times=3)
+    window = int(clock.now // 60)
+    key = f"throttle_anon_10.9.8.7:{window}"
+    raw = redis_cache.client.get_client().get(redis_cache.client.make_key(key))
+    assert raw == b"3"  # INCR-able, not a pickle
+    assert 0 < redis_cache.ttl(key) <= 61
