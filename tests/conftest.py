@@ -10,6 +10,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from marquee.booking import services as booking_services
+from marquee.booking.context import showtime_contexts_clear
 from marquee.catalog.models import Seat
 from tests import factories
 
@@ -47,10 +48,13 @@ def pytest_sessionfinish(session, exitstatus):
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    # Throttle counters and cached reads must not leak from one test into the next.
+    # Throttle counters and cached reads must not leak from one test into the next, nor the
+    # showtime contexts this process keeps (the catalog version restarts with the cache).
     cache.clear()
+    showtime_contexts_clear()
     yield
     cache.clear()
+    showtime_contexts_clear()
 
 
 @pytest.fixture(autouse=True)

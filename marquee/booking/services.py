@@ -15,10 +15,10 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from marquee.booking import errors
+from marquee.booking.context import ShowtimeContext, showtime_context
 from marquee.booking.models import (
     Booking,
     BookingEvent,
@@ -26,11 +26,12 @@ from marquee.booking.models import (
     Ticket,
     TicketStatus,
 )
-from marquee.booking.pricing import showtime_price_table
 from marquee.booking.seating import best_available_seats, best_scattered_seats
+from marquee.booking.selectors import STALE, seat_statuses
 from marquee.booking.signals import booking_cancelled, booking_confirmed
-from marquee.catalog.layout import LayoutSeat, screen_layout
+from marquee.catalog.layout import LayoutSeat
 from marquee.catalog.models import Seat, SeatTier, Showtime, ShowtimeStatus
+from marquee.common import fast_insert
 from marquee.common.permissions import is_staff_member
 
 logger = logging.getLogger("marquee.booking")
@@ -71,26 +72,8 @@ def _is_lock_conflict(error: OperationalError) -> bool:
 
 def active_seat_ids(*, showtime_id: int, now: datetime, among: Iterable[int] | None = None):
     """Seats sold, or held by a hold that has not expired: what nobody else may take."""
-    queryset = (
-        Ticket.objects.filter(showtime_id=showtime_id)
-        .filter(Q(status=TicketStatus.SOLD) | Q(status=TicketStatus.HELD, held_until__gt=now))
-        .order_by()  # a set is built: no sort needed
-    )
-    if among is not None:
-        queryset = queryset.filter(seat_id__in=list(among))
-    return set(queryset.values_list("seat_id", flat=True))
-
-
-def _bookable_showtime(showtime_id: int, now: datetime) -> Showtime:
-    try:
-        showtime = Showtime.objects.select_related("screen__theater", "movie").get(pk=showtime_id)
-    except Showtime.DoesNotExist:
-        raise errors.showtime_not_found() from None
-    if showtime.status != ShowtimeStatus.SCHEDULED:
-        raise errors.showtime_cancelled()
-    if showtime.starts_at <= now:
-        raise errors.showtime_started()
-    return showtime
+    among = None if among is None else list(among)
+    return set(seat_statuses(showtime_id=showtime_id, now=now, among=among))
 
 
 def _check_quantity(count: int) -> None:
@@ -104,7 +87,7 @@ def _check_quantity(count: int) -> None:
         )
 
 
-def _validate_seat_ids(seat_ids: Sequence[int], layout: Sequence[LayoutSeat]) -> list[int]:
+def _validate_seat_ids(seat_ids: Sequence[int], seats_by_id: dict[int, LayoutSeat]) -> list[int]:
     _check_quantity(len(seat_ids))
     if len(set(seat_ids)) != len(seat_ids):
         duplicates = sorted({i for i in seat_ids if seat_ids.count(i) > 1})
@@ -113,8 +96,7 @@ def _validate_seat_ids(seat_ids: Sequence[int], layout: Sequence[LayoutSeat]) ->
             code="duplicate_seats",
             details={"seat_ids": duplicates},
         )
-    known = {seat.id for seat in layout}
-    foreign = sorted(set(seat_ids) - known)
+    foreign = sorted(set(seat_ids) - seats_by_id.keys())
     if foreign:
         raise errors.BookingError(
             "These seats are not in this showtime's screen.",
@@ -125,26 +107,35 @@ def _validate_seat_ids(seat_ids: Sequence[int], layout: Sequence[LayoutSeat]) ->
 
 
 def _insert_hold(
-    *,
-    user,
-    showtime: Showtime,
-    seat_ids: list[int],
-    seats_by_id: dict[int, LayoutSeat],
-    prices: dict[str, Decimal],
-    now: datetime,
+    *, user, context: ShowtimeContext, seat_ids: list[int], now: datetime, precheck: bool = True
 ) -> Booking:
-    """The hot path: one short transaction, rows inserted in seat order (no deadlock cycles)."""
+    """The hot path: one short transaction, rows inserted in seat order (no deadlock cycles).
+
+    With `precheck`, one read first looks at the requested seats: a seat someone holds or
+    bought answers 409 without a write transaction (most POSTs of an on-sale rush are such
+    conflicts), and the stale-hold UPDATE runs only when a lapsed hold is in the way. The
+    unique index still decides every race the read cannot see.
+    """
+    showtime = context.showtime
     expires_at = now + timedelta(minutes=settings.BOOKING_HOLD_MINUTES)
-    ticket_prices = [prices[seats_by_id[seat_id].tier] for seat_id in seat_ids]
+    ticket_prices = [context.prices[context.seats_by_id[seat_id].tier] for seat_id in seat_ids]
+    free_stale = True
+    if precheck:
+        current = seat_statuses(showtime_id=showtime.pk, now=now, among=seat_ids, stale=True)
+        taken = [seat_id for seat_id, status in current.items() if status != STALE]
+        if taken:
+            raise errors.SeatsUnavailable(taken)
+        free_stale = bool(current)
     try:
         with transaction.atomic():
-            Ticket.objects.filter(
-                showtime_id=showtime.pk,
-                seat_id__in=seat_ids,
-                status=TicketStatus.HELD,
-                held_until__lte=now,
-            ).update(status=TicketStatus.EXPIRED)
-            booking = Booking.objects.create(
+            if free_stale:
+                Ticket.objects.filter(
+                    showtime_id=showtime.pk,
+                    seat_id__in=seat_ids,
+                    status=TicketStatus.HELD,
+                    held_until__lte=now,
+                ).update(status=TicketStatus.EXPIRED)
+            booking = Booking(
                 user=user,
                 showtime=showtime,
                 status=BookingStatus.PENDING,
@@ -152,7 +143,8 @@ def _insert_hold(
                 total=sum(ticket_prices, Decimal("0.00")),
                 currency=showtime.currency,
             )
-            tickets = Ticket.objects.bulk_create(
+            fast_insert.insert([booking])
+            tickets = [
                 Ticket(
                     booking=booking,
                     showtime_id=showtime.pk,
@@ -162,8 +154,11 @@ def _insert_hold(
                     held_until=expires_at,
                 )
                 for seat_id, price in zip(seat_ids, ticket_prices, strict=True)
+            ]
+            fast_insert.insert(tickets)
+            fast_insert.insert(
+                [_event(booking, from_status="", to_status=BookingStatus.PENDING, actor=user)]
             )
-            _event(booking, from_status="", to_status=BookingStatus.PENDING, actor=user).save()
     except IntegrityError:
         raise errors.SeatsUnavailable(
             active_seat_ids(showtime_id=showtime.pk, now=now, among=seat_ids)
@@ -174,10 +169,9 @@ def _insert_hold(
         raise
     # Hand back a booking that renders without another query: seats come from the layout.
     for ticket in tickets:
-        seat = seats_by_id[ticket.seat_id]
+        seat = context.seats_by_id[ticket.seat_id]
         ticket.seat = Seat(screen_id=showtime.screen_id, **seat._asdict())
     tickets.sort(key=lambda t: (t.seat.y, t.seat.x))
-    booking.showtime = showtime
     prefetched = booking.tickets.all()
     prefetched._result_cache, prefetched._prefetch_done = tickets, True
     booking._prefetched_objects_cache = {"tickets": prefetched}
@@ -200,17 +194,14 @@ def booking_hold(
 ) -> Booking:
     """Hold all the requested seats (or the best `quantity` seats) for one buyer, or none."""
     now = now or timezone.now()
-    showtime = _bookable_showtime(showtime_id, now)
-    layout = screen_layout(showtime.screen_id)
-    seats_by_id = {seat.id: seat for seat in layout}
-    prices = showtime_price_table(showtime)
-    hold = {"user": user, "showtime": showtime, "seats_by_id": seats_by_id, "prices": prices}
+    context = showtime_context(showtime_id)
+    context.check_bookable(now)
 
     if seat_ids is not None:
-        wanted = _validate_seat_ids(list(seat_ids), layout)
+        wanted = _validate_seat_ids(list(seat_ids), context.seats_by_id)
         for attempt in range(HOLD_ATTEMPTS):
             try:
-                return _insert_hold(seat_ids=wanted, now=now, **hold)
+                return _insert_hold(user=user, context=context, seat_ids=wanted, now=now)
             except errors.SeatsUnavailable as conflict:
                 # An empty list means the holder let go between our insert and our look:
                 # try again rather than answer "taken" with nothing taken.
@@ -226,13 +217,13 @@ def booking_hold(
     if tier is not None and tier not in SeatTier.values:
         raise errors.BookingError("Unknown seat tier.", code="invalid_tier")
     return _hold_best_available(
-        quantity=quantity, tier=tier, allow_split=allow_split, layout=layout, now=now, hold=hold
+        user=user, context=context, quantity=quantity, tier=tier, allow_split=allow_split, now=now
     )
 
 
-def _hold_best_available(*, quantity, tier, allow_split, layout, now, hold) -> Booking:
-    showtime = hold["showtime"]
-    taken = active_seat_ids(showtime_id=showtime.pk, now=now)
+def _hold_best_available(*, user, context, quantity, tier, allow_split, now) -> Booking:
+    layout = context.layout
+    taken = active_seat_ids(showtime_id=context.showtime.pk, now=now)
     attempts = 0
     while attempts < BEST_AVAILABLE_ATTEMPTS:
         candidates = best_available_seats(
@@ -262,7 +253,14 @@ def _hold_best_available(*, quantity, tier, allow_split, layout, now, hold) -> B
         for candidate in candidates:
             attempts += 1
             try:
-                return _insert_hold(seat_ids=sorted(candidate), now=now, **hold)
+                # No pre-check: the candidates come from a fresh read of the whole hall.
+                return _insert_hold(
+                    user=user,
+                    context=context,
+                    seat_ids=sorted(candidate),
+                    now=now,
+                    precheck=False,
+                )
             except errors.SeatsUnavailable as conflict:
                 # Lost a race: note what is taken and move to the next candidate.
                 taken |= set(conflict.seat_ids) or set(candidate)
@@ -300,6 +298,14 @@ def _booking_confirm_once(*, booking_id: int, actor, now: datetime | None) -> Co
         if booking.status not in (BookingStatus.PENDING, BookingStatus.EXPIRED):
             return ConfirmOutcome.NOT_CONFIRMABLE
         previous = booking.status
+        if (
+            Showtime.objects.filter(pk=booking.showtime_id).values_list("status", flat=True).first()
+            != ShowtimeStatus.SCHEDULED
+        ):
+            # The hold raced the showtime's cancellation (it read the showtime as scheduled
+            # before the cancellation committed): it is never sold; the caller refunds.
+            _cancel_for_cancelled_showtime(booking, actor=actor)
+            return ConfirmOutcome.NOT_CONFIRMABLE
         seat_ids = list(booking.tickets.values_list("seat_id", flat=True))
         try:
             with transaction.atomic():
@@ -336,6 +342,22 @@ def _booking_confirm_once(*, booking_id: int, actor, now: datetime | None) -> Co
         booking_confirmed.send(sender=Booking, booking=booking, actor=actor)
     logger.info("booking confirmed", extra={"booking": str(booking.public_id)})
     return ConfirmOutcome.CONFIRMED
+
+
+def _cancel_for_cancelled_showtime(booking: Booking, *, actor) -> None:
+    previous, booking.status = booking.status, BookingStatus.CANCELLED
+    booking.save(update_fields=["status", "updated_at"])
+    Ticket.objects.filter(
+        booking=booking, status__in=[TicketStatus.HELD, TicketStatus.EXPIRED]
+    ).update(status=TicketStatus.CANCELLED)
+    _event(
+        booking,
+        from_status=previous,
+        to_status=BookingStatus.CANCELLED,
+        actor=actor,
+        reason="showtime cancelled",
+    ).save()
+    logger.warning("payment for a cancelled showtime", extra={"booking": str(booking.public_id)})
 
 
 def booking_cancel(*, booking: Booking, actor, now: datetime | None = None, reason: str = ""):

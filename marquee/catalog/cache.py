@@ -21,7 +21,8 @@ from marquee.catalog.models import Genre, Movie, Screen, Seat, Showtime, Theater
 VERSION_KEY = "catalog-cache-version"
 
 
-def _version() -> int | None:
+def catalog_version() -> int | None:
+    """The shared catalog version, or None when the cache is down."""
     version = cache.get(VERSION_KEY)
     if version is None:
         cache.add(VERSION_KEY, 1, timeout=None)
@@ -33,7 +34,7 @@ def response_key(path: str) -> str | None:
     """The cache key for a GET of `path`, or None when caching is off or the cache is down."""
     if settings.CATALOG_CACHE_SECONDS <= 0:
         return None
-    version = _version()
+    version = catalog_version()
     if version is None:
         return None
     digest = hashlib.sha256(path.encode()).hexdigest()[:32]

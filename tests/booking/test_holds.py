@@ -206,8 +206,10 @@ def test_the_history_records_who_held(customer, hold):
 
 
 def test_a_hold_over_http_with_a_real_token_takes_at_most_six_queries(customer, showtime, seats):
-    # What a buyer's request costs: the token's user, the showtime, then the transaction's
-    # stale-hold UPDATE and the booking, tickets and event INSERTs (BEGIN/COMMIT aside).
+    # What a buyer's request costs without a shared cache (the SQLite leg): the token's user,
+    # the showtime, the pre-check of the seats, then the booking, tickets and event INSERTs
+    # (BEGIN/COMMIT aside). With Redis the showtime comes from its context: see
+    # test_hot_paths.py for five queries, and six with a lapsed hold to free.
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(customer)}")
     first = client.post(URL, {"showtime": showtime.pk, "seats": ids(seats, "A1")}, format="json")
