@@ -3,7 +3,10 @@
 from django.conf import settings
 from rest_framework import exceptions
 from rest_framework.authentication import CSRFCheck
-from rest_framework_simplejwt.authentication import JWTAuthentication
+from rest_framework_simplejwt.authentication import (
+    JWTAuthentication,
+    JWTStatelessUserAuthentication,
+)
 
 from marquee.common import request_context
 
@@ -37,3 +40,17 @@ class JWTCookieAuthentication(JWTAuthentication):
         reason = check.process_view(request, None, (), {})
         if reason:
             raise exceptions.PermissionDenied(f"CSRF failed: {reason}", code="csrf_failed")
+
+
+class StatelessJWTCookieAuthentication(JWTCookieAuthentication):
+    """The same token checks without loading the user: for public reads on the hot path.
+
+    A valid, unexpired token gives simplejwt's `TokenUser` (the id from the token), enough to
+    throttle per account; the user row is not read. Only for endpoints anyone may read
+    anyway (the seat map): what they answer does not depend on who asks, so a token of an
+    account deactivated a minute ago gains nothing. Saves the user query (about 0.45 ms of
+    CPU and a database round trip) on every logged-in seat-map read.
+    """
+
+    def get_user(self, validated_token):
+        return JWTStatelessUserAuthentication.get_user(self, validated_token)

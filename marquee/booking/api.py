@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
+from marquee.accounts.authentication import StatelessJWTCookieAuthentication
 from marquee.booking import selectors, services
 from marquee.booking.idempotency import run_idempotent
 from marquee.booking.models import BookingStatus
@@ -161,6 +162,8 @@ class BookingListQuery(serializers.Serializer):
 
 class ShowtimeSeatMapView(APIView):
     permission_classes = [AllowAny]
+    # Public: a token is checked (and throttles per account) but the user row is not read.
+    authentication_classes = [StatelessJWTCookieAuthentication]
     # The seat map of a big hall is the largest hot response: orjson instead of the stdlib.
     renderer_classes = [
         FastJSONRenderer,

@@ -11,6 +11,7 @@ import pytest
 from django.utils import timezone
 from rest_framework.renderers import JSONRenderer
 from rest_framework.test import APIClient
+from rest_framework.throttling import SimpleRateThrottle
 from rest_framework_simplejwt.tokens import AccessToken
 
 from marquee.booking import context as showtime_context_module
@@ -273,3 +274,47 @@ def test_confirming_a_hold_on_a_showtime_cancelled_meanwhile_refuses_and_cancels
     assert booking.status == BookingStatus.CANCELLED
     assert set(booking.tickets.values_list("status", flat=True)) == {TicketStatus.CANCELLED}
     assert booking.events.last().reason == "showtime cancelled"
+
+
+# --- stateless auth on the public seat map --------------------------------------------------
+
+
+def test_a_logged_in_seat_map_read_does_not_load_the_user(
+    context_cache, token_client, showtime, customer
+):
+    token_client.get(seat_map_url(showtime))
+    with assert_max_data_queries(1) as queries:
+        response = token_client.get(seat_map_url(showtime))
+    assert response.status_code == 200
+    assert not any("accounts_user" in q["sql"] for q in queries.captured_queries)
+
+
+def test_the_seat_map_still_refuses_a_bad_token(api_client, showtime):
+    api_client.credentials(HTTP_AUTHORIZATION="Bearer not.a.token")
+    response = api_client.get(seat_map_url(showtime))
+    assert response.status_code == 401
+
+
+def test_a_deactivated_account_reads_the_public_map_but_cannot_hold(
+    token_client, customer, showtime, seats
+):
+    customer.is_active = False
+    customer.save(update_fields=["is_active"])
+    assert token_client.get(seat_map_url(showtime)).status_code == 200  # public anyway
+    response = token_client.post(
+        URL, {"showtime": showtime.pk, "seats": ids(seats, "A1")}, format="json"
+    )
+    assert response.status_code == 401
+
+
+def test_logged_in_seat_map_reads_are_throttled_per_account(monkeypatch, customer, showtime):
+    rates = {**SimpleRateThrottle.THROTTLE_RATES, "user": "3/min", "anon": "100/min"}
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", rates)
+    monkeypatch.setattr(SimpleRateThrottle, "timer", lambda self: 1_000_015.0)  # one window
+    token = f"Bearer {AccessToken.for_user(customer)}"
+    statuses = []
+    for address in ("10.1.0.1", "10.1.0.2", "10.1.0.3", "10.1.0.4"):  # one account, 4 IPs
+        client = APIClient(REMOTE_ADDR=address)
+        client.credentials(HTTP_AUTHORIZATION=token)
+        statuses.append(client.get(seat_map_url(showtime)).status_code)
+    assert statuses == [200, 200, 200, 429]
