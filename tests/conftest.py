@@ -9,6 +9,7 @@ from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from marquee.accounts.authentication import verified_tokens_clear
 from marquee.booking import services as booking_services
 from marquee.booking.context import showtime_contexts_clear
 from marquee.catalog.models import Seat
@@ -52,9 +53,11 @@ def _clear_cache():
     # showtime contexts this process keeps (the catalog version restarts with the cache).
     cache.clear()
     showtime_contexts_clear()
+    verified_tokens_clear()
     yield
     cache.clear()
     showtime_contexts_clear()
+    verified_tokens_clear()
 
 
 @pytest.fixture(autouse=True)

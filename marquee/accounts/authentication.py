@@ -7,11 +7,40 @@ from rest_framework_simplejwt.authentication import (
     JWTAuthentication,
     JWTStatelessUserAuthentication,
 )
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.tokens import Token
+from rest_framework_simplejwt.utils import aware_utcnow
 
 from marquee.common import request_context
 
+# Raw token -> the validated token: each process checks a token's signature once. Safe to
+# reuse: the same bytes always verify the same way, and the expiry is checked on every use.
+# HS256 verification and two JSON decodes were about 9% of the server's CPU in an on-sale
+# rush (py-spy, docs/benchmarks.md), for the same few hundred tokens over and over.
+_verified: dict[bytes | str, Token] = {}
+VERIFIED_TOKENS_KEPT = 4096
+
+
+def verified_tokens_clear() -> None:
+    """Forget the verified tokens of this process (tests that change the signing settings)."""
+    _verified.clear()
+
 
 class JWTCookieAuthentication(JWTAuthentication):
+    def get_validated_token(self, raw_token):
+        token = _verified.get(raw_token)
+        if token is not None:
+            try:
+                token.check_exp(current_time=aware_utcnow())
+                return token
+            except TokenError:
+                _verified.pop(raw_token, None)  # expired: the full check below says so
+        token = super().get_validated_token(raw_token)
+        if len(_verified) >= VERIFIED_TOKENS_KEPT:
+            _verified.clear()
+        _verified[raw_token] = token
+        return token
+
     def authenticate(self, request):
         result = self._authenticate(request)
         if result is not None:

@@ -316,3 +316,39 @@ def test_logout_without_a_token_is_400(api_client):
 
     assert response.status_code == 400
     assert error_code(response) == "invalid"
+
+
+def test_each_process_verifies_a_token_signature_once(alice, monkeypatch):
+    decodes = []
+    real_decode = TokenBackend.decode
+
+    def counting_decode(self, token, verify=True):
+        decodes.append(token)
+        return real_decode(self, token, verify)
+
+    monkeypatch.setattr(TokenBackend, "decode", counting_decode)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(alice)}")
+    assert [client.get(ME_URL).status_code for _ in range(3)] == [200, 200, 200]
+    assert len(decodes) == 1
+
+
+def test_a_verified_token_still_expires(alice, monkeypatch):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(alice)}")
+    assert client.get(ME_URL).status_code == 200  # verified and remembered
+    tomorrow = timezone.now() + timedelta(days=1)
+    monkeypatch.setattr("marquee.accounts.authentication.aware_utcnow", lambda: tomorrow)
+    monkeypatch.setattr("rest_framework_simplejwt.tokens.aware_utcnow", lambda: tomorrow)
+    response = client.get(ME_URL)
+    assert response.status_code == 401
+    assert error_code(response) == "token_not_valid"
+
+
+def test_a_tampered_copy_of_a_verified_token_is_refused(alice):
+    token = str(AccessToken.for_user(alice))
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert client.get(ME_URL).status_code == 200
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {_tampered(token)}")
+    assert client.get(ME_URL).status_code == 401

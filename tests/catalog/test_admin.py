@@ -179,3 +179,16 @@ def test_the_cancel_action_cancels_the_selected_showtimes(admin_site_client, sho
     showtime.refresh_from_db()
     other.refresh_from_db()
     assert (showtime.status, other.status) == ("cancelled", "scheduled")
+
+
+def test_admin_messages_reach_the_next_page(admin_site_client, showtime):
+    # Messages are kept in the session (settings.MESSAGE_STORAGE): they must survive the
+    # redirect and show once.
+    response = admin_site_client.post(
+        reverse("admin:catalog_showtime_changelist"),
+        {"action": "cancel_showtimes", "_selected_action": [showtime.pk]},
+        follow=True,
+    )
+    assert "1 showtime(s) cancelled." in response.content.decode()
+    again = admin_site_client.get(reverse("admin:catalog_showtime_changelist"))
+    assert "showtime(s) cancelled." not in again.content.decode()
