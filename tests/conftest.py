@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 from marquee.accounts.authentication import verified_tokens_clear
 from marquee.booking import services as booking_services
 from marquee.booking.context import showtime_contexts_clear
+from marquee.booking.selectors import rendered_seat_maps_clear
 from marquee.catalog.models import Seat
 from tests import factories
 
@@ -53,10 +54,12 @@ def _clear_cache():
     # showtime contexts this process keeps (the catalog version restarts with the cache).
     cache.clear()
     showtime_contexts_clear()
+    rendered_seat_maps_clear()
     verified_tokens_clear()
     yield
     cache.clear()
     showtime_contexts_clear()
+    rendered_seat_maps_clear()
     verified_tokens_clear()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
@@ -174,9 +175,16 @@ class ShowtimeSeatMapView(APIView):
         summary="Seat map of a showtime",
         responses={200: OpenApiTypes.OBJECT},
         description="Every seat with row, number, tier, kind, x/y, status "
-        "(available, held, sold) and price, plus counts per status.",
+        "(available, held, sold) and price, plus counts per status. Public: a bearer token "
+        "is optional (it makes the rate limit per account instead of per address).",
+        auth=[],
     )
     def get(self, request, pk: int):
+        renderer = request.accepted_renderer
+        if isinstance(renderer, FastJSONRenderer) and "indent" not in request.accepted_media_type:
+            # Plain JSON: bytes rendered once and reused while nothing on the map changed.
+            body = selectors.showtime_seat_map_json(showtime_id=pk, render=renderer.render)
+            return HttpResponse(body, content_type=renderer.media_type)
         return Response(selectors.showtime_seat_map(showtime_id=pk))
 
 

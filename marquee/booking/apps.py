@@ -6,6 +6,6 @@ class BookingConfig(AppConfig):
     label = "booking"
 
     def ready(self) -> None:
-        # Cache invalidation receivers for seat layouts and weekday price rules.
-        from marquee.booking import pricing, receivers  # noqa: F401
+        # Cache invalidation receivers: seat layouts, weekday price rules, seat-status versions.
+        from marquee.booking import availability, pricing, receivers  # noqa: F401
         from marquee.catalog import layout  # noqa: F401

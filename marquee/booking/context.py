@@ -76,6 +76,11 @@ _contexts: dict[int, tuple[int, float, ShowtimeContext]] = {}
 def showtime_context(showtime_id: int) -> ShowtimeContext:
     """The showtime's context: reused while the catalog version is unchanged, else built."""
     version = catalog_version() if settings.CATALOG_CACHE_SECONDS > 0 else None
+    return showtime_context_at(showtime_id, version)
+
+
+def showtime_context_at(showtime_id: int, version: int | None) -> ShowtimeContext:
+    """The context for a catalog version the caller already read (None: build afresh)."""
     if version is not None:
         entry = _contexts.get(showtime_id)
         if (

@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
+from django.conf import settings
 from django.db import connections, router
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
-from marquee.booking import errors
-from marquee.booking.context import AVAILABLE, HELD, SOLD, showtime_context
+from marquee.booking import availability, errors
+from marquee.booking.context import (
+    AVAILABLE,
+    HELD,
+    SOLD,
+    ShowtimeContext,
+    showtime_context,
+    showtime_context_at,
+)
 from marquee.booking.models import Booking, BookingStatus, Ticket, TicketStatus
 from marquee.common.permissions import is_staff_member
 
@@ -57,6 +68,54 @@ def seat_statuses(
         return dict(cursor.fetchall())
 
 
+_SEAT_MAP_SQL = (
+    "SELECT seat_id, status, held_until FROM {table} WHERE showtime_id = %s"
+    " AND status IN (%s, %s) AND (status = %s OR held_until > %s)"
+)
+
+
+def _seat_map(context: ShowtimeContext, now: datetime) -> tuple[dict, datetime | None]:
+    """The seat map, and until when it stays true if no booking write happens: the first
+    lapse of a hold shown on it, or the start of the show (when it goes off sale)."""
+    showtime_id = context.showtime.pk
+    database = connections[router.db_for_read(Ticket)]
+    table = database.ops.quote_name(Ticket._meta.db_table)
+    held, sold = TicketStatus.HELD.value, TicketStatus.SOLD.value
+    with database.cursor() as cursor:
+        cursor.execute(
+            _SEAT_MAP_SQL.format(table=table),
+            [showtime_id, held, sold, sold, database.ops.adapt_datetimefield_value(now)],
+        )
+        taken = cursor.fetchall()
+    # Start from "all available" and change only the taken seats: O(taken), not O(seats).
+    seats = list(context.all_available)
+    counts = {AVAILABLE: len(seats), HELD: 0, SOLD: 0}
+    valid_until = context.showtime.starts_at if context.on_sale(now) else None
+    for seat_id, status, held_until in taken:
+        index = context.index_by_id.get(seat_id)
+        if index is not None:
+            seats[index] = context.seat_entries[index][status]
+            counts[status] += 1
+            counts[AVAILABLE] -= 1
+        if status == held:
+            lapses = _as_datetime(held_until)
+            valid_until = lapses if valid_until is None else min(valid_until, lapses)
+    body = {
+        "showtime": {**context.summary, "on_sale": context.on_sale(now)},
+        "currency": context.showtime.currency,
+        "prices": context.price_text,
+        "counts": {**counts, "total": len(context.layout)},
+        "seats": seats,
+    }
+    return body, valid_until
+
+
+def _as_datetime(value) -> datetime:
+    """A datetime column read with a raw cursor: SQLite hands back naive UTC (or its text)."""
+    parsed = value if isinstance(value, datetime) else parse_datetime(value)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
 def showtime_seat_map(*, showtime_id: int, now: datetime | None = None) -> dict:
     """Every seat with its status and price: one query for the statuses, the rest from the
     showtime's context (`marquee.booking.context`, rebuilt when the catalog changes).
@@ -64,24 +123,55 @@ def showtime_seat_map(*, showtime_id: int, now: datetime | None = None) -> dict:
     Built from ready dicts: a 500-seat hall must not cost 500 serializer objects.
     """
     now = now or timezone.now()
-    context = showtime_context(showtime_id)
-    taken = seat_statuses(showtime_id=showtime_id, now=now)
-    # Start from "all available" and change only the taken seats: O(taken), not O(seats).
-    seats = list(context.all_available)
-    counts = {AVAILABLE: len(seats), HELD: 0, SOLD: 0}
-    for seat_id, status in taken.items():
-        index = context.index_by_id.get(seat_id)
-        if index is not None:
-            seats[index] = context.seat_entries[index][status]
-            counts[status] += 1
-            counts[AVAILABLE] -= 1
-    return {
-        "showtime": {**context.summary, "on_sale": context.on_sale(now)},
-        "currency": context.showtime.currency,
-        "prices": context.price_text,
-        "counts": {**counts, "total": len(context.layout)},
-        "seats": seats,
-    }
+    return _seat_map(showtime_context(showtime_id), now)[0]
+
+
+@dataclass(frozen=True, slots=True)
+class _Rendered:
+    catalog_version: int
+    seats_version: int
+    valid_until: datetime | None
+    built: float  # time.monotonic()
+    body: bytes
+
+
+_rendered: dict[int, _Rendered] = {}
+RENDERED_KEPT = 512
+
+
+def showtime_seat_map_json(
+    *, showtime_id: int, render: Callable[[dict], bytes], now: datetime | None = None
+) -> bytes:
+    """The seat map as JSON bytes: the bytes this process rendered last while nothing on the
+    map changed (`marquee.booking.availability`), else queried and rendered afresh."""
+    now = now or timezone.now()
+    if settings.CATALOG_CACHE_SECONDS <= 0:
+        return render(showtime_seat_map(showtime_id=showtime_id, now=now))
+    catalog_version, seats_version = availability.versions(showtime_id)
+    if catalog_version is None or seats_version is None:  # the cache is down
+        return render(showtime_seat_map(showtime_id=showtime_id, now=now))
+    memo = _rendered.get(showtime_id)
+    if (
+        memo is not None
+        and memo.catalog_version == catalog_version
+        and memo.seats_version == seats_version
+        and (memo.valid_until is None or now < memo.valid_until)
+        and time.monotonic() - memo.built < availability.MAX_AGE_SECONDS
+    ):
+        return memo.body
+    body, valid_until = _seat_map(showtime_context_at(showtime_id, catalog_version), now)
+    rendered = render(body)
+    if len(_rendered) >= RENDERED_KEPT:
+        _rendered.clear()
+    _rendered[showtime_id] = _Rendered(
+        catalog_version, seats_version, valid_until, time.monotonic(), rendered
+    )
+    return rendered
+
+
+def rendered_seat_maps_clear() -> None:
+    """Forget the seat maps this process rendered (tests)."""
+    _rendered.clear()
 
 
 def _with_details(queryset: QuerySet[Booking]) -> QuerySet[Booking]:

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
-from marquee.booking import errors
+from marquee.booking import availability, errors
 from marquee.booking.context import ShowtimeContext, showtime_context
 from marquee.booking.models import (
     Booking,
@@ -159,6 +159,7 @@ def _insert_hold(
             fast_insert.insert(
                 [_event(booking, from_status="", to_status=BookingStatus.PENDING, actor=user)]
             )
+            availability.seats_changed(showtime.pk)
     except IntegrityError:
         raise errors.SeatsUnavailable(
             active_seat_ids(showtime_id=showtime.pk, now=now, among=seat_ids)
@@ -298,6 +299,7 @@ def _booking_confirm_once(*, booking_id: int, actor, now: datetime | None) -> Co
         if booking.status not in (BookingStatus.PENDING, BookingStatus.EXPIRED):
             return ConfirmOutcome.NOT_CONFIRMABLE
         previous = booking.status
+        availability.seats_changed(booking.showtime_id)  # every path below changes tickets
         if (
             Showtime.objects.filter(pk=booking.showtime_id).values_list("status", flat=True).first()
             != ShowtimeStatus.SCHEDULED
@@ -366,6 +368,7 @@ def booking_cancel(*, booking: Booking, actor, now: datetime | None = None, reas
     with transaction.atomic():
         booking = Booking.objects.select_for_update().get(pk=booking.pk)
         showtime = Showtime.objects.get(pk=booking.showtime_id)
+        availability.seats_changed(showtime.pk)
         if booking.status == BookingStatus.CONFIRMED:
             cutoff = showtime.starts_at - timedelta(
                 minutes=settings.BOOKING_CANCELLATION_CUTOFF_MINUTES
@@ -414,6 +417,7 @@ def bookings_cancel_for_showtime(*, showtime: Showtime, actor=None) -> int:
         )
         if not bookings:
             return 0
+        availability.seats_changed(showtime.pk)
         ids = [b.pk for b in bookings]
         Ticket.objects.filter(
             booking_id__in=ids, status__in=[TicketStatus.HELD, TicketStatus.SOLD]
@@ -491,6 +495,7 @@ def booking_mark_refunded(*, booking_id: int, actor=None, reason: str = "") -> B
         if booking.status == BookingStatus.REFUNDED:
             return booking
         previous = booking.status
+        availability.seats_changed(booking.showtime_id)
         Ticket.objects.filter(booking=booking).exclude(status=TicketStatus.EXPIRED).update(
             status=TicketStatus.REFUNDED
         )

@@ -9,6 +9,7 @@ the cache is shared (Redis) or explicitly enabled (CATALOG_CACHE_SECONDS).
 from __future__ import annotations
 
 import hashlib
+import time
 
 from django.conf import settings
 from django.core.cache import cache
@@ -21,11 +22,18 @@ from marquee.catalog.models import Genre, Movie, Screen, Seat, Showtime, Theater
 VERSION_KEY = "catalog-cache-version"
 
 
+def fresh_version() -> int:
+    """A starting value for a version key that no earlier incarnation of the key has used:
+    a key lost to eviction or a flush must not come back at a number some process still
+    holds a copy for."""
+    return time.time_ns()
+
+
 def catalog_version() -> int | None:
     """The shared catalog version, or None when the cache is down."""
     version = cache.get(VERSION_KEY)
     if version is None:
-        cache.add(VERSION_KEY, 1, timeout=None)
+        cache.add(VERSION_KEY, fresh_version(), timeout=None)
         version = cache.get(VERSION_KEY)
     return version
 
@@ -45,7 +53,7 @@ def _bump() -> None:
     try:
         cache.incr(VERSION_KEY)
     except ValueError:  # not set yet (or evicted): any new value retires the old keys
-        cache.set(VERSION_KEY, 2, timeout=None)
+        cache.set(VERSION_KEY, fresh_version(), timeout=None)
 
 
 def catalog_changed() -> None:

@@ -4,6 +4,8 @@ Each shortcut must give exactly what the plain path gives, and every catalog cha
 it at once.
 """
 
+import json
+import time
 from datetime import timedelta
 from decimal import Decimal
 
@@ -58,12 +60,22 @@ def by_label(body):
 # --- the showtime context --------------------------------------------------------------------
 
 
-def test_a_warm_seat_map_reads_only_the_seat_statuses(context_cache, api_client, showtime):
-    assert api_client.get(seat_map_url(showtime)).status_code == 200
+def test_an_unchanged_seat_map_is_served_without_a_query(context_cache, api_client, showtime):
+    first = api_client.get(seat_map_url(showtime))
+    with assert_max_data_queries(0):
+        again = api_client.get(seat_map_url(showtime))
+    assert again.status_code == 200 and again.content == first.content
+
+
+def test_after_a_hold_the_map_reads_only_the_seat_statuses(
+    context_cache, api_client, hold, showtime
+):
+    api_client.get(seat_map_url(showtime))
+    hold(["C4"])
     with assert_max_data_queries(1) as queries:
         response = api_client.get(seat_map_url(showtime))
-    assert response.status_code == 200
-    assert "booking_ticket" in queries.captured_queries[0]["sql"]
+    assert '"booking_ticket"' in queries.captured_queries[0]["sql"]
+    assert by_label(response.json())["C4"]["status"] == "held"
 
 
 def test_without_a_shared_cache_the_context_is_built_on_every_read(settings, api_client, showtime):
@@ -318,3 +330,110 @@ def test_logged_in_seat_map_reads_are_throttled_per_account(monkeypatch, custome
         client.credentials(HTTP_AUTHORIZATION=token)
         statuses.append(client.get(seat_map_url(showtime)).status_code)
     assert statuses == [200, 200, 200, 429]
+
+
+# --- the rendered seat map, reused while nothing on it changed -----------------------------
+
+
+def status_of(client, showtime, label):
+    return by_label(client.get(seat_map_url(showtime)).json())[label]["status"]
+
+
+def test_every_booking_write_reaches_a_rendered_map_at_once(
+    context_cache, api_client, hold, showtime, staff_user
+):
+    assert status_of(api_client, showtime, "B3") == "available"  # rendered and kept
+    booking = hold(["B3"])
+    assert status_of(api_client, showtime, "B3") == "held"
+    booking_confirm(booking_id=booking.pk)
+    assert status_of(api_client, showtime, "B3") == "sold"
+    services.booking_mark_refunded(booking_id=booking.pk)
+    assert status_of(api_client, showtime, "B3") == "available"
+    other = hold(["B4"])
+    assert status_of(api_client, showtime, "B4") == "held"
+    services.booking_cancel(booking=other, actor=staff_user)
+    assert status_of(api_client, showtime, "B4") == "available"
+    hold(["B5"])
+    assert status_of(api_client, showtime, "B5") == "held"
+    catalog.showtime_cancel(showtime=showtime)
+    assert status_of(api_client, showtime, "B5") == "available"
+
+
+def test_a_ticket_saved_one_by_one_reaches_a_rendered_map(
+    context_cache, api_client, hold, showtime
+):
+    ticket = hold(["C2"]).tickets.get()
+    assert status_of(api_client, showtime, "C2") == "held"
+    ticket.status = TicketStatus.CANCELLED  # as an admin edit does, through save()
+    ticket.save()
+    assert status_of(api_client, showtime, "C2") == "available"
+
+
+def render(data) -> bytes:
+    return JSONRenderer().render(data)
+
+
+def seat_map_at(showtime, when) -> dict:
+    body = selectors.showtime_seat_map_json(showtime_id=showtime.pk, render=render, now=when)
+    return {f"{s['row']}{s['number']}": s for s in json.loads(body)["seats"]} | {
+        "on_sale": json.loads(body)["showtime"]["on_sale"]
+    }
+
+
+def test_a_rendered_map_is_not_reused_past_the_lapse_of_a_hold_on_it(
+    context_cache, hold, showtime, django_assert_num_queries
+):
+    now = timezone.now()
+    booking = hold(["D4"], now=now)
+    assert seat_map_at(showtime, now)["D4"]["status"] == "held"
+    with django_assert_num_queries(0):
+        assert seat_map_at(showtime, booking.expires_at - timedelta(seconds=1))["D4"]["status"] == (
+            "held"
+        )
+    # No write happens when a hold lapses: the map knows when its first hold lapses.
+    assert seat_map_at(showtime, booking.expires_at + timedelta(seconds=1))["D4"]["status"] == (
+        "available"
+    )
+
+
+def test_a_rendered_map_goes_off_sale_when_the_show_starts(context_cache, showtime):
+    assert seat_map_at(showtime, timezone.now())["on_sale"] is True
+    assert seat_map_at(showtime, showtime.starts_at + timedelta(seconds=1))["on_sale"] is False
+
+
+def test_a_rendered_map_ages_out_and_a_lost_version_key_retires_it(
+    context_cache, api_client, hold, showtime, monkeypatch
+):
+    from django.core.cache import cache
+
+    from marquee.booking import availability
+
+    first, second = hold(["E6"]), hold(["E7"])
+    assert status_of(api_client, showtime, "E6") == "held"  # rendered and kept
+    # Writes that bypass the bump (raw SQL, say) are not seen while the rendered map is kept:
+    Ticket.objects.filter(booking__in=[first, second]).update(status=TicketStatus.CANCELLED)
+    assert status_of(api_client, showtime, "E6") == "held"
+    # a version key lost to eviction comes back at a new value and retires the copy,
+    cache.delete(availability._key(showtime.pk))
+    assert status_of(api_client, showtime, "E6") == "available"
+    # and the age bound catches whatever else slipped by.
+    third = hold(["E8"])
+    assert status_of(api_client, showtime, "E8") == "held"
+    Ticket.objects.filter(booking=third).update(status=TicketStatus.CANCELLED)
+    assert status_of(api_client, showtime, "E8") == "held"
+    later = time.monotonic() + availability.MAX_AGE_SECONDS + 1
+    monkeypatch.setattr(selectors.time, "monotonic", lambda: later)
+    assert status_of(api_client, showtime, "E8") == "available"
+
+
+def test_with_the_cache_down_every_read_renders_afresh(
+    context_cache, api_client, showtime, monkeypatch
+):
+    from marquee.booking import availability
+
+    monkeypatch.setattr(availability, "versions", lambda showtime_id: (None, None))
+    api_client.get(seat_map_url(showtime))
+    for _ in range(2):
+        with assert_max_data_queries(2) as queries:
+            api_client.get(seat_map_url(showtime))
+        assert any('"booking_ticket"' in q["sql"] for q in queries.captured_queries)

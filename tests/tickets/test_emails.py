@@ -93,7 +93,7 @@ def test_confirming_a_booking_sends_one_email_after_commit(
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         booking_confirm(booking_id=booking.pk)
     assert mailoutbox == []  # nothing leaves before the transaction commits
-    assert len(callbacks) == 1
+    assert callbacks  # the email (and the seat map's version bump) wait for the commit
 
     for callback in callbacks:
         callback()

@@ -1,0 +1,67 @@
+"""A version number per showtime for its seat statuses, so a process may reuse the seat map it
+rendered for exactly as long as nothing on it changed.
+
+Every booking write that changes a ticket's status (`marquee.booking.services`, and any
+`Ticket` saved one by one, as the admin does) bumps the showtime's version once its
+transaction commits. A seat map read fetches the catalog version and this one in one cache
+round trip; the process serves the bytes it rendered last when both are unchanged, no hold
+shown on it has lapsed since (`valid_until`), the show has not started, and it is younger
+than `MAX_AGE_SECONDS` (a bound on a write that might bypass the bump). Otherwise it queries
+and renders again. An idle hall is then read without touching the database; during an
+on-sale rush every hold bumps the version and reads render afresh, as before.
+
+Without a shared cache (the embedded default) there is nothing to check against and every
+read renders; `CATALOG_CACHE_SECONDS` decides, as for the showtime context.
+"""
+
+from __future__ import annotations
+
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+
+from marquee.booking.models import Ticket
+from marquee.catalog.cache import VERSION_KEY as CATALOG_VERSION_KEY
+from marquee.catalog.cache import fresh_version
+
+MAX_AGE_SECONDS = 5.0
+
+
+def _key(showtime_id: int) -> str:
+    return f"seat-statuses-version:{showtime_id}"
+
+
+def _bump(showtime_id: int) -> None:
+    try:
+        cache.incr(_key(showtime_id))
+    except ValueError:  # never read yet (or evicted): a new value retires every copy
+        cache.set(_key(showtime_id), fresh_version(), timeout=None)
+
+
+def seats_changed(showtime_id: int) -> None:
+    """Call inside the transaction that changes ticket statuses of this showtime.
+
+    Bumped once now and again after commit, as the catalog version is: the second bump is
+    the one that matters (a read in between re-renders the old statuses under the first),
+    the first makes the change visible to code running inside the same transaction.
+    """
+    _bump(showtime_id)
+    transaction.on_commit(lambda: _bump(showtime_id))
+
+
+def versions(showtime_id: int) -> tuple[int | None, int | None]:
+    """(catalog version, seat-status version) in one round trip; None for a dead cache."""
+    keys = [CATALOG_VERSION_KEY, _key(showtime_id)]
+    found = cache.get_many(keys)
+    if len(found) < len(keys):
+        for key in keys:
+            if key not in found:
+                cache.add(key, fresh_version(), timeout=None)
+        found = cache.get_many(keys)
+    return found.get(keys[0]), found.get(keys[1])
+
+
+@receiver([post_save, post_delete], sender=Ticket, dispatch_uid="seat-statuses-version")
+def _ticket_saved(sender, instance: Ticket, **kwargs) -> None:
+    seats_changed(instance.showtime_id)
