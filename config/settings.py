@@ -202,7 +202,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "marquee.common.errors.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
         "marquee.common.throttling.AnonRateThrottle",
-        "marquee.common.throttling.UserRateThrottle",
+        "marquee.common.throttling.AccountRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("THROTTLE_ANON", default="600/min"),

@@ -72,3 +72,18 @@ class AnonRateThrottle(FixedWindowRateThrottle, throttling.AnonRateThrottle):
 
 class UserRateThrottle(FixedWindowRateThrottle, throttling.UserRateThrottle):
     """DRF's per-user throttle (scope "user", keyed by user id, else IP) on a fixed window."""
+
+
+class AccountRateThrottle(UserRateThrottle):
+    """The default "user" scope, for logged-in callers only.
+
+    DRF's `UserRateThrottle` also counts anonymous callers, by IP, in the "user" scope: a
+    second counter, and a second Redis round trip on every anonymous request (the seat map's
+    readers), for what the tighter "anon" scope already limits. Subclasses with scopes of
+    their own (the booking burst) keep DRF's behaviour.
+    """
+
+    def get_cache_key(self, request, view):
+        if not (request.user and request.user.is_authenticated):
+            return None
+        return super().get_cache_key(request, view)

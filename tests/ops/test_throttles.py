@@ -261,3 +261,13 @@ def test_on_redis_the_counter_is_a_plain_integer_that_expires(rates, redis_cache
     raw = redis_cache.client.get_client().get(redis_cache.client.make_key(key))
     assert raw == b"3"  # INCR-able, not a pickle
     assert 0 < redis_cache.ttl(key) <= 61
+
+
+def test_the_user_scope_counts_logged_in_callers_only(rates, customer_client):
+    # Anonymous callers are the "anon" scope's: counting them again in "user" would cost a
+    # second round trip per request and limit nothing the tighter "anon" rate does not.
+    rates(anon="100/min", user="2/min")
+    factories.MovieFactory()
+    anonymous = APIClient()
+    assert [anonymous.get("/api/movies/").status_code for _ in range(4)] == [200] * 4
+    assert [customer_client.get("/api/movies/").status_code for _ in range(3)] == [200, 200, 429]
