@@ -136,7 +136,7 @@ class _Rendered:
 
 
 _rendered: dict[int, _Rendered] = {}
-RENDERED_KEPT = 512
+RENDERED_KEPT = 256  # up to ~55 KB each for a 500-seat hall: about 14 MB per process
 
 
 def showtime_seat_map_json(

@@ -24,7 +24,7 @@ from tests.servers import free_port, subprocess_database_url
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def start_server(port: int) -> subprocess.Popen:
+def start_server(port: int, redis: dict[str, str] | None = None) -> subprocess.Popen:
     env = {
         **os.environ,
         "DATABASE_URL": subprocess_database_url(),
@@ -38,6 +38,7 @@ def start_server(port: int) -> subprocess.Popen:
         "DJANGO_SETTINGS_MODULE": "config.settings",
     }
     env.pop("REDIS_URL", None)
+    env.update(redis or {})
     return subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.conf.py", "config.wsgi"],
         cwd=ROOT,
@@ -128,3 +129,75 @@ def test_two_app_servers_never_sell_a_seat_twice(screen):
         assert cursor.fetchall() == []
     held = Ticket.objects.filter(showtime=showtime, status="held").count()
     assert held == sum(len(body["tickets"]) for status, body in results if status == 201)
+
+
+def get(port: int, path: str, token: str | None = None) -> tuple[int, dict]:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}")
+
+
+def post_to(port: int, path: str, token: str) -> tuple[int, dict]:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}",
+        data=b"{}",
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_write_on_one_server_reaches_the_seat_maps_another_server_keeps(screen):
+    # Each process keeps showtime contexts and rendered seat maps; the versions in the shared
+    # Redis are what tell another server's processes that something changed.
+    redis = {
+        "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+        "CACHE_KEY_PREFIX": f"scale-out-{os.getpid()}-{time.time_ns()}",
+    }
+    showtime = factories.ShowtimeFactory(screen=screen)
+    seat = screen.seats.order_by("y", "x").first()
+    buyer = factories.UserFactory()
+    admin = factories.UserFactory(role="admin")
+    token, admin_token = str(AccessToken.for_user(buyer)), str(AccessToken.for_user(admin))
+    seat_map = f"/api/showtimes/{showtime.pk}/seats/"
+    ports = [free_port(), free_port()]
+    servers = [start_server(port, redis) for port in ports]
+    try:
+        for port, server in zip(ports, servers, strict=True):
+            wait_ready(port, server)
+        reader, writer = ports
+
+        def status_on(port: int) -> str:
+            status, body = get(port, seat_map)
+            assert status == 200, body
+            return next(s["status"] for s in body["seats"] if s["id"] == seat.pk)
+
+        for _ in range(4):  # every worker of the reading server renders and keeps the map
+            assert status_on(reader) == "available"
+        status, body = post(writer, token, {"showtime": showtime.pk, "seats": [seat.pk]})
+        assert status == 201, body
+        assert all(status_on(reader) == "held" for _ in range(4))
+        status, _ = post_to(writer, f"/api/bookings/{body['id']}/cancel/", token)
+        assert status == 200
+        assert all(status_on(reader) == "available" for _ in range(4))
+        status, _ = post_to(writer, f"/api/showtimes/{showtime.pk}/cancel/", admin_token)
+        assert status == 200
+        status, body = get(reader, seat_map)
+        assert body["showtime"]["status"] == "cancelled"
+        status, body = post(reader, token, {"showtime": showtime.pk, "seats": [seat.pk]})
+        assert (status, body["error"]["code"]) == (409, "showtime_cancelled")
+    finally:
+        for server in servers:
+            server.terminate()
+        for server in servers:
+            server.wait(timeout=30)
