@@ -23,7 +23,7 @@ from marquee.catalog.models import (
 )
 from marquee.catalog.posters import poster_prepare
 from marquee.catalog.signals import showtime_changing
-from marquee.common.errors import ApplicationError
+from marquee.common.errors import ApplicationError, Conflict
 
 
 def _form_error(error: ApplicationError) -> forms.ValidationError:
@@ -58,6 +58,19 @@ class MovieAdminForm(forms.ModelForm):
             "poster",
         ]
 
+    def clean_duration_minutes(self):
+        duration = self.cleaned_data.get("duration_minutes")
+        movie = self.instance
+        if movie.pk and duration and duration != movie.duration_minutes:
+            conflicting = services.movie_duration_conflict(movie=movie, duration_minutes=duration)
+            if conflicting is not None:
+                raise forms.ValidationError(
+                    f"At {duration} minutes a showtime of this movie would overlap the "
+                    f"showtime at {conflicting.starts_at:%Y-%m-%d %H:%M} UTC on "
+                    f"{conflicting.screen}; move or cancel one of them first."
+                )
+        return duration
+
     def clean_poster(self):
         poster = self.cleaned_data.get("poster")
         # Only a new upload is checked; the stored file was checked when it arrived.
@@ -77,6 +90,20 @@ class MovieAdmin(admin.ModelAdmin):
     search_fields = ["title", "description"]
     filter_horizontal = ["genres"]
     date_hierarchy = "release_date"
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "duration_minutes" in form.changed_data:
+            services.movie_showtimes_refit(movie=obj)  # upcoming showtimes end on time
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # The form checks the new duration against the schedule; a showtime scheduled by
+        # someone else between that check and the save is refused here: say so, don't crash.
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except Conflict as error:
+            self.message_user(request, f"{error.message} Nothing was saved.", messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
 
 
 class WeekdayPriceRuleInline(admin.TabularInline):

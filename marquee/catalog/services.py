@@ -81,8 +81,13 @@ def _delete_file_after_commit(field_file) -> None:
 
 
 def movie_update(*, movie: Movie, **changes: Any) -> Movie:
-    """Apply the given fields; `genres` replaces the set, `poster=None` removes the poster."""
+    """Apply the given fields; `genres` replaces the set, `poster=None` removes the poster.
+
+    A new duration moves the end of the movie's upcoming showtimes (`movie_showtimes_refit`);
+    if one would then overlap another showtime, nothing is changed (409 showtime_overlap).
+    """
     genres = changes.pop("genres", UNSET)
+    old_duration = movie.duration_minutes
     with transaction.atomic():
         if "poster" in changes:
             poster = changes.pop("poster")
@@ -93,7 +98,59 @@ def movie_update(*, movie: Movie, **changes: Any) -> Movie:
         movie.save()
         if genres is not UNSET:
             movie.genres.set(genres)
+        if movie.duration_minutes != old_duration:
+            movie_showtimes_refit(movie=movie)
     return movie
+
+
+def _refitted_end(showtime: Showtime, duration_minutes: int) -> datetime:
+    return showtime.starts_at + timedelta(
+        minutes=duration_minutes + settings.SHOWTIME_CLEANING_MINUTES
+    )
+
+
+def _showtimes_to_refit(movie: Movie):
+    return Showtime.objects.filter(
+        movie=movie, status=ShowtimeStatus.SCHEDULED, starts_at__gt=timezone.now()
+    ).order_by("starts_at")
+
+
+def movie_duration_conflict(*, movie: Movie, duration_minutes: int) -> Showtime | None:
+    """The first showtime another showtime of this movie would overlap at that duration (for
+    a form to say so before saving), or None."""
+    for showtime in _showtimes_to_refit(movie):
+        conflicting = showtime_overlapping(
+            screen_id=showtime.screen_id,
+            starts_at=showtime.starts_at,
+            ends_at=_refitted_end(showtime, duration_minutes),
+            exclude_id=showtime.pk,
+        )
+        if conflicting is not None:
+            return conflicting
+    return None
+
+
+def movie_showtimes_refit(*, movie: Movie) -> int:
+    """Move the end of every scheduled showtime of the movie that has not started to its
+    current duration plus the cleaning buffer (started and past ones keep their record).
+
+    A longer film may run into the next showtime on the screen: that refuses the whole change
+    with 409 showtime_overlap naming it (the caller's transaction rolls back).
+    """
+    with transaction.atomic():
+        showtimes = list(_showtimes_to_refit(movie).select_for_update())
+        for showtime in showtimes:
+            showtime.ends_at = _refitted_end(showtime, movie.duration_minutes)
+            conflicting = showtime_overlapping(
+                screen_id=showtime.screen_id,
+                starts_at=showtime.starts_at,
+                ends_at=showtime.ends_at,
+                exclude_id=showtime.pk,
+            )
+            if conflicting is not None:
+                raise _overlap_error(conflicting)
+            _save_checked(showtime, update_fields=["ends_at"])
+    return len(showtimes)
 
 
 def movie_delete(*, movie: Movie) -> None:
