@@ -9,7 +9,6 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import AllowAny, IsAuthenticated
-from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
@@ -165,11 +164,6 @@ class ShowtimeSeatMapView(APIView):
     permission_classes = [AllowAny]
     # Public: a token is checked (and throttles per account) but the user row is not read.
     authentication_classes = [StatelessJWTCookieAuthentication]
-    # The seat map of a big hall is the largest hot response: orjson instead of the stdlib.
-    renderer_classes = [
-        FastJSONRenderer,
-        *(r for r in api_settings.DEFAULT_RENDERER_CLASSES if r is not JSONRenderer),
-    ]
 
     @extend_schema(
         summary="Seat map of a showtime",

@@ -1,5 +1,8 @@
+import uuid
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
+from django.conf import settings
 from django.utils.translation import gettext_lazy
 from rest_framework.renderers import JSONRenderer
 
@@ -29,3 +32,21 @@ def test_line_separators_are_escaped_as_drf_does():
 
 def test_no_data_renders_nothing():
     assert FastJSONRenderer().render(None) == b""
+
+
+def test_dates_times_uuids_and_number_keys_are_written_as_drf_writes_them():
+    data = {
+        "utc": datetime(2026, 11, 23, 17, 0, 5, 120000, tzinfo=UTC),
+        "paris": datetime(2026, 11, 23, 18, 0, tzinfo=timezone(timedelta(hours=1))),
+        "day": date(2026, 11, 23),
+        "id": uuid.UUID("12345678-1234-5678-1234-567812345678"),
+        "by_weekday": {0: "Monday", 6: "Sunday"},
+        "share": 0.375,
+    }
+    assert FastJSONRenderer().render(data) == JSONRenderer().render(data)
+    assert b'"2026-11-23T17:00:05.120000Z"' in FastJSONRenderer().render(data)  # not +00:00
+
+
+def test_it_is_every_views_default_renderer():
+    renderers = settings.REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"]
+    assert renderers[0] == "marquee.common.renderers.FastJSONRenderer"
