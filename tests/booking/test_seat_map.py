@@ -127,3 +127,10 @@ def test_seat_map_follows_regenerated_seats_at_once(api_client, showtime):
     body = api_client.get(url(showtime)).json()
     assert len(body["seats"]) == 12
     assert body["counts"]["total"] == 12
+
+
+def test_the_seat_map_writes_the_start_as_the_showtime_endpoint_does(api_client, showtime):
+    seat_map = api_client.get(url(showtime)).json()["showtime"]
+    detail = api_client.get(f"/api/showtimes/{showtime.pk}/").json()
+    assert seat_map["starts_at"] == detail["starts_at"]
+    assert seat_map["starts_at"].endswith("Z")
