@@ -43,8 +43,24 @@ def test_the_production_profile_passes_check_deploy_without_warnings():
         DJANGO_SETTINGS_MODULE="config.production",
         SECRET_KEY=secrets.token_urlsafe(64),
         ALLOWED_HOSTS="tickets.example.com",
+        REDIS_URL="redis://127.0.0.1:6379/0",
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_check_deploy_warns_when_the_cache_is_not_shared():
+    result = manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DJANGO_SETTINGS_MODULE="config.production",
+        SECRET_KEY=secrets.token_urlsafe(64),
+        ALLOWED_HOSTS="tickets.example.com",
+        REDIS_URL="",
+    )
+    assert result.returncode != 0
+    assert "marquee.W001" in result.stdout + result.stderr
 
 
 @pytest.mark.django_db
