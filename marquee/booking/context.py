@@ -28,20 +28,18 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
-from rest_framework import serializers
 
 from marquee.booking import errors
 from marquee.booking.pricing import showtime_price_table
 from marquee.catalog.cache import catalog_version
 from marquee.catalog.layout import LayoutSeat, screen_layout
 from marquee.catalog.models import Showtime, ShowtimeStatus
-from marquee.common.time import to_local
+from marquee.common.time import api_datetime, to_local
 
 AVAILABLE, HELD, SOLD = "available", "held", "sold"
 SEAT_STATUSES = (AVAILABLE, HELD, SOLD)
 MAX_AGE_SECONDS = 60.0
 MAX_ENTRIES = 2048
-_DATETIME = serializers.DateTimeField()
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +134,7 @@ def _build(showtime_id: int) -> ShowtimeContext:
         "movie": {"id": showtime.movie_id, "title": showtime.movie.title},
         "theater": {"id": theater.pk, "name": theater.name, "timezone": theater.timezone},
         "screen": {"id": showtime.screen_id, "name": showtime.screen.name},
-        "starts_at": _DATETIME.to_representation(showtime.starts_at),  # as every response
+        "starts_at": api_datetime(showtime.starts_at),
         "local_starts_at": to_local(showtime.starts_at, theater.timezone).isoformat(),
         "status": showtime.status,
     }

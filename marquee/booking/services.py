@@ -33,6 +33,7 @@ from marquee.catalog.layout import LayoutSeat
 from marquee.catalog.models import Seat, SeatTier, Showtime, ShowtimeStatus
 from marquee.common import fast_insert
 from marquee.common.permissions import is_staff_member
+from marquee.common.time import api_datetime
 
 logger = logging.getLogger("marquee.booking")
 
@@ -378,7 +379,7 @@ def booking_cancel(*, booking: Booking, actor, now: datetime | None = None, reas
                     "This booking can no longer be cancelled.",
                     code="cancellation_closed",
                     status_code=409,
-                    details={"cutoff": cutoff.isoformat()},
+                    details={"cutoff": api_datetime(cutoff)},
                 )
         elif booking.status != BookingStatus.PENDING:
             raise errors.BookingError(

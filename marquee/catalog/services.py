@@ -30,7 +30,7 @@ from marquee.catalog.seat_generation import plan_seats
 from marquee.catalog.selectors import showtime_get, showtime_overlapping
 from marquee.catalog.signals import showtime_cancelled, showtime_changing
 from marquee.common.errors import ApplicationError, Conflict
-from marquee.common.time import is_valid_timezone
+from marquee.common.time import api_datetime, is_valid_timezone
 
 SHOWTIME_OVERLAP_CONSTRAINT = "showtime_no_overlap"
 SCHEDULING_HORIZON = timedelta(days=2 * 365)
@@ -310,8 +310,8 @@ def _overlap_error(conflicting: Showtime | None) -> Conflict:
     if conflicting is not None:
         details = {
             "conflicting_showtime": conflicting.pk,
-            "starts_at": conflicting.starts_at.isoformat(),
-            "ends_at": conflicting.ends_at.isoformat(),
+            "starts_at": api_datetime(conflicting.starts_at),
+            "ends_at": api_datetime(conflicting.ends_at),
         }
     return Conflict(
         "Another showtime on this screen overlaps this one (cleaning time included).",

@@ -5,6 +5,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from rest_framework.fields import DateTimeField
+
+_API_DATETIME = DateTimeField()
+
 
 def is_valid_timezone(name: str) -> bool:
     if not name or name not in available_timezones():
@@ -22,6 +26,12 @@ def local_day_bounds(day: date, tz_name: str) -> tuple[datetime, datetime]:
     start = datetime.combine(day, time.min, tzinfo=tz)
     end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=tz)
     return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def api_datetime(moment: datetime) -> str:
+    """A moment as every response body writes it (DRF's format: ISO 8601, `Z` for UTC), for
+    the places that build JSON by hand, such as error details."""
+    return _API_DATETIME.to_representation(moment)
 
 
 def to_local(moment: datetime, tz_name: str) -> datetime:

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from marquee.booking.models import Booking, BookingStatus
 from marquee.booking.services import ConfirmOutcome, booking_confirm, booking_mark_refunded
+from marquee.common.time import api_datetime
 from marquee.payments import errors
 from marquee.payments.models import (
     Payment,
@@ -101,7 +102,7 @@ def _pay_simulated(*, booking: Booking, user, card_number: str | None, provider)
             status_code=402,
             details={
                 "decline_code": result.decline_code,
-                "expires_at": booking.expires_at.isoformat(),
+                "expires_at": api_datetime(booking.expires_at),
             },
         )
     with transaction.atomic():

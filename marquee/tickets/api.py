@@ -146,7 +146,7 @@ class CheckInView(APIView):
                     "error": {
                         "code": "already_checked_in",
                         "message": "This ticket was already checked in.",
-                        "details": {"checked_in_at": "2026-03-14T19:41:07.512000+00:00"},
+                        "details": {"checked_in_at": "2026-03-14T19:41:07.512000Z"},
                     }
                 },
             )

@@ -7,6 +7,7 @@ from datetime import datetime
 from rest_framework import status
 
 from marquee.common.errors import ApplicationError
+from marquee.common.time import api_datetime
 
 
 class TicketError(ApplicationError):
@@ -54,5 +55,5 @@ def already_checked_in(checked_in_at: datetime) -> TicketError:
         "This ticket was already checked in.",
         code="already_checked_in",
         status_code=status.HTTP_409_CONFLICT,
-        details={"checked_in_at": checked_in_at.isoformat()},
+        details={"checked_in_at": api_datetime(checked_in_at)},
     )

@@ -92,8 +92,9 @@ def test_an_overlapping_showtime_is_refused_with_the_conflict(
     error = response.json()["error"]
     assert error["code"] == "showtime_overlap"
     assert error["details"]["conflicting_showtime"] == existing.pk
-    assert error["details"]["starts_at"] == existing.starts_at.isoformat()
-    assert error["details"]["ends_at"] == existing.ends_at.isoformat()
+    # Written as every response body writes a moment: ISO 8601 with Z for UTC.
+    assert error["details"]["starts_at"] == existing.starts_at.isoformat().replace("+00:00", "Z")
+    assert error["details"]["ends_at"] == existing.ends_at.isoformat().replace("+00:00", "Z")
     assert Showtime.objects.count() == 1
 
 
