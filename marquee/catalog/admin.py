@@ -6,7 +6,7 @@ from zoneinfo import available_timezones
 
 from django import forms
 from django.contrib import admin, messages
-from django.db import IntegrityError
+from django.db import IntegrityError, OperationalError
 from django.db.models import Count
 from django.http import HttpResponseRedirect
 
@@ -243,8 +243,13 @@ class ShowtimeAdmin(admin.ModelAdmin):
         # the save is caught by the exclusion constraint (PostgreSQL): say so, don't crash.
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
-        except IntegrityError as error:
-            if not services.is_overlap_violation(error):
+        except (IntegrityError, OperationalError) as error:
+            overlap = (
+                services.is_overlap_violation(error)
+                if isinstance(error, IntegrityError)
+                else services.is_overlap_deadlock(error)
+            )
+            if not overlap:
                 raise
             self.message_user(
                 request,

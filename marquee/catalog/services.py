@@ -9,7 +9,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import ProtectedError, RestrictedError
 from django.utils import timezone
 
@@ -354,13 +354,22 @@ def is_overlap_violation(error: IntegrityError) -> bool:
     return constraint == SHOWTIME_OVERLAP_CONSTRAINT or SHOWTIME_OVERLAP_CONSTRAINT in str(error)
 
 
+def is_overlap_deadlock(error: OperationalError) -> bool:
+    """Two overlapping showtimes written at the same instant each wait, through the exclusion
+    constraint, for the other's transaction; PostgreSQL breaks the cycle by aborting one with
+    a deadlock (SQLSTATE 40P01). Nothing else a showtime write locks can form a cycle."""
+    return getattr(error.__cause__, "sqlstate", None) == "40P01"
+
+
 def _save_checked(showtime: Showtime, **save_kwargs: Any) -> None:
     """Save; on PostgreSQL the exclusion constraint settles races the Python check missed."""
     try:
         with transaction.atomic():
             showtime.save(**save_kwargs)
-    except IntegrityError as error:
-        if not is_overlap_violation(error):
+    except (IntegrityError, OperationalError) as error:
+        if isinstance(error, IntegrityError) and not is_overlap_violation(error):
+            raise
+        if isinstance(error, OperationalError) and not is_overlap_deadlock(error):
             raise
         raise _overlap_error(
             showtime_overlapping(

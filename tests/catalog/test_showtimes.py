@@ -2,7 +2,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection
 from django.utils import timezone
 
 from marquee.catalog import services
@@ -465,3 +465,42 @@ def test_reinstating_a_cancelled_showtime_rechecks_its_slot(admin_client_api, mo
     assert refused.json()["error"]["details"]["conflicting_showtime"] == replacement.pk
     assert reinstated.status_code == 200
     assert reinstated.json()["status"] == "scheduled"
+
+
+def failing_save(sqlstate: str, message: str):
+    """A Showtime.save that fails as psycopg would, with this SQLSTATE."""
+
+    class DatabaseCause(Exception):
+        pass
+
+    def save(self, *args, **kwargs):
+        cause = DatabaseCause(message)
+        cause.sqlstate = sqlstate
+        raise OperationalError(message) from cause
+
+    return save
+
+
+def test_a_deadlock_between_two_overlapping_inserts_is_a_409_overlap(showtime, monkeypatch):
+    # On PostgreSQL two overlapping showtimes inserted at the same instant can each wait for
+    # the other through the exclusion constraint; the one PostgreSQL aborts overlapped.
+    monkeypatch.setattr(Showtime, "save", failing_save("40P01", "deadlock detected"))
+    with pytest.raises(ApplicationError) as refused:
+        services.showtime_schedule(
+            movie=showtime.movie,
+            screen=showtime.screen,
+            starts_at=showtime.ends_at + timedelta(hours=1),
+            base_price=showtime.base_price,
+        )
+    assert (refused.value.status_code, refused.value.code) == (409, "showtime_overlap")
+
+
+def test_other_database_errors_while_scheduling_are_not_called_overlaps(showtime, monkeypatch):
+    monkeypatch.setattr(Showtime, "save", failing_save("08006", "connection lost"))
+    with pytest.raises(OperationalError):
+        services.showtime_schedule(
+            movie=showtime.movie,
+            screen=showtime.screen,
+            starts_at=showtime.ends_at + timedelta(hours=1),
+            base_price=showtime.base_price,
+        )
