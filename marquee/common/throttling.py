@@ -2,8 +2,9 @@
 
 DRF's `SimpleRateThrottle` keeps a sliding log, a pickled list of timestamps that it GETs and
 SETs back on every request; with Redis its two default throttles measured about 30% of a
-trivial DRF request (docs/benchmarks.md). A counter per fixed window costs one `INCR` (with
-django-redis, one EVAL round trip) and a `SET NX` once per window.
+trivial DRF request (docs/benchmarks.md). A counter per fixed window costs one round trip on
+Redis (a script: `INCR`, and `EXPIRE` when it created the key); other caches `incr`, then
+`add` once per window.
 
 The trade-off: windows are aligned to the clock, not to each caller, so a burst straddling a
 boundary can get up to twice the rate in one `duration` (N at the end of one window, N at the
@@ -13,7 +14,9 @@ start of the next). Rates here are abuse limits, not quotas, so that is acceptab
 from __future__ import annotations
 
 import logging
+import time
 
+from redis import exceptions as redis_exceptions
 from rest_framework import throttling
 
 logger = logging.getLogger(__name__)
@@ -46,6 +49,10 @@ class FixedWindowRateThrottle(throttling.SimpleRateThrottle):
 
     def _count_request(self, window_key: str) -> int | None:
         """The window's count including this request, or None when the cache cannot say."""
+        client = _redis_client(self.cache)
+        if client is not None:
+            key = self.cache.client.make_key(window_key)
+            return _redis_count(client, key, self.duration + 1)
         try:
             try:
                 return self.cache.incr(window_key)
@@ -64,6 +71,41 @@ class FixedWindowRateThrottle(throttling.SimpleRateThrottle):
             # request into a 500: an unmetered request is the lesser harm.
             logger.warning("throttle cache unavailable; admitting the request", exc_info=True)
             return None
+
+
+# On Redis the count and the expiry are one script call (EVALSHA): one round trip for every
+# request, the first of a window included (INCR, then SET NX on a miss, would be two).
+_INCR_WITH_EXPIRY = """
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return count
+"""
+_scripts: dict[int, object] = {}
+_last_outage_warning = 0.0
+
+
+def _redis_client(cache):
+    """The raw Redis client behind a django-redis cache, or None for any other backend."""
+    client = getattr(cache, "client", None)
+    if client is None or not type(client).__module__.startswith("django_redis"):
+        return None
+    return client.get_client(write=True)
+
+
+def _redis_count(client, key: str, ttl: int) -> int | None:
+    script = _scripts.get(id(client))
+    if script is None:
+        script = _scripts[id(client)] = client.register_script(_INCR_WITH_EXPIRY)
+    try:
+        return int(script(keys=[key], args=[ttl], client=client))
+    except redis_exceptions.RedisError:
+        # As django-redis's IGNORE_EXCEPTIONS does: a cache outage admits the request (and
+        # says so at most once a minute per process, not once per request).
+        global _last_outage_warning
+        if time.monotonic() - _last_outage_warning > 60:
+            _last_outage_warning = time.monotonic()
+            logger.warning("throttle cache unavailable; admitting requests", exc_info=True)
+        return None
 
 
 class AnonRateThrottle(FixedWindowRateThrottle, throttling.AnonRateThrottle):

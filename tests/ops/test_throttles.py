@@ -243,14 +243,15 @@ def test_on_redis_a_request_costs_one_round_trip(rates, redis_cache, monkeypatch
         commands.append(str(args[0]).upper())
         return send(self, *args, **options)
 
+    admitted(AnonRateThrottle, anonymous_request(ip="10.0.0.99"))  # Redis learns the script
     monkeypatch.setattr(redis.Redis, "execute_command", counting)
     request = anonymous_request()
 
-    admitted(AnonRateThrottle, request)  # the first in the window also creates the counter
-    assert commands == ["EVAL", "SET"]
+    admitted(AnonRateThrottle, request)  # the first in the window creates the counter too
+    assert commands == ["EVALSHA"]
     commands.clear()
     admitted(AnonRateThrottle, request)
-    assert commands == ["EVAL"]
+    assert commands == ["EVALSHA"]
 
 
 def test_on_redis_the_counter_is_a_plain_integer_that_expires(rates, redis_cache, clock):
