@@ -1,4 +1,5 @@
-"""Helpers for tests that start real processes (gunicorn, a Celery worker) on the test DB."""
+"""Helpers for tests that talk to real processes: servers they start (gunicorn, a Celery worker)
+on the test database, and a Redis nobody listens on."""
 
 import socket
 
@@ -20,3 +21,18 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def dead_redis(*, ignore_exceptions: bool) -> dict:
+    """CACHES for a Redis nobody listens on (port 1); production swallows its errors."""
+    return {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": {
+                "SOCKET_CONNECT_TIMEOUT": 0.2,
+                "SOCKET_TIMEOUT": 0.2,
+                "IGNORE_EXCEPTIONS": ignore_exceptions,
+            },
+        }
+    }

@@ -22,7 +22,7 @@ from marquee.common.pagination import StandardPagination
 from marquee.common.permissions import is_staff_member
 from marquee.common.renderers import FastJSONRenderer
 from marquee.common.throttling import UserRateThrottle
-from marquee.common.time import to_local
+from marquee.common.time import api_datetime, to_local
 
 MAX_LISTED_SEAT_IDS = 1000  # anything longer is garbage, not a big booking
 
@@ -77,7 +77,6 @@ class BookingOutput(serializers.Serializer):
         return selectors.booking_display_status(booking)
 
 
-_DATETIME = serializers.DateTimeField()
 _PRICE = TicketOutput().fields["price"]
 _TOTAL = BookingOutput().fields["total"]
 
@@ -102,10 +101,10 @@ def booking_output(booking) -> dict:
             "movie": showtime.movie.title,
             "theater": theater.name,
             "screen": screen.name,
-            "starts_at": _DATETIME.to_representation(showtime.starts_at),
+            "starts_at": api_datetime(showtime.starts_at),
             "local_starts_at": to_local(showtime.starts_at, theater.timezone).isoformat(),
         },
-        "expires_at": _DATETIME.to_representation(booking.expires_at),
+        "expires_at": api_datetime(booking.expires_at),
         "total": _TOTAL.to_representation(booking.total),
         "currency": booking.currency,
         "tickets": [
@@ -120,13 +119,13 @@ def booking_output(booking) -> dict:
                 },
                 "price": _PRICE.to_representation(ticket.price),
                 "status": ticket.status,
-                "checked_in_at": _DATETIME.to_representation(ticket.checked_in_at)
+                "checked_in_at": api_datetime(ticket.checked_in_at)
                 if ticket.checked_in_at
                 else None,
             }
             for ticket in booking.tickets.all()
         ],
-        "created_at": _DATETIME.to_representation(booking.created_at),
+        "created_at": api_datetime(booking.created_at),
     }
 
 

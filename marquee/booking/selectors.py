@@ -28,8 +28,8 @@ from marquee.common.permissions import is_staff_member
 STALE = "stale"  # a `held` ticket whose hold has lapsed: free for the next buyer
 
 _ACTIVE_SQL = (
-    "SELECT seat_id, status FROM {table} WHERE showtime_id = %s AND status IN (%s, %s)"
-    " AND (status = %s OR held_until > %s)"
+    "SELECT seat_id, status, held_until FROM {table} WHERE showtime_id = %s"
+    " AND status IN (%s, %s) AND (status = %s OR held_until > %s)"
 )
 _CURRENT_SQL = (
     "SELECT seat_id, CASE WHEN status = %s AND held_until <= %s THEN %s ELSE status END"
@@ -47,6 +47,15 @@ def seat_statuses(
     this filter than the database spent answering it (profiled: docs/benchmarks.md). Plain
     SQL, the same on SQLite and PostgreSQL, on the partial index of active tickets.
     """
+    rows = _ticket_rows(showtime_id=showtime_id, now=now, among=among, stale=stale)
+    return {row[0]: row[1] for row in rows}
+
+
+def _ticket_rows(
+    *, showtime_id: int, now: datetime, among: Sequence[int] | None, stale: bool
+) -> list[tuple]:
+    """(seat id, status, held until) of the active tickets; with `stale`, (seat id, status or
+    `stale`) of the active and lapsed ones."""
     database = connections[router.db_for_read(Ticket)]
     table = database.ops.quote_name(Ticket._meta.db_table)
     when = database.ops.adapt_datetimefield_value(now)
@@ -60,33 +69,18 @@ def seat_statuses(
     if among is not None:
         ids = [int(seat_id) for seat_id in among]
         if not ids:
-            return {}
+            return []
         sql += f" AND seat_id IN ({', '.join(['%s'] * len(ids))})"
         params += ids
     with database.cursor() as cursor:
         cursor.execute(sql, params)
-        return dict(cursor.fetchall())
-
-
-_SEAT_MAP_SQL = (
-    "SELECT seat_id, status, held_until FROM {table} WHERE showtime_id = %s"
-    " AND status IN (%s, %s) AND (status = %s OR held_until > %s)"
-)
+        return cursor.fetchall()
 
 
 def _seat_map(context: ShowtimeContext, now: datetime) -> tuple[dict, datetime | None]:
     """The seat map, and until when it stays true if no booking write happens: the first
     lapse of a hold shown on it, or the start of the show (when it goes off sale)."""
-    showtime_id = context.showtime.pk
-    database = connections[router.db_for_read(Ticket)]
-    table = database.ops.quote_name(Ticket._meta.db_table)
-    held, sold = TicketStatus.HELD.value, TicketStatus.SOLD.value
-    with database.cursor() as cursor:
-        cursor.execute(
-            _SEAT_MAP_SQL.format(table=table),
-            [showtime_id, held, sold, sold, database.ops.adapt_datetimefield_value(now)],
-        )
-        taken = cursor.fetchall()
+    taken = _ticket_rows(showtime_id=context.showtime.pk, now=now, among=None, stale=False)
     # Start from "all available" and change only the taken seats: O(taken), not O(seats).
     seats = list(context.all_available)
     counts = {AVAILABLE: len(seats), HELD: 0, SOLD: 0}
@@ -97,7 +91,7 @@ def _seat_map(context: ShowtimeContext, now: datetime) -> tuple[dict, datetime |
             seats[index] = context.seat_entries[index][status]
             counts[status] += 1
             counts[AVAILABLE] -= 1
-        if status == held:
+        if status == HELD:
             lapses = _as_datetime(held_until)
             valid_until = lapses if valid_until is None else min(valid_until, lapses)
     body = {

@@ -63,6 +63,14 @@ def _event(booking: Booking, *, from_status: str, to_status: str, actor=None, re
     )
 
 
+def _move(booking: Booking, to_status: str, *, actor, reason: str = "") -> str:
+    """Set the booking's status, save it and record the change; the previous status back."""
+    previous, booking.status = booking.status, to_status
+    booking.save(update_fields=["status", "updated_at"])
+    _event(booking, from_status=previous, to_status=to_status, actor=actor, reason=reason).save()
+    return previous
+
+
 def _is_lock_conflict(error: OperationalError) -> bool:
     cause = error.__cause__
     sqlstate = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
@@ -339,27 +347,17 @@ def _booking_confirm_once(*, booking_id: int, actor, now: datetime | None) -> Co
             ).save()
             logger.warning("late payment lost its seats", extra={"booking": str(booking.public_id)})
             return ConfirmOutcome.SEATS_LOST
-        booking.status = BookingStatus.CONFIRMED
-        booking.save(update_fields=["status", "updated_at"])
-        _event(booking, from_status=previous, to_status=BookingStatus.CONFIRMED, actor=actor).save()
+        _move(booking, BookingStatus.CONFIRMED, actor=actor)
         booking_confirmed.send(sender=Booking, booking=booking, actor=actor)
     logger.info("booking confirmed", extra={"booking": str(booking.public_id)})
     return ConfirmOutcome.CONFIRMED
 
 
 def _cancel_for_cancelled_showtime(booking: Booking, *, actor) -> None:
-    previous, booking.status = booking.status, BookingStatus.CANCELLED
-    booking.save(update_fields=["status", "updated_at"])
     Ticket.objects.filter(
         booking=booking, status__in=[TicketStatus.HELD, TicketStatus.EXPIRED]
     ).update(status=TicketStatus.CANCELLED)
-    _event(
-        booking,
-        from_status=previous,
-        to_status=BookingStatus.CANCELLED,
-        actor=actor,
-        reason="showtime cancelled",
-    ).save()
+    _move(booking, BookingStatus.CANCELLED, actor=actor, reason="showtime cancelled")
     logger.warning("payment for a cancelled showtime", extra={"booking": str(booking.public_id)})
 
 
@@ -387,19 +385,10 @@ def booking_cancel(*, booking: Booking, actor, now: datetime | None = None, reas
                 code="booking_not_cancellable",
                 status_code=409,
             )
-        previous = booking.status
         Ticket.objects.filter(
             booking=booking, status__in=[TicketStatus.HELD, TicketStatus.SOLD]
         ).update(status=TicketStatus.CANCELLED)
-        booking.status = BookingStatus.CANCELLED
-        booking.save(update_fields=["status", "updated_at"])
-        _event(
-            booking,
-            from_status=previous,
-            to_status=BookingStatus.CANCELLED,
-            actor=actor,
-            reason=reason,
-        ).save()
+        previous = _move(booking, BookingStatus.CANCELLED, actor=actor, reason=reason)
         booking_cancelled.send(
             sender=Booking, booking=booking, previous_status=previous, actor=actor, reason=reason
         )
@@ -495,19 +484,10 @@ def booking_mark_refunded(*, booking_id: int, actor=None, reason: str = "") -> B
         booking = Booking.objects.select_for_update().get(pk=booking_id)
         if booking.status == BookingStatus.REFUNDED:
             return booking
-        previous = booking.status
         availability.seats_changed(booking.showtime_id)
         Ticket.objects.filter(booking=booking).exclude(status=TicketStatus.EXPIRED).update(
             status=TicketStatus.REFUNDED
         )
-        booking.status = BookingStatus.REFUNDED
-        booking.save(update_fields=["status", "updated_at"])
-        _event(
-            booking,
-            from_status=previous,
-            to_status=BookingStatus.REFUNDED,
-            actor=actor,
-            reason=reason,
-        ).save()
+        _move(booking, BookingStatus.REFUNDED, actor=actor, reason=reason)
     logger.info("booking refunded", extra={"booking": str(booking.public_id)})
     return booking

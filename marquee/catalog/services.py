@@ -103,10 +103,9 @@ def movie_update(*, movie: Movie, **changes: Any) -> Movie:
     return movie
 
 
-def _refitted_end(showtime: Showtime, duration_minutes: int) -> datetime:
-    return showtime.starts_at + timedelta(
-        minutes=duration_minutes + settings.SHOWTIME_CLEANING_MINUTES
-    )
+def _occupied_until(starts_at: datetime, duration_minutes: int) -> datetime:
+    """A showtime occupies its screen for the movie plus the cleaning buffer."""
+    return starts_at + timedelta(minutes=duration_minutes + settings.SHOWTIME_CLEANING_MINUTES)
 
 
 def _showtimes_to_refit(movie: Movie):
@@ -115,16 +114,22 @@ def _showtimes_to_refit(movie: Movie):
     ).order_by("starts_at")
 
 
+def _overlapping_other(showtime: Showtime, ends_at: datetime) -> Showtime | None:
+    """The first other scheduled showtime on its screen that [starts_at, ends_at) would meet."""
+    return showtime_overlapping(
+        screen_id=showtime.screen_id,
+        starts_at=showtime.starts_at,
+        ends_at=ends_at,
+        exclude_id=showtime.pk,
+    )
+
+
 def movie_duration_conflict(*, movie: Movie, duration_minutes: int) -> Showtime | None:
     """The first showtime another showtime of this movie would overlap at that duration (for
     a form to say so before saving), or None."""
     for showtime in _showtimes_to_refit(movie):
-        conflicting = showtime_overlapping(
-            screen_id=showtime.screen_id,
-            starts_at=showtime.starts_at,
-            ends_at=_refitted_end(showtime, duration_minutes),
-            exclude_id=showtime.pk,
-        )
+        ends_at = _occupied_until(showtime.starts_at, duration_minutes)
+        conflicting = _overlapping_other(showtime, ends_at)
         if conflicting is not None:
             return conflicting
     return None
@@ -140,13 +145,8 @@ def movie_showtimes_refit(*, movie: Movie) -> int:
     with transaction.atomic():
         showtimes = list(_showtimes_to_refit(movie).select_for_update())
         for showtime in showtimes:
-            showtime.ends_at = _refitted_end(showtime, movie.duration_minutes)
-            conflicting = showtime_overlapping(
-                screen_id=showtime.screen_id,
-                starts_at=showtime.starts_at,
-                ends_at=showtime.ends_at,
-                exclude_id=showtime.pk,
-            )
+            showtime.ends_at = _occupied_until(showtime.starts_at, movie.duration_minutes)
+            conflicting = _overlapping_other(showtime, showtime.ends_at)
             if conflicting is not None:
                 raise _overlap_error(conflicting)
             _save_checked(showtime, update_fields=["ends_at"])
@@ -293,16 +293,14 @@ def seats_generate(
 
 
 def showtime_ends_at(*, movie: Movie, starts_at: datetime) -> datetime:
-    """A showtime occupies its screen for the movie plus the cleaning buffer."""
+    """When a new or moved showtime frees its screen (at most two years ahead)."""
     if starts_at > timezone.now() + SCHEDULING_HORIZON:
         raise ApplicationError(
             "A showtime can be scheduled at most two years ahead.",
             code=CatalogErrorCode.SHOWTIME_TOO_FAR_AHEAD,
             details={"starts_at": ["Must be within two years from now."]},
         )
-    return starts_at + timedelta(
-        minutes=movie.duration_minutes + settings.SHOWTIME_CLEANING_MINUTES
-    )
+    return _occupied_until(starts_at, movie.duration_minutes)
 
 
 def _overlap_error(conflicting: Showtime | None) -> Conflict:
@@ -371,14 +369,7 @@ def _save_checked(showtime: Showtime, **save_kwargs: Any) -> None:
             raise
         if isinstance(error, OperationalError) and not is_overlap_deadlock(error):
             raise
-        raise _overlap_error(
-            showtime_overlapping(
-                screen_id=showtime.screen_id,
-                starts_at=showtime.starts_at,
-                ends_at=showtime.ends_at,
-                exclude_id=showtime.pk,
-            )
-        ) from None
+        raise _overlap_error(_overlapping_other(showtime, showtime.ends_at)) from None
 
 
 def showtime_schedule(

@@ -7,6 +7,7 @@ from marquee.common import request_context
 from marquee.common.db_router import PrimaryReplicaRouter
 from tests import factories
 from tests.queries import assert_max_data_queries
+from tests.servers import dead_redis
 
 
 def test_catalog_reads_go_to_the_replica_when_one_is_configured(monkeypatch):
@@ -69,17 +70,7 @@ def test_seat_maps_are_never_served_from_the_response_cache(cached_catalog, show
 @pytest.mark.django_db
 def test_a_dead_cache_degrades_to_uncached_reads(cached_catalog, settings):
     # A Redis nobody listens on, with django-redis told to swallow errors as in production.
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": "redis://127.0.0.1:1/0",
-            "OPTIONS": {
-                "SOCKET_CONNECT_TIMEOUT": 0.2,
-                "SOCKET_TIMEOUT": 0.2,
-                "IGNORE_EXCEPTIONS": True,
-            },
-        }
-    }
+    settings.CACHES = dead_redis(ignore_exceptions=True)
     # (Overriding CACHES makes Django rebuild its cache handler: `cache` now means that Redis.)
     factories.MovieFactory(title="Still here")
     response = Client().get("/api/movies/")

@@ -12,6 +12,7 @@ from rest_framework.throttling import SimpleRateThrottle
 
 from marquee.common.throttling import AnonRateThrottle, UserRateThrottle
 from tests import factories
+from tests.servers import dead_redis
 
 pytestmark = pytest.mark.django_db
 
@@ -188,21 +189,6 @@ def test_concurrent_requests_never_exceed_the_rate(rates):
 
 
 # --- A dead cache ---------------------------------------------------------------------------
-
-
-def dead_redis(*, ignore_exceptions: bool) -> dict:
-    # A Redis nobody listens on (port 1).
-    return {
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": "redis://127.0.0.1:1/0",
-            "OPTIONS": {
-                "SOCKET_CONNECT_TIMEOUT": 0.2,
-                "SOCKET_TIMEOUT": 0.2,
-                "IGNORE_EXCEPTIONS": ignore_exceptions,
-            },
-        }
-    }
 
 
 def test_a_dead_cache_lets_requests_through(rates, settings):
