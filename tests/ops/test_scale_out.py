@@ -62,18 +62,24 @@ def wait_ready(port: int, process: subprocess.Popen) -> None:
     pytest.fail(f"server on {port} did not start")
 
 
-def post(port: int, token: str, payload: dict, path: str = "/api/bookings/") -> tuple[int, dict]:
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}{path}",
-        data=json.dumps(payload).encode(),
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-        method="POST",
-    )
+def send(request: urllib.request.Request) -> tuple[int, dict]:
+    """The status and JSON body of a request to one of the servers, errors included."""
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read() or b"{}")
+
+
+def post(port: int, token: str, payload: dict, path: str = "/api/bookings/") -> tuple[int, dict]:
+    return send(
+        urllib.request.Request(
+            f"http://127.0.0.1:{port}{path}",
+            data=json.dumps(payload).encode(),
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+            method="POST",
+        )
+    )
 
 
 @pytest.mark.postgres
@@ -131,14 +137,8 @@ def test_two_app_servers_never_sell_a_seat_twice(screen):
     assert held == sum(len(body["tickets"]) for status, body in results if status == 201)
 
 
-def get(port: int, path: str, token: str | None = None) -> tuple[int, dict]:
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"{}")
+def get(port: int, path: str) -> tuple[int, dict]:
+    return send(urllib.request.Request(f"http://127.0.0.1:{port}{path}"))
 
 
 @pytest.mark.postgres
