@@ -71,6 +71,16 @@ def _test_settings(settings, tmp_path):
 
 
 @pytest.fixture
+def redis_cache(settings):
+    """The Redis cache of the PostgreSQL + Redis leg; skipped (failed in CI's leg) elsewhere."""
+    if not settings.CACHES["default"]["BACKEND"].startswith("django_redis."):
+        if os.environ.get("MARQUEE_REQUIRE_POSTGRES") == "1":
+            pytest.fail("CI runs the PostgreSQL leg with REDIS_URL; the cache is not Redis.")
+        pytest.skip("needs the Redis cache (set REDIS_URL)")
+    return cache
+
+
+@pytest.fixture
 def api_client():
     return APIClient()
 
