@@ -7,11 +7,13 @@ from rest_framework_simplejwt.authentication import (
     JWTAuthentication,
     JWTStatelessUserAuthentication,
 )
-from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import Token
 from rest_framework_simplejwt.utils import aware_utcnow
 
 from marquee.common import request_context
+from marquee.common.fast_select import get_by_pk
 
 # Raw token -> the validated token: each process checks a token's signature once. Safe to
 # reuse: the same bytes always verify the same way, and the expiry is checked on every use.
@@ -40,6 +42,25 @@ class JWTCookieAuthentication(JWTAuthentication):
             _verified.clear()
         _verified[raw_token] = token
         return token
+
+    def get_user(self, validated_token):
+        """The token's user, read with SQL built once (`get_by_pk`): still one query per
+        request, so a deactivation or a role change counts from the next request. Whatever
+        is not an active user found by id goes through simplejwt's own checks and errors."""
+        try:
+            user = self._active_user(validated_token)
+            return user if user is not None else super().get_user(validated_token)
+        except (TypeError, ValueError, OverflowError):
+            # A validly signed token whose user id is not an id (simplejwt lets the database
+            # error through as a 500).
+            raise InvalidToken("Token contained no recognizable user identification") from None
+
+    def _active_user(self, validated_token):
+        if api_settings.USER_ID_FIELD != "id" or api_settings.CHECK_REVOKE_TOKEN:
+            return None
+        user_id = validated_token.get(api_settings.USER_ID_CLAIM)
+        user = get_by_pk(self.user_model, user_id) if user_id is not None else None
+        return user if user is not None and user.is_active else None
 
     def authenticate(self, request):
         result = self._authenticate(request)

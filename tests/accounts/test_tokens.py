@@ -138,6 +138,36 @@ def test_access_token_of_a_deactivated_user_is_401(alice):
     response = APIClient().get(ME_URL, HTTP_AUTHORIZATION=f"Bearer {access}")
 
     assert response.status_code == 401
+    assert error_code(response) == "user_inactive"
+
+
+def test_access_token_of_a_deleted_user_is_401(alice):
+    access = str(AccessToken.for_user(alice))
+    alice.delete()
+
+    response = APIClient().get(ME_URL, HTTP_AUTHORIZATION=f"Bearer {access}")
+
+    assert response.status_code == 401
+    assert error_code(response) == "user_not_found"
+
+
+@pytest.mark.parametrize("user_id", ["not-a-number", 10**30, [1]], ids=["text", "huge", "list"])
+def test_an_access_token_with_a_malformed_user_id_is_refused_without_a_500(alice, user_id):
+    token = AccessToken.for_user(alice)
+    token["user_id"] = user_id
+    # Signed with the real key: only the claim is wrong, so the user lookup has to refuse it.
+    response = APIClient().get(ME_URL, HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert response.status_code == 401
+    assert error_code(response) == "token_not_valid"
+
+
+def test_a_role_change_counts_from_the_next_request(alice):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(alice)}")
+    assert client.get(ME_URL).json()["role"] == "customer"
+    alice.role = "staff"
+    alice.save(update_fields=["role"])
+    assert client.get(ME_URL).json()["role"] == "staff"
 
 
 # --- Refresh --------------------------------------------------------------------------------
