@@ -120,11 +120,6 @@ if REDIS_URL:
                 "SOCKET_TIMEOUT": 1,
                 # A Redis outage degrades to uncached reads (and open throttles), not errors.
                 "IGNORE_EXCEPTIONS": True,
-                # Each thread's cache client keeps one Redis connection instead of taking one
-                # from the pool per command: the pool's checkout and health check were ~40%
-                # of the client CPU of a command (~90 -> ~55 us), and a seat-map read or a
-                # hold makes two to four commands (docs/benchmarks.md, round 3).
-                "REDIS_CLIENT_KWARGS": {"single_connection_client": True},
             },
         }
     }

@@ -1,5 +1,3 @@
-import os
-
 import pytest
 from django.test import Client
 
@@ -78,41 +76,3 @@ def test_a_dead_cache_degrades_to_uncached_reads(cached_catalog, settings):
     response = Client().get("/api/movies/")
     assert response.status_code == 200
     assert response.json()["results"][0]["title"] == "Still here"
-
-
-# --- Redis connections ----------------------------------------------------------------------
-
-
-def test_each_cache_client_keeps_one_redis_connection(redis_cache):
-    redis_cache.set("probe", 1)
-    client = redis_cache.client.get_client()
-    connection = client.connection
-    assert connection is not None  # single_connection_client: no pool checkout per command
-    redis_cache.get("probe")
-    redis_cache.incr("probe")
-    assert client.connection is connection
-
-
-def test_a_forked_child_opens_its_own_redis_connection(redis_cache):
-    redis_cache.set("fork-probe", "parent")
-    parent_client = redis_cache.client.get_client()
-    parent_socket = parent_client.connection._sock
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - runs in the child, which reports through the pipe
-        try:
-            own = redis_cache.client.get_client() is not parent_client
-            redis_cache.set("fork-probe-child", "child")
-            sees = redis_cache.get("fork-probe") == "parent"
-            os.write(write_end, b"ok" if own and sees else b"shared")
-        finally:
-            os._exit(0)
-    os.close(write_end)
-    os.waitpid(pid, 0)
-    assert os.read(read_end, 16) == b"ok"
-    os.close(read_end)
-    # The parent's connection is untouched and still answers in step.
-    assert redis_cache.client.get_client() is parent_client
-    assert parent_client.connection._sock is parent_socket
-    assert redis_cache.get("fork-probe-child") == "child"
-    assert redis_cache.get("fork-probe") == "parent"
