@@ -47,20 +47,20 @@ class JWTCookieAuthentication(JWTAuthentication):
         """The token's user, read with SQL built once (`get_by_pk`): still one query per
         request, so a deactivation or a role change counts from the next request. Whatever
         is not an active user found by id goes through simplejwt's own checks and errors."""
-        try:
-            user = self._active_user(validated_token)
-            return user if user is not None else super().get_user(validated_token)
-        except (TypeError, ValueError, OverflowError):
-            # A validly signed token whose user id is not an id (simplejwt lets the database
-            # error through as a 500).
-            raise InvalidToken("Token contained no recognizable user identification") from None
-
-    def _active_user(self, validated_token):
         if api_settings.USER_ID_FIELD != "id" or api_settings.CHECK_REVOKE_TOKEN:
-            return None
+            return super().get_user(validated_token)
         user_id = validated_token.get(api_settings.USER_ID_CLAIM)
-        user = get_by_pk(self.user_model, user_id) if user_id is not None else None
-        return user if user is not None and user.is_active else None
+        if user_id is None:
+            return super().get_user(validated_token)  # simplejwt's "no user id" error
+        row_id = _row_id(user_id)
+        if row_id is None:
+            # Validly signed, but not a row id: simplejwt would let the database error (or
+            # an overflow) through as a 500.
+            raise InvalidToken("Token contained no recognizable user identification")
+        user = get_by_pk(self.user_model, row_id)
+        if user is None or not user.is_active:
+            return super().get_user(validated_token)  # simplejwt's not-found and inactive
+        return user
 
     def authenticate(self, request):
         result = self._authenticate(request)
@@ -90,6 +90,15 @@ class JWTCookieAuthentication(JWTAuthentication):
         reason = check.process_view(request, None, (), {})
         if reason:
             raise exceptions.PermissionDenied(f"CSRF failed: {reason}", code="csrf_failed")
+
+
+def _row_id(value) -> int | None:
+    """A token's user id (simplejwt writes it as a string) as a positive 64-bit id, else None."""
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        value = int(value)
+    if type(value) is int and 0 < value < 2**63:
+        return value
+    return None
 
 
 class StatelessJWTCookieAuthentication(JWTCookieAuthentication):

@@ -151,7 +151,11 @@ def test_access_token_of_a_deleted_user_is_401(alice):
     assert error_code(response) == "user_not_found"
 
 
-@pytest.mark.parametrize("user_id", ["not-a-number", 10**30, [1]], ids=["text", "huge", "list"])
+@pytest.mark.parametrize(
+    "user_id",
+    ["not-a-number", "-1", "1.0", " 1", "9" * 30, 10**30, 0, True, [1]],
+    ids=["text", "negative", "decimal", "space", "huge-text", "huge", "zero", "bool", "list"],
+)
 def test_an_access_token_with_a_malformed_user_id_is_refused_without_a_500(alice, user_id):
     token = AccessToken.for_user(alice)
     token["user_id"] = user_id
