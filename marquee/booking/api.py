@@ -14,7 +14,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from marquee.accounts.authentication import StatelessJWTCookieAuthentication
-from marquee.booking import selectors, services
+from marquee.booking import availability, selectors, services
 from marquee.booking.idempotency import run_idempotent
 from marquee.booking.models import BookingStatus
 from marquee.catalog.models import SeatTier
@@ -164,6 +164,12 @@ class ShowtimeSeatMapView(APIView):
     # Public: a token is checked (and throttles per account) but the user row is not read.
     authentication_classes = [StatelessJWTCookieAuthentication]
 
+    def throttle_reads_along(self, request) -> list[str] | None:
+        """The map's version numbers come back with the throttle's count: one round trip."""
+        if settings.CATALOG_CACHE_SECONDS <= 0:
+            return None
+        return availability.version_keys(self.kwargs["pk"])
+
     @extend_schema(
         summary="Seat map of a showtime",
         responses={200: OpenApiTypes.OBJECT},
@@ -176,7 +182,11 @@ class ShowtimeSeatMapView(APIView):
         renderer = request.accepted_renderer
         if isinstance(renderer, FastJSONRenderer) and "indent" not in request.accepted_media_type:
             # Plain JSON: bytes rendered once and reused while nothing on the map changed.
-            body = selectors.showtime_seat_map_json(showtime_id=pk, render=renderer.render)
+            body = selectors.showtime_seat_map_json(
+                showtime_id=pk,
+                render=renderer.render,
+                known_versions=getattr(request, "throttle_reads", None),
+            )
             return HttpResponse(body, content_type=renderer.media_type)
         return Response(selectors.showtime_seat_map(showtime_id=pk))
 

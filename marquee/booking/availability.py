@@ -50,9 +50,22 @@ def seats_changed(showtime_id: int) -> None:
     transaction.on_commit(lambda: _bump(showtime_id))
 
 
-def versions(showtime_id: int) -> tuple[int | None, int | None]:
-    """(catalog version, seat-status version) in one round trip; None for a dead cache."""
-    keys = [CATALOG_VERSION_KEY, _key(showtime_id)]
+def version_keys(showtime_id: int) -> list[str]:
+    """The cache keys of `versions()`: the seat map has them read along with its throttle's
+    count (`marquee.common.throttling`), one Redis round trip for both."""
+    return [CATALOG_VERSION_KEY, _key(showtime_id)]
+
+
+def versions(showtime_id: int, known: dict | None = None) -> tuple[int | None, int | None]:
+    """(catalog version, seat-status version) in one round trip; None for a dead cache.
+
+    `known`: the values of `version_keys()` already read in this request, if any; a key
+    missing there (never set, or evicted) is set and read here as usual."""
+    keys = version_keys(showtime_id)
+    if known:
+        catalog, seats = known.get(keys[0]), known.get(keys[1])
+        if catalog is not None and seats is not None:
+            return catalog, seats
     found = cache.get_many(keys)
     if len(found) < len(keys):
         for key in keys:

@@ -134,14 +134,19 @@ RENDERED_KEPT = 256  # up to ~55 KB each for a 500-seat hall: about 14 MB per pr
 
 
 def showtime_seat_map_json(
-    *, showtime_id: int, render: Callable[[dict], bytes], now: datetime | None = None
+    *,
+    showtime_id: int,
+    render: Callable[[dict], bytes],
+    now: datetime | None = None,
+    known_versions: dict | None = None,
 ) -> bytes:
     """The seat map as JSON bytes: the bytes this process rendered last while nothing on the
-    map changed (`marquee.booking.availability`), else queried and rendered afresh."""
+    map changed (`marquee.booking.availability`), else queried and rendered afresh.
+    `known_versions`: the version keys' values if this request has read them already."""
     now = now or timezone.now()
     if settings.CATALOG_CACHE_SECONDS <= 0:
         return render(showtime_seat_map(showtime_id=showtime_id, now=now))
-    catalog_version, seats_version = availability.versions(showtime_id)
+    catalog_version, seats_version = availability.versions(showtime_id, known_versions)
     if catalog_version is None or seats_version is None:  # the cache is down
         return render(showtime_seat_map(showtime_id=showtime_id, now=now))
     memo = _rendered.get(showtime_id)

@@ -9,6 +9,9 @@ Redis (a script: `INCR`, and `EXPIRE` when it created the key); other caches `in
 The trade-off: windows are aligned to the clock, not to each caller, so a burst straddling a
 boundary can get up to twice the rate in one `duration` (N at the end of one window, N at the
 start of the next). Rates here are abuse limits, not quotas, so that is acceptable.
+
+A view may name cache keys to read in that same round trip (`throttle_reads_along`): the seat
+map reads its two version numbers this way, so an unchanged map costs one Redis call in all.
 """
 
 from __future__ import annotations
@@ -34,7 +37,10 @@ class FixedWindowRateThrottle(throttling.SimpleRateThrottle):
             return True
         self.now = self.timer()
         self.window = int(self.now // self.duration)
-        count = self._count_request(f"{self.key}:{self.window}")
+        reads = _reads_wanted(request, view)
+        count, values = self._count_request(f"{self.key}:{self.window}", reads)
+        if values is not None:
+            request.throttle_reads = dict(zip(reads, values, strict=True))
         if count is None or count <= self.num_requests:
             return self.throttle_success()
         return self.throttle_failure()
@@ -47,12 +53,26 @@ class FixedWindowRateThrottle(throttling.SimpleRateThrottle):
         window_ends_at = (self.window + 1) * self.duration
         return max(1.0, window_ends_at - self.now)
 
-    def _count_request(self, window_key: str) -> int | None:
-        """The window's count including this request, or None when the cache cannot say."""
+    def _count_request(
+        self, window_key: str, reads: list[str] | None = None
+    ) -> tuple[int | None, list | None]:
+        """The window's count including this request (None when the cache cannot say), and
+        on Redis the values of the cache keys `reads`, read in the same script call (None
+        when not read: no keys, another cache, or Redis down)."""
         client = _redis_client(self.cache)
         if client is not None:
-            key = self.cache.client.make_key(window_key)
-            return _redis_count(client, key, self.duration + 1)
+            django_client = self.cache.client
+            keys = [django_client.make_key(key) for key in [window_key, *(reads or ())]]
+            result = _redis_count(client, keys, self.duration + 1)
+            if result is None:
+                return None, None
+            if not reads:
+                return int(result), None
+            values = [None if raw is None else django_client.decode(raw) for raw in result[1:]]
+            return int(result[0]), values
+        return self._count_in_cache(window_key), None
+
+    def _count_in_cache(self, window_key: str) -> int | None:
         try:
             try:
                 return self.cache.incr(window_key)
@@ -73,12 +93,25 @@ class FixedWindowRateThrottle(throttling.SimpleRateThrottle):
             return None
 
 
+def _reads_wanted(request, view) -> list[str] | None:
+    """The cache keys the view wants read along with the count, once per request."""
+    wanted = getattr(view, "throttle_reads_along", None)
+    if wanted is None or hasattr(request, "throttle_reads"):
+        return None
+    return wanted(request)
+
+
 # On Redis the count and the expiry are one script call (EVALSHA): one round trip for every
-# request, the first of a window included (INCR, then SET NX on a miss, would be two).
+# request, the first of a window included (INCR, then SET NX on a miss, would be two). Any
+# further keys are read (GET) in the same call; it returns {count, values...} then. (Keys of
+# one call must share a slot on Redis Cluster; this deployment uses a single Redis.)
 _INCR_WITH_EXPIRY = """
 local count = redis.call('INCR', KEYS[1])
 if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
-return count
+if #KEYS == 1 then return count end
+local result = {count}
+for i = 2, #KEYS do result[i] = redis.call('GET', KEYS[i]) end
+return result
 """
 _scripts: dict[int, object] = {}
 _last_outage_warning = 0.0
@@ -92,12 +125,12 @@ def _redis_client(cache):
     return client.get_client(write=True)
 
 
-def _redis_count(client, key: str, ttl: int) -> int | None:
+def _redis_count(client, keys: list[str], ttl: int):
     script = _scripts.get(id(client))
     if script is None:
         script = _scripts[id(client)] = client.register_script(_INCR_WITH_EXPIRY)
     try:
-        return int(script(keys=[key], args=[ttl], client=client))
+        return script(keys=keys, args=[ttl], client=client)
     except redis_exceptions.RedisError:
         # As django-redis's IGNORE_EXCEPTIONS does: a cache outage admits the request (and
         # says so at most once a minute per process, not once per request).

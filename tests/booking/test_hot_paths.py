@@ -67,6 +67,43 @@ def test_an_unchanged_seat_map_is_served_without_a_query(context_cache, api_clie
     assert again.status_code == 200 and again.content == first.content
 
 
+@pytest.fixture
+def redis_commands(redis_cache, monkeypatch):
+    import redis
+
+    commands: list[str] = []
+    send = redis.Redis.execute_command
+
+    def counting(self, *args, **options):
+        commands.append(str(args[0]).upper())
+        return send(self, *args, **options)
+
+    monkeypatch.setattr(redis.Redis, "execute_command", counting)
+    return commands
+
+
+@pytest.mark.parametrize("logged_in", [False, True], ids=["anonymous", "logged-in"])
+def test_an_unchanged_seat_map_costs_one_redis_round_trip(
+    context_cache, customer, showtime, seats, redis_commands, logged_in
+):
+    client = APIClient()
+    if logged_in:
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(customer)}")
+    first = client.get(seat_map_url(showtime))
+    redis_commands.clear()
+    with assert_max_data_queries(0):
+        again = client.get(seat_map_url(showtime))
+    # The throttle's count and the map's two version numbers, in one script call.
+    assert redis_commands == ["EVALSHA"]
+    assert again.content == first.content
+
+    services.booking_hold(user=customer, showtime_id=showtime.pk, seat_ids=[seats["A1"].pk])
+    redis_commands.clear()
+    after = client.get(seat_map_url(showtime)).json()
+    assert redis_commands == ["EVALSHA"]
+    assert by_label(after)["A1"]["status"] == "held"
+
+
 def test_after_a_hold_the_map_reads_only_the_seat_statuses(
     context_cache, api_client, hold, showtime
 ):
@@ -431,7 +468,7 @@ def test_with_the_cache_down_every_read_renders_afresh(
 ):
     from marquee.booking import availability
 
-    monkeypatch.setattr(availability, "versions", lambda showtime_id: (None, None))
+    monkeypatch.setattr(availability, "versions", lambda showtime_id, known=None: (None, None))
     api_client.get(seat_map_url(showtime))
     for _ in range(2):
         with assert_max_data_queries(2) as queries:

@@ -230,6 +230,58 @@ def test_on_redis_a_request_costs_one_round_trip(rates, redis_cache, monkeypatch
     assert commands == ["EVALSHA"]
 
 
+class ReadingView:
+    """A view that wants two cache keys read along with its throttle's count."""
+
+    def throttle_reads_along(self, request) -> list[str]:
+        return ["read-along:a", "read-along:missing"]
+
+
+def test_on_redis_keys_a_view_names_are_read_in_the_same_round_trip(
+    rates, redis_cache, monkeypatch
+):
+    rates(anon="2/min")
+    redis_cache.set("read-along:a", 41)
+    admitted(AnonRateThrottle, anonymous_request(ip="10.0.0.98"))  # Redis learns the script
+    commands: list[str] = []
+    send = redis.Redis.execute_command
+
+    def counting(self, *args, **options):
+        commands.append(str(args[0]).upper())
+        return send(self, *args, **options)
+
+    monkeypatch.setattr(redis.Redis, "execute_command", counting)
+    request = anonymous_request(ip="10.0.0.97")
+    assert AnonRateThrottle().allow_request(request, ReadingView()) is True
+    assert commands == ["EVALSHA"]
+    assert request.throttle_reads == {"read-along:a": 41, "read-along:missing": None}
+
+    # A second throttle on the same request does not read them again; the count still works.
+    request.throttle_reads["read-along:a"] = "kept"
+    assert AnonRateThrottle().allow_request(request, ReadingView()) is True
+    assert AnonRateThrottle().allow_request(request, ReadingView()) is False  # 3 > 2/min
+    assert request.throttle_reads["read-along:a"] == "kept"
+
+
+def test_without_redis_nothing_is_read_along_and_counting_still_works(rates, settings):
+    rates(anon="1/min")
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    request = anonymous_request(ip="10.0.0.96")
+    assert [AnonRateThrottle().allow_request(request, ReadingView()) for _ in range(2)] == [
+        True,
+        False,
+    ]
+    assert not hasattr(request, "throttle_reads")
+
+
+def test_with_redis_down_nothing_is_read_along_and_the_request_is_admitted(rates, settings):
+    rates(anon="1/min")
+    settings.CACHES = dead_redis(ignore_exceptions=True)
+    request = anonymous_request(ip="10.0.0.95")
+    assert AnonRateThrottle().allow_request(request, ReadingView()) is True
+    assert not hasattr(request, "throttle_reads")
+
+
 def test_on_redis_the_counter_is_a_plain_integer_that_expires(rates, redis_cache, clock):
     rates(anon="600/min")
     admitted(AnonRateThrottle, anonymous_request(ip="10.9.8.7"), times=3)
