@@ -11,6 +11,7 @@ strings as the standard library makes them; an indented rendering
 from __future__ import annotations
 
 import orjson
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.renderers import JSONRenderer
 from rest_framework.utils.encoders import JSONEncoder
 
@@ -31,3 +32,27 @@ class FastJSONRenderer(JSONRenderer):
                 b"\xe2\x80\xa9", b"\\u2029"
             )
         return rendered
+
+
+class ContentNegotiation(DefaultContentNegotiation):
+    """DRF's content negotiation, with the common case answered without parsing anything.
+
+    A request without a format override whose Accept is absent, `*/*` or `application/json`
+    gets the first renderer as `application/json`: exactly what DRF's own rules give when that
+    renderer is JSON. Anything else (an indent, the browsable API, several media types, a
+    406) is DRF's. Parsing the header into media types cost about as much as the rest of
+    DRF's dispatch on a trivial view (docs/benchmarks.md, round 3).
+    """
+
+    COMMON_ACCEPTS = frozenset({None, "*/*", "application/json"})
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        if (
+            format_suffix is None
+            and renderers
+            and renderers[0].media_type == "application/json"
+            and request.META.get("HTTP_ACCEPT") in self.COMMON_ACCEPTS
+            and self.settings.URL_FORMAT_OVERRIDE not in request.query_params
+        ):
+            return renderers[0], "application/json"
+        return super().select_renderer(request, renderers, format_suffix)

@@ -2,6 +2,7 @@ import uuid
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
+import pytest
 from django.conf import settings
 from django.utils.translation import gettext_lazy
 from rest_framework.renderers import JSONRenderer
@@ -50,3 +51,56 @@ def test_dates_times_uuids_and_number_keys_are_written_as_drf_writes_them():
 def test_it_is_every_views_default_renderer():
     renderers = settings.REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"]
     assert renderers[0] == "marquee.common.renderers.FastJSONRenderer"
+
+
+# --- Content negotiation --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("accept", "query"),
+    [
+        (None, ""),
+        ("*/*", ""),
+        ("application/json", ""),
+        ("application/json; indent=2", ""),
+        ("text/html", ""),
+        ("text/html, */*;q=0.8", ""),
+        ("application/*", ""),
+        ("", ""),
+        ("image/png", ""),
+        ("*/*", "format=json"),
+        ("*/*", "format=api"),
+        ("application/json", "format=xml"),
+    ],
+)
+@pytest.mark.parametrize("debug_renderers", [False, True], ids=["json-only", "with-browsable"])
+def test_negotiation_agrees_with_drf_on_every_accept(accept, query, debug_renderers):
+    from django.http import Http404
+    from rest_framework.exceptions import NotAcceptable
+    from rest_framework.negotiation import DefaultContentNegotiation
+    from rest_framework.renderers import BrowsableAPIRenderer
+    from rest_framework.request import Request
+    from rest_framework.test import APIRequestFactory
+
+    from marquee.common.renderers import ContentNegotiation
+
+    renderers = [FastJSONRenderer()] + ([BrowsableAPIRenderer()] if debug_renderers else [])
+    headers = {} if accept is None else {"HTTP_ACCEPT": accept}
+
+    def outcome(negotiation):
+        request = Request(APIRequestFactory().get(f"/?{query}", **headers))
+        try:
+            renderer, media_type = negotiation().select_renderer(request, renderers)
+        except (NotAcceptable, Http404) as refused:
+            return type(refused).__name__
+        return type(renderer).__name__, media_type
+
+    assert outcome(ContentNegotiation) == outcome(DefaultContentNegotiation)
+
+
+def test_the_project_negotiates_with_the_fast_path():
+    from rest_framework.settings import api_settings
+
+    from marquee.common.renderers import ContentNegotiation
+
+    assert api_settings.DEFAULT_CONTENT_NEGOTIATION_CLASS is ContentNegotiation
