@@ -81,6 +81,22 @@ def redis_cache(settings):
 
 
 @pytest.fixture
+def redis_commands(redis_cache, monkeypatch):
+    """The name of every Redis command sent from here on (EVALSHA, MGET, ...), in order."""
+    import redis
+
+    commands: list[str] = []
+    send = redis.Redis.execute_command
+
+    def counting(self, *args, **options):
+        commands.append(str(args[0]).upper())
+        return send(self, *args, **options)
+
+    monkeypatch.setattr(redis.Redis, "execute_command", counting)
+    return commands
+
+
+@pytest.fixture
 def api_client():
     return APIClient()
 

@@ -67,21 +67,6 @@ def test_an_unchanged_seat_map_is_served_without_a_query(context_cache, api_clie
     assert again.status_code == 200 and again.content == first.content
 
 
-@pytest.fixture
-def redis_commands(redis_cache, monkeypatch):
-    import redis
-
-    commands: list[str] = []
-    send = redis.Redis.execute_command
-
-    def counting(self, *args, **options):
-        commands.append(str(args[0]).upper())
-        return send(self, *args, **options)
-
-    monkeypatch.setattr(redis.Redis, "execute_command", counting)
-    return commands
-
-
 @pytest.mark.parametrize("logged_in", [False, True], ids=["anonymous", "logged-in"])
 def test_an_unchanged_seat_map_costs_one_redis_round_trip(
     context_cache, customer, showtime, seats, redis_commands, logged_in

@@ -210,17 +210,11 @@ def test_a_cache_that_raises_still_lets_requests_through(rates, settings):
 # --- On Redis -------------------------------------------------------------------------------
 
 
-def test_on_redis_a_request_costs_one_round_trip(rates, redis_cache, monkeypatch):
+def test_on_redis_a_request_costs_one_round_trip(rates, redis_commands):
     rates(anon="600/min")
-    commands: list[str] = []
-    send = redis.Redis.execute_command
-
-    def counting(self, *args, **options):
-        commands.append(str(args[0]).upper())
-        return send(self, *args, **options)
-
+    commands = redis_commands
     admitted(AnonRateThrottle, anonymous_request(ip="10.0.0.99"))  # Redis learns the script
-    monkeypatch.setattr(redis.Redis, "execute_command", counting)
+    commands.clear()
     request = anonymous_request()
 
     admitted(AnonRateThrottle, request)  # the first in the window creates the counter too
@@ -238,19 +232,13 @@ class ReadingView:
 
 
 def test_on_redis_keys_a_view_names_are_read_in_the_same_round_trip(
-    rates, redis_cache, monkeypatch
+    rates, redis_cache, redis_commands
 ):
     rates(anon="2/min")
     redis_cache.set("read-along:a", 41)
     admitted(AnonRateThrottle, anonymous_request(ip="10.0.0.98"))  # Redis learns the script
-    commands: list[str] = []
-    send = redis.Redis.execute_command
-
-    def counting(self, *args, **options):
-        commands.append(str(args[0]).upper())
-        return send(self, *args, **options)
-
-    monkeypatch.setattr(redis.Redis, "execute_command", counting)
+    commands = redis_commands
+    commands.clear()
     request = anonymous_request(ip="10.0.0.97")
     assert AnonRateThrottle().allow_request(request, ReadingView()) is True
     assert commands == ["EVALSHA"]
