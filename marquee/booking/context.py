@@ -33,7 +33,7 @@ from marquee.booking import errors
 from marquee.booking.pricing import showtime_price_table
 from marquee.catalog.cache import catalog_version
 from marquee.catalog.layout import LayoutSeat, screen_layout
-from marquee.catalog.models import Showtime, ShowtimeStatus
+from marquee.catalog.models import Showtime
 from marquee.common.time import api_datetime, to_local
 
 AVAILABLE, HELD, SOLD = "available", "held", "sold"
@@ -59,14 +59,13 @@ class ShowtimeContext:
     summary: dict  # the seat map's `showtime` object, without `on_sale` (it depends on now)
 
     def check_bookable(self, now: datetime) -> None:
-        showtime = self.showtime
-        if showtime.status != ShowtimeStatus.SCHEDULED:
+        if not self.showtime.is_scheduled:
             raise errors.showtime_cancelled()
-        if showtime.starts_at <= now:
+        if self.showtime.starts_at <= now:
             raise errors.showtime_started()
 
     def on_sale(self, now: datetime) -> bool:
-        return self.showtime.status == ShowtimeStatus.SCHEDULED and self.showtime.starts_at > now
+        return self.showtime.is_scheduled and self.showtime.starts_at > now
 
 
 # showtime id -> (catalog version, monotonic time built, context)
