@@ -1,12 +1,10 @@
 """Shared fixtures. `pytest.mark.postgres` tests skip on SQLite, and fail CI when skipped there."""
 
 import os
-from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
 from django.db import connection
-from django.utils import timezone
 from rest_framework.test import APIClient
 
 from marquee.accounts.authentication import verified_tokens_clear
@@ -157,7 +155,9 @@ def screen(db):
 
 @pytest.fixture
 def showtime(screen):
-    return factories.ShowtimeFactory(screen=screen, starts_at=timezone.now() + timedelta(days=2))
+    """An evening show two days ahead."""
+    starts_at = factories.evening_in(2, screen.theater.timezone)
+    return factories.ShowtimeFactory(screen=screen, starts_at=starts_at)
 
 
 @pytest.fixture

@@ -1,11 +1,21 @@
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import factory
 from django.utils import timezone
 
 from marquee.accounts.models import User
 from marquee.catalog.models import Genre, Movie, Screen, Seat, Showtime, Theater
+
+
+def evening_in(days: int, time_zone: str, hour: int = 19) -> datetime:
+    """`hour`:00 at a theater in `time_zone`, `days` from today there: a full-price show
+    whatever the hour the suite runs at (now + 2 days, run at 23:00 UTC, was a discounted
+    morning show in Berlin)."""
+    local = ZoneInfo(time_zone)
+    day = (timezone.now().astimezone(local) + timedelta(days=days)).date()
+    return datetime.combine(day, time(hour, 0), tzinfo=local)
 
 
 class UserFactory(factory.django.DjangoModelFactory):

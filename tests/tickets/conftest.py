@@ -66,7 +66,8 @@ def showtime(screen):
 
 @pytest.fixture
 def berlin_showtime(db):
-    """Two days ahead in a Berlin theater: for emails that show the theater's clock."""
+    """An evening show two days ahead in a Berlin theater: for emails that show the theater's
+    clock."""
     theater = factories.TheaterFactory(name="Kino Babylon", timezone="Europe/Berlin")
     screen = factories.screen_with_seats(
         rows=5, per_row=8, premium_rows="D", vip_rows="E", theater=theater
@@ -74,7 +75,7 @@ def berlin_showtime(db):
     return factories.ShowtimeFactory(
         screen=screen,
         movie=factories.MovieFactory(title="Metropolis"),
-        starts_at=timezone.now() + timedelta(days=2),
+        starts_at=factories.evening_in(2, "Europe/Berlin"),
     )
 
 
