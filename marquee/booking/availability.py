@@ -16,6 +16,8 @@ read renders; `CATALOG_CACHE_SECONDS` decides, as for the showtime context.
 
 from __future__ import annotations
 
+import itertools
+
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
@@ -39,15 +41,33 @@ def _bump(showtime_id: int) -> None:
         cache.set(_key(showtime_id), fresh_version(), timeout=None)
 
 
+# showtime id -> a number from `_change_numbers`, taken each time this process changes the
+# showtime's tickets (in a transaction that may not have committed yet).
+_local_changes: dict[int, int] = {}
+_change_numbers = itertools.count(1)
+LOCAL_CHANGES_KEPT = 10_000
+
+
 def seats_changed(showtime_id: int) -> None:
     """Call inside the transaction that changes ticket statuses of this showtime.
 
-    Bumped once now and again after commit, as the catalog version is: the second bump is
-    the one that matters (a read in between re-renders the old statuses under the first),
-    the first makes the change visible to code running inside the same transaction.
+    The shared version is bumped once the transaction commits: every process renders the
+    map afresh from then on. A read before the commit still finds the old statuses in the
+    database, so it cannot matter that it also finds the old version. The exception is code in
+    this process inside the same transaction, which sees the change in the database: for it
+    the change is also counted here (`local_change`, no round trip), and a map rendered
+    before it is not reused.
     """
-    _bump(showtime_id)
+    if len(_local_changes) >= LOCAL_CHANGES_KEPT:
+        _local_changes.clear()  # a forgotten entry reads as 0, which no rendered map holds
+    _local_changes[showtime_id] = next(_change_numbers)
     transaction.on_commit(lambda: _bump(showtime_id))
+
+
+def local_change(showtime_id: int) -> int:
+    """The number of this process's latest change to the showtime's tickets (0: none known):
+    equal numbers mean no change made here in between."""
+    return _local_changes.get(showtime_id, 0)
 
 
 def version_keys(showtime_id: int) -> list[str]:

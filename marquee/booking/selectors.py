@@ -124,6 +124,7 @@ def showtime_seat_map(*, showtime_id: int, now: datetime | None = None) -> dict:
 class _Rendered:
     catalog_version: int
     seats_version: int
+    local_change: int  # availability.local_change() when rendered
     valid_until: datetime | None
     built: float  # time.monotonic()
     body: bytes
@@ -149,11 +150,13 @@ def showtime_seat_map_json(
     catalog_version, seats_version = availability.versions(showtime_id, known_versions)
     if catalog_version is None or seats_version is None:  # the cache is down
         return render(showtime_seat_map(showtime_id=showtime_id, now=now))
+    local_change = availability.local_change(showtime_id)
     memo = _rendered.get(showtime_id)
     if (
         memo is not None
         and memo.catalog_version == catalog_version
         and memo.seats_version == seats_version
+        and memo.local_change == local_change
         and (memo.valid_until is None or now < memo.valid_until)
         and time.monotonic() - memo.built < availability.MAX_AGE_SECONDS
     ):
@@ -163,7 +166,7 @@ def showtime_seat_map_json(
     if len(_rendered) >= RENDERED_KEPT:
         _rendered.clear()
     _rendered[showtime_id] = _Rendered(
-        catalog_version, seats_version, valid_until, time.monotonic(), rendered
+        catalog_version, seats_version, local_change, valid_until, time.monotonic(), rendered
     )
     return rendered
 
