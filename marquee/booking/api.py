@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from marquee.accounts.authentication import StatelessJWTCookieAuthentication
 from marquee.booking import availability, selectors, services
+from marquee.booking.context import version_keys as context_version_keys
 from marquee.booking.idempotency import run_idempotent
 from marquee.booking.models import BookingStatus
 from marquee.catalog.models import SeatTier
@@ -196,15 +197,22 @@ class BookingBurstThrottle(UserRateThrottle):
 
     scope = "booking_burst"
 
-    def allow_request(self, request, view) -> bool:
+    def get_cache_key(self, request, view):
         if request.method != "POST":
-            return True
-        return super().allow_request(request, view)
+            return None
+        return super().get_cache_key(request, view)
 
 
 class BookingListCreateView(APIView):
     permission_classes = [IsAuthenticated]
     throttle_classes = [*api_settings.DEFAULT_THROTTLE_CLASSES, BookingBurstThrottle]
+
+    def throttle_reads_along(self, request) -> list[str] | None:
+        """A hold reads the catalog version (for the showtime's context) with the throttles'
+        counts: one round trip for both."""
+        if request.method != "POST" or settings.CATALOG_CACHE_SECONDS <= 0:
+            return None
+        return context_version_keys()
 
     @extend_schema(
         summary="List bookings (your own; staff: ?all=1 for everyone's)",
@@ -251,6 +259,7 @@ class BookingListCreateView(APIView):
                 quantity=params.get("quantity"),
                 tier=params.get("tier"),
                 allow_split=params["allow_split"],
+                known_versions=getattr(request, "throttle_reads", None),
             )
             return status.HTTP_201_CREATED, booking_output(booking)
 

@@ -31,6 +31,7 @@ from django.conf import settings
 
 from marquee.booking import errors
 from marquee.booking.pricing import showtime_price_table
+from marquee.catalog.cache import VERSION_KEY as CATALOG_VERSION_KEY
 from marquee.catalog.cache import catalog_version
 from marquee.catalog.layout import LayoutSeat, screen_layout
 from marquee.catalog.models import Showtime
@@ -72,9 +73,20 @@ class ShowtimeContext:
 _contexts: dict[int, tuple[int, float, ShowtimeContext]] = {}
 
 
-def showtime_context(showtime_id: int) -> ShowtimeContext:
-    """The showtime's context: reused while the catalog version is unchanged, else built."""
-    version = catalog_version() if settings.CATALOG_CACHE_SECONDS > 0 else None
+def version_keys() -> list[str]:
+    """The cache keys `showtime_context` checks: a hold has them read along with its
+    throttles' counts (`marquee.common.throttling`), one Redis round trip for both."""
+    return [CATALOG_VERSION_KEY]
+
+
+def showtime_context(showtime_id: int, known: dict | None = None) -> ShowtimeContext:
+    """The showtime's context: reused while the catalog version is unchanged, else built.
+    `known`: the values of `version_keys()` if this request has read them already."""
+    if settings.CATALOG_CACHE_SECONDS <= 0:
+        return showtime_context_at(showtime_id, None)
+    version = (known or {}).get(CATALOG_VERSION_KEY)
+    if version is None:  # not read along, or never set (catalog_version sets it)
+        version = catalog_version()
     return showtime_context_at(showtime_id, version)
 
 

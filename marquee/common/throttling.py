@@ -10,8 +10,11 @@ The trade-off: windows are aligned to the clock, not to each caller, so a burst 
 boundary can get up to twice the rate in one `duration` (N at the end of one window, N at the
 start of the next). Rates here are abuse limits, not quotas, so that is acceptable.
 
-A view may name cache keys to read in that same round trip (`throttle_reads_along`): the seat
-map reads its two version numbers this way, so an unchanged map costs one Redis call in all.
+On Redis one script call serves the whole request: the first fixed-window throttle to run
+counts every fixed-window throttle of the view (a booking POST has two: the account's and the
+booking burst), and reads the cache keys the view names (`throttle_reads_along`): the seat map
+reads its two version numbers this way and a hold the catalog version, so throttling and those
+reads cost one Redis round trip in all.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import logging
 import time
 
 from redis import exceptions as redis_exceptions
-from rest_framework import throttling
+from rest_framework import exceptions, throttling
 
 logger = logging.getLogger(__name__)
 
@@ -37,10 +40,12 @@ class FixedWindowRateThrottle(throttling.SimpleRateThrottle):
             return True
         self.now = self.timer()
         self.window = int(self.now // self.duration)
-        reads = _reads_wanted(request, view)
-        count, values = self._count_request(f"{self.key}:{self.window}", reads)
-        if values is not None:
-            request.throttle_reads = dict(zip(reads, values, strict=True))
+        window_key = f"{self.key}:{self.window}"
+        counted = getattr(request, "throttle_counts", None)
+        if counted is not None and window_key in counted:
+            count = counted.pop(window_key)  # counted by the request's first throttle
+        else:
+            count = self._count_request(request, view, window_key)
         if count is None or count <= self.num_requests:
             return self.throttle_success()
         return self.throttle_failure()
@@ -53,24 +58,68 @@ class FixedWindowRateThrottle(throttling.SimpleRateThrottle):
         window_ends_at = (self.window + 1) * self.duration
         return max(1.0, window_ends_at - self.now)
 
-    def _count_request(
-        self, window_key: str, reads: list[str] | None = None
-    ) -> tuple[int | None, list | None]:
-        """The window's count including this request (None when the cache cannot say), and
-        on Redis the values of the cache keys `reads`, read in the same script call (None
-        when not read: no keys, another cache, or Redis down)."""
+    def _count_request(self, request, view, window_key: str) -> int | None:
+        """The window's count including this request; None when the cache cannot say.
+
+        On Redis the first throttle of a request also counts the view's other fixed-window
+        throttles (`request.throttle_counts`, taken by each when it runs) and reads the keys
+        the view names (`request.throttle_reads`), in the same script call."""
         client = _redis_client(self.cache)
-        if client is not None:
-            django_client = self.cache.client
-            keys = [django_client.make_key(key) for key in [window_key, *(reads or ())]]
-            result = _redis_count(client, keys, self.duration + 1)
-            if result is None:
-                return None, None
-            if not reads:
-                return int(result), None
-            values = [None if raw is None else django_client.decode(raw) for raw in result[1:]]
-            return int(result[0]), values
-        return self._count_in_cache(window_key), None
+        if client is None:
+            return self._count_in_cache(window_key)
+        first = hasattr(view, "get_throttles") and not hasattr(request, "throttle_counts")
+        siblings, error = self._sibling_windows(request, view, window_key) if first else ([], None)
+        reads = _reads_wanted(request, view) or []
+        django_client = self.cache.client
+        counters = [(window_key, self.duration + 1), *siblings]
+        result = _redis_count(
+            client,
+            [django_client.make_key(key) for key, _ in counters]
+            + [django_client.make_key(key) for key in reads],
+            [ttl for _, ttl in counters],
+        )
+        if first:
+            request.throttle_counts = {}
+        if error is not None:
+            # A sibling could not name its key (a body that does not parse): raised as that
+            # throttle would have raised it, after this one counted the request.
+            raise error
+        if result is None:
+            return None
+        counts, values = result[: len(counters)], result[len(counters) :]
+        if first:
+            request.throttle_counts = {
+                key: int(count) for (key, _), count in zip(siblings, counts[1:], strict=True)
+            }
+        if reads:
+            request.throttle_reads = {
+                key: None if raw is None else django_client.decode(raw)
+                for key, raw in zip(reads, values, strict=True)
+            }
+        return int(counts[0])
+
+    def _sibling_windows(
+        self, request, view, own_key: str
+    ) -> tuple[list[tuple[str, int]], exceptions.APIException | None]:
+        """(window key, expiry) of the view's other fixed-window throttles that apply to this
+        request, to be counted along with this one; and the error a sibling raised, if any."""
+        windows, own_seen, error = [], False, None
+        for throttle in view.get_throttles():
+            if not isinstance(throttle, FixedWindowRateThrottle) or throttle.rate is None:
+                continue
+            try:
+                key = throttle.get_cache_key(request, view)
+            except exceptions.APIException as raised:
+                error = error or raised
+                continue
+            if key is None:
+                continue
+            window_key = f"{key}:{int(self.now // throttle.duration)}"
+            if window_key == own_key and not own_seen:
+                own_seen = True  # this throttle's own fresh instance
+                continue
+            windows.append((window_key, throttle.duration + 1))
+        return windows, error
 
     def _count_in_cache(self, window_key: str) -> int | None:
         try:
@@ -101,16 +150,19 @@ def _reads_wanted(request, view) -> list[str] | None:
     return wanted(request)
 
 
-# On Redis the count and the expiry are one script call (EVALSHA): one round trip for every
-# request, the first of a window included (INCR, then SET NX on a miss, would be two). Any
-# further keys are read (GET) in the same call; it returns {count, values...} then. (Keys of
-# one call must share a slot on Redis Cluster; this deployment uses a single Redis.)
-_INCR_WITH_EXPIRY = """
-local count = redis.call('INCR', KEYS[1])
-if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
-if #KEYS == 1 then return count end
-local result = {count}
-for i = 2, #KEYS do result[i] = redis.call('GET', KEYS[i]) end
+# On Redis the counts and their expiry are one script call (EVALSHA): one round trip for every
+# request, the first of a window included (INCR, then SET NX on a miss, would be two). KEYS are
+# the counters, then the keys to read (GET); ARGV the counters' expiry in seconds, one each. It
+# returns {count..., value...}. (Keys of one call must share a slot on Redis Cluster; this
+# deployment uses a single Redis.)
+_COUNT_AND_READ = """
+local result = {}
+for i = 1, #ARGV do
+  local count = redis.call('INCR', KEYS[i])
+  if count == 1 then redis.call('EXPIRE', KEYS[i], ARGV[i]) end
+  result[i] = count
+end
+for i = #ARGV + 1, #KEYS do result[i] = redis.call('GET', KEYS[i]) end
 return result
 """
 _scripts: dict[int, object] = {}
@@ -125,12 +177,12 @@ def _redis_client(cache):
     return client.get_client(write=True)
 
 
-def _redis_count(client, keys: list[str], ttl: int):
+def _redis_count(client, keys: list[str], ttls: list[int]) -> list | None:
     script = _scripts.get(id(client))
     if script is None:
-        script = _scripts[id(client)] = client.register_script(_INCR_WITH_EXPIRY)
+        script = _scripts[id(client)] = client.register_script(_COUNT_AND_READ)
     try:
-        return script(keys=keys, args=[ttl], client=client)
+        return script(keys=keys, args=ttls, client=client)
     except redis_exceptions.RedisError:
         # As django-redis's IGNORE_EXCEPTIONS does: a cache outage admits the request (and
         # says so at most once a minute per process, not once per request).

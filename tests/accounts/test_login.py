@@ -157,6 +157,18 @@ def test_login_is_throttled_per_ip(api_client, throttle_rates):
     )
 
 
+def test_a_body_that_does_not_parse_still_counts_against_the_address(api_client, throttle_rates):
+    # The per-username throttle cannot name its key without a body; the per-IP one still
+    # counts the request (on Redis both are counted in one call), and the answer stays 400.
+    throttle_rates(login_ip="2/min", login_username="100/min")
+    for _ in range(2):
+        response = api_client.post(LOGIN_URL, data="{not json", content_type="application/json")
+        assert response.status_code == 400
+        assert error_code(response) == "parse_error"
+
+    assert login(api_client, "alice", "Wrong-password-1").status_code == 429
+
+
 def test_login_is_throttled_per_username_from_any_ip(alice, throttle_rates):
     throttle_rates(login_ip="100/min", login_username="2/min")
     client = APIClient()

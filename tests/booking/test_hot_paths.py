@@ -89,6 +89,36 @@ def test_an_unchanged_seat_map_costs_one_redis_round_trip(
     assert by_label(after)["A1"]["status"] == "held"
 
 
+def test_a_warm_hold_costs_two_redis_round_trips(
+    context_cache, token_client, showtime, seats, redis_commands, django_capture_on_commit_callbacks
+):
+    token_client.get(seat_map_url(showtime))  # the hall's versions exist, as in a rush
+    token_client.post(URL, {"showtime": showtime.pk, "seats": ids(seats, "A1")}, format="json")
+    redis_commands.clear()
+    with django_capture_on_commit_callbacks(execute=False) as on_commit:
+        response = token_client.post(
+            URL, {"showtime": showtime.pk, "seats": ids(seats, "A2")}, format="json"
+        )
+    assert response.status_code == 201
+    # The account's and the burst's counts with the catalog version, in one script call;
+    # nothing inside the transaction.
+    assert redis_commands == ["EVALSHA"]
+    for callback in on_commit:
+        callback()
+    assert redis_commands == ["EVALSHA", "EVAL"]  # the seat-status version, after commit
+
+
+def test_a_map_read_inside_the_holding_transaction_shows_the_hold(
+    context_cache, api_client, customer, showtime, seats, redis_commands
+):
+    # The shared version moves only after commit; this process still must not serve the copy
+    # it rendered before the change to code that sees the change (here: a test's transaction).
+    api_client.get(seat_map_url(showtime))
+    services.booking_hold(user=customer, showtime_id=showtime.pk, seat_ids=[seats["B2"].pk])
+    assert "EVAL" not in redis_commands
+    assert by_label(api_client.get(seat_map_url(showtime)).json())["B2"]["status"] == "held"
+
+
 def test_after_a_hold_the_map_reads_only_the_seat_statuses(
     context_cache, api_client, hold, showtime
 ):

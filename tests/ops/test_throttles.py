@@ -130,6 +130,36 @@ def test_booking_creation_has_its_own_burst_rate(rates, customer_client, showtim
     assert customer_client.get("/api/bookings/").status_code == 200
 
 
+def test_a_hold_counts_both_throttles_each_in_its_own_scope(
+    rates, customer_client, showtime, seats
+):
+    # On Redis the first throttle counts both scopes in one call; each must keep its own count.
+    rates(booking_burst="2/min", user="4/min")
+    statuses = [
+        customer_client.post(
+            "/api/bookings/", {"showtime": showtime.pk, "seats": [seats[label].id]}, format="json"
+        ).status_code
+        for label in ("A1", "A2", "A3")
+    ]
+    assert statuses == [201, 201, 429]  # the burst scope: 3 > 2
+    # The account scope counted those three too: a fourth request is its last, a fifth too many.
+    assert customer_client.get("/api/bookings/").status_code == 200
+    assert customer_client.get("/api/bookings/").status_code == 429
+
+
+def test_on_redis_a_hold_counts_both_its_throttles_in_one_round_trip(
+    rates, redis_commands, customer_client, showtime, seats
+):
+    rates(booking_burst="10/min", user="10/min")
+    customer_client.get("/api/bookings/")  # Redis learns the script
+    redis_commands.clear()
+    response = customer_client.post(
+        "/api/bookings/", {"showtime": showtime.pk, "seats": [seats["A1"].id]}, format="json"
+    )
+    assert response.status_code == 201
+    assert redis_commands.count("EVALSHA") == 1
+
+
 def test_throttles_are_per_user_not_shared(rates, customer_client, other_client, showtime, seats):
     rates(booking_burst="1/min")
     payload = {"showtime": showtime.pk, "seats": [seats["B1"].id]}
@@ -154,10 +184,10 @@ def test_a_subclass_can_narrow_which_requests_count(rates):
     class PostOnlyThrottle(UserRateThrottle):
         scope = "booking_burst"
 
-        def allow_request(self, request, view) -> bool:
+        def get_cache_key(self, request, view):
             if request.method != "POST":
-                return True
-            return super().allow_request(request, view)
+                return None
+            return super().get_cache_key(request, view)
 
     rates(booking_burst="2/min")
     assert admitted(PostOnlyThrottle, anonymous_request(method="get"), times=5) == [True] * 5
