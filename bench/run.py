@@ -666,6 +666,30 @@ def pgbench(data: dict, duration: float, cpu: CpuMeter) -> dict | None:
 # --- Report --------------------------------------------------------------------------------
 
 
+def _rush_bound(rush_runs, ceiling) -> str:
+    """The targets row that puts the rush beside what any server could reach on this scenario
+    (docs/benchmarks.md, Reading the targets): every buyer reads the map once and every hold
+    is a POST, so even if each request cost no more than the framework ceiling's trivial view
+    and no buyer ever collided, holds/s could not pass holds x ceiling / (buyers + holds), and
+    the first POSTs queue behind the other buyers' first reads."""
+    if not ceiling:
+        return "| (rush against what any server could reach) | no ceiling measured | |"
+    buyers = RUSH_BUYERS
+    holds = median([r["holds_created"] for r in rush_runs])
+    served = median(
+        [(r["holds"]["count"] + r["seat_map"]["count"]) / r["wall_seconds"] for r in rush_runs]
+    )
+    bound = holds / (buyers + holds)
+    p99_floor = (buyers - 1) / ceiling * 1000
+    return (
+        f"| (rush against what any server could reach) | all the rush's requests: "
+        f"{served:.0f} req/s = {served / ceiling:.0%} of the ceiling. Bound: {holds:.0f} holds "
+        f"need at least {buyers} reads + {holds:.0f} POSTs, so at the ceiling's speed and with "
+        f"no collision at most {bound:.0%} of the ceiling in holds/s; the first POSTs wait "
+        f"behind {buyers - 1} reads, at least {p99_floor:.0f} ms | |"
+    )
+
+
 def median(values):
     values = [v for v in values if v is not None]
     return statistics.median(values) if values else None
@@ -969,6 +993,7 @@ def render(report: dict) -> str:
         f"{ratio(sustained['rate'], drf):.0%}) | {verdict(rush_ratio >= 0.25)} |",
         f"| rush p99 < 250 ms | {_ms(rush['p99'])} ms | "
         f"{verdict(rush['p99'] is not None and rush['p99'] < 250)} |",
+        _rush_bound(rush_detail, ceiling),
         f"| seat map (500 seats) >= 50% of the framework ceiling | {seat_map['rate']:.0f} / "
         f"{ceiling:.0f} = {seat_ratio:.0%} | {verdict(seat_ratio >= 0.5)} |",
         f"| <= 6 queries per hold, <= 3 per seat-map read | {info['queries']['hold']} and "

@@ -80,17 +80,24 @@ def redis_cache(settings):
 
 @pytest.fixture
 def redis_commands(redis_cache, monkeypatch):
-    """The name of every Redis command sent from here on (EVALSHA, MGET, ...), in order."""
-    import redis
+    """The name of every Redis command sent from here on (EVALSHA, MGET, ...), in order.
+
+    Counted where commands leave for the socket, the connection, so that commands sent
+    through the client and on a connection of the caller's own (the throttle's) both count;
+    the handshake of a new connection (AUTH, HELLO, SELECT, CLIENT) does not."""
+    from redis.connection import AbstractConnection
 
     commands: list[str] = []
-    send = redis.Redis.execute_command
+    send = AbstractConnection.send_command
+    handshake = {"AUTH", "HELLO", "SELECT", "CLIENT"}
 
     def counting(self, *args, **options):
-        commands.append(str(args[0]).upper())
+        name = str(args[0]).upper()
+        if name not in handshake:
+            commands.append(name)
         return send(self, *args, **options)
 
-    monkeypatch.setattr(redis.Redis, "execute_command", counting)
+    monkeypatch.setattr(AbstractConnection, "send_command", counting)
     return commands
 
 

@@ -9,6 +9,7 @@ from rest_framework.request import Request
 from rest_framework.test import APIClient, APIRequestFactory
 from rest_framework.throttling import SimpleRateThrottle
 
+from marquee.common import throttling
 from marquee.common.throttling import AnonRateThrottle, UserRateThrottle
 from tests import factories
 from tests.servers import dead_redis
@@ -308,6 +309,87 @@ def test_on_redis_the_counter_is_a_plain_integer_that_expires(rates, redis_cache
     raw = redis_cache.client.get_client().get(redis_cache.client.make_key(key))
     assert raw == b"3"  # INCR-able, not a pickle
     assert 0 < redis_cache.ttl(key) <= 61
+
+
+# --- The throttle's own Redis connection -----------------------------------------------------
+
+
+def _counts(ip: str, times: int) -> list[bool]:
+    return admitted(AnonRateThrottle, anonymous_request(ip=ip), times=times)
+
+
+def test_the_script_is_loaded_again_when_redis_has_forgotten_it(rates, redis_cache, redis_commands):
+    rates(anon="2/min")
+    _counts("10.7.0.1", 1)  # Redis knows the script
+    redis_cache.client.get_client().script_flush()  # as after a restart
+    redis_commands.clear()
+    assert _counts("10.7.0.2", 3) == [True, True, False]  # every request counted
+    assert redis_commands == ["EVALSHA", "EVAL", "EVALSHA", "EVALSHA"]
+
+
+def test_a_connection_redis_closed_is_rebuilt_and_the_request_counted(rates, redis_cache):
+    rates(anon="2/min")
+    _counts("10.7.0.3", 1)
+    connection = throttling._own.held[2]
+    client = redis_cache.client.get_client()
+    host, port = connection._sock.getsockname()[:2]
+    killed = client.client_kill_filter(_id=None, addr=f"{host}:{port}")  # as Redis's timeout
+    assert killed == 1
+    assert _counts("10.7.0.3", 2) == [True, False]  # 2 and 3 in the window: nothing lost
+
+
+def test_a_reply_left_unread_never_answers_the_next_request(rates, redis_cache, monkeypatch):
+    """A timeout after sending (or a worker being stopped) drops the connection, so the next
+    request cannot read the previous request's count."""
+    rates(anon="3/min")
+    _counts("10.7.0.4", 1)
+    connection = throttling._own.held[2]
+    read = type(connection).read_response
+    failures = iter([redis.TimeoutError("slow")])
+
+    def read_or_time_out(self, *args, **kwargs):
+        for error in failures:
+            raise error
+        return read(self, *args, **kwargs)
+
+    monkeypatch.setattr(type(connection), "read_response", read_or_time_out)
+    assert _counts("10.7.0.5", 1) == [True]  # counted in Redis, unknown here: admitted
+    monkeypatch.setattr(type(connection), "read_response", read)
+    assert _counts("10.7.0.5", 3) == [True, True, False]  # counts 2, 3, 4 (not a stale 1)
+
+
+def test_each_thread_has_its_own_connection_and_takes_none_from_the_pool(rates, redis_cache):
+    rates(anon="1000/min")
+    _counts("10.7.0.6", 1)
+    pool = redis_cache.client.get_client().connection_pool
+    created = pool._created_connections
+    seen = []
+
+    def count_once() -> None:
+        _counts("10.7.0.6", 1)
+        seen.append(id(throttling._own.held[2]))
+
+    # More threads than the pool holds connections: a thread that ends keeps nothing.
+    for _ in range(3):
+        threads = [threading.Thread(target=count_once) for _ in range(pool.max_connections // 2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert pool._created_connections == created
+    assert len(seen) == 3 * (pool.max_connections // 2)
+    window = int(SimpleRateThrottle.timer() // 60)
+    key = redis_cache.client.make_key(f"throttle_anon_10.7.0.6:{window}")
+    assert int(redis_cache.client.get_client().get(key)) == 1 + len(seen)
+
+
+def test_a_forked_process_builds_its_own_connection(rates, redis_cache, monkeypatch):
+    rates(anon="1000/min")
+    _counts("10.7.0.7", 1)
+    parents = throttling._own.held[2]
+    monkeypatch.setattr(throttling.os, "getpid", lambda: -1)  # as a child of a fork sees it
+    assert _counts("10.7.0.7", 1) == [True]
+    assert throttling._own.held[2] is not parents
 
 
 def test_the_user_scope_counts_logged_in_callers_only(rates, customer_client):
