@@ -176,6 +176,15 @@ _last_outage_warning = 0.0
 _own = threading.local()
 
 
+def _forget_connections_after_fork() -> None:
+    """A forked child must not share its parent's sockets: it starts with no connection."""
+    global _own
+    _own = threading.local()
+
+
+os.register_at_fork(after_in_child=_forget_connections_after_fork)
+
+
 def _own_connection(client):
     """This thread's own connection to the client's Redis, built as the client's pool builds
     its connections (same class, address, database, timeouts) but kept by the thread.
@@ -188,10 +197,10 @@ def _own_connection(client):
     when the thread's storage is freed. A process forked after connecting builds its own."""
     pool = client.connection_pool
     held = getattr(_own, "held", None)
-    if held is None or held[0] is not pool or held[1] != os.getpid():
+    if held is None or held[0] is not pool:
         connection = pool.connection_class(**pool.connection_kwargs)
-        _own.held = held = (pool, os.getpid(), connection)
-    return held[2]
+        _own.held = held = (pool, connection)
+    return held[1]
 
 
 def _redis_count(client, keys: list[str], ttls: list[int]) -> list | None:

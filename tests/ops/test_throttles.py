@@ -1,5 +1,6 @@
 """Throttles count requests per clock-aligned window: N per window, then 429 until it ends."""
 
+import os
 import threading
 
 import pytest
@@ -330,7 +331,7 @@ def test_the_script_is_loaded_again_when_redis_has_forgotten_it(rates, redis_cac
 def test_a_connection_redis_closed_is_rebuilt_and_the_request_counted(rates, redis_cache):
     rates(anon="2/min")
     _counts("10.7.0.3", 1)
-    connection = throttling._own.held[2]
+    connection = throttling._own.held[1]
     client = redis_cache.client.get_client()
     host, port = connection._sock.getsockname()[:2]
     killed = client.client_kill_filter(_id=None, addr=f"{host}:{port}")  # as Redis's timeout
@@ -343,7 +344,7 @@ def test_a_reply_left_unread_never_answers_the_next_request(rates, redis_cache, 
     request cannot read the previous request's count."""
     rates(anon="3/min")
     _counts("10.7.0.4", 1)
-    connection = throttling._own.held[2]
+    connection = throttling._own.held[1]
     read = type(connection).read_response
     failures = iter([redis.TimeoutError("slow")])
 
@@ -367,7 +368,7 @@ def test_each_thread_has_its_own_connection_and_takes_none_from_the_pool(rates, 
 
     def count_once() -> None:
         _counts("10.7.0.6", 1)
-        seen.append(id(throttling._own.held[2]))
+        seen.append(id(throttling._own.held[1]))
 
     # More threads than the pool holds connections: a thread that ends keeps nothing.
     for _ in range(3):
@@ -383,13 +384,25 @@ def test_each_thread_has_its_own_connection_and_takes_none_from_the_pool(rates, 
     assert int(redis_cache.client.get_client().get(key)) == 1 + len(seen)
 
 
-def test_a_forked_process_builds_its_own_connection(rates, redis_cache, monkeypatch):
+def test_a_forked_process_builds_its_own_connection(rates, redis_cache):
     rates(anon="1000/min")
     _counts("10.7.0.7", 1)
-    parents = throttling._own.held[2]
-    monkeypatch.setattr(throttling.os, "getpid", lambda: -1)  # as a child of a fork sees it
-    assert _counts("10.7.0.7", 1) == [True]
-    assert throttling._own.held[2] is not parents
+    parents = throttling._own.held[1]
+    reader, writer = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - runs in the child, which reports through the pipe
+        try:
+            fresh = getattr(throttling._own, "held", None) is None
+            counted = _counts("10.7.0.7", 1) == [True]
+            mine = throttling._own.held[1] is not parents
+            os.write(writer, b"ok" if fresh and counted and mine else b"no")
+        finally:
+            os._exit(0)
+    os.close(writer)
+    os.waitpid(child, 0)
+    assert os.read(reader, 2) == b"ok"
+    os.close(reader)
+    assert throttling._own.held[1] is parents  # the parent keeps its own
 
 
 def test_the_user_scope_counts_logged_in_callers_only(rates, customer_client):
