@@ -19,6 +19,7 @@ reads cost one Redis round trip in all.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -197,10 +198,26 @@ def _own_connection(client):
     when the thread's storage is freed. A process forked after connecting builds its own."""
     pool = client.connection_pool
     held = getattr(_own, "held", None)
-    if held is None or held[0] is not pool:
-        connection = pool.connection_class(**pool.connection_kwargs)
-        _own.held = held = (pool, connection)
-    return held[1]
+    if held is None or held.pool is not pool:
+        _own.held = held = _Held(pool, pool.connection_class(**pool.connection_kwargs))
+    return held.connection
+
+
+class _Held:
+    """A thread's throttle connection. It closes the connection as soon as the thread's
+    storage lets go of it: the connection itself sits in a reference cycle with its parser,
+    so on its own it would stay open until the garbage collector came round."""
+
+    __slots__ = ("connection", "pool")
+
+    def __init__(self, pool, connection) -> None:
+        self.pool, self.connection = pool, connection
+
+    def __del__(self) -> None:
+        # After a fork this closes the child's copy only. Nothing to do about a socket that
+        # will not close.
+        with contextlib.suppress(Exception):
+            self.connection.disconnect()
 
 
 def _redis_count(client, keys: list[str], ttls: list[int]) -> list | None:

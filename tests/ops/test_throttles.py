@@ -1,5 +1,6 @@
 """Throttles count requests per clock-aligned window: N per window, then 429 until it ends."""
 
+import gc
 import os
 import threading
 
@@ -331,7 +332,7 @@ def test_the_script_is_loaded_again_when_redis_has_forgotten_it(rates, redis_cac
 def test_a_connection_redis_closed_is_rebuilt_and_the_request_counted(rates, redis_cache):
     rates(anon="2/min")
     _counts("10.7.0.3", 1)
-    connection = throttling._own.held[1]
+    connection = throttling._own.held.connection
     client = redis_cache.client.get_client()
     host, port = connection._sock.getsockname()[:2]
     killed = client.client_kill_filter(_id=None, addr=f"{host}:{port}")  # as Redis's timeout
@@ -344,7 +345,7 @@ def test_a_reply_left_unread_never_answers_the_next_request(rates, redis_cache, 
     request cannot read the previous request's count."""
     rates(anon="3/min")
     _counts("10.7.0.4", 1)
-    connection = throttling._own.held[1]
+    connection = throttling._own.held.connection
     read = type(connection).read_response
     failures = iter([redis.TimeoutError("slow")])
 
@@ -368,7 +369,7 @@ def test_each_thread_has_its_own_connection_and_takes_none_from_the_pool(rates, 
 
     def count_once() -> None:
         _counts("10.7.0.6", 1)
-        seen.append(id(throttling._own.held[1]))
+        seen.append(id(throttling._own.held.connection))
 
     # More threads than the pool holds connections: a thread that ends keeps nothing.
     for _ in range(3):
@@ -384,17 +385,33 @@ def test_each_thread_has_its_own_connection_and_takes_none_from_the_pool(rates, 
     assert int(redis_cache.client.get_client().get(key)) == 1 + len(seen)
 
 
+def test_a_thread_that_ends_closes_its_connection_at_once(rates, redis_cache):
+    rates(anon="1000/min")
+    client = redis_cache.client.get_client()
+    before = len(client.client_list())
+    gc.disable()  # closed when the thread's storage goes, not by a later collection
+    try:
+        threads = [threading.Thread(target=_counts, args=("10.7.0.8", 1)) for _ in range(20)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert len(client.client_list()) <= before
+    finally:
+        gc.enable()
+
+
 def test_a_forked_process_builds_its_own_connection(rates, redis_cache):
     rates(anon="1000/min")
     _counts("10.7.0.7", 1)
-    parents = throttling._own.held[1]
+    parents = throttling._own.held.connection
     reader, writer = os.pipe()
     child = os.fork()
     if child == 0:  # pragma: no cover - runs in the child, which reports through the pipe
         try:
             fresh = getattr(throttling._own, "held", None) is None
             counted = _counts("10.7.0.7", 1) == [True]
-            mine = throttling._own.held[1] is not parents
+            mine = throttling._own.held.connection is not parents
             os.write(writer, b"ok" if fresh and counted and mine else b"no")
         finally:
             os._exit(0)
@@ -402,7 +419,7 @@ def test_a_forked_process_builds_its_own_connection(rates, redis_cache):
     os.waitpid(child, 0)
     assert os.read(reader, 2) == b"ok"
     os.close(reader)
-    assert throttling._own.held[1] is parents  # the parent keeps its own
+    assert throttling._own.held.connection is parents  # the parent keeps its own
 
 
 def test_the_user_scope_counts_logged_in_callers_only(rates, customer_client):
