@@ -1,0 +1,45 @@
+"""`manage.py runserver` (what `make run` serves) takes a rush of connections without dropping
+them: Django's own listens with a backlog of 10."""
+
+import socket
+
+from django.contrib.staticfiles.management.commands import runserver as staticfiles_runserver
+from django.core.management import get_commands, load_command_class
+from django.core.servers.basehttp import WSGIRequestHandler, WSGIServer
+
+from marquee.common.management.commands.runserver import RushReadyWSGIServer
+
+BUYERS = 200
+
+
+def connections_accepted_by_the_kernel(server_cls, count: int) -> int:
+    """Connections that complete while the server accepts none: what its backlog holds."""
+    server = server_cls(("127.0.0.1", 0), WSGIRequestHandler)
+    opened = []
+    try:
+        for _ in range(count):
+            try:
+                opened.append(socket.create_connection(server.server_address, timeout=0.5))
+            except OSError:  # a connection attempt the kernel dropped
+                break
+        return len(opened)
+    finally:
+        for connection in opened:
+            connection.close()
+        server.server_close()
+
+
+def test_the_development_server_holds_a_rush_of_connections():
+    assert connections_accepted_by_the_kernel(RushReadyWSGIServer, BUYERS) == BUYERS
+
+
+def test_django_s_own_would_drop_them():
+    # What the command fixes: beyond its backlog the kernel drops the connection attempts.
+    assert connections_accepted_by_the_kernel(WSGIServer, BUYERS) < 20
+
+
+def test_make_run_s_runserver_is_this_one_and_still_serves_static_files():
+    assert get_commands()["runserver"] == "marquee.common"
+    command = load_command_class("marquee.common", "runserver")
+    assert command.server_cls is RushReadyWSGIServer
+    assert isinstance(command, staticfiles_runserver.Command)
