@@ -98,6 +98,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 else:
     DATABASES["default"].setdefault("OPTIONS", {})
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend, without the health check's SELECT 1 on a connection that answered
+    # within the last second (marquee/common/postgresql/base.py).
+    DATABASES["default"]["ENGINE"] = "marquee.common.postgresql"
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 # An optional read replica serves catalog reads; seats, bookings and payments never use it.
 if env("DATABASE_REPLICA_URL", default=""):
