@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format install bench clean worker beat serve
+.PHONY: run test lint format install bench bench-serve clean worker beat serve
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (set PYTHON=...)")'
@@ -45,6 +45,12 @@ RUNS ?= 3
 bench: $(STAMP)
 	@$(BIN)/python -c 'import uvloop, orjson' 2>/dev/null && test -x $(BIN)/py-spy || $(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python bench/run.py --runs $(RUNS) $(if $(QUICK),--quick)
+
+# The bench's server and scenario data, left serving for another load generator (SERVE_SECONDS=600).
+SERVE_SECONDS ?= 600
+bench-serve: $(STAMP)
+	@$(BIN)/python -c 'import uvloop, orjson' 2>/dev/null && test -x $(BIN)/py-spy || $(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python bench/run.py --runs 1 --serve $(SERVE_SECONDS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -1065,7 +1065,8 @@ def main() -> None:
         "--serve",
         type=int,
         metavar="SECONDS",
-        help="for profiling: set up, serve for SECONDS (data in the log folder), then stop",
+        help="for profiling or another load generator: set up, serve for SECONDS "
+        "(scenario data and tokens in the log folder), then stop",
     )
     args = parser.parse_args()
     # A SIGTERM (or the shell's timeout) still stops gunicorn and drops the scratch database.
