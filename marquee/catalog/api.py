@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.cache import cache
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiResponse,
@@ -330,12 +329,18 @@ class CatalogViewSet(viewsets.GenericViewSet):
     permission_classes = [IsAdminOrReadOnly]
     _cache_key: str | None = None
 
+    def throttle_reads_along(self, request) -> list[str] | None:
+        """The catalog version comes back with the throttle's count: one round trip."""
+        return catalog_cache.version_keys() if request.method == "GET" else None
+
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)  # authentication, permissions, throttles
         self._cache_key = None
         if request.method == "GET":
-            self._cache_key = catalog_cache.response_key(request.get_full_path())
-            cached = cache.get(self._cache_key) if self._cache_key else None
+            self._cache_key = catalog_cache.response_key(
+                request.get_full_path(), getattr(request, "throttle_reads", None)
+            )
+            cached = catalog_cache.cached_response(self._cache_key) if self._cache_key else None
             if cached is not None:
                 self._cache_key = None  # already stored
                 # DRF looks the handler up after initial(): answer from the cache instead.
@@ -343,7 +348,7 @@ class CatalogViewSet(viewsets.GenericViewSet):
 
     def finalize_response(self, request, response, *args, **kwargs):
         if self._cache_key and response.status_code == status.HTTP_200_OK:
-            cache.set(self._cache_key, response.data, settings.CATALOG_CACHE_SECONDS)
+            catalog_cache.store_response(self._cache_key, response.data)
         return super().finalize_response(request, response, *args, **kwargs)
 
     def filter_queryset(self, queryset):

@@ -4,6 +4,11 @@ short lifetime bounds how long "upcoming" lists can lag the clock. Seat maps are
 
 With local-memory caches each process would keep its own copy, so the cache is only on when
 the cache is shared (Redis) or explicitly enabled (CATALOG_CACHE_SECONDS).
+
+Each process also keeps the responses it last read or stored, for at most `LOCAL_SECONDS`:
+the key holds the catalog version, which the view reads on every request (along with its
+throttle's count, one Redis round trip for both), so a write is still seen at once
+everywhere; only the shared cache's GET of the response is saved.
 """
 
 from __future__ import annotations
@@ -20,6 +25,9 @@ from django.dispatch import receiver
 from marquee.catalog.models import Genre, Movie, Screen, Seat, Showtime, Theater, WeekdayPriceRule
 
 VERSION_KEY = "catalog-cache-version"
+LOCAL_SECONDS = 5.0  # at most this long a process serves its own copy of a cached response
+LOCAL_KEPT = 256  # responses each process keeps, the oldest dropped first
+_local: dict[str, tuple[float, object]] = {}  # response key -> (monotonic time kept, data)
 
 
 def fresh_version() -> int:
@@ -38,15 +46,49 @@ def catalog_version() -> int | None:
     return version
 
 
-def response_key(path: str) -> str | None:
-    """The cache key for a GET of `path`, or None when caching is off or the cache is down."""
+def version_keys() -> list[str] | None:
+    """The cache keys `response_key` needs, for the view to have them read along with its
+    throttle's count (`marquee.common.throttling`); None when caching is off."""
+    return [VERSION_KEY] if settings.CATALOG_CACHE_SECONDS > 0 else None
+
+
+def response_key(path: str, known: dict | None = None) -> str | None:
+    """The cache key for a GET of `path`, or None when caching is off or the cache is down.
+    `known`: the values of `version_keys()` if this request has read them already."""
     if settings.CATALOG_CACHE_SECONDS <= 0:
         return None
-    version = catalog_version()
+    version = (known or {}).get(VERSION_KEY)
+    if version is None:  # not read along, or never set (catalog_version sets it)
+        version = catalog_version()
     if version is None:
         return None
     digest = hashlib.sha256(path.encode()).hexdigest()[:32]
     return f"catalog-response:{version}:{digest}"
+
+
+def cached_response(key: str):
+    """The response data cached under `key`, or None: this process's copy while it is under
+    `LOCAL_SECONDS` old, else the shared cache's (then kept here)."""
+    now = time.monotonic()
+    entry = _local.get(key)
+    if entry is not None and now - entry[0] < min(LOCAL_SECONDS, settings.CATALOG_CACHE_SECONDS):
+        return entry[1]
+    data = cache.get(key)
+    if data is not None:
+        _keep(key, now, data)
+    return data
+
+
+def store_response(key: str, data) -> None:
+    cache.set(key, data, settings.CATALOG_CACHE_SECONDS)
+    _keep(key, time.monotonic(), data)
+
+
+def _keep(key: str, now: float, data) -> None:
+    _local.pop(key, None)  # re-kept: now the newest
+    while len(_local) >= LOCAL_KEPT:
+        _local.pop(next(iter(_local)), None)  # the oldest kept
+    _local[key] = (now, data)
 
 
 def _bump() -> None:

@@ -2,6 +2,7 @@ import pytest
 from django.test import Client
 
 from marquee.booking.models import Ticket
+from marquee.catalog import cache as catalog_cache
 from marquee.catalog.models import Movie
 from marquee.common import request_context
 from marquee.common.db_router import PrimaryReplicaRouter
@@ -76,3 +77,64 @@ def test_a_dead_cache_degrades_to_uncached_reads(cached_catalog, settings):
     response = Client().get("/api/movies/")
     assert response.status_code == 200
     assert response.json()["results"][0]["title"] == "Still here"
+
+
+@pytest.fixture
+def fresh_local_copies():
+    catalog_cache._local.clear()
+    yield
+    catalog_cache._local.clear()
+
+
+@pytest.mark.django_db
+def test_on_redis_a_cached_catalog_read_costs_one_round_trip(
+    cached_catalog, redis_commands, fresh_local_copies
+):
+    factories.MovieFactory(title="Alpha")
+    client = Client()
+    first = client.get("/api/movies/").json()
+    redis_commands.clear()
+    assert client.get("/api/movies/").json() == first
+    # The throttle's count and the catalog version in one script call; the response is this
+    # process's copy, kept under the version it was read for.
+    assert redis_commands == ["EVALSHA"]
+
+
+@pytest.mark.django_db
+def test_a_process_s_copy_is_served_for_a_few_seconds_at_most(
+    cached_catalog, redis_commands, fresh_local_copies, monkeypatch
+):
+    factories.MovieFactory(title="Alpha")
+    client = Client()
+    client.get("/api/movies/")
+    monkeypatch.setattr(catalog_cache, "LOCAL_SECONDS", 0.0)  # as if they had passed
+    redis_commands.clear()
+    client.get("/api/movies/")
+    assert redis_commands == ["EVALSHA", "GET"]  # the shared cache is asked again
+
+
+@pytest.mark.django_db
+def test_a_write_is_seen_at_once_in_spite_of_the_process_s_copy(
+    cached_catalog, redis_cache, fresh_local_copies, admin_client_api
+):
+    movie = factories.MovieFactory(title="Alpha")
+    client = Client()
+    assert client.get(f"/api/movies/{movie.pk}/").json()["title"] == "Alpha"
+    assert (
+        admin_client_api.patch(
+            f"/api/movies/{movie.pk}/", {"title": "Beta"}, format="json"
+        ).status_code
+        == 200
+    )
+    assert client.get(f"/api/movies/{movie.pk}/").json()["title"] == "Beta"
+
+
+def test_a_process_keeps_a_bounded_number_of_copies(settings, fresh_local_copies):
+    settings.CATALOG_CACHE_SECONDS = 60
+    for n in range(catalog_cache.LOCAL_KEPT + 50):
+        catalog_cache._keep(f"catalog-response:1:{n}", 0.0, {"n": n})
+    assert len(catalog_cache._local) == catalog_cache.LOCAL_KEPT
+    assert "catalog-response:1:0" not in catalog_cache._local  # the oldest went first
+    assert catalog_cache._local[f"catalog-response:1:{catalog_cache.LOCAL_KEPT + 49}"][1] == {
+        "n": catalog_cache.LOCAL_KEPT + 49
+    }
