@@ -14,6 +14,7 @@ everywhere; only the shared cache's GET of the response is saved.
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
 
 from django.conf import settings
@@ -28,6 +29,7 @@ VERSION_KEY = "catalog-cache-version"
 LOCAL_SECONDS = 5.0  # at most this long a process serves its own copy of a cached response
 LOCAL_KEPT = 256  # responses each process keeps, the oldest dropped first
 _local: dict[str, tuple[float, object]] = {}  # response key -> (monotonic time kept, data)
+_local_lock = threading.Lock()  # for the threads of one process (gthread, runserver)
 
 
 def fresh_version() -> int:
@@ -85,10 +87,11 @@ def store_response(key: str, data) -> None:
 
 
 def _keep(key: str, now: float, data) -> None:
-    _local.pop(key, None)  # re-kept: now the newest
-    while len(_local) >= LOCAL_KEPT:
-        _local.pop(next(iter(_local)), None)  # the oldest kept
-    _local[key] = (now, data)
+    with _local_lock:
+        _local.pop(key, None)  # re-kept: now the newest
+        while len(_local) >= LOCAL_KEPT:
+            _local.pop(next(iter(_local)))  # the oldest kept
+        _local[key] = (now, data)
 
 
 def _bump() -> None:

@@ -1,3 +1,6 @@
+import sys
+import threading
+
 import pytest
 from django.test import Client
 
@@ -138,3 +141,28 @@ def test_a_process_keeps_a_bounded_number_of_copies(settings, fresh_local_copies
     assert catalog_cache._local[f"catalog-response:1:{catalog_cache.LOCAL_KEPT + 49}"][1] == {
         "n": catalog_cache.LOCAL_KEPT + 49
     }
+
+
+def test_threads_keeping_copies_at_once_leave_a_consistent_store(settings, fresh_local_copies):
+    settings.CATALOG_CACHE_SECONDS = 60
+    errors = []
+
+    def keep_many(thread: int) -> None:
+        try:
+            for n in range(2000):
+                catalog_cache._keep(f"catalog-response:1:{thread}:{n}", 0.0, n)
+        except Exception as error:  # a 500 in a threaded server
+            errors.append(error)
+
+    threads = [threading.Thread(target=keep_many, args=(t,)) for t in range(8)]
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads take turns between almost every two bytecodes
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(switch)
+    assert errors == []
+    assert len(catalog_cache._local) == catalog_cache.LOCAL_KEPT
