@@ -69,7 +69,7 @@ class FixedWindowRateThrottle(throttling.SimpleRateThrottle):
         throttles (`request.throttle_counts`, taken by each when it runs) and reads the keys
         the view names (`request.throttle_reads`), in the same script call."""
         django_client = getattr(self.cache, "client", None)
-        if django_client is None or type(django_client).__module__[:12] != "django_redis":
+        if django_client is None or not type(django_client).__module__.startswith("django_redis"):
             return self._count_in_cache(window_key)
         client = django_client.get_client(write=True)
         first = hasattr(view, "get_throttles") and not hasattr(request, "throttle_counts")

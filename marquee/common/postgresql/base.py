@@ -4,9 +4,9 @@ answered within the last second.
 With persistent connections (`CONN_MAX_AGE`) and `CONN_HEALTH_CHECKS`, Django sends `SELECT 1`
 before the first query of every request: under an on-sale rush that is one round trip in
 three for a 409 and one in two for a seat-map read; back-to-back rushes ran about 4% faster
-without it (docs/benchmarks.md, round 4). The check exists for a
-connection that died while it sat idle: the server restarted, a pooler or firewall dropped
-it. A connection that answered a query a moment ago is not that connection. So, as HikariCP
+without it (docs/benchmarks.md, round 4). The check exists for a connection that died while
+it sat idle: the server restarted, a pooler or firewall dropped it. A connection that
+answered a query a moment ago is not that connection. So, as HikariCP
 does with its alive-bypass window, a connection whose last request used it without an error
 less than `HEALTH_CHECK_BYPASS_SECONDS` ago is taken as healthy; one idle for longer is
 checked as before. A database that fails within that second fails the request that finds
