@@ -16,27 +16,35 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
-install: $(STAMP)
+# MySQL/MariaDB's driver builds against the client library, so it is installed only when
+# DATABASE_URL asks for it (Debian: apt install libmariadb-dev pkg-config).
+MYSQL_STAMP := $(VENV)/.mysql-stamp
+DB_STAMP := $(if $(findstring mysql://,$(DATABASE_URL)),$(MYSQL_STAMP))
+$(MYSQL_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,mysql]'
+	@touch $(MYSQL_STAMP)
 
-run: $(STAMP)
+install: $(STAMP) $(DB_STAMP)
+
+run: $(STAMP) $(DB_STAMP)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-test: $(STAMP)
+test: $(STAMP) $(DB_STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Production-style web server: gunicorn with config/gunicorn.conf.py and config.production.
-serve: $(STAMP)
+serve: $(STAMP) $(DB_STAMP)
 	DJANGO_SETTINGS_MODULE=config.production $(BIN)/python manage.py collectstatic --noinput -v 0
 	DJANGO_SETTINGS_MODULE=config.production $(BIN)/gunicorn -c config/gunicorn.conf.py config.wsgi
 
 # Background tasks on a broker (Redis by default). Without one, `make run` runs tasks in-process.
 CELERY_BROKER_URL ?= redis://127.0.0.1:6379/0
-worker: $(STAMP)
+worker: $(STAMP) $(DB_STAMP)
 	CELERY_BROKER_URL=$(CELERY_BROKER_URL) $(BIN)/celery -A config worker --queues=marquee --loglevel=INFO
 
-beat: $(STAMP)
+beat: $(STAMP) $(DB_STAMP)
 	CELERY_BROKER_URL=$(CELERY_BROKER_URL) $(BIN)/celery -A config beat --loglevel=INFO --schedule=/tmp/marquee-celerybeat-schedule
 
 # Load scenarios and ceilings on PostgreSQL + gunicorn (never part of `make test`); rewrites the

@@ -79,34 +79,68 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------------------------
+MYSQL_SQL_MODE = (
+    "STRICT_TRANS_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,"
+    "NO_ENGINE_SUBSTITUTION"
+)
+
+
+def _database(config: dict) -> dict:
+    """Marquee's backend and connection options for a database URL's engine.
+
+    Every promise of docs/architecture.md is enforced by the database, so an engine where
+    that is not built and tested is refused rather than run without them."""
+    engine = config["ENGINE"]
+    config["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+    config["CONN_HEALTH_CHECKS"] = True
+    config["ATOMIC_REQUESTS"] = False
+    options = config.setdefault("OPTIONS", {})
+    if engine == "django.db.backends.sqlite3":
+        # WAL lets readers run beside the one writer; IMMEDIATE takes the write lock at BEGIN
+        # so two writers queue on the busy timeout instead of failing with "database is locked".
+        options.update(
+            transaction_mode="IMMEDIATE",
+            timeout=env.int("SQLITE_BUSY_TIMEOUT_SECONDS", default=20),
+            init_command="PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        )
+        # A file (not :memory:) so threaded and multi-process tests share one real database.
+        config["TEST"] = {
+            "NAME": env("SQLITE_TEST_NAME", default=str(BASE_DIR / ".test-db.sqlite3"))
+        }
+    elif engine == "django.db.backends.postgresql":
+        # Django's backend, without the health check's SELECT 1 on a connection that answered
+        # within the last second (marquee/common/postgresql/base.py).
+        config["ENGINE"] = "marquee.common.postgresql"
+    elif engine == "django.db.backends.mysql":
+        # MySQL 8 / MariaDB through Marquee's backend (marquee/common/mysql/), which refuses a
+        # server too old to enforce the constraints. Nothing is left to the server's defaults:
+        # strict mode, READ COMMITTED (each statement sees the latest committed rows, as on
+        # PostgreSQL), UTC sessions, utf8mb4, and a lock wait short enough to answer "try
+        # again" (409 seats_busy) within a request rather than after InnoDB's 50 s.
+        config["ENGINE"] = "marquee.common.mysql"
+        lock_wait = env.int("MYSQL_LOCK_WAIT_TIMEOUT_SECONDS", default=5)
+        config["OPTIONS"] = {
+            "charset": "utf8mb4",
+            "isolation_level": "read committed",
+            "init_command": f"SET sql_mode='{MYSQL_SQL_MODE}', time_zone='+00:00', "
+            f"innodb_lock_wait_timeout={lock_wait}",
+            **options,
+        }
+        config["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_bin"}
+    else:
+        raise ImproperlyConfigured(
+            f"The database URL names {engine}; Marquee runs on SQLite, PostgreSQL 15+, "
+            "MySQL 8.0.16+ and MariaDB 10.11+ only."
+        )
+    return config
+
+
 DATABASES = {
-    "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+    "default": _database(env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")),
 }
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL lets readers run beside the one writer; IMMEDIATE takes the write lock at BEGIN so
-    # two writers queue on the busy timeout instead of failing with "database is locked".
-    DATABASES["default"]["OPTIONS"] = {
-        "transaction_mode": "IMMEDIATE",
-        "timeout": env.int("SQLITE_BUSY_TIMEOUT_SECONDS", default=20),
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-    }
-    # A file (not :memory:) so threaded and multi-process tests share one real database.
-    DATABASES["default"]["TEST"] = {
-        "NAME": env("SQLITE_TEST_NAME", default=str(BASE_DIR / ".test-db.sqlite3"))
-    }
-else:
-    DATABASES["default"].setdefault("OPTIONS", {})
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Django's backend, without the health check's SELECT 1 on a connection that answered
-    # within the last second (marquee/common/postgresql/base.py).
-    DATABASES["default"]["ENGINE"] = "marquee.common.postgresql"
-DATABASES["default"]["ATOMIC_REQUESTS"] = False
 # An optional read replica serves catalog reads; seats, bookings and payments never use it.
 if env("DATABASE_REPLICA_URL", default=""):
-    DATABASES["replica"] = env.db("DATABASE_REPLICA_URL")
-    DATABASES["replica"]["CONN_MAX_AGE"] = DATABASES["default"]["CONN_MAX_AGE"]
+    DATABASES["replica"] = _database(env.db("DATABASE_REPLICA_URL"))
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
 DATABASE_ROUTERS = ["marquee.common.db_router.PrimaryReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -1,4 +1,5 @@
-"""Shared fixtures. `pytest.mark.postgres` tests skip on SQLite, and fail CI when skipped there."""
+"""Shared fixtures. Tests marked `postgres`, `mysql` or `server_db` (either) skip elsewhere, and
+fail CI's leg on that database when they are skipped there."""
 
 import os
 
@@ -14,34 +15,51 @@ from marquee.booking.selectors import rendered_seat_maps_clear
 from marquee.catalog.models import Seat
 from tests import factories
 
+# CI's server legs: the suite must run on that database, and a skipped test that needs it fails.
 REQUIRE_POSTGRES = os.environ.get("MARQUEE_REQUIRE_POSTGRES") == "1"
-_skipped_postgres_tests: list[str] = []
+REQUIRE_MYSQL = os.environ.get("MARQUEE_REQUIRE_MYSQL") == "1"
+REQUIRE_SERVER = REQUIRE_POSTGRES or REQUIRE_MYSQL
+# marker -> the database vendors its tests run on
+DATABASE_MARKERS = {
+    "postgres": {"postgresql"},
+    "mysql": {"mysql"},
+    "server_db": {"postgresql", "mysql"},
+}
+_skipped_database_tests: list[str] = []
+
+
+def _required_markers() -> set[str]:
+    vendor = "postgresql" if REQUIRE_POSTGRES else "mysql" if REQUIRE_MYSQL else None
+    return {marker for marker, vendors in DATABASE_MARKERS.items() if vendor in vendors}
 
 
 def pytest_collection_modifyitems(config, items):
-    on_postgres = connection.vendor == "postgresql"
-    if REQUIRE_POSTGRES and not on_postgres:
+    vendor = connection.vendor
+    if REQUIRE_POSTGRES and vendor != "postgresql":
         raise pytest.UsageError("MARQUEE_REQUIRE_POSTGRES=1 but DATABASE_URL is not PostgreSQL.")
-    if on_postgres:
-        return
-    skip = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL=postgres://...)")
+    if REQUIRE_MYSQL and vendor != "mysql":
+        raise pytest.UsageError("MARQUEE_REQUIRE_MYSQL=1 but DATABASE_URL is not MySQL/MariaDB.")
     for item in items:
-        if item.get_closest_marker("postgres"):
-            item.add_marker(skip)
+        for marker, vendors in DATABASE_MARKERS.items():
+            if item.get_closest_marker(marker) and vendor not in vendors:
+                reason = f"needs {' or '.join(sorted(vendors))} (set DATABASE_URL)"
+                item.add_marker(pytest.mark.skip(reason=reason))
+                break
 
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
-    if report.skipped and item.get_closest_marker("postgres"):
-        _skipped_postgres_tests.append(item.nodeid)
+    if report.skipped and any(item.get_closest_marker(m) for m in _required_markers()):
+        _skipped_database_tests.append(item.nodeid)
 
 
 def pytest_sessionfinish(session, exitstatus):
-    if REQUIRE_POSTGRES and _skipped_postgres_tests:
+    if REQUIRE_SERVER and _skipped_database_tests:
         print(
-            f"\nPostgreSQL tests were skipped although CI requires them: {_skipped_postgres_tests}"
+            "\nTests that need this database were skipped although CI requires them: "
+            f"{_skipped_database_tests}"
         )
         session.exitstatus = 1
 
@@ -72,8 +90,8 @@ def _test_settings(settings, tmp_path):
 def redis_cache(settings):
     """The Redis cache of the PostgreSQL + Redis leg; skipped (failed in CI's leg) elsewhere."""
     if not settings.CACHES["default"]["BACKEND"].startswith("django_redis."):
-        if os.environ.get("MARQUEE_REQUIRE_POSTGRES") == "1":
-            pytest.fail("CI runs the PostgreSQL leg with REDIS_URL; the cache is not Redis.")
+        if REQUIRE_SERVER:
+            pytest.fail("CI runs the server database legs with REDIS_URL; the cache is not Redis.")
         pytest.skip("needs the Redis cache (set REDIS_URL)")
     return cache
 

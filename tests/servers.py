@@ -11,10 +11,14 @@ def subprocess_database_url() -> str:
     db = connection.settings_dict
     if connection.vendor == "sqlite":
         return f"sqlite:///{db['NAME']}"
-    user = db.get("USER") or "postgres"
+    scheme, default_user, default_port = {
+        "postgresql": ("postgres", "postgres", 5432),
+        "mysql": ("mysql", "root", 3306),
+    }[connection.vendor]
+    user = db.get("USER") or default_user
     password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    host = f"{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}"
-    return f"postgres://{user}{password}@{host}/{db['NAME']}"
+    host = f"{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or default_port}"
+    return f"{scheme}://{user}{password}@{host}/{db['NAME']}"
 
 
 def free_port() -> int:

@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import Q
 
 from marquee.catalog.models import Seat, Showtime
+from marquee.common.constraints import ConditionalUniqueConstraint
 
 
 class BookingStatus(models.TextChoices):
@@ -95,7 +96,7 @@ class Ticket(models.Model):
         # every ticket query on the hot path. Screens order their tickets where they show them.
         ordering = ["id"]
         constraints = [
-            models.UniqueConstraint(
+            ConditionalUniqueConstraint(
                 fields=["showtime", "seat"],
                 condition=Q(status__in=["held", "sold"]),
                 name="ticket_one_active_per_seat",

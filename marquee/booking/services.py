@@ -32,6 +32,7 @@ from marquee.booking.signals import booking_cancelled, booking_confirmed
 from marquee.catalog.layout import LayoutSeat
 from marquee.catalog.models import Seat, SeatTier, Showtime, ShowtimeStatus
 from marquee.common import fast_insert
+from marquee.common.db_errors import is_lock_conflict
 from marquee.common.permissions import is_staff_member
 from marquee.common.time import api_datetime
 
@@ -39,9 +40,6 @@ logger = logging.getLogger("marquee.booking")
 
 BEST_AVAILABLE_ATTEMPTS = 5
 HOLD_ATTEMPTS = 3
-# SQLSTATEs that mean "someone else has these rows right now": deadlock, lock timeout,
-# serialization failure, statement timeout.
-RETRYABLE_SQLSTATES = {"40P01", "55P03", "40001", "57014"}
 
 
 class ConfirmOutcome(enum.StrEnum):
@@ -69,14 +67,6 @@ def _move(booking: Booking, to_status: str, *, actor, reason: str = "") -> str:
     booking.save(update_fields=["status", "updated_at"])
     _event(booking, from_status=previous, to_status=to_status, actor=actor, reason=reason).save()
     return previous
-
-
-def _is_lock_conflict(error: OperationalError) -> bool:
-    cause = error.__cause__
-    sqlstate = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
-    if sqlstate in RETRYABLE_SQLSTATES:
-        return True
-    return "database is locked" in str(error).lower()
 
 
 def active_seat_ids(*, showtime_id: int, now: datetime, among: Iterable[int] | None = None):
@@ -174,7 +164,7 @@ def _insert_hold(
             active_seat_ids(showtime_id=showtime.pk, now=now, among=seat_ids)
         ) from None
     except OperationalError as error:
-        if _is_lock_conflict(error):
+        if is_lock_conflict(error):
             raise errors.SeatsBusy() from error
         raise
     # Hand back a booking that renders without another query: seats come from the layout.
@@ -295,7 +285,7 @@ def booking_confirm(*, booking_id: int, actor=None, now: datetime | None = None)
         try:
             return _booking_confirm_once(booking_id=booking_id, actor=actor, now=now)
         except OperationalError as error:
-            if not _is_lock_conflict(error):
+            if not is_lock_conflict(error):
                 raise
             if attempt == CONFIRM_ATTEMPTS - 1:
                 raise errors.SeatsBusy() from error

@@ -11,6 +11,7 @@ from django.db.models import Count
 from django.http import HttpResponseRedirect
 
 from marquee.catalog import services
+from marquee.catalog.error_codes import CatalogErrorCode
 from marquee.catalog.models import (
     Genre,
     Movie,
@@ -22,7 +23,9 @@ from marquee.catalog.models import (
     WeekdayPriceRule,
 )
 from marquee.catalog.posters import poster_prepare
+from marquee.catalog.selectors import showtime_overlapping
 from marquee.catalog.signals import showtime_changing
+from marquee.common.db_errors import is_deadlock
 from marquee.common.errors import ApplicationError, Conflict
 
 
@@ -238,17 +241,38 @@ class ShowtimeAdmin(admin.ModelAdmin):
     readonly_fields = ["ends_at", "status", "created_at"]
     actions = ["cancel_showtimes"]
 
+    def save_model(self, request, obj, form, change):
+        # The form checked overlaps before this transaction held the screen; check again
+        # under the screen's lock, as `showtime_schedule` does, so two admins cannot both
+        # save overlapping showtimes (on MySQL/MariaDB nothing else would stop them).
+        screen_ids = [obj.screen_id]
+        if change:
+            screen_ids += Showtime.objects.filter(pk=obj.pk).values_list("screen_id", flat=True)
+        services.screens_schedule_lock(screen_ids)
+        if obj.status == ShowtimeStatus.SCHEDULED and (
+            conflicting := showtime_overlapping(
+                screen_id=obj.screen_id,
+                starts_at=obj.starts_at,
+                ends_at=obj.ends_at,
+                exclude_id=obj.pk,
+            )
+        ):
+            raise services.overlap_error(conflicting)
+        super().save_model(request, obj, form, change)
+
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         # The form checks overlaps; a showtime saved by someone else between that check and
-        # the save is caught by the exclusion constraint (PostgreSQL): say so, don't crash.
+        # the save is refused under the screen's lock (or by the exclusion constraint on
+        # PostgreSQL): say so, don't crash.
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
-        except (IntegrityError, OperationalError) as error:
-            overlap = (
-                services.is_overlap_violation(error)
-                if isinstance(error, IntegrityError)
-                else services.is_overlap_deadlock(error)
-            )
+        except (IntegrityError, OperationalError, Conflict) as error:
+            if isinstance(error, Conflict):
+                overlap = error.code == CatalogErrorCode.SHOWTIME_OVERLAP
+            elif isinstance(error, IntegrityError):
+                overlap = services.is_overlap_violation(error)
+            else:
+                overlap = is_deadlock(error)
             if not overlap:
                 raise
             self.message_user(

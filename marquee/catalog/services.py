@@ -29,6 +29,7 @@ from marquee.catalog.posters import poster_prepare
 from marquee.catalog.seat_generation import plan_seats
 from marquee.catalog.selectors import showtime_get, showtime_overlapping
 from marquee.catalog.signals import showtime_cancelled, showtime_changing
+from marquee.common.db_errors import is_deadlock
 from marquee.common.errors import ApplicationError, Conflict
 from marquee.common.time import api_datetime, is_valid_timezone
 
@@ -143,12 +144,15 @@ def movie_showtimes_refit(*, movie: Movie) -> int:
     with 409 showtime_overlap naming it (the caller's transaction rolls back).
     """
     with transaction.atomic():
+        screens_schedule_lock(
+            _showtimes_to_refit(movie).values_list("screen_id", flat=True).distinct()
+        )
         showtimes = list(_showtimes_to_refit(movie).select_for_update())
         for showtime in showtimes:
             showtime.ends_at = _occupied_until(showtime.starts_at, movie.duration_minutes)
             conflicting = _overlapping_other(showtime, showtime.ends_at)
             if conflicting is not None:
-                raise _overlap_error(conflicting)
+                raise overlap_error(conflicting)
             _save_checked(showtime, update_fields=["ends_at"])
     return len(showtimes)
 
@@ -303,7 +307,7 @@ def showtime_ends_at(*, movie: Movie, starts_at: datetime) -> datetime:
     return _occupied_until(starts_at, movie.duration_minutes)
 
 
-def _overlap_error(conflicting: Showtime | None) -> Conflict:
+def overlap_error(conflicting: Showtime | None) -> Conflict:
     details = {}
     if conflicting is not None:
         details = {
@@ -342,7 +346,7 @@ def showtime_check_slot(
         screen_id=screen.pk, starts_at=starts_at, ends_at=ends_at, exclude_id=exclude_id
     )
     if conflicting is not None:
-        raise _overlap_error(conflicting)
+        raise overlap_error(conflicting)
 
 
 def is_overlap_violation(error: IntegrityError) -> bool:
@@ -352,24 +356,33 @@ def is_overlap_violation(error: IntegrityError) -> bool:
     return constraint == SHOWTIME_OVERLAP_CONSTRAINT or SHOWTIME_OVERLAP_CONSTRAINT in str(error)
 
 
-def is_overlap_deadlock(error: OperationalError) -> bool:
-    """Two overlapping showtimes written at the same instant each wait, through the exclusion
-    constraint, for the other's transaction; PostgreSQL breaks the cycle by aborting one with
-    a deadlock (SQLSTATE 40P01). Nothing else a showtime write locks can form a cycle."""
-    return getattr(error.__cause__, "sqlstate", None) == "40P01"
+def screens_schedule_lock(screen_ids: Iterable[int]) -> None:
+    """Serialize scheduling per screen: lock the screens' rows, in id order, for the rest of
+    the transaction, so that the overlap check and the write after it run one at a time.
+
+    This is the guarantee on MySQL and MariaDB (no exclusion constraints there) and on SQLite
+    (which serializes every writer anyway); on PostgreSQL the exclusion constraint still
+    refuses whatever another path might write. Lock screens before showtimes, always.
+    """
+    ids = sorted(set(screen_ids))
+    if ids:
+        list(Screen.objects.select_for_update().filter(pk__in=ids).order_by("pk").values("pk"))
 
 
 def _save_checked(showtime: Showtime, **save_kwargs: Any) -> None:
-    """Save; on PostgreSQL the exclusion constraint settles races the Python check missed."""
+    """Save; on PostgreSQL the exclusion constraint settles races the Python check missed.
+
+    Two overlapping showtimes written at once by a path that skipped the screen lock wait for
+    each other through the constraint; PostgreSQL aborts one with a deadlock: the same 409."""
     try:
         with transaction.atomic():
             showtime.save(**save_kwargs)
     except (IntegrityError, OperationalError) as error:
         if isinstance(error, IntegrityError) and not is_overlap_violation(error):
             raise
-        if isinstance(error, OperationalError) and not is_overlap_deadlock(error):
+        if isinstance(error, OperationalError) and not is_deadlock(error):
             raise
-        raise _overlap_error(_overlapping_other(showtime, showtime.ends_at)) from None
+        raise overlap_error(_overlapping_other(showtime, showtime.ends_at)) from None
 
 
 def showtime_schedule(
@@ -383,8 +396,7 @@ def showtime_schedule(
     """Schedule a future showtime on a screen with seats, overlapping no scheduled one."""
     ends_at = showtime_ends_at(movie=movie, starts_at=starts_at)
     with transaction.atomic():
-        # On SQLite the IMMEDIATE transaction serializes writers, so check-then-insert is safe;
-        # on PostgreSQL the exclusion constraint catches the race.
+        screens_schedule_lock([screen.pk])
         showtime_check_slot(screen=screen, starts_at=starts_at, ends_at=ends_at)
         showtime = Showtime(
             movie=movie,
@@ -414,6 +426,10 @@ def showtime_update(
     Setting the status to cancelled goes through `showtime_cancel` (and its signal).
     """
     with transaction.atomic():
+        # A showtime never changes screens: its screen is locked first, then the showtime.
+        screens_schedule_lock(
+            Showtime.objects.filter(pk=showtime.pk).values_list("screen_id", flat=True)
+        )
         locked = (
             Showtime.objects.select_for_update()
             .select_related("movie", "screen")

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from marquee.booking.models import Booking, BookingStatus, Ticket, TicketStatus
 from marquee.catalog.models import Showtime, ShowtimeStatus
+from marquee.common.locks import lock_rows
 from marquee.common.time import to_local
 from marquee.tickets import errors
 from marquee.tickets.codes import parse_ticket_code
@@ -35,9 +36,8 @@ def ticket_check_in(*, code: str, staff_user, now: datetime | None = None) -> Ti
     now = now or timezone.now()
     with transaction.atomic():
         ticket = (
-            Ticket.objects.select_for_update(of=("self",))
+            lock_rows(Ticket.objects.filter(pk=ticket_id))
             .select_related("seat", "showtime__movie", "showtime__screen__theater", "booking__user")
-            .filter(pk=ticket_id)
             .first()
         )
         if ticket is None:

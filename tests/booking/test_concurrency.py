@@ -121,7 +121,7 @@ def hold_for(showtime, *, user, seats, now=None) -> Callable[[], Booking]:
     )
 
 
-@pytest.mark.postgres
+@pytest.mark.server_db
 def test_thirty_buyers_racing_for_one_seat_leave_exactly_one_holder(showtime, seat_ids):
     seat = seat_ids[20]
     buyers = factories.UserFactory.create_batch(30)
@@ -142,7 +142,7 @@ def test_thirty_buyers_racing_for_one_seat_leave_exactly_one_holder(showtime, se
     assert BookingEvent.objects.count() == 1
 
 
-@pytest.mark.postgres
+@pytest.mark.server_db
 def test_overlapping_seat_sets_are_all_or_nothing_and_never_double_sold(showtime, seat_ids):
     rng = random.Random(f"overlap-{showtime.pk}")
     region = seat_ids[:12]
@@ -181,7 +181,7 @@ def test_overlapping_seat_sets_are_all_or_nothing_and_never_double_sold(showtime
     assert Ticket.objects.filter(showtime=showtime).count() == 6 + sum(len(s) for _, s in won)
 
 
-@pytest.mark.postgres
+@pytest.mark.server_db
 def test_sell_out_rush_sells_every_seat_exactly_once(showtime, seat_ids):
     capacity = len(seat_ids)
     assert capacity == 40
@@ -242,7 +242,7 @@ def test_sell_out_rush_sells_every_seat_exactly_once(showtime, seat_ids):
     ).exists()
 
 
-@pytest.mark.postgres
+@pytest.mark.server_db
 def test_confirming_twice_at_once_confirms_once(showtime, seat_ids, customer):
     for round_seats in (seat_ids[i : i + 2] for i in range(0, 16, 2)):
         booking = services.booking_hold(
@@ -266,7 +266,7 @@ def test_confirming_twice_at_once_confirms_once(showtime, seat_ids, customer):
         assert set(booking.tickets.values_list("status", flat=True)) == {TicketStatus.SOLD}
 
 
-@pytest.mark.postgres
+@pytest.mark.server_db
 def test_confirm_racing_cancel_ends_in_one_consistent_state(seat_ids, showtime, customer):
     # Inside the cancellation cutoff: a confirmed booking can no longer be cancelled, so the
     # two orders end differently and a mixed ending would show.
@@ -305,7 +305,7 @@ def test_confirm_racing_cancel_ends_in_one_consistent_state(seat_ids, showtime, 
     assert endings <= {BookingStatus.CONFIRMED, BookingStatus.CANCELLED}
 
 
-@pytest.mark.postgres
+@pytest.mark.server_db
 def test_late_payment_racing_a_new_hold_gives_the_seats_to_exactly_one(
     showtime, seat_ids, customer
 ):
@@ -342,7 +342,7 @@ def test_late_payment_racing_a_new_hold_gives_the_seats_to_exactly_one(
     assert winners <= {ConfirmOutcome.CONFIRMED, ConfirmOutcome.SEATS_LOST}
 
 
-@pytest.mark.postgres
+@pytest.mark.server_db
 def test_late_payment_racing_the_expiry_sweeper_still_confirms_once(showtime, seat_ids, customer):
     lapsed = timezone.now() - timedelta(minutes=30)
     for round_seats in (seat_ids[i : i + 2] for i in range(0, 16, 2)):

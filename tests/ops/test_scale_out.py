@@ -82,7 +82,7 @@ def post(port: int, token: str, payload: dict, path: str = "/api/bookings/") -> 
     )
 
 
-@pytest.mark.postgres
+@pytest.mark.server_db
 @pytest.mark.django_db(transaction=True)
 def test_two_app_servers_never_sell_a_seat_twice(screen):
     showtime = factories.ShowtimeFactory(screen=screen)
@@ -132,7 +132,7 @@ def test_two_app_servers_never_sell_a_seat_twice(screen):
             "('held', 'sold') GROUP BY seat_id HAVING COUNT(*) > 1",
             [showtime.pk],
         )
-        assert cursor.fetchall() == []
+        assert list(cursor.fetchall()) == []
     held = Ticket.objects.filter(showtime=showtime, status="held").count()
     assert held == sum(len(body["tickets"]) for status, body in results if status == 201)
 
@@ -141,7 +141,7 @@ def get(port: int, path: str) -> tuple[int, dict]:
     return send(urllib.request.Request(f"http://127.0.0.1:{port}{path}"))
 
 
-@pytest.mark.postgres
+@pytest.mark.server_db
 @pytest.mark.django_db(transaction=True)
 def test_a_write_on_one_server_reaches_the_seat_maps_another_server_keeps(screen):
     # Each process keeps showtime contexts and rendered seat maps; the versions in the shared

@@ -218,7 +218,7 @@ def test_provider_outage_on_pay_is_503_not_500(
     assert Payment.objects.count() == 0
 
 
-@pytest.mark.postgres
+@pytest.mark.server_db
 @pytest.mark.django_db(transaction=True)
 def test_the_same_event_delivered_twice_at_once_confirms_once(deliver, intent, held_booking):
     event = intent_event(intent, amount=2000)

@@ -11,7 +11,7 @@ from marquee.tickets.errors import TicketError
 from marquee.tickets.services import ticket_check_in
 from tests import factories
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.server_db, pytest.mark.django_db(transaction=True)]
 
 SCANNERS = 10
 TIMEOUT_SECONDS = 30
