@@ -6,6 +6,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from marquee.common.money import is_currency
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_SECRET_KEY = "insecure-dev-only-secret-key-change-me"
 
@@ -277,7 +279,13 @@ BOOKING_HOLD_MINUTES = env.int("BOOKING_HOLD_MINUTES", default=10)
 BOOKING_MAX_SEATS = env.int("BOOKING_MAX_SEATS", default=10)
 BOOKING_CANCELLATION_CUTOFF_MINUTES = env.int("BOOKING_CANCELLATION_CUTOFF_MINUTES", default=120)
 IDEMPOTENCY_KEY_HOURS = env.int("IDEMPOTENCY_KEY_HOURS", default=24)
+# The currency of a showtime scheduled without one: an upper-case ISO 4217 code.
 DEFAULT_CURRENCY = env("DEFAULT_CURRENCY", default="EUR")
+if not is_currency(DEFAULT_CURRENCY):
+    raise ImproperlyConfigured(
+        f"DEFAULT_CURRENCY={DEFAULT_CURRENCY!r} is not an upper-case ISO 4217 currency code "
+        "with at most three decimals, such as EUR, USD or JPY."
+    )
 
 # Trivial JSON views under /bench/ that `make bench` measures as the framework ceiling.
 BENCH_ENDPOINTS = env.bool("BENCH_ENDPOINTS", default=False)

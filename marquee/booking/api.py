@@ -19,6 +19,8 @@ from marquee.booking.context import version_keys as context_version_keys
 from marquee.booking.idempotency import run_idempotent
 from marquee.booking.models import BookingStatus
 from marquee.catalog.models import SeatTier
+from marquee.common.money import money_text
+from marquee.common.money_fields import MoneyField
 from marquee.common.pagination import StandardPagination
 from marquee.common.permissions import is_staff_member
 from marquee.common.renderers import FastJSONRenderer
@@ -39,7 +41,7 @@ class SeatOutput(serializers.Serializer):
 class TicketOutput(serializers.Serializer):
     id = serializers.IntegerField()
     seat = SeatOutput()
-    price = serializers.DecimalField(max_digits=8, decimal_places=2)
+    price = MoneyField(currency_source="booking.currency")
     status = serializers.CharField()
     checked_in_at = serializers.DateTimeField(allow_null=True)
 
@@ -69,7 +71,7 @@ class BookingOutput(serializers.Serializer):
     user = serializers.IntegerField(source="user_id")
     showtime = ShowtimeSummary()
     expires_at = serializers.DateTimeField()
-    total = serializers.DecimalField(max_digits=10, decimal_places=2)
+    total = MoneyField()
     currency = serializers.CharField()
     tickets = TicketOutput(many=True)
     created_at = serializers.DateTimeField()
@@ -78,17 +80,13 @@ class BookingOutput(serializers.Serializer):
         return selectors.booking_display_status(booking)
 
 
-_PRICE = TicketOutput().fields["price"]
-_TOTAL = BookingOutput().fields["total"]
-
-
 def booking_output(booking) -> dict:
     """`BookingOutput(booking).data`, built by hand for the hold's 201.
 
     DRF deep-copies every declared field of every nested serializer for each instance: about
-    a sixth of a hold's CPU (profiled, docs/benchmarks.md). Same fields and formatting (DRF's
-    own field objects format dates and decimals); a test compares the two on real bookings, so
-    `BookingOutput` stays the documented shape and this cannot drift from it.
+    a sixth of a hold's CPU (profiled, docs/benchmarks.md). Same fields and formatting (dates
+    as DRF writes them, amounts through `money_text` as `MoneyField` does); a test compares the
+    two on real bookings, so `BookingOutput` stays the documented shape and cannot drift.
     """
     showtime = booking.showtime
     screen = showtime.screen
@@ -106,7 +104,7 @@ def booking_output(booking) -> dict:
             "local_starts_at": to_local(showtime.starts_at, theater.timezone).isoformat(),
         },
         "expires_at": api_datetime(booking.expires_at),
-        "total": _TOTAL.to_representation(booking.total),
+        "total": money_text(booking.total, booking.currency),
         "currency": booking.currency,
         "tickets": [
             {
@@ -118,7 +116,7 @@ def booking_output(booking) -> dict:
                     "tier": ticket.seat.tier,
                     "kind": ticket.seat.kind,
                 },
-                "price": _PRICE.to_representation(ticket.price),
+                "price": money_text(ticket.price, booking.currency),
                 "status": ticket.status,
                 "checked_in_at": api_datetime(ticket.checked_in_at)
                 if ticket.checked_in_at

@@ -45,7 +45,9 @@ class Booking(models.Model):
         max_length=16, choices=BookingStatus.choices, default=BookingStatus.PENDING
     )
     expires_at = models.DateTimeField()
-    total = models.DecimalField(max_digits=10, decimal_places=2)
+    # Amounts keep three decimal places (the most any accepted currency has, KWD); each is a
+    # whole number of its currency's minor units (marquee/common/money.py).
+    total = models.DecimalField(max_digits=11, decimal_places=3)
     currency = models.CharField(max_length=3)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -74,7 +76,7 @@ class Ticket(models.Model):
     showtime = models.ForeignKey(Showtime, on_delete=models.PROTECT, related_name="tickets")
     # PROTECT: a screen whose seats have tickets cannot have its seats regenerated.
     seat = models.ForeignKey(Seat, on_delete=models.PROTECT, related_name="tickets")
-    price = models.DecimalField(max_digits=8, decimal_places=2)
+    price = models.DecimalField(max_digits=9, decimal_places=3)  # in the booking's currency
     status = models.CharField(
         max_length=16, choices=TicketStatus.choices, default=TicketStatus.HELD
     )

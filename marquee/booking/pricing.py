@@ -1,28 +1,33 @@
 """The one place ticket prices are computed: base price, tier surcharge, time of day, weekday.
 
-Order: the tier surcharge is added to the showtime's base price, then the morning discount and
-the weekday adjustment multiply the sum; the result is rounded once to the cent.
+Order: the tier surcharge (an amount in the theater's surcharge currency, or a percentage of
+the base price) is added to the showtime's base price, then the morning discount and the
+weekday adjustment multiply the sum; the result is rounded once, half up, to the minor unit
+of the showtime's currency (ISO 4217: whole yen and won, euro and dollar cents, fils).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.core.cache import cache
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from marquee.catalog.models import SeatTier, Showtime, Theater, WeekdayPriceRule
+from marquee.catalog.models import SeatTier, Showtime, SurchargeKind, Theater, WeekdayPriceRule
+from marquee.common.money import quantize
 from marquee.common.time import to_local
 
-CENT = Decimal("0.01")
 HUNDRED = Decimal("100")
+ZERO = Decimal("0")
 RULES_CACHE_SECONDS = 300
 
 
 @dataclass(frozen=True)
 class PriceRules:
+    surcharge_kind: str = SurchargeKind.PERCENT
+    surcharge_currency: str = ""  # the amounts' currency; empty for percentages
     premium_surcharge: Decimal = Decimal("0")
     vip_surcharge: Decimal = Decimal("0")
     morning_discount_percent: Decimal = Decimal("0")
@@ -46,6 +51,8 @@ def price_rules_for(theater: Theater) -> PriceRules:
         }
         cache.set(_weekday_key(theater.pk), cached, RULES_CACHE_SECONDS)
     return PriceRules(
+        surcharge_kind=theater.surcharge_kind,
+        surcharge_currency=theater.surcharge_currency,
         premium_surcharge=theater.premium_surcharge,
         vip_surcharge=theater.vip_surcharge,
         morning_discount_percent=theater.morning_discount_percent,
@@ -55,20 +62,33 @@ def price_rules_for(theater: Theater) -> PriceRules:
 
 
 def ticket_price(
-    *, base_price: Decimal, tier: str, rules: PriceRules, local_hour: int, local_weekday: int
+    *,
+    base_price: Decimal,
+    currency: str,
+    tier: str,
+    rules: PriceRules,
+    local_hour: int,
+    local_weekday: int,
 ) -> Decimal:
+    """The price of one seat, in whole minor units of `currency`, never negative."""
     surcharge = {
         SeatTier.PREMIUM: rules.premium_surcharge,
         SeatTier.VIP: rules.vip_surcharge,
-    }.get(tier, Decimal("0"))
-    factor = Decimal("1")
+    }.get(tier, ZERO)
+    if rules.surcharge_kind == SurchargeKind.PERCENT:
+        price = base_price * (1 + surcharge / HUNDRED)
+    elif rules.surcharge_currency == currency:
+        price = base_price + surcharge
+    else:
+        # Never an amount in another currency: scheduling refuses such a showtime, so only a
+        # showtime older than the rule gets here, and it is sold without the surcharge.
+        price = base_price
     if local_hour < rules.morning_until_hour:
-        factor *= 1 - rules.morning_discount_percent / HUNDRED
+        price *= 1 - rules.morning_discount_percent / HUNDRED
     adjustment = rules.weekday_adjustments.get(local_weekday)
     if adjustment:
-        factor *= 1 + adjustment / HUNDRED
-    price = ((base_price + surcharge) * factor).quantize(CENT, rounding=ROUND_HALF_UP)
-    return max(price, Decimal("0.00"))
+        price *= 1 + adjustment / HUNDRED
+    return quantize(price if price > ZERO else ZERO, currency)  # no -0 either
 
 
 def showtime_price_table(showtime: Showtime) -> dict[str, Decimal]:
@@ -79,6 +99,7 @@ def showtime_price_table(showtime: Showtime) -> dict[str, Decimal]:
     return {
         tier: ticket_price(
             base_price=showtime.base_price,
+            currency=showtime.currency,
             tier=tier,
             rules=rules,
             local_hour=local.hour,

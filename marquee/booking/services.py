@@ -139,7 +139,7 @@ def _insert_hold(
                 showtime=showtime,
                 status=BookingStatus.PENDING,
                 expires_at=expires_at,
-                total=sum(ticket_prices, Decimal("0.00")),
+                total=sum(ticket_prices, Decimal(0)),
                 currency=showtime.currency,
             )
             fast_insert.insert([booking])

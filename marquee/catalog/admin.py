@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from zoneinfo import available_timezones
 
 from django import forms
@@ -19,6 +20,7 @@ from marquee.catalog.models import (
     Seat,
     Showtime,
     ShowtimeStatus,
+    SurchargeKind,
     Theater,
     WeekdayPriceRule,
 )
@@ -27,10 +29,17 @@ from marquee.catalog.selectors import showtime_overlapping
 from marquee.catalog.signals import showtime_changing
 from marquee.common.db_errors import is_deadlock
 from marquee.common.errors import ApplicationError, Conflict
+from marquee.common.money import is_currency, money_text
 
 
 def _form_error(error: ApplicationError) -> forms.ValidationError:
     return forms.ValidationError(error.message, code=error.code)
+
+
+def _add_service_error(form: forms.Form, error: ApplicationError) -> None:
+    """The service's refusal on the form field its details name, or on the form."""
+    fields = [name for name in error.details if name in form.fields]
+    form.add_error(fields[0] if len(fields) == 1 else None, _form_error(error))
 
 
 @admin.register(Genre)
@@ -115,6 +124,8 @@ class WeekdayPriceRuleInline(admin.TabularInline):
 
 
 class TheaterAdminForm(forms.ModelForm):
+    """The API's surcharge rules (`theater_surcharges_check`) as form errors."""
+
     timezone = forms.ChoiceField(choices=(), help_text="The theater's IANA timezone.")
 
     class Meta:
@@ -123,21 +134,50 @@ class TheaterAdminForm(forms.ModelForm):
             "name",
             "address",
             "timezone",
+            "surcharge_kind",
+            "surcharge_currency",
             "premium_surcharge",
             "vip_surcharge",
             "morning_discount_percent",
             "morning_until_hour",
         ]
+        help_texts = {
+            "premium_surcharge": "A percentage, or an amount in the surcharge currency.",
+            "vip_surcharge": "A percentage, or an amount in the surcharge currency.",
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["timezone"].choices = [(name, name) for name in sorted(available_timezones())]
+        theater = self.instance
+        if theater.pk and theater.surcharge_kind == SurchargeKind.AMOUNT:
+            for name in ("premium_surcharge", "vip_surcharge"):
+                amount = getattr(theater, name)
+                if is_currency(theater.surcharge_currency):
+                    self.initial[name] = money_text(amount, theater.surcharge_currency)
+
+    def clean(self):
+        cleaned = super().clean()
+        kind = cleaned.get("surcharge_kind")
+        if kind == SurchargeKind.PERCENT and "surcharge_currency" not in self.changed_data:
+            cleaned["surcharge_currency"] = ""  # switched to percentages: the currency goes
+        values = ("surcharge_kind", "surcharge_currency", "premium_surcharge", "vip_surcharge")
+        if any(cleaned.get(name) is None for name in values):
+            return cleaned  # a field error is shown already
+        probe = copy.copy(self.instance)
+        for name in values:
+            setattr(probe, name, cleaned[name])
+        try:
+            services.theater_surcharges_check(theater=probe)
+        except ApplicationError as error:
+            _add_service_error(self, error)
+        return cleaned
 
 
 @admin.register(Theater)
 class TheaterAdmin(admin.ModelAdmin):
     form = TheaterAdminForm
-    list_display = ["name", "timezone", "address", "screen_count"]
+    list_display = ["name", "timezone", "surcharges", "address", "screen_count"]
     list_filter = ["timezone"]
     search_fields = ["name", "address"]
     inlines = [WeekdayPriceRuleInline]
@@ -148,6 +188,18 @@ class TheaterAdmin(admin.ModelAdmin):
     @admin.display(ordering="screen_count", description="screens")
     def screen_count(self, theater) -> int:
         return theater.screen_count
+
+    @admin.display(description="surcharges (premium / VIP)")
+    def surcharges(self, theater) -> str:
+        if theater.surcharge_kind == SurchargeKind.PERCENT:
+            return f"+{theater.premium_surcharge:.2f}% / +{theater.vip_surcharge:.2f}%"
+        currency = theater.surcharge_currency
+        if not is_currency(currency):
+            return f"+{theater.premium_surcharge} / +{theater.vip_surcharge} {currency}"
+        premium, vip = (
+            money_text(v, currency) for v in (theater.premium_surcharge, theater.vip_surcharge)
+        )
+        return f"+{premium} / +{vip} {currency}"
 
 
 class SeatInline(admin.TabularInline):
@@ -189,20 +241,35 @@ class ShowtimeAdminForm(forms.ModelForm):
         model = Showtime
         fields = ["movie", "screen", "starts_at", "base_price", "currency"]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        showtime = self.instance
+        if showtime.pk and is_currency(showtime.currency):
+            self.initial["base_price"] = money_text(showtime.base_price, showtime.currency)
+
     def clean_currency(self):
-        currency = self.cleaned_data["currency"]
-        if len(currency) != 3 or not currency.isalpha() or not currency.isupper():
-            raise forms.ValidationError("Three upper-case letters, e.g. EUR.")
-        return currency
+        try:
+            return services.currency_check(self.cleaned_data["currency"])
+        except ApplicationError as error:
+            raise forms.ValidationError(error.message, code=error.code) from None
 
     def clean(self):
         cleaned = super().clean()
         movie, screen, starts_at = (cleaned.get(k) for k in ("movie", "screen", "starts_at"))
-        if movie is None or screen is None or starts_at is None:
+        currency, base_price = cleaned.get("currency"), cleaned.get("base_price")
+        if currency is not None and base_price is not None:
+            try:
+                services.amount_check(base_price, currency, field="base_price")
+            except ApplicationError as error:
+                _add_service_error(self, error)
+                return cleaned
+        if movie is None or screen is None or starts_at is None or currency is None:
             return cleaned
         instance = self.instance
         moved = instance.pk is None or {"movie", "screen", "starts_at"} & set(self.changed_data)
         try:
+            if instance.pk is None or {"screen", "currency"} & set(self.changed_data):
+                services.showtime_currency_check(theater=screen.theater, currency=currency)
             changing = sorted({"movie", "screen", "starts_at", "currency"} & set(self.changed_data))
             if instance.pk is not None and changing:
                 # Same rule as the API: a showtime with buyers keeps its film, place and time.
@@ -230,8 +297,7 @@ class ShowtimeAdmin(admin.ModelAdmin):
         "screen",
         "starts_at",
         "ends_at",
-        "base_price",
-        "currency",
+        "price",
         "status",
     ]
     list_filter = ["status", "screen__theater", "screen", "movie"]
@@ -282,6 +348,12 @@ class ShowtimeAdmin(admin.ModelAdmin):
                 messages.ERROR,
             )
             return HttpResponseRedirect(request.get_full_path())
+
+    @admin.display(ordering="base_price", description="base price")
+    def price(self, showtime) -> str:
+        if not is_currency(showtime.currency):
+            return f"{showtime.base_price} {showtime.currency}"
+        return f"{money_text(showtime.base_price, showtime.currency)} {showtime.currency}"
 
     @admin.action(description="Cancel selected showtimes")
     def cancel_showtimes(self, request, queryset):

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from django.conf import settings
+from decimal import Decimal
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiResponse,
@@ -17,8 +18,20 @@ from rest_framework.response import Response
 from marquee.catalog import cache as catalog_cache
 from marquee.catalog import selectors, services
 from marquee.catalog.filters import MovieFilter, ScreenFilter, ShowtimeFilter
-from marquee.catalog.models import Genre, Movie, Screen, Seat, Showtime, ShowtimeStatus, Theater
+from marquee.catalog.models import (
+    Genre,
+    Movie,
+    Screen,
+    Seat,
+    Showtime,
+    ShowtimeStatus,
+    SurchargeKind,
+    Theater,
+)
 from marquee.catalog.seat_generation import MAX_ROWS, MAX_SEATS_PER_ROW
+from marquee.catalog.services import PERCENT_STEP
+from marquee.common.money import money_text
+from marquee.common.money_fields import MONEY_SCHEMA, MoneyField
 from marquee.common.permissions import IsAdminOrReadOnly
 from marquee.common.time import to_local
 
@@ -87,8 +100,41 @@ class TheaterSummarySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+@extend_schema_field(
+    MONEY_SCHEMA
+    | {
+        "description": "A percentage ('20.00') or, with surcharge_kind `amount`, an amount in "
+        "surcharge_currency's own units ('300' JPY, '2.50' EUR)."
+    }
+)
+class SurchargeField(serializers.Field):
+    """A tier surcharge as its theater states it: a percentage, or an amount in its currency."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(read_only=True, source="*", **kwargs)
+
+    def bind(self, field_name, parent) -> None:
+        super().bind(field_name, parent)
+        self.value_attr = field_name
+
+    def to_representation(self, theater: Theater) -> str:
+        value = getattr(theater, self.value_attr)
+        if theater.surcharge_kind == SurchargeKind.AMOUNT:
+            return money_text(value, theater.surcharge_currency)
+        return str(Decimal(value).quantize(PERCENT_STEP))
+
+
+SURCHARGE_HELP = (
+    "`percent`: premium_surcharge and vip_surcharge are percentages of the base price (valid "
+    "in any currency). `amount`: they are amounts in surcharge_currency, and every showtime of "
+    "the theater must be priced in that currency."
+)
+
+
 class TheaterSerializer(serializers.ModelSerializer):
     screen_count = serializers.IntegerField(read_only=True)
+    premium_surcharge = SurchargeField()
+    vip_surcharge = SurchargeField()
 
     class Meta:
         model = Theater
@@ -97,6 +143,8 @@ class TheaterSerializer(serializers.ModelSerializer):
             "name",
             "address",
             "timezone",
+            "surcharge_kind",
+            "surcharge_currency",
             "premium_surcharge",
             "vip_surcharge",
             "morning_discount_percent",
@@ -110,6 +158,16 @@ class TheaterWriteSerializer(serializers.ModelSerializer):
     timezone = serializers.CharField(
         max_length=64, required=False, help_text="An IANA timezone, e.g. `Europe/Berlin`."
     )
+    surcharge_kind = serializers.ChoiceField(
+        choices=SurchargeKind.choices, required=False, help_text=SURCHARGE_HELP
+    )
+    # Any short text: the service answers an unknown code with `invalid_currency`.
+    surcharge_currency = serializers.CharField(
+        max_length=16,
+        required=False,
+        allow_blank=True,
+        help_text="ISO 4217, e.g. JPY; required for `amount` surcharges, empty for `percent`.",
+    )
 
     class Meta:
         model = Theater
@@ -117,6 +175,8 @@ class TheaterWriteSerializer(serializers.ModelSerializer):
             "name",
             "address",
             "timezone",
+            "surcharge_kind",
+            "surcharge_currency",
             "premium_surcharge",
             "vip_surcharge",
             "morning_discount_percent",
@@ -225,6 +285,7 @@ class ShowtimeSerializer(serializers.ModelSerializer):
     )
     local_ends_at = serializers.SerializerMethodField()
     capacity = serializers.IntegerField(read_only=True, help_text="Seats on the screen.")
+    base_price = MoneyField(help_text="In the currency's own units: '1500' JPY, '12.50' EUR.")
 
     class Meta:
         model = Showtime
@@ -253,26 +314,34 @@ class ShowtimeSerializer(serializers.ModelSerializer):
         return to_local(showtime.ends_at, showtime.screen.theater.timezone).isoformat()
 
 
-CURRENCY_FIELD = {"regex": r"^[A-Z]{3}$", "max_length": 3, "min_length": 3}
+# Any short text: the service answers an unknown code with 400 `invalid_currency`, and a price
+# with more decimals than its currency has (1500.5 JPY) with 400 `too_many_decimals`.
+CURRENCY_HELP = (
+    "ISO 4217 code in upper case, e.g. EUR, JPY, KWD (at most three decimals); "
+    "DEFAULT_CURRENCY when left out."
+)
+PRICE_HELP = "In the currency's own units: whole yen and won, euro cents, three-decimal dinars."
+
+
+def _base_price_field(**kwargs) -> serializers.DecimalField:
+    return serializers.DecimalField(
+        max_digits=9, decimal_places=3, min_value=0, help_text=PRICE_HELP, **kwargs
+    )
 
 
 class ShowtimeCreateSerializer(serializers.Serializer):
     movie = serializers.PrimaryKeyRelatedField(queryset=Movie.objects.all())
     screen = serializers.PrimaryKeyRelatedField(queryset=Screen.objects.all())
     starts_at = serializers.DateTimeField(help_text="ISO 8601 with an offset; UTC if none.")
-    base_price = serializers.DecimalField(max_digits=8, decimal_places=2, min_value=0)
-    currency = serializers.RegexField(
-        default=settings.DEFAULT_CURRENCY, help_text="ISO 4217, e.g. EUR.", **CURRENCY_FIELD
-    )
+    base_price = _base_price_field()
+    currency = serializers.CharField(max_length=16, required=False, help_text=CURRENCY_HELP)
 
 
 class ShowtimeUpdateSerializer(serializers.Serializer):
     movie = serializers.PrimaryKeyRelatedField(queryset=Movie.objects.all(), required=False)
     starts_at = serializers.DateTimeField(required=False)
-    base_price = serializers.DecimalField(
-        max_digits=8, decimal_places=2, min_value=0, required=False
-    )
-    currency = serializers.RegexField(required=False, **CURRENCY_FIELD)
+    base_price = _base_price_field(required=False)
+    currency = serializers.CharField(max_length=16, required=False, help_text=CURRENCY_HELP)
     status = serializers.ChoiceField(choices=ShowtimeStatus.choices, required=False)
 
 
@@ -439,14 +508,27 @@ class MovieViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CatalogView
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
 
+THEATER_INVALID = _invalid(
+    "invalid_timezone", "invalid_currency", "too_many_decimals", "invalid_surcharge"
+)
+
+
 @extend_schema_view(
     retrieve=extend_schema(responses={200: TheaterSerializer, **NOT_FOUND}),
-    create=_write(TheaterWriteSerializer, {201: TheaterSerializer}, _invalid("invalid_timezone")),
+    create=_write(TheaterWriteSerializer, {201: TheaterSerializer}, THEATER_INVALID),
     update=_write(
-        TheaterWriteSerializer, {200: TheaterSerializer}, _invalid("invalid_timezone"), NOT_FOUND
+        TheaterWriteSerializer,
+        {200: TheaterSerializer},
+        THEATER_INVALID,
+        NOT_FOUND,
+        _conflict("surcharge_currency_mismatch"),
     ),
     partial_update=_write(
-        TheaterWriteSerializer, {200: TheaterSerializer}, _invalid("invalid_timezone"), NOT_FOUND
+        TheaterWriteSerializer,
+        {200: TheaterSerializer},
+        THEATER_INVALID,
+        NOT_FOUND,
+        _conflict("surcharge_currency_mismatch"),
     ),
     destroy=_write(None, {204: None}, NOT_FOUND, _conflict("theater_in_use")),
 )
@@ -474,11 +556,18 @@ class TheaterViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CatalogVi
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+SCREEN_MOVE_CONFLICT = _conflict("surcharge_currency_mismatch")
+
+
 @extend_schema_view(
     retrieve=extend_schema(responses={200: ScreenSerializer, **NOT_FOUND}),
     create=_write(ScreenWriteSerializer, {201: ScreenSerializer}, _invalid()),
-    update=_write(ScreenWriteSerializer, {200: ScreenSerializer}, _invalid(), NOT_FOUND),
-    partial_update=_write(ScreenWriteSerializer, {200: ScreenSerializer}, _invalid(), NOT_FOUND),
+    update=_write(
+        ScreenWriteSerializer, {200: ScreenSerializer}, _invalid(), NOT_FOUND, SCREEN_MOVE_CONFLICT
+    ),
+    partial_update=_write(
+        ScreenWriteSerializer, {200: ScreenSerializer}, _invalid(), NOT_FOUND, SCREEN_MOVE_CONFLICT
+    ),
     destroy=_write(None, {204: None}, NOT_FOUND, _conflict("screen_in_use")),
 )
 class ScreenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CatalogViewSet):
@@ -539,8 +628,12 @@ class ScreenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CatalogVie
         return Response(SeatGenerationResultSerializer(result).data, status=201)
 
 
-SCHEDULING_INVALID = _invalid("showtime_in_past", "showtime_too_far_ahead")
-SCHEDULING_CONFLICT = _conflict("showtime_overlap", "screen_has_no_seats")
+SCHEDULING_INVALID = _invalid(
+    "showtime_in_past", "showtime_too_far_ahead", "invalid_currency", "too_many_decimals"
+)
+SCHEDULING_CONFLICT = _conflict(
+    "showtime_overlap", "screen_has_no_seats", "surcharge_currency_mismatch"
+)
 
 
 @extend_schema_view(

@@ -17,3 +17,7 @@ class CatalogErrorCode(StrEnum):
     MOVIE_IN_USE = "movie_in_use"
     THEATER_IN_USE = "theater_in_use"
     SCREEN_IN_USE = "screen_in_use"
+    INVALID_CURRENCY = "invalid_currency"
+    TOO_MANY_DECIMALS = "too_many_decimals"
+    INVALID_SURCHARGE = "invalid_surcharge"
+    SURCHARGE_CURRENCY_MISMATCH = "surcharge_currency_mismatch"

@@ -52,24 +52,44 @@ class Movie(models.Model):
         return self.title
 
 
+def default_currency() -> str:
+    """The currency of a new showtime when none is given (settings.DEFAULT_CURRENCY)."""
+    return settings.DEFAULT_CURRENCY
+
+
+class SurchargeKind(models.TextChoices):
+    PERCENT = "percent", "Percent of the base price"
+    AMOUNT = "amount", "Amount in the surcharge currency"
+
+
 class Theater(models.Model):
     """A cinema building; its timezone and pricing rules apply to all of its screens."""
 
     name = models.CharField(max_length=120, unique=True)
     address = models.CharField(max_length=300, blank=True)
     timezone = models.CharField(max_length=64, default="UTC")
-    # Pricing rules (see marquee/booking/pricing.py): amounts added per tier, and a discount
-    # for shows starting before `morning_until_hour` local time.
+    # Pricing rules (see marquee/booking/pricing.py): a surcharge per seat tier, either a
+    # percentage of the base price or an amount in `surcharge_currency` (then every showtime
+    # of the theater is in that currency), and a discount for shows starting before
+    # `morning_until_hour` local time.
+    surcharge_kind = models.CharField(
+        max_length=8, choices=SurchargeKind.choices, default=SurchargeKind.PERCENT
+    )
+    surcharge_currency = models.CharField(
+        max_length=3,
+        blank=True,
+        help_text="ISO 4217 code the surcharges are stated in; only for amount surcharges.",
+    )
     premium_surcharge = models.DecimalField(
-        max_digits=8,
-        decimal_places=2,
-        default=Decimal("2.00"),
+        max_digits=9,
+        decimal_places=3,
+        default=Decimal("20"),
         validators=[MinValueValidator(Decimal("0"))],
     )
     vip_surcharge = models.DecimalField(
-        max_digits=8,
-        decimal_places=2,
-        default=Decimal("5.00"),
+        max_digits=9,
+        decimal_places=3,
+        default=Decimal("50"),
         validators=[MinValueValidator(Decimal("0"))],
     )
     morning_discount_percent = models.DecimalField(
@@ -84,6 +104,20 @@ class Theater(models.Model):
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            # An amount is meaningless without its currency; a percentage has none.
+            models.CheckConstraint(
+                condition=(
+                    Q(surcharge_kind=SurchargeKind.PERCENT, surcharge_currency="")
+                    | (Q(surcharge_kind=SurchargeKind.AMOUNT) & ~Q(surcharge_currency=""))
+                ),
+                name="theater_surcharge_currency_for_amounts",
+            ),
+            models.CheckConstraint(
+                condition=Q(premium_surcharge__gte=0) & Q(vip_surcharge__gte=0),
+                name="theater_surcharges_not_negative",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -182,10 +216,11 @@ class Showtime(models.Model):
     screen = models.ForeignKey(Screen, on_delete=models.PROTECT, related_name="showtimes")
     starts_at = models.DateTimeField(db_index=True)
     ends_at = models.DateTimeField()
+    # In `currency`'s own units (ISO 4217 minor units: 1500 JPY, 12.50 EUR, 3.250 KWD).
     base_price = models.DecimalField(
-        max_digits=8, decimal_places=2, validators=[MinValueValidator(Decimal("0"))]
+        max_digits=9, decimal_places=3, validators=[MinValueValidator(Decimal("0"))]
     )
-    currency = models.CharField(max_length=3, default=settings.DEFAULT_CURRENCY)
+    currency = models.CharField(max_length=3, default=default_currency)
     status = models.CharField(
         max_length=16, choices=ShowtimeStatus.choices, default=ShowtimeStatus.SCHEDULED
     )

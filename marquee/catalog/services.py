@@ -23,6 +23,7 @@ from marquee.catalog.models import (
     Seat,
     Showtime,
     ShowtimeStatus,
+    SurchargeKind,
     Theater,
 )
 from marquee.catalog.posters import poster_prepare
@@ -31,11 +32,122 @@ from marquee.catalog.selectors import showtime_get, showtime_overlapping
 from marquee.catalog.signals import showtime_cancelled, showtime_changing
 from marquee.common.db_errors import is_deadlock
 from marquee.common.errors import ApplicationError, Conflict
+from marquee.common.money import currency_exponent, fits_currency, is_currency
 from marquee.common.time import api_datetime, is_valid_timezone
 
 SHOWTIME_OVERLAP_CONSTRAINT = "showtime_no_overlap"
 SCHEDULING_HORIZON = timedelta(days=2 * 365)
+MAX_SURCHARGE_PERCENT = Decimal("1000")
+PERCENT_STEP = Decimal("0.01")
 UNSET: Any = object()
+
+
+# --- Money ----------------------------------------------------------------------------------
+
+
+def currency_check(code: str, *, field: str = "currency") -> str:
+    """An upper-case ISO 4217 code with at most three decimals (marquee/common/money.py)."""
+    if not is_currency(code):
+        message = f"'{code}' is not an ISO 4217 currency code such as 'EUR' or 'JPY'."
+        raise ApplicationError(
+            message, code=CatalogErrorCode.INVALID_CURRENCY, details={field: [message]}
+        )
+    return code
+
+
+def amount_check(amount: Decimal, currency: str, *, field: str) -> None:
+    """An amount is a whole number of its currency's minor units: 1500 JPY, never 1500.5."""
+    if not fits_currency(amount, currency):
+        places = currency_exponent(currency)
+        message = (
+            f"{currency} amounts have no decimals."
+            if places == 0
+            else f"{currency} amounts have at most {places} decimals."
+        )
+        raise ApplicationError(
+            message, code=CatalogErrorCode.TOO_MANY_DECIMALS, details={field: [message]}
+        )
+
+
+def _invalid_surcharge(field: str, message: str) -> ApplicationError:
+    return ApplicationError(
+        message, code=CatalogErrorCode.INVALID_SURCHARGE, details={field: [message]}
+    )
+
+
+def _surcharge_mismatch(
+    *, theater: Theater, currencies: Iterable[str], showtimes: Iterable[int] = ()
+) -> Conflict:
+    details: dict[str, Any] = {
+        "theater": theater.pk,
+        "surcharge_currency": theater.surcharge_currency,
+        "currencies": sorted(set(currencies)),
+    }
+    if showtimes:
+        details["showtimes"] = list(showtimes)
+    return Conflict(
+        f"The surcharges of {theater.name} are amounts in {theater.surcharge_currency}; its "
+        f"showtimes must be priced in {theater.surcharge_currency} too (or make the "
+        "surcharges percentages).",
+        code=CatalogErrorCode.SURCHARGE_CURRENCY_MISMATCH,
+        details=details,
+    )
+
+
+def _check_upcoming_currencies(*, theater: Theater, **showtimes: Any) -> None:
+    """The upcoming showtimes matching `showtimes` are priced in the theater's amount
+    surcharges' currency (nothing to check for percentages)."""
+    if theater.surcharge_kind != SurchargeKind.AMOUNT:
+        return
+    others = list(
+        Showtime.objects.filter(
+            status=ShowtimeStatus.SCHEDULED, starts_at__gt=timezone.now(), **showtimes
+        )
+        .exclude(currency=theater.surcharge_currency)
+        .order_by("starts_at", "id")
+        .values_list("id", "currency")[:50]
+    )
+    if others:
+        raise _surcharge_mismatch(
+            theater=theater,
+            currencies=[currency for _, currency in others],
+            showtimes=[pk for pk, _ in others],
+        )
+
+
+def showtime_currency_check(*, theater: Theater, currency: str) -> None:
+    """A showtime is priced in the currency its theater's amount surcharges are stated in."""
+    if theater.surcharge_kind == SurchargeKind.AMOUNT and theater.surcharge_currency != currency:
+        raise _surcharge_mismatch(theater=theater, currencies=[currency])
+
+
+def theater_surcharges_check(*, theater: Theater) -> None:
+    """The surcharges as they would be saved: percentages (0-1000, two decimals, no currency),
+    or amounts in a stated currency's own units that every upcoming showtime is priced in."""
+    values = {
+        "premium_surcharge": theater.premium_surcharge,
+        "vip_surcharge": theater.vip_surcharge,
+    }
+    if theater.surcharge_kind == SurchargeKind.PERCENT:
+        if theater.surcharge_currency:
+            raise _invalid_surcharge(
+                "surcharge_currency", "Percentage surcharges have no currency; leave it empty."
+            )
+        for field, value in values.items():
+            if value > MAX_SURCHARGE_PERCENT or value != value.quantize(PERCENT_STEP):
+                raise _invalid_surcharge(
+                    field, "A percentage from 0 to 1000 with at most two decimals."
+                )
+        return
+    if not theater.surcharge_currency:
+        raise _invalid_surcharge(
+            "surcharge_currency", "Amount surcharges need the currency they are stated in."
+        )
+    currency_check(theater.surcharge_currency, field="surcharge_currency")
+    for field, value in values.items():
+        amount_check(value, theater.surcharge_currency, field=field)
+    if theater.pk is not None:
+        _check_upcoming_currencies(theater=theater, screen__theater_id=theater.pk)
 
 
 # --- Genres and movies ----------------------------------------------------------------------
@@ -182,16 +294,24 @@ def _check_timezone(name: str) -> None:
 
 
 def theater_create(*, name: str, timezone: str = "UTC", **fields: Any) -> Theater:
-    """A theater; its timezone must be an IANA name (local days and prices depend on it)."""
+    """A theater; its timezone must be an IANA name (local days and prices depend on it), its
+    surcharges percentages or amounts in a stated currency (`theater_surcharges_check`)."""
     _check_timezone(timezone)
-    return Theater.objects.create(name=name, timezone=timezone, **fields)
+    theater = Theater(name=name, timezone=timezone, **fields)
+    theater_surcharges_check(theater=theater)
+    theater.save()
+    return theater
 
 
 def theater_update(*, theater: Theater, **changes: Any) -> Theater:
+    """Switching the surcharges to percentages drops their currency unless one is given."""
     if "timezone" in changes:
         _check_timezone(changes["timezone"])
+    if changes.get("surcharge_kind") == SurchargeKind.PERCENT:
+        changes.setdefault("surcharge_currency", "")
     for field, value in changes.items():
         setattr(theater, field, value)
+    theater_surcharges_check(theater=theater)
     theater.save()
     return theater
 
@@ -210,6 +330,11 @@ def screen_create(*, theater: Theater, name: str) -> Screen:
 
 
 def screen_update(*, screen: Screen, **changes: Any) -> Screen:
+    """Moving a screen to another theater keeps its upcoming showtimes' prices in the
+    currency of that theater's amount surcharges (409 surcharge_currency_mismatch)."""
+    theater = changes.get("theater")
+    if theater is not None and theater.pk != screen.theater_id:
+        _check_upcoming_currencies(theater=theater, screen_id=screen.pk)
     for field, value in changes.items():
         setattr(screen, field, value)
     screen.save()
@@ -393,8 +518,12 @@ def showtime_schedule(
     base_price: Decimal,
     currency: str | None = None,
 ) -> Showtime:
-    """Schedule a future showtime on a screen with seats, overlapping no scheduled one."""
+    """Schedule a future showtime on a screen with seats, overlapping no scheduled one, priced
+    in a known currency's own units and in the currency of the theater's amount surcharges."""
+    currency = currency_check(currency or settings.DEFAULT_CURRENCY)
+    amount_check(base_price, currency, field="base_price")
     ends_at = showtime_ends_at(movie=movie, starts_at=starts_at)
+    showtime_currency_check(theater=screen.theater, currency=currency)
     with transaction.atomic():
         screens_schedule_lock([screen.pk])
         showtime_check_slot(screen=screen, starts_at=starts_at, ends_at=ends_at)
@@ -404,7 +533,7 @@ def showtime_schedule(
             starts_at=starts_at,
             ends_at=ends_at,
             base_price=base_price,
-            currency=currency or settings.DEFAULT_CURRENCY,
+            currency=currency,
             status=ShowtimeStatus.SCHEDULED,
         )
         _save_checked(showtime)
@@ -421,10 +550,13 @@ def showtime_update(
     status: str | None = None,
     changed_by=None,
 ) -> Showtime:
-    """Change price or currency freely; moving or reinstating re-checks past and overlap.
+    """Change price or currency (each checked as when scheduling); moving or reinstating
+    re-checks past and overlap.
 
     Setting the status to cancelled goes through `showtime_cancel` (and its signal).
     """
+    if currency is not None:
+        currency_check(currency)
     with transaction.atomic():
         # A showtime never changes screens: its screen is locked first, then the showtime.
         screens_schedule_lock(
@@ -432,9 +564,17 @@ def showtime_update(
         )
         locked = (
             Showtime.objects.select_for_update()
-            .select_related("movie", "screen")
+            .select_related("movie", "screen__theater")
             .get(pk=showtime.pk)
         )
+        if currency is not None and currency != locked.currency:
+            showtime_currency_check(theater=locked.screen.theater, currency=currency)
+        if base_price is not None or currency is not None:
+            amount_check(
+                locked.base_price if base_price is None else base_price,
+                locked.currency if currency is None else currency,
+                field="base_price",
+            )
         was_scheduled = locked.status == ShowtimeStatus.SCHEDULED
         moved = (movie is not None and movie.pk != locked.movie_id) or (
             starts_at is not None and starts_at != locked.starts_at

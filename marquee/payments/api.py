@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 
 from marquee.booking import selectors as booking_selectors
 from marquee.booking.api import BookingOutput
+from marquee.common.money_fields import MoneyField
 from marquee.common.pagination import StandardPagination
 from marquee.common.permissions import IsAdminRole
 from marquee.payments import services
@@ -24,7 +25,9 @@ class PaymentOutput(serializers.Serializer):
     payment = serializers.CharField()
     status = serializers.CharField()
     client_secret = serializers.CharField(required=False)
-    amount = serializers.CharField(required=False)
+    amount = serializers.CharField(
+        required=False, help_text="Stripe: the intent's amount in the currency's own units."
+    )
     currency = serializers.CharField(required=False)
     booking = BookingOutput(required=False)
 
@@ -32,6 +35,7 @@ class PaymentOutput(serializers.Serializer):
 class RefundOutput(serializers.ModelSerializer):
     booking = serializers.UUIDField(source="payment.booking.public_id")
     provider = serializers.CharField(source="payment.provider")
+    amount = MoneyField()
 
     class Meta:
         model = Refund

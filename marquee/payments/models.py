@@ -22,7 +22,7 @@ class Payment(models.Model):
     booking = models.ForeignKey(Booking, on_delete=models.PROTECT, related_name="payments")
     provider = models.CharField(max_length=16, choices=Provider.choices)
     provider_reference = models.CharField(max_length=255)
-    amount = models.DecimalField(max_digits=10, decimal_places=2)
+    amount = models.DecimalField(max_digits=11, decimal_places=3)
     currency = models.CharField(max_length=3)
     status = models.CharField(
         max_length=16, choices=PaymentStatus.choices, default=PaymentStatus.PENDING
@@ -56,7 +56,7 @@ class Refund(models.Model):
     """Giving a payment back in full. One per payment: asking twice cannot refund twice."""
 
     payment = models.OneToOneField(Payment, on_delete=models.PROTECT, related_name="refund")
-    amount = models.DecimalField(max_digits=10, decimal_places=2)
+    amount = models.DecimalField(max_digits=11, decimal_places=3)
     currency = models.CharField(max_length=3)
     status = models.CharField(
         max_length=16, choices=RefundStatus.choices, default=RefundStatus.PENDING

@@ -14,27 +14,15 @@ from decimal import Decimal
 import stripe
 from django.conf import settings
 
+from marquee.common import money
 from marquee.payments.models import Provider
 
-# Currencies Stripe counts in whole units (no cents).
-ZERO_DECIMAL_CURRENCIES = {
-    "BIF",
-    "CLP",
-    "DJF",
-    "GNF",
-    "JPY",
-    "KMF",
-    "KRW",
-    "MGA",
-    "PYG",
-    "RWF",
-    "UGX",
-    "VND",
-    "VUV",
-    "XAF",
-    "XOF",
-    "XPF",
-}
+# Where Stripe's API counts a currency differently from its ISO 4217 minor unit (Stripe's
+# "Supported currencies" page): ISK stays two-decimal in the API for backwards compatibility
+# (amounts in multiples of 100), and Stripe counts MGA in whole ariary. Everywhere else the
+# ISO exponent is Stripe's (JPY 1531 -> 1531, EUR 12.50 -> 1250, KWD 3.250 -> 3250), and
+# amounts in a three-decimal currency must end in 0 there.
+STRIPE_EXPONENTS = {"ISK": 2, "MGA": 0}
 
 
 class ProviderError(Exception):
@@ -42,9 +30,20 @@ class ProviderError(Exception):
 
 
 def to_minor_units(amount: Decimal, currency: str) -> int:
-    if currency.upper() in ZERO_DECIMAL_CURRENCIES:
-        return int(amount)
-    return int((amount * 100).to_integral_value())
+    """The integer amount Stripe expects: the ISO 4217 minor units, but for Stripe's own
+    exceptions. An amount with more decimals than that cannot be charged exactly: ValueError."""
+    code = currency.upper()
+    minor = money.to_minor_units(amount, code, exponent=STRIPE_EXPONENTS.get(code))
+    if money.currency_exponent(code) == 3 and minor % 10:
+        raise ValueError(f"Stripe takes {code} amounts in whole hundredths, not {amount}")
+    return minor
+
+
+def _stripe_amount(amount: Decimal, currency: str) -> int:
+    try:
+        return to_minor_units(amount, currency)
+    except ValueError as error:  # an amount Stripe cannot take: no call is made
+        raise ProviderError(str(error)) from error
 
 
 @dataclass(frozen=True)
@@ -128,10 +127,11 @@ class StripeProvider:
     def create_intent(
         self, *, amount: Decimal, currency: str, booking_public_id: str, key: str
     ) -> IntentResult:
+        minor = _stripe_amount(amount, currency)
         try:
             intent = self.client.v1.payment_intents.create(
                 params={
-                    "amount": to_minor_units(amount, currency),
+                    "amount": minor,
                     "currency": currency.lower(),
                     "metadata": {"booking_id": booking_public_id},
                     "automatic_payment_methods": {"enabled": True},
@@ -143,11 +143,12 @@ class StripeProvider:
         return IntentResult(reference=intent.id, client_secret=intent.client_secret or "")
 
     def refund(self, *, payment_reference: str, amount: Decimal, currency: str, key: str) -> str:
+        minor = _stripe_amount(amount, currency)
         try:
             refund = self.client.v1.refunds.create(
                 params={
                     "payment_intent": payment_reference,
-                    "amount": to_minor_units(amount, currency),
+                    "amount": minor,
                 },
                 options={"idempotency_key": key},
             )

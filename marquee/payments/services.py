@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from marquee.booking.models import Booking, BookingStatus
 from marquee.booking.services import ConfirmOutcome, booking_confirm, booking_mark_refunded
+from marquee.common.money import money_text
 from marquee.common.time import api_datetime
 from marquee.payments import errors
 from marquee.payments.models import (
@@ -133,6 +134,7 @@ def _pay_stripe(*, booking: Booking, provider: StripeProvider) -> dict:
         amount=booking.total,
         currency=booking.currency,
     ).first()
+    total_text = money_text(booking.total, booking.currency)  # "12.50", as the key always had
     if existing is None:
         try:
             intent = provider.create_intent(
@@ -140,7 +142,7 @@ def _pay_stripe(*, booking: Booking, provider: StripeProvider) -> dict:
                 currency=booking.currency,
                 booking_public_id=str(booking.public_id),
                 # Same booking, same amount: Stripe returns the same intent on a retry.
-                key=f"marquee-intent-{booking.public_id}-{booking.total}-{booking.currency}",
+                key=f"marquee-intent-{booking.public_id}-{total_text}-{booking.currency}",
             )
         except ProviderError as error:
             raise errors.PaymentError(
@@ -168,7 +170,7 @@ def _pay_stripe(*, booking: Booking, provider: StripeProvider) -> dict:
         "payment": existing.provider_reference,
         "status": "requires_payment",
         "client_secret": existing.client_secret,
-        "amount": str(existing.amount),
+        "amount": money_text(existing.amount, existing.currency),
         "currency": existing.currency,
     }
 

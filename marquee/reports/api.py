@@ -9,6 +9,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from marquee.common.money_fields import MoneyField
 from marquee.common.permissions import IsAdminRole
 from marquee.reports import selectors
 from marquee.reports.renderers import CSVRenderer, ReportNegotiation
@@ -60,11 +61,6 @@ class LocalDateTimeField(serializers.DateTimeField):
 
     def to_representation(self, value):
         return value.isoformat()
-
-
-class MoneyField(serializers.DecimalField):
-    def __init__(self, **kwargs):
-        super().__init__(max_digits=14, decimal_places=2, **kwargs)
 
 
 class SalesRowOutput(serializers.Serializer):

@@ -33,11 +33,11 @@ from django.utils import timezone
 from marquee.booking.models import Ticket, TicketStatus
 from marquee.catalog.models import Seat, Showtime, ShowtimeStatus, Theater
 from marquee.common.errors import ApplicationError
+from marquee.common.money import quantize
 from marquee.payments.models import Payment, PaymentStatus, Refund, RefundStatus
 
 MAX_RANGE_DAYS = 366
 DEFAULT_RANGE_DAYS = 30
-CENT = Decimal("0.01")
 TENTH = Decimal("0.1")
 ZERO = Decimal("0.00")
 
@@ -243,12 +243,15 @@ def sales_report(*, period: ReportPeriod, group_by: str) -> dict[str, Any]:
                     **labels,
                     "currency": row["group_currency"],
                     "tickets_sold": 0,
-                    "gross": ZERO,
-                    "refunds": ZERO,
+                    "gross": _money(ZERO, row["group_currency"]),
+                    "refunds": _money(ZERO, row["group_currency"]),
                 },
             )
             value = row["value"] or 0
-            group[metric] = value if metric == "tickets_sold" else _money(value)
+            if metric == "tickets_sold":
+                group[metric] = value
+            else:
+                group[metric] = _money(value, row["group_currency"])
 
     rows = [_finish_sales_row(group, group_by) for group in groups.values()]
     rows.sort(key=_sales_sort_key(group_by))
@@ -261,8 +264,10 @@ def sales_report(*, period: ReportPeriod, group_by: str) -> dict[str, Any]:
     }
 
 
-def _money(value) -> Decimal:
-    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+def _money(value, currency: str) -> Decimal:
+    """A sum of amounts in the currency's own units (an exact sum: quantize only trims the
+    zeros the columns' three places add, and SQLite's float sums)."""
+    return quantize(Decimal(value), currency)
 
 
 def _finish_sales_row(group: dict[str, Any], group_by: str) -> dict[str, Any]:
@@ -287,7 +292,12 @@ def _sales_totals(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for row in rows:
         total = totals.setdefault(
             row["currency"],
-            {"currency": row["currency"], "tickets_sold": 0, "gross": ZERO, "refunds": ZERO},
+            {
+                "currency": row["currency"],
+                "tickets_sold": 0,
+                "gross": _money(ZERO, row["currency"]),
+                "refunds": _money(ZERO, row["currency"]),
+            },
         )
         for metric in ("tickets_sold", "gross", "refunds"):
             total[metric] += row[metric]

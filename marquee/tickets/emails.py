@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from marquee.booking.models import Booking, BookingStatus, TicketStatus
 from marquee.catalog.models import Showtime, ShowtimeStatus
+from marquee.common.money import money_text
 from marquee.common.time import to_local
 from marquee.tickets import selectors, services
 from marquee.tickets.codes import ticket_code
@@ -44,7 +45,8 @@ def local_start_text(showtime: Showtime) -> str:
 
 
 def _money(amount: Decimal | str, currency: str) -> str:
-    return f"{amount} {currency}"
+    """The amount with exactly its currency's decimals: "1531 JPY", "12.50 EUR"."""
+    return f"{money_text(Decimal(amount), currency)} {currency}"
 
 
 def _one_line(text: str) -> str:

@@ -3,12 +3,17 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from marquee.booking.pricing import PriceRules, showtime_price_table, ticket_price
 from marquee.catalog.models import WeekdayPriceRule
+from marquee.common.money import currency_exponent
 from tests import factories
 
 RULES = PriceRules(
+    surcharge_kind="amount",
+    surcharge_currency="EUR",
     premium_surcharge=Decimal("2.00"),
     vip_surcharge=Decimal("5.00"),
     morning_discount_percent=Decimal("20"),
@@ -17,9 +22,14 @@ RULES = PriceRules(
 )
 
 
-def price(tier="standard", hour=20, weekday=3, base="10.00"):
+def price(tier="standard", hour=20, weekday=3, base="10.00", currency="EUR", rules=RULES):
     return ticket_price(
-        base_price=Decimal(base), tier=tier, rules=RULES, local_hour=hour, local_weekday=weekday
+        base_price=Decimal(base),
+        currency=currency,
+        tier=tier,
+        rules=rules,
+        local_hour=hour,
+        local_weekday=weekday,
     )
 
 
@@ -51,9 +61,8 @@ def test_price_is_rounded_once_half_up_to_the_cent():
 
 def test_price_never_goes_negative():
     rules = PriceRules(weekday_adjustments={0: Decimal("-100")})
-    assert ticket_price(
-        base_price=Decimal("10"), tier="standard", rules=rules, local_hour=20, local_weekday=0
-    ) == Decimal("0.00")
+    assert str(price(base="10", weekday=0, rules=rules)) == "0.00"
+    assert str(price(base="1500", weekday=0, rules=rules, currency="JPY")) == "0"
 
 
 @pytest.mark.django_db
@@ -83,3 +92,84 @@ def test_changing_a_weekday_rule_changes_prices_at_once():
     assert showtime_price_table(showtime)["standard"] == Decimal("7.00")
     rule.delete()
     assert showtime_price_table(showtime)["standard"] == Decimal("10.00")
+
+
+# --- Currencies -----------------------------------------------------------------------------
+
+
+def test_prices_round_once_to_whole_yen_and_won():
+    percent = PriceRules(
+        premium_surcharge=Decimal("20"),
+        vip_surcharge=Decimal("50"),
+        morning_discount_percent=Decimal("20"),
+        morning_until_hour=12,
+    )
+    # 1531 x 1.2 x 0.8 = 1469.76; a yen has no cents.
+    assert str(price("premium", hour=9, base="1531", currency="JPY", rules=percent)) == "1470"
+    assert str(price("vip", base="15000", currency="KRW", rules=percent)) == "22500"
+
+
+def test_an_amount_surcharge_is_added_only_in_its_own_currency():
+    yen = PriceRules(
+        surcharge_kind="amount",
+        surcharge_currency="JPY",
+        premium_surcharge=Decimal("300"),
+        vip_surcharge=Decimal("800"),
+    )
+    assert str(price("vip", base="1500", currency="JPY", rules=yen)) == "2300"
+    # Never 800 "somethings" on a euro price: a showtime older than the rule pays the base.
+    assert str(price("vip", base="12.50", currency="EUR", rules=yen)) == "12.50"
+
+
+ACCEPTED = ["JPY", "KRW", "EUR", "USD", "GBP", "CHF", "KWD", "BHD", "TND", "ISK", "CLP", "IQD"]
+
+
+@st.composite
+def pricing_inputs(draw):
+    currency = draw(st.sampled_from(ACCEPTED))
+    places = currency_exponent(currency)
+    minor = st.integers(min_value=0, max_value=10**6 * 10**places)
+    base = Decimal(draw(minor)).scaleb(-places)
+    percent = st.decimals(min_value=0, max_value=1000, places=2)
+    if draw(st.booleans()):
+        rules_surcharges = {
+            "surcharge_kind": "percent",
+            "premium_surcharge": draw(percent),
+            "vip_surcharge": draw(percent),
+        }
+    else:
+        rules_surcharges = {
+            "surcharge_kind": "amount",
+            "surcharge_currency": draw(st.sampled_from([currency, "EUR", "JPY"])),
+            "premium_surcharge": Decimal(draw(minor)).scaleb(-places),
+            "vip_surcharge": Decimal(draw(minor)).scaleb(-places),
+        }
+    rules = PriceRules(
+        **rules_surcharges,
+        morning_discount_percent=draw(st.decimals(min_value=0, max_value=100, places=2)),
+        morning_until_hour=draw(st.integers(0, 24)),
+        weekday_adjustments={
+            day: draw(st.decimals(min_value=-100, max_value=200, places=2)) for day in range(7)
+        },
+    )
+    return {
+        "base_price": base,
+        "currency": currency,
+        "tier": draw(st.sampled_from(["standard", "premium", "vip"])),
+        "rules": rules,
+        "local_hour": draw(st.integers(0, 23)),
+        "local_weekday": draw(st.integers(0, 6)),
+    }
+
+
+@given(pricing_inputs())
+@settings(max_examples=300, deadline=None)
+def test_every_price_is_a_whole_number_of_minor_units_and_never_negative(inputs):
+    computed = ticket_price(**inputs)
+
+    places = currency_exponent(inputs["currency"])
+    assert computed >= 0
+    assert computed % Decimal(1).scaleb(-places) == 0
+    # Written with exactly the currency's decimals: "1531", "12.50", "3.250".
+    assert -computed.as_tuple().exponent == places
+    assert not computed.is_signed()

@@ -1,4 +1,5 @@
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -162,7 +163,7 @@ def test_editing_the_price_in_the_admin_keeps_the_slot(admin_site_client, showti
 
     assert response.status_code == 302
     showtime.refresh_from_db()
-    assert str(showtime.base_price) == "12.00"
+    assert showtime.base_price == Decimal("12.00")
 
 
 def test_the_cancel_action_cancels_the_selected_showtimes(admin_site_client, showtime):

@@ -174,13 +174,12 @@ def test_a_screen_without_seats_cannot_be_scheduled(admin_client_api, movie, sta
     ("changes", "field"),
     [
         ({"base_price": "-1.00"}, "base_price"),
-        ({"base_price": "10.123"}, "base_price"),
+        ({"base_price": "10.1234"}, "base_price"),
         ({"base_price": "1000000.00"}, "base_price"),
         ({"base_price": "NaN"}, "base_price"),
         ({"base_price": "ten"}, "base_price"),
-        ({"currency": "eur"}, "currency"),
-        ({"currency": "EURO"}, "currency"),
-        ({"currency": "E1R"}, "currency"),
+        ({"currency": ""}, "currency"),
+        ({"currency": ["EUR"]}, "currency"),
         ({"movie": 4242}, "movie"),
         ({"screen": "x"}, "screen"),
         ({"starts_at": "next friday"}, "starts_at"),
@@ -195,6 +194,97 @@ def test_invalid_showtime_input_is_400(admin_client_api, movie, screen, start, c
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "invalid"
     assert field in response.json()["error"]["details"]
+
+
+@pytest.mark.parametrize(
+    "currency", ["eur", "Eur", "EURO", "E1R", "XYZ", "DEM", "XAU", "XTS", "CLF", "€", 978]
+)
+def test_a_currency_that_is_not_an_iso_4217_code_is_refused(
+    admin_client_api, movie, screen, start, currency
+):
+    """Lower case, unknown, withdrawn (DEM), no minor unit (gold, test), four decimals (CLF)."""
+    response = admin_client_api.post(
+        SHOWTIMES, schedule_payload(movie, screen, start, currency=currency), format="json"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid_currency"
+    assert "currency" in response.json()["error"]["details"]
+    assert not Showtime.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("currency", "price"),
+    [("EUR", "10.123"), ("USD", "9.999"), ("JPY", "1500.5"), ("KRW", "15000.01")],
+)
+def test_a_price_with_more_decimals_than_its_currency_has_is_refused(
+    admin_client_api, movie, screen, start, currency, price
+):
+    response = admin_client_api.post(
+        SHOWTIMES,
+        schedule_payload(movie, screen, start, currency=currency, base_price=price),
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "too_many_decimals"
+    assert "base_price" in response.json()["error"]["details"]
+    assert not Showtime.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("currency", "price", "shown"),
+    [
+        ("JPY", "1500", "1500"),
+        ("JPY", "1500.000", "1500"),
+        ("KRW", "15000", "15000"),
+        ("EUR", "12.5", "12.50"),
+        ("USD", "9", "9.00"),
+        ("KWD", "3.25", "3.250"),
+    ],
+)
+def test_a_showtime_price_is_written_in_its_currencys_own_units(
+    admin_client_api, api_client, movie, screen, start, currency, price, shown
+):
+    created = admin_client_api.post(
+        SHOWTIMES,
+        schedule_payload(movie, screen, start, currency=currency, base_price=price),
+        format="json",
+    )
+
+    assert created.status_code == 201, created.content
+    assert (created.json()["base_price"], created.json()["currency"]) == (shown, currency)
+    read = api_client.get(showtime_url(created.json()["id"]))
+    assert (read.json()["base_price"], read.json()["currency"]) == (shown, currency)
+
+
+def test_a_showtime_without_a_currency_gets_the_default_currency(
+    admin_client_api, movie, screen, start, settings
+):
+    settings.DEFAULT_CURRENCY = "USD"
+    payload = schedule_payload(movie, screen, start)
+    del payload["currency"]
+
+    response = admin_client_api.post(SHOWTIMES, payload, format="json")
+
+    assert response.status_code == 201
+    assert response.json()["currency"] == "USD"
+
+
+def test_changing_the_currency_rechecks_the_code_and_the_price(admin_client_api, showtime):
+    showtime.base_price = Decimal("12.50")
+    showtime.save()
+    unknown = admin_client_api.patch(showtime_url(showtime.pk), {"currency": "jpy"})
+    # 12.50 EUR has cents; the yen has none.
+    cents = admin_client_api.patch(showtime_url(showtime.pk), {"currency": "JPY"})
+    both = admin_client_api.patch(
+        showtime_url(showtime.pk), {"currency": "JPY", "base_price": "1500"}
+    )
+
+    assert (unknown.status_code, unknown.json()["error"]["code"]) == (400, "invalid_currency")
+    assert (cents.status_code, cents.json()["error"]["code"]) == (400, "too_many_decimals")
+    assert both.status_code == 200
+    assert (both.json()["base_price"], both.json()["currency"]) == ("1500", "JPY")
 
 
 def test_a_free_showtime_is_allowed(movie, screen, start):

@@ -21,7 +21,11 @@ def test_anyone_can_read_theaters(api_client, db):
     assert listing.json()["results"][0]["name"] == "Odeon"
     assert detail.json()["timezone"] == "Europe/Berlin"
     assert detail.json()["screen_count"] == 1
-    assert detail.json()["premium_surcharge"] == "2.00"
+    # New theaters' surcharges are percentages of the base price: valid in any currency.
+    assert detail.json()["surcharge_kind"] == "percent"
+    assert detail.json()["surcharge_currency"] == ""
+    assert detail.json()["premium_surcharge"] == "20.00"
+    assert detail.json()["vip_surcharge"] == "50.00"
 
 
 @pytest.mark.parametrize(

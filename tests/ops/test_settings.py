@@ -34,6 +34,19 @@ def test_with_debug_off_and_a_secret_key_the_service_starts():
     assert result.returncode == 0, result.stderr
 
 
+@pytest.mark.parametrize("currency", ["jpy", "XYZ", "XAU", "EURO"])
+def test_an_unknown_default_currency_refuses_to_start(currency):
+    result = manage("check", DEFAULT_CURRENCY=currency)
+    assert result.returncode != 0
+    assert "DEFAULT_CURRENCY" in result.stderr
+    assert "ImproperlyConfigured" in result.stderr
+
+
+def test_a_yen_default_currency_starts():
+    result = manage("check", DEFAULT_CURRENCY="JPY")
+    assert result.returncode == 0, result.stderr
+
+
 def check_deploy(*, redis_url: str) -> subprocess.CompletedProcess:
     """`check --deploy` of the production profile, failing on any warning."""
     return manage(

@@ -25,7 +25,16 @@ from marquee.catalog.services import (
     theater_create,
 )
 
-THEATER = {"name": "Marquee Downtown", "timezone": "Europe/Berlin", "address": "1 Main Street"}
+THEATER = {
+    "name": "Marquee Downtown",
+    "timezone": "Europe/Berlin",
+    "address": "1 Main Street",
+    # Premium seats 2 EUR more, VIP 5 EUR: the showtimes below are in euros.
+    "surcharge_kind": "amount",
+    "surcharge_currency": "EUR",
+    "premium_surcharge": Decimal("2.00"),
+    "vip_surcharge": Decimal("5.00"),
+}
 SCREENS = {
     "Screen 1": {
         "rows": 10,
