@@ -19,7 +19,7 @@ class Migration(migrations.Migration):
     """One active ticket per seat on MySQL and MariaDB too (PostgreSQL and SQLite keep their
     partial unique index: only the model's constraint class changes there)."""
 
-    dependencies = [("booking", "0003_ticket_ordering_by_id")]
+    dependencies = [("booking", "0004_money_three_decimal_places")]
 
     operations = [
         migrations.SeparateDatabaseAndState(
