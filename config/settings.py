@@ -1,5 +1,6 @@
 """Marquee settings: one module, every knob read from the environment (see .env.example)."""
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -18,6 +19,15 @@ if not DEBUG and SECRET_KEY == DEFAULT_SECRET_KEY:
     raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+# How many proxies of ours (nginx, a load balancer) stand in front of the app, each appending
+# to X-Forwarded-For. 0: the header is ignored and REMOTE_ADDR is the client. Every
+# per-address limit (throttles, login lockout) and the logs go through one function that
+# reads it (marquee/common/client_address.py). Production sets it explicitly (a deploy check).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+TRUSTED_PROXY_COUNT_SET = "TRUSTED_PROXY_COUNT" in os.environ
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more.")
 
 INSTALLED_APPS = [
     # First: its `runserver` (a listen backlog that holds a rush) replaces staticfiles'.
@@ -164,6 +174,7 @@ AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 AXES_VERBOSE = False
+AXES_CLIENT_IP_CALLABLE = "marquee.common.client_address.client_ip"
 # Lockout is per username on purpose: many buyers share one IP behind a cinema's or a mobile
 # carrier's NAT. Per-IP abuse is handled by the login_ip throttle instead.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
@@ -206,6 +217,8 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 20,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "marquee.common.errors.exception_handler",
+    # Only for DRF's own throttles; Marquee's ask marquee.common.client_address.
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "DEFAULT_THROTTLE_CLASSES": [
         "marquee.common.throttling.AnonRateThrottle",
         "marquee.common.throttling.AccountRateThrottle",
@@ -323,10 +336,14 @@ LOGGING = {
     "disable_existing_loggers": False,
     "filters": {"request_context": {"()": "marquee.common.logging.RequestContextFilter"}},
     "formatters": {
-        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "text": {
+            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s %(client_ip)s] "
+            "%(message)s"
+        },
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",
-            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s %(user_id)s",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s %(user_id)s "
+            "%(client_ip)s",
             "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
         },
     },
