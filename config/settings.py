@@ -253,6 +253,10 @@ SHOWTIME_CLEANING_MINUTES = env.int("SHOWTIME_CLEANING_MINUTES", default=15)
 POSTER_MAX_BYTES = env.int("POSTER_MAX_BYTES", default=2 * 1024 * 1024)
 BOOKING_HOLD_MINUTES = env.int("BOOKING_HOLD_MINUTES", default=10)
 BOOKING_MAX_SEATS = env.int("BOOKING_MAX_SEATS", default=10)
+# The most seats one customer may hold (unpaid, unexpired) at once: at one showtime, and over
+# all showtimes together. Unset: BOOKING_MAX_SEATS, and three times that. Staff are exempt.
+BOOKING_HOLD_LIMIT_PER_SHOWTIME = env.int("BOOKING_HOLD_LIMIT_PER_SHOWTIME", default=None)
+BOOKING_HOLD_LIMIT_TOTAL = env.int("BOOKING_HOLD_LIMIT_TOTAL", default=None)
 BOOKING_CANCELLATION_CUTOFF_MINUTES = env.int("BOOKING_CANCELLATION_CUTOFF_MINUTES", default=120)
 IDEMPOTENCY_KEY_HOURS = env.int("IDEMPOTENCY_KEY_HOURS", default=24)
 DEFAULT_CURRENCY = env("DEFAULT_CURRENCY", default="EUR")

@@ -127,8 +127,9 @@ def test_forged_headers_do_not_escape_the_anonymous_throttle(settings, rates):
     rates(anon="3/min")
     client = APIClient()
     codes = [
-        client.get("/api/movies/", REMOTE_ADDR="203.0.113.7", HTTP_X_FORWARDED_FOR=forged(n))
-        .status_code
+        client.get(
+            "/api/movies/", REMOTE_ADDR="203.0.113.7", HTTP_X_FORWARDED_FOR=forged(n)
+        ).status_code
         for n in range(5)
     ]
     assert codes == [200, 200, 200, 429, 429]
