@@ -310,9 +310,10 @@ def test_late_payment_racing_a_new_hold_gives_the_seats_to_exactly_one(
     showtime, seat_ids, customer
 ):
     lapsed = timezone.now() - timedelta(minutes=30)
-    newcomer = factories.UserFactory()
     winners = set()
     for round_seats in (seat_ids[i : i + 3] for i in range(0, 30, 3)):
+        # A new buyer each round: one buyer winning every round would reach the hold limits.
+        newcomer = factories.UserFactory()
         late = services.booking_hold(
             user=customer, showtime_id=showtime.pk, seat_ids=round_seats, now=lapsed
         )
