@@ -291,6 +291,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "marquee.tickets.tasks.send_showtime_reminders",
         "schedule": 300.0,
     },
+    # Every invariant of seats and money checked in SQL; a breach is logged at ERROR.
+    "reconcile": {"task": "marquee.payments.tasks.reconcile", "schedule": 3600.0},
 }
 
 # --- Payments -------------------------------------------------------------------------------

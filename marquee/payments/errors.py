@@ -9,3 +9,15 @@ def not_payable(status: str) -> PaymentError:
     return PaymentError(
         f"A booking that is {status} cannot be paid.", code="booking_not_payable", status_code=409
     )
+
+
+def already_paid(message: str = "This booking is already paid.") -> PaymentError:
+    return PaymentError(message, code="already_paid", status_code=409)
+
+
+def hold_expired() -> PaymentError:
+    return PaymentError(
+        "The hold on these seats has expired; book them again.",
+        code="hold_expired",
+        status_code=409,
+    )

@@ -57,6 +57,10 @@ class FakeStripe(HTTPClient):
     def calls(self, path: str) -> list[SentRequest]:
         return [r for r in self.requests if r.path == path]
 
+    def forget_idempotency_keys(self) -> None:
+        """What Stripe does after 24 hours: the same key now makes a new object."""
+        self._idempotent.clear()
+
     def _answer(self, method, path, params):
         if method == "POST" and path == "/v1/payment_intents":
             intent_id = f"pi_{uuid.uuid4().hex[:24]}"

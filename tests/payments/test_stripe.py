@@ -1,13 +1,14 @@
 import threading
 import time
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.db import connections
 from django.utils import timezone
 
 from marquee.booking.models import Booking, BookingEvent
-from marquee.booking.services import booking_hold
+from marquee.booking.services import booking_confirm, booking_hold
 from marquee.payments.models import Payment, Refund, WebhookEvent
 from marquee.payments.services import refunds_retry_failed
 from tests.payments.stripe_fake import intent_event
@@ -218,7 +219,50 @@ def test_provider_outage_on_pay_is_503_not_500(
     assert Payment.objects.count() == 0
 
 
+def test_a_second_capture_for_a_paid_booking_is_refunded_automatically(
+    deliver, second_intent, held_booking, fake_stripe, django_capture_on_commit_callbacks
+):
+    first, second = second_intent()
+    assert deliver(intent_event(first, amount=2000)).json()["outcome"] == "confirmed"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = deliver(intent_event(second, amount=2000))
+    assert (response.status_code, response.json()["outcome"]) == (
+        200,
+        "duplicate_capture_refunded",
+    )
+    held_booking.refresh_from_db()
+    assert held_booking.status == "confirmed"  # the booking keeps its seats and its payment
+    assert set(held_booking.tickets.values_list("status", flat=True)) == {"sold"}
+    kept = Payment.objects.get(provider_reference=first)
+    duplicate = Payment.objects.get(provider_reference=second)
+    assert (kept.status, duplicate.status) == ("succeeded", "duplicate")
+    assert not Refund.objects.filter(payment=kept).exists()
+    assert (duplicate.refund.status, duplicate.refund.amount) == ("succeeded", Decimal("20.00"))
+    (refund_call,) = fake_stripe.calls("/v1/refunds")
+    assert refund_call.params == {"payment_intent": second, "amount": "2000"}
+    # Replayed, the second capture changes nothing more.
+    again = deliver(intent_event(second, amount=2000))
+    assert again.json()["outcome"] == "already_applied"
+    assert Refund.objects.count() == 1
+
+
+def test_a_capture_for_a_booking_confirmed_without_it_is_refunded(
+    deliver, intent, held_booking, fake_stripe, django_capture_on_commit_callbacks
+):
+    # Whatever confirmed the booking first, a payment whose confirmation answers "already
+    # confirmed" is not kept.
+    booking_confirm(booking_id=held_booking.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = deliver(intent_event(intent, amount=2000))
+    assert response.json()["outcome"] == "duplicate_capture_refunded"
+    payment = Payment.objects.get(provider_reference=intent)
+    assert (payment.status, payment.refund.status) == ("duplicate", "succeeded")
+    held_booking.refresh_from_db()
+    assert held_booking.status == "confirmed"
+
+
 @pytest.mark.postgres
+@pytest.mark.concurrency
 @pytest.mark.django_db(transaction=True)
 def test_the_same_event_delivered_twice_at_once_confirms_once(deliver, intent, held_booking):
     event = intent_event(intent, amount=2000)
