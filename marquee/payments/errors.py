@@ -21,3 +21,12 @@ def hold_expired() -> PaymentError:
         code="hold_expired",
         status_code=409,
     )
+
+
+def provider_unavailable() -> PaymentError:
+    # What went wrong (hosts, ports, errno) is logged; the customer gets a plain "try again".
+    return PaymentError(
+        "The payment provider is unavailable; try again.",
+        code="provider_unavailable",
+        status_code=503,
+    )

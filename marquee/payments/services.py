@@ -189,12 +189,11 @@ def _pay_stripe(*, booking: Booking, provider: StripeProvider) -> dict:
                 key=f"marquee-intent-{booking.public_id}-{booking.total}-{booking.currency}",
             )
         except ProviderError as error:
-            raise errors.PaymentError(
-                "The payment provider is unavailable; try again.",
-                code="provider_unavailable",
-                status_code=503,
-                details={"reason": str(error)},
-            ) from error
+            logger.warning(
+                "payment provider unavailable",
+                extra={"booking": str(booking.public_id), "error": str(error)},
+            )
+            raise errors.provider_unavailable() from error
         with transaction.atomic():
             # Paid, cancelled or lapsed while the intent was being made: not handed out.
             booking = _booking_locked(booking.pk)
