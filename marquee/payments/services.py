@@ -101,7 +101,7 @@ def _refund_duplicate(payment: Payment, *, reason: str) -> str:
     refund_request(payment=payment, reason=reason)
     logger.warning(
         "second capture refunded",
-        extra={"booking": payment.booking_id, "payment": payment.provider_reference},
+        extra={"booking": str(payment.booking.public_id), "payment": payment.provider_reference},
     )
     return DUPLICATE_CAPTURE_REFUNDED
 

@@ -113,7 +113,7 @@ def test_a_hold_on_a_cancelled_showtime_is_not_charged(customer_client, held_boo
 
 
 def test_a_capture_the_database_refuses_is_recorded_as_a_duplicate_and_refunded(
-    customer_client, held_booking, django_capture_on_commit_callbacks
+    customer_client, held_booking, django_capture_on_commit_callbacks, caplog
 ):
     # A succeeded payment the booking never settled (written past the services): the next
     # capture cannot also be the booking's payment, so it is refunded at once, not kept.
@@ -132,6 +132,12 @@ def test_a_capture_the_database_refuses_is_recorded_as_a_duplicate_and_refunded(
     assert (duplicate.refund.status, duplicate.refund.amount) == ("succeeded", held_booking.total)
     held_booking.refresh_from_db()
     assert held_booking.status == "pending"
+    (logged,) = [r for r in caplog.records if r.getMessage() == "second capture refunded"]
+    assert (logged.levelname, logged.booking, logged.payment) == (
+        "WARNING",
+        str(held_booking.public_id),
+        duplicate.provider_reference,
+    )
 
 
 def test_a_cancelled_booking_cannot_be_paid(customer_client, customer, held_booking):
