@@ -315,6 +315,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "marquee.tickets.tasks.send_showtime_reminders",
         "schedule": 300.0,
     },
+    # Every invariant of seats and money checked in SQL; a breach is logged at ERROR.
+    "reconcile": {"task": "marquee.payments.tasks.reconcile", "schedule": 3600.0},
 }
 
 # --- Payments -------------------------------------------------------------------------------
@@ -322,7 +324,11 @@ PAYMENT_PROVIDER = env("PAYMENT_PROVIDER", default="simulated")
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_WEBHOOK_TOLERANCE_SECONDS = env.int("STRIPE_WEBHOOK_TOLERANCE_SECONDS", default=300)
+# Points the Stripe client at another server speaking Stripe's API (a local stripe-mock in
+# development); empty is Stripe itself. Never with a live key: the key would go to that server.
 STRIPE_API_BASE = env("STRIPE_API_BASE", default="")
+if STRIPE_API_BASE and STRIPE_SECRET_KEY.startswith(("sk_live_", "rk_live_")):
+    raise ImproperlyConfigured("STRIPE_API_BASE must not be set with a live Stripe key.")
 if PAYMENT_PROVIDER == "stripe" and not DEBUG and not (STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET):
     raise ImproperlyConfigured(
         "PAYMENT_PROVIDER=stripe needs STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET."
