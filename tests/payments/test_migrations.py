@@ -7,7 +7,7 @@ from django.db.migrations.executor import MigrationExecutor
 from marquee.booking.services import booking_confirm
 from marquee.payments.reconciliation import reconcile
 
-BEFORE = ("payments", "0001_initial")
+BEFORE = ("payments", "0002_money_three_decimal_places")
 
 
 def migrate(target: list[tuple[str, str]]):
