@@ -1,7 +1,8 @@
 -- The database ceiling of `make bench`: the SQL of one 4-seat hold, as
 -- marquee/booking/services.py::_insert_hold sends it (see docs/benchmarks.md), run by
 -- pgbench with no Python anywhere. One pgbench transaction =
---   INSERT booking (RETURNING id), the stale-hold UPDATE on the four seats,
+--   the hold limits (the buyer's account row locked FOR NO KEY UPDATE, then their held
+--   seats counted), INSERT booking (RETURNING id), the stale-hold UPDATE on the four seats,
 --   one INSERT of four tickets (RETURNING ids), INSERT of the history event, COMMIT
 -- on the real tables with every index, foreign key and the partial unique index on active
 -- tickets, on a hall and 2000 showtimes of its own that bench/run.py creates.
@@ -15,6 +16,15 @@
 -- BOOKING_ID_SEQUENCE is replaced by the booking id sequence's name.
 \set user random(:first_user, :last_user)
 BEGIN;
+SELECT "accounts_user"."id" FROM "accounts_user" WHERE "accounts_user"."id" = :user
+FOR NO KEY UPDATE;
+SELECT COUNT("booking_ticket"."id")
+           FILTER (WHERE "booking_ticket"."showtime_id" = :first_showtime),
+       COUNT("booking_ticket"."id")
+FROM "booking_ticket"
+INNER JOIN "booking_booking" ON ("booking_ticket"."booking_id" = "booking_booking"."id")
+WHERE "booking_booking"."status" = 'pending' AND "booking_booking"."user_id" = :user
+  AND "booking_ticket"."held_until" > now() AND "booking_ticket"."status" = 'held';
 INSERT INTO booking_booking
     (id, public_id, user_id, showtime_id, status, expires_at, total, currency,
      created_at, updated_at, reminded_at)

@@ -393,6 +393,11 @@ def server_environment(secret: str, port: int, prefix: str) -> dict[str, str]:
         "THROTTLE_ANON": THROTTLE_RATE,
         "THROTTLE_USER": THROTTLE_RATE,
         "THROTTLE_BOOKING_BURST": THROTTLE_RATE,
+        # The hold limits are counted on every hold but never reached by the scenarios.
+        "BOOKING_HOLD_LIMIT_PER_SHOWTIME": "100000",
+        "BOOKING_HOLD_LIMIT_TOTAL": "100000",
+        # The load client appends one X-Forwarded-For entry per viewer, as a proxy would.
+        "TRUSTED_PROXY_COUNT": "1",
         "BENCH_ENDPOINTS": "true",
         "BIND": f"{HOST}:{port}",
         "LOG_LEVEL": "INFO",
@@ -561,7 +566,7 @@ class Bench:
             "seat_ids": self.data["big_hall_seats"],
             "seats_per_hold": 4,
             "connections": 16,
-            "tokens": self.data["tokens"][-16:],
+            "tokens": self.data["tokens"],
             "duration": d.holds,
             "timeout": d.holds + 60,
         }

@@ -1,5 +1,6 @@
 """Marquee settings: one module, every knob read from the environment (see .env.example)."""
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -20,6 +21,15 @@ if not DEBUG and SECRET_KEY == DEFAULT_SECRET_KEY:
     raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+# How many proxies of ours (nginx, a load balancer) stand in front of the app, each appending
+# to X-Forwarded-For. 0: the header is ignored and REMOTE_ADDR is the client. Every
+# per-address limit (throttles, login lockout) and the logs go through one function that
+# reads it (marquee/common/client_address.py). Production sets it explicitly (a deploy check).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+TRUSTED_PROXY_COUNT_SET = "TRUSTED_PROXY_COUNT" in os.environ
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more.")
 
 INSTALLED_APPS = [
     # First: its `runserver` (a listen backlog that holds a rush) replaces staticfiles'.
@@ -193,16 +203,16 @@ PASSWORD_HASHERS = env.list(
     ],
 )
 
-# django-axes: lock an account after repeated failures (per username, whatever the IP).
+# django-axes: repeated failures lock one username *from one address*, so nobody can lock
+# an owner (the admin included) out from elsewhere. Guessing one username from many addresses
+# is stopped by the slower login_username throttle instead (docs/operations.md).
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
-AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 AXES_VERBOSE = False
-# Lockout is per username on purpose: many buyers share one IP behind a cinema's or a mobile
-# carrier's NAT. Per-IP abuse is handled by the login_ip throttle instead.
-SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+AXES_CLIENT_IP_CALLABLE = "marquee.common.client_address.client_ip"
 
 ACCESS_TOKEN_MINUTES = env.int("ACCESS_TOKEN_MINUTES", default=5)
 REFRESH_TOKEN_DAYS = env.int("REFRESH_TOKEN_DAYS", default=7)
@@ -242,6 +252,8 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 20,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "marquee.common.errors.exception_handler",
+    # Only for DRF's own throttles; Marquee's ask marquee.common.client_address.
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "DEFAULT_THROTTLE_CLASSES": [
         "marquee.common.throttling.AnonRateThrottle",
         "marquee.common.throttling.AccountRateThrottle",
@@ -251,7 +263,7 @@ REST_FRAMEWORK = {
         "user": env("THROTTLE_USER", default="1200/min"),
         "booking_burst": env("THROTTLE_BOOKING_BURST", default="30/min"),
         "login_ip": env("THROTTLE_LOGIN_IP", default="20/min"),
-        "login_username": env("THROTTLE_LOGIN_USERNAME", default="10/min"),
+        "login_username": env("THROTTLE_LOGIN_USERNAME", default="30/hour"),
         "signup": env("THROTTLE_SIGNUP", default="20/hour"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
@@ -277,6 +289,10 @@ SHOWTIME_CLEANING_MINUTES = env.int("SHOWTIME_CLEANING_MINUTES", default=15)
 POSTER_MAX_BYTES = env.int("POSTER_MAX_BYTES", default=2 * 1024 * 1024)
 BOOKING_HOLD_MINUTES = env.int("BOOKING_HOLD_MINUTES", default=10)
 BOOKING_MAX_SEATS = env.int("BOOKING_MAX_SEATS", default=10)
+# The most seats one customer may hold (unpaid, unexpired) at once: at one showtime, and over
+# all showtimes together. Unset: BOOKING_MAX_SEATS, and three times that. Staff are exempt.
+BOOKING_HOLD_LIMIT_PER_SHOWTIME = env.int("BOOKING_HOLD_LIMIT_PER_SHOWTIME", default=None)
+BOOKING_HOLD_LIMIT_TOTAL = env.int("BOOKING_HOLD_LIMIT_TOTAL", default=None)
 BOOKING_CANCELLATION_CUTOFF_MINUTES = env.int("BOOKING_CANCELLATION_CUTOFF_MINUTES", default=120)
 IDEMPOTENCY_KEY_HOURS = env.int("IDEMPOTENCY_KEY_HOURS", default=24)
 # The currency of a showtime scheduled without one: an upper-case ISO 4217 code.
@@ -333,6 +349,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "marquee.tickets.tasks.send_showtime_reminders",
         "schedule": 300.0,
     },
+    # Every invariant of seats and money checked in SQL; a breach is logged at ERROR.
+    "reconcile": {"task": "marquee.payments.tasks.reconcile", "schedule": 3600.0},
 }
 
 # --- Payments -------------------------------------------------------------------------------
@@ -340,7 +358,11 @@ PAYMENT_PROVIDER = env("PAYMENT_PROVIDER", default="simulated")
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_WEBHOOK_TOLERANCE_SECONDS = env.int("STRIPE_WEBHOOK_TOLERANCE_SECONDS", default=300)
+# Points the Stripe client at another server speaking Stripe's API (a local stripe-mock in
+# development); empty is Stripe itself. Never with a live key: the key would go to that server.
 STRIPE_API_BASE = env("STRIPE_API_BASE", default="")
+if STRIPE_API_BASE and STRIPE_SECRET_KEY.startswith(("sk_live_", "rk_live_")):
+    raise ImproperlyConfigured("STRIPE_API_BASE must not be set with a live Stripe key.")
 if PAYMENT_PROVIDER == "stripe" and not DEBUG and not (STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET):
     raise ImproperlyConfigured(
         "PAYMENT_PROVIDER=stripe needs STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET."
@@ -365,10 +387,14 @@ LOGGING = {
     "disable_existing_loggers": False,
     "filters": {"request_context": {"()": "marquee.common.logging.RequestContextFilter"}},
     "formatters": {
-        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "text": {
+            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s %(client_ip)s] "
+            "%(message)s"
+        },
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",
-            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s %(user_id)s",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s %(user_id)s "
+            "%(client_ip)s",
             "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
         },
     },

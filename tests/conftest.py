@@ -14,6 +14,7 @@ from marquee.booking.context import showtime_contexts_clear
 from marquee.booking.selectors import rendered_seat_maps_clear
 from marquee.catalog.models import Seat
 from tests import factories
+from tests.concurrency import assert_reconciled
 
 # CI's server legs: the suite must run on that database, and a skipped test that needs it fails.
 REQUIRE_POSTGRES = os.environ.get("MARQUEE_REQUIRE_POSTGRES") == "1"
@@ -53,6 +54,16 @@ def pytest_runtest_makereport(item, call):
     report = outcome.get_result()
     if report.skipped and any(item.get_closest_marker(m) for m in _required_markers()):
         _skipped_database_tests.append(item.nodeid)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """After a `concurrency` test passed, its database must pass every reconciliation check."""
+    result = yield
+    marker = item.get_closest_marker("concurrency")
+    if marker is not None:
+        assert_reconciled(without=marker.kwargs.get("without", ()))
+    return result
 
 
 def pytest_sessionfinish(session, exitstatus):

@@ -5,6 +5,7 @@ from django.contrib.auth.forms import UserChangeForm
 
 from marquee.accounts import selectors, services
 from marquee.accounts.models import User
+from marquee.accounts.throttles import throttle_login_form
 from marquee.common.errors import ApplicationError
 
 
@@ -77,3 +78,8 @@ class UserAdmin(DjangoUserAdmin):
             services.user_set_role(user=obj, role=new_role, actor=request.user)
         except ApplicationError as exc:
             self.message_user(request, exc.message, level=messages.ERROR)
+
+
+# The admin's login form meets the same per-address and per-username login limits as the API
+# (django-axes already guards both through the authentication backend).
+admin.site.login = throttle_login_form(admin.site.login)

@@ -183,7 +183,9 @@ class LoginView(_PublicAuthView):
         description=(
             "Returns the tokens in the body and sets them as HttpOnly cookies, along with the "
             "`csrftoken` cookie that cookie-authenticated unsafe requests echo in X-CSRFToken. "
-            "Repeated failures lock the account (`account_locked`, 429 with Retry-After)."
+            "Repeated failures lock the username from the caller's address "
+            "(`account_locked`, 429 with Retry-After); guesses at one username from any "
+            "number of addresses are throttled (`throttled`)."
         ),
         request=LoginInputSerializer,
         responses={

@@ -38,7 +38,10 @@ class AccountLocked(exceptions.Throttled):
     """A Throttled, so the error handler adds Retry-After as it does for every 429."""
 
     default_code = AccountsErrorCode.ACCOUNT_LOCKED.value
-    default_detail = "Too many failed logins: this account is locked for a while."
+    default_detail = (
+        "Too many failed logins for this account from your address: try again later, "
+        "or from another network."
+    )
 
 
 def _invalid(details: dict[str, list[str]]) -> ApplicationError:
@@ -180,7 +183,8 @@ def _issue_tokens(user: User) -> IssuedTokens:
 def session_login(
     *, request: HttpRequest, username: str, password: str
 ) -> tuple[User, IssuedTokens]:
-    """Check the password through django-axes, which locks an account after repeated failures.
+    """Check the password through django-axes, which locks a username at one address after
+    repeated failures there (the owner elsewhere still gets in).
 
     `request` is Django's HttpRequest: axes records the attempt (IP, user agent) from it.
     """

@@ -232,6 +232,10 @@ class BookingListCreateView(APIView):
 
     @extend_schema(
         summary="Hold seats: pick seat ids or ask for the best available",
+        description="A customer holds at most `BOOKING_HOLD_LIMIT_PER_SHOWTIME` seats at one "
+        "showtime and `BOOKING_HOLD_LIMIT_TOTAL` in all (unpaid, unexpired holds); beyond "
+        "that the answer is 409 `hold_limit_reached` with `scope`, `limit`, `held` and "
+        "`requested` in its details. Staff are not limited.",
         request=BookingCreateInput,
         responses={201: BookingOutput},
         parameters=[

@@ -48,3 +48,19 @@ class SeatsBusy(BookingError):
             code="seats_busy",
             details={"retry_after_seconds": 1},
         )
+
+
+class HoldLimitReached(BookingError):
+    """One customer may hold only so many seats at once (at a showtime, and in all)."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "hold_limit_reached"
+
+    def __init__(self, *, scope: str, limit: int, held: int, requested: int):
+        where = "at this showtime" if scope == "showtime" else "over all showtimes"
+        super().__init__(
+            f"You may hold at most {limit} seats at once {where}; you hold {held}. Pay for or "
+            "cancel a held booking first.",
+            code="hold_limit_reached",
+            details={"scope": scope, "limit": limit, "held": held, "requested": requested},
+        )

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 from django.conf import settings
 from django.db import connections, router
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -35,6 +35,18 @@ _CURRENT_SQL = (
     "SELECT seat_id, CASE WHEN status = %s AND held_until <= %s THEN %s ELSE status END"
     " FROM {table} WHERE showtime_id = %s AND status IN (%s, %s)"
 )
+
+
+def held_seat_counts(*, user_id: int, showtime_id: int, now: datetime) -> tuple[int, int]:
+    """Seats one customer holds right now (unexpired holds of pending bookings; paid seats are
+    not holds): (at this showtime, over all showtimes). One query."""
+    counts = Ticket.objects.filter(
+        booking__user_id=user_id,
+        booking__status=BookingStatus.PENDING,
+        status=TicketStatus.HELD,
+        held_until__gt=now,
+    ).aggregate(here=Count("pk", filter=Q(showtime_id=showtime_id)), total=Count("pk"))
+    return counts["here"], counts["total"]
 
 
 def seat_statuses(

@@ -14,7 +14,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import IntegrityError, OperationalError, transaction
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from marquee.booking import availability, errors
@@ -27,7 +28,7 @@ from marquee.booking.models import (
     TicketStatus,
 )
 from marquee.booking.seating import best_available_seats, best_scattered_seats
-from marquee.booking.selectors import STALE, seat_statuses
+from marquee.booking.selectors import STALE, held_seat_counts, seat_statuses
 from marquee.booking.signals import booking_cancelled, booking_confirmed
 from marquee.catalog.layout import LayoutSeat
 from marquee.catalog.models import Seat, SeatTier, Showtime, ShowtimeStatus
@@ -86,6 +87,51 @@ def _check_quantity(count: int) -> None:
         )
 
 
+def hold_limits() -> tuple[int, int]:
+    """The most seats one customer may hold at once: (at one showtime, over all showtimes)."""
+    per_showtime = settings.BOOKING_HOLD_LIMIT_PER_SHOWTIME
+    if per_showtime is None:
+        per_showtime = settings.BOOKING_MAX_SEATS
+    total = settings.BOOKING_HOLD_LIMIT_TOTAL
+    if total is None:
+        total = 3 * settings.BOOKING_MAX_SEATS
+    return per_showtime, total
+
+
+def _lock_holds_of(user) -> None:
+    """Serialize one customer's holds: each takes the customer's account row until it commits,
+    so two holds of one customer never both count the seats held before either inserted.
+
+    FOR NO KEY UPDATE, so rows that only reference the account (a login's token) do not wait.
+    Other customers' holds lock other rows. SQLite has no row locks and needs none: its
+    `BEGIN IMMEDIATE` already serializes every writer."""
+    if connection.features.has_select_for_update:
+        no_key = connection.features.has_select_for_no_key_update
+        list(
+            get_user_model()
+            .objects.select_for_update(no_key=no_key)
+            .filter(pk=user.pk)
+            .values_list("pk", flat=True)
+        )
+
+
+def _check_hold_limits(*, user, showtime_id: int, adding: int, now: datetime) -> None:
+    """Refuse a hold that would take the customer past `hold_limits()`. Counts the unexpired
+    held seats of their pending bookings (paid seats are not holds); call it under
+    `_lock_holds_of`, inside the hold's transaction."""
+    _lock_holds_of(user)
+    held_here, held_in_all = held_seat_counts(user_id=user.pk, showtime_id=showtime_id, now=now)
+    per_showtime, total = hold_limits()
+    if held_here + adding > per_showtime:
+        raise errors.HoldLimitReached(
+            scope="showtime", limit=per_showtime, held=held_here, requested=adding
+        )
+    if held_in_all + adding > total:
+        raise errors.HoldLimitReached(
+            scope="all_showtimes", limit=total, held=held_in_all, requested=adding
+        )
+
+
 def _validate_seat_ids(seat_ids: Sequence[int], seats_by_id: dict[int, LayoutSeat]) -> list[int]:
     _check_quantity(len(seat_ids))
     if len(set(seat_ids)) != len(seat_ids):
@@ -114,6 +160,9 @@ def _insert_hold(
     bought answers 409 without a write transaction (most POSTs of an on-sale rush are such
     conflicts), and the stale-hold UPDATE runs only when a lapsed hold is in the way. The
     unique index still decides every race the read cannot see.
+
+    A customer's holds are capped (`_check_hold_limits`: the account row's lock, then one
+    count); staff selling at the box office are not.
     """
     showtime = context.showtime
     expires_at = now + timedelta(minutes=settings.BOOKING_HOLD_MINUTES)
@@ -125,8 +174,14 @@ def _insert_hold(
         if taken:
             raise errors.SeatsUnavailable(taken)
         free_stale = bool(current)
+    limited = not is_staff_member(user)
     try:
         with transaction.atomic():
+            # First, so that the customer's lock is taken before any ticket row's.
+            if limited:
+                _check_hold_limits(
+                    user=user, showtime_id=showtime.pk, adding=len(seat_ids), now=now
+                )
             if free_stale:
                 Ticket.objects.filter(
                     showtime_id=showtime.pk,

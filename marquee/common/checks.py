@@ -25,3 +25,22 @@ def shared_cache_check(app_configs, **kwargs) -> list[Warning]:
             )
         ]
     return []
+
+
+@register("marquee", deploy=True)
+def trusted_proxy_check(app_configs, **kwargs) -> list[Warning]:
+    """Behind a proxy that nobody declared, every client has the proxy's address: one address
+    for the whole audience, so one abuser throttles everybody. Declared wrongly the other way,
+    any client picks its own address. Production says how many proxies there are."""
+    if settings.TRUSTED_PROXY_COUNT_SET:
+        return []
+    return [
+        Warning(
+            "TRUSTED_PROXY_COUNT is not set: X-Forwarded-For is ignored and each request's "
+            "address is its TCP peer. Behind a proxy, every client would share its address.",
+            hint="Set TRUSTED_PROXY_COUNT to the number of proxies in front of the app (1 "
+            "behind one nginx or load balancer; 0 if clients connect directly). See "
+            "docs/operations.md.",
+            id="marquee.W002",
+        )
+    ]

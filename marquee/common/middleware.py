@@ -2,6 +2,7 @@ import re
 import uuid
 
 from marquee.common import request_context
+from marquee.common.client_address import client_ip
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 # Accept a caller's id only if it is short and plain: it ends up in every log line.
@@ -10,7 +11,8 @@ VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 class RequestContextMiddleware:
     """Give every request an id (the caller's X-Request-ID, or a new one) for logs and the
-    response, and pin writing requests to the primary database."""
+    response, work out the client's address once (`request.client_ip`, for the throttles,
+    the login lockout and the logs), and pin writing requests to the primary database."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -24,11 +26,18 @@ class RequestContextMiddleware:
             request_context.use_primary.set(request.method not in SAFE_METHODS),
         ]
         request.request_id = rid
+        request.client_ip = client_ip(request)
+        tokens.append(request_context.client_ip.set(request.client_ip))
         try:
             response = self.get_response(request)
         finally:
             for var, token in zip(
-                (request_context.request_id, request_context.user_id, request_context.use_primary),
+                (
+                    request_context.request_id,
+                    request_context.user_id,
+                    request_context.use_primary,
+                    request_context.client_ip,
+                ),
                 tokens,
                 strict=True,
             ):

@@ -9,3 +9,35 @@ def not_payable(status: str) -> PaymentError:
     return PaymentError(
         f"A booking that is {status} cannot be paid.", code="booking_not_payable", status_code=409
     )
+
+
+def already_paid(message: str = "This booking is already paid.") -> PaymentError:
+    return PaymentError(message, code="already_paid", status_code=409)
+
+
+def hold_expired() -> PaymentError:
+    return PaymentError(
+        "The hold on these seats has expired; book them again.",
+        code="hold_expired",
+        status_code=409,
+    )
+
+
+def amount_not_chargeable(*, amount: str, currency: str) -> PaymentError:
+    # Not an outage, and nothing the buyer can change: the total cannot be expressed in the
+    # provider's units (Stripe takes three-decimal currencies in whole hundredths only).
+    return PaymentError(
+        "The payment provider cannot charge this amount in this currency.",
+        code="amount_not_chargeable",
+        status_code=422,
+        details={"amount": amount, "currency": currency},
+    )
+
+
+def provider_unavailable() -> PaymentError:
+    # What went wrong (hosts, ports, errno) is logged; the customer gets a plain "try again".
+    return PaymentError(
+        "The payment provider is unavailable; try again.",
+        code="provider_unavailable",
+        status_code=503,
+    )

@@ -2,6 +2,7 @@ from django.db import models
 from django.db.models import Q
 
 from marquee.booking.models import Booking
+from marquee.common.constraints import ConditionalUniqueConstraint
 
 
 class Provider(models.TextChoices):
@@ -14,10 +15,25 @@ class PaymentStatus(models.TextChoices):
     SUCCEEDED = "succeeded", "Succeeded"
     FAILED = "failed", "Failed"
     REFUNDED = "refunded", "Refunded"
+    # Captured for a booking that already had its payment: never the booking's, always refunded.
+    DUPLICATE = "duplicate", "Duplicate capture (refunded)"
+
+
+# Money that reached us: what the provider captured, whatever became of it since.
+CAPTURED_PAYMENT_STATUSES = (
+    PaymentStatus.SUCCEEDED,
+    PaymentStatus.DUPLICATE,
+    PaymentStatus.REFUNDED,
+)
 
 
 class Payment(models.Model):
-    """One attempt to collect a booking's total through a provider."""
+    """One attempt to collect a booking's total through a provider.
+
+    At most one payment per booking is `succeeded` (the partial unique index
+    `payment_one_succeeded_per_booking`): that is the one the booking stands on, so a booking
+    is charged once; any other capture is recorded `duplicate` and refunded.
+    """
 
     booking = models.ForeignKey(Booking, on_delete=models.PROTECT, related_name="payments")
     provider = models.CharField(max_length=16, choices=Provider.choices)
@@ -40,6 +56,11 @@ class Payment(models.Model):
                 fields=["provider", "provider_reference"], name="payment_reference_unique"
             ),
             models.CheckConstraint(condition=Q(amount__gte=0), name="payment_amount_not_negative"),
+            ConditionalUniqueConstraint(
+                fields=["booking"],
+                condition=Q(status="succeeded"),
+                name="payment_one_succeeded_per_booking",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -7,6 +7,7 @@ Payment Intents through the official library. Tests install a fake HTTP client u
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
@@ -29,6 +30,10 @@ class ProviderError(Exception):
     """The provider could not be reached or refused the call; the caller may retry."""
 
 
+class AmountNotChargeable(ProviderError):
+    """The provider cannot take this amount in this currency (no call was made)."""
+
+
 def to_minor_units(amount: Decimal, currency: str) -> int:
     """The integer amount Stripe expects: the ISO 4217 minor units, but for Stripe's own
     exceptions. An amount with more decimals than that cannot be charged exactly: ValueError."""
@@ -43,7 +48,7 @@ def _stripe_amount(amount: Decimal, currency: str) -> int:
     try:
         return to_minor_units(amount, currency)
     except ValueError as error:  # an amount Stripe cannot take: no call is made
-        raise ProviderError(str(error)) from error
+        raise AmountNotChargeable(str(error)) from error
 
 
 @dataclass(frozen=True)
@@ -120,6 +125,9 @@ class StripeProvider:
         options = {}
         if _stripe_http_client is not None:
             options["http_client"] = _stripe_http_client
+        if settings.STRIPE_API_BASE:
+            # Another server speaking Stripe's API (a local stripe-mock, a test double).
+            options["base_addresses"] = {"api": settings.STRIPE_API_BASE.rstrip("/")}
         self.client = stripe.StripeClient(
             settings.STRIPE_SECRET_KEY or "sk_test_unset", max_network_retries=2, **options
         )
@@ -158,13 +166,32 @@ class StripeProvider:
 
     @staticmethod
     def verify_webhook(*, payload: bytes, signature: str) -> stripe.Event:
-        """Raises stripe.SignatureVerificationError or ValueError for anything not from Stripe."""
-        return stripe.Webhook.construct_event(
-            payload,
-            signature,
-            settings.STRIPE_WEBHOOK_SECRET,
-            tolerance=settings.STRIPE_WEBHOOK_TOLERANCE_SECONDS,
+        """Raises stripe.SignatureVerificationError or ValueError for anything not from Stripe.
+
+        The timestamp must be within the tolerance on either side of our clock: the library
+        refuses old ones only, and a signature dated ahead would stay replayable for as long.
+        """
+        tolerance = settings.STRIPE_WEBHOOK_TOLERANCE_SECONDS
+        event = stripe.Webhook.construct_event(
+            payload, signature, settings.STRIPE_WEBHOOK_SECRET, tolerance=tolerance
         )
+        timestamp = _signature_timestamp(signature)
+        if tolerance and timestamp > time.time() + tolerance:
+            raise stripe.SignatureVerificationError(
+                f"Timestamp in the future, outside the tolerance zone ({timestamp})",
+                signature,
+                payload,
+            )
+        return event
+
+
+def _signature_timestamp(header: str) -> int:
+    """The `t=` of a Stripe-Signature header the library has already parsed and verified."""
+    for item in header.split(","):
+        parts = item.split("=", 2)  # as the library splits it
+        if parts[0] == "t" and len(parts) > 1:
+            return int(parts[1])
+    raise stripe.SignatureVerificationError("No timestamp in the header", header)
 
 
 def get_provider(name: str | None = None):

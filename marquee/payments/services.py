@@ -1,8 +1,11 @@
-"""Payment rules: collect a booking's total, confirm it, and refund what cannot be kept.
+"""Payment rules: collect a booking's total once, confirm it, and refund what cannot be kept.
 
-Every captured payment ends attached to a confirmed booking or refunded: a payment that
-arrives after its seats went to someone else (or after the booking was cancelled) is refunded
-at once, and a refund that fails is retried by a periodic task until it goes through.
+A booking is charged once: at most one of its payments is `succeeded` (the partial unique index
+`payment_one_succeeded_per_booking`), and paying or settling a capture happens under the
+booking's row lock, which gives that index friendly answers. A capture the booking cannot keep
+(a second one, or one that arrived after the seats went to someone else or the booking was
+cancelled) is refunded at once, and a refund that fails is retried by a periodic task until it
+goes through. So every captured payment ends as a confirmed booking's one payment or refunded.
 """
 
 from __future__ import annotations
@@ -14,8 +17,10 @@ import stripe
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from marquee.booking import errors as booking_errors
 from marquee.booking.models import Booking, BookingStatus
 from marquee.booking.services import ConfirmOutcome, booking_confirm, booking_mark_refunded
+from marquee.catalog.models import Showtime, ShowtimeStatus
 from marquee.common.money import money_text
 from marquee.common.time import api_datetime
 from marquee.payments import errors
@@ -28,6 +33,7 @@ from marquee.payments.models import (
     WebhookEvent,
 )
 from marquee.payments.providers import (
+    AmountNotChargeable,
     ProviderError,
     StripeProvider,
     get_provider,
@@ -38,64 +44,109 @@ from marquee.payments.providers import (
 logger = logging.getLogger("marquee.payments")
 
 MAX_REFUND_ATTEMPTS = 10
+# What settling a capture answers when the booking already had its payment.
+DUPLICATE_CAPTURE_REFUNDED = "duplicate_capture_refunded"
+
+
+def _booking_locked(booking_id: int) -> Booking:
+    """The booking, row-locked until the transaction ends.
+
+    Paying, settling a capture and refunding take this lock before they change any of the
+    booking's payments: one order everywhere, so two of them never wait on each other in a cycle.
+    """
+    return Booking.objects.select_for_update().get(pk=booking_id)
 
 
 def _check_payable(booking: Booking, now: datetime) -> None:
+    """Under the booking's lock: only a running hold for a show still to come may be paid."""
     if booking.status == BookingStatus.CONFIRMED:
-        raise errors.PaymentError(
-            "This booking is already paid.", code="already_paid", status_code=409
-        )
+        raise errors.already_paid()
     if booking.status != BookingStatus.PENDING:
         raise errors.not_payable(booking.status)
+    starts_at, status = (
+        Showtime.objects.filter(pk=booking.showtime_id).values_list("starts_at", "status").get()
+    )
+    if status != ShowtimeStatus.SCHEDULED:
+        raise booking_errors.showtime_cancelled()
+    if starts_at <= now:
+        raise booking_errors.showtime_started()
     if booking.expires_at <= now:
-        raise errors.PaymentError(
-            "The hold on these seats has expired; book them again.",
-            code="hold_expired",
-            status_code=409,
-        )
+        raise errors.hold_expired()
 
 
-def _settle(*, payment: Payment, actor=None) -> ConfirmOutcome:
-    """A captured payment: confirm its booking, or refund it if the booking cannot be kept."""
+def _keep_or_refund(payment: Payment, *, actor=None) -> str:
+    """A capture becomes the booking's one payment and confirms it, or is refunded.
+
+    Call under the booking's lock. Returns the confirmation's outcome, or
+    DUPLICATE_CAPTURE_REFUNDED when the booking already had its payment.
+    """
+    payment.status = PaymentStatus.SUCCEEDED
+    try:
+        with transaction.atomic():
+            payment.save()
+    except IntegrityError:
+        # The booking has its succeeded payment already (payment_one_succeeded_per_booking).
+        # Under the booking's lock this is exact; without the lock the index still decides.
+        return _refund_duplicate(payment, reason="second capture for one booking")
     outcome = booking_confirm(booking_id=payment.booking_id, actor=actor)
+    if outcome == ConfirmOutcome.ALREADY_CONFIRMED:
+        # Confirmed without this payment: keeping it would charge the booking twice.
+        return _refund_duplicate(payment, reason="booking was already confirmed")
     if outcome in (ConfirmOutcome.SEATS_LOST, ConfirmOutcome.NOT_CONFIRMABLE):
         refund_request(payment=payment, reason=f"payment could not be kept: {outcome}")
-    return outcome
+    return str(outcome)
+
+
+def _refund_duplicate(payment: Payment, *, reason: str) -> str:
+    payment.status = PaymentStatus.DUPLICATE
+    payment.save()
+    refund_request(payment=payment, reason=reason)
+    logger.warning(
+        "second capture refunded",
+        extra={"booking": str(payment.booking.public_id), "payment": payment.provider_reference},
+    )
+    return DUPLICATE_CAPTURE_REFUNDED
 
 
 def payment_start(*, booking: Booking, user, card_number: str | None = None) -> dict:
-    """Pay for a held booking with the configured provider."""
-    now = timezone.now()
-    _check_payable(booking, now)
+    """Pay for a held booking with the configured provider; the booking is charged once."""
     provider = get_provider()
     if provider.confirms_synchronously:
-        return _pay_simulated(
-            booking=booking, user=user, card_number=card_number, provider=provider
-        )
+        return _pay_now(booking=booking, user=user, card_number=card_number, provider=provider)
     return _pay_stripe(booking=booking, provider=provider)
 
 
-def _pay_simulated(*, booking: Booking, user, card_number: str | None, provider) -> dict:
+def _pay_now(*, booking: Booking, user, card_number: str | None, provider) -> dict:
     card_number = (card_number or "").replace(" ", "")
     if not luhn_valid(card_number):
         raise errors.PaymentError(
             "Give a valid card number (for example Stripe's test card 4242 4242 4242 4242).",
             code="invalid_card_number",
         )
-    result = provider.charge(
-        amount=booking.total, currency=booking.currency, card_number=card_number
-    )
-    if not result.succeeded:
-        Payment.objects.create(
+    with transaction.atomic():
+        booking = _booking_locked(booking.pk)
+        _check_payable(booking, timezone.now())
+        # A synchronous charge is the capture: made under the booking's lock, a second payer
+        # waits here, then finds the booking paid and is never charged.
+        result = provider.charge(
+            amount=booking.total, currency=booking.currency, card_number=card_number
+        )
+        payment = Payment(
             booking=booking,
-            provider=Provider.SIMULATED,
+            provider=provider.name,
             provider_reference=result.reference,
             amount=booking.total,
             currency=booking.currency,
-            status=PaymentStatus.FAILED,
-            failure_code=result.decline_code,
-            failure_message=result.message,
         )
+        if result.succeeded:
+            outcome = _keep_or_refund(payment, actor=user)
+        else:
+            payment.status = PaymentStatus.FAILED
+            payment.failure_code = result.decline_code
+            payment.failure_message = result.message
+            payment.save()
+            outcome = "declined"
+    if outcome == "declined":
         logger.info("payment declined", extra={"booking": str(booking.public_id)})
         raise errors.PaymentError(
             result.message,
@@ -106,36 +157,32 @@ def _pay_simulated(*, booking: Booking, user, card_number: str | None, provider)
                 "expires_at": api_datetime(booking.expires_at),
             },
         )
-    with transaction.atomic():
-        payment = Payment.objects.create(
-            booking=booking,
-            provider=Provider.SIMULATED,
-            provider_reference=result.reference,
-            amount=booking.total,
-            currency=booking.currency,
-            status=PaymentStatus.SUCCEEDED,
-        )
-        outcome = _settle(payment=payment, actor=user)
     logger.info("payment succeeded", extra={"booking": str(booking.public_id), "outcome": outcome})
+    if outcome == DUPLICATE_CAPTURE_REFUNDED:
+        raise errors.already_paid("This booking is already paid; this charge is being refunded.")
     if outcome in (ConfirmOutcome.SEATS_LOST, ConfirmOutcome.NOT_CONFIRMABLE):
         raise errors.PaymentError(
             "The seats were released before the payment arrived; it is being refunded.",
             code="seats_lost",
             status_code=409,
         )
-    return {"provider": Provider.SIMULATED, "payment": result.reference, "status": "succeeded"}
+    return {"provider": provider.name, "payment": result.reference, "status": "succeeded"}
 
 
 def _pay_stripe(*, booking: Booking, provider: StripeProvider) -> dict:
-    existing = Payment.objects.filter(
-        booking=booking,
-        provider=Provider.STRIPE,
-        status=PaymentStatus.PENDING,
-        amount=booking.total,
-        currency=booking.currency,
-    ).first()
+    with transaction.atomic():
+        booking = _booking_locked(booking.pk)
+        _check_payable(booking, timezone.now())
+        payment = Payment.objects.filter(
+            booking=booking,
+            provider=Provider.STRIPE,
+            status=PaymentStatus.PENDING,
+            amount=booking.total,
+            currency=booking.currency,
+        ).first()
     total_text = money_text(booking.total, booking.currency)  # "12.50", as the key always had
-    if existing is None:
+    if payment is None:
+        # Outside any transaction: a slow provider must not keep the booking's row locked.
         try:
             intent = provider.create_intent(
                 amount=booking.total,
@@ -144,34 +191,42 @@ def _pay_stripe(*, booking: Booking, provider: StripeProvider) -> dict:
                 # Same booking, same amount: Stripe returns the same intent on a retry.
                 key=f"marquee-intent-{booking.public_id}-{total_text}-{booking.currency}",
             )
-        except ProviderError as error:
-            raise errors.PaymentError(
-                "The payment provider is unavailable; try again.",
-                code="provider_unavailable",
-                status_code=503,
-                details={"reason": str(error)},
+        except AmountNotChargeable as error:
+            logger.error(
+                "amount not chargeable by the provider",
+                extra={"booking": str(booking.public_id), "error": str(error)},
+            )
+            raise errors.amount_not_chargeable(
+                amount=total_text, currency=booking.currency
             ) from error
-        try:
-            with transaction.atomic():
-                existing = Payment.objects.create(
-                    booking=booking,
-                    provider=Provider.STRIPE,
-                    provider_reference=intent.reference,
-                    amount=booking.total,
-                    currency=booking.currency,
-                    client_secret=intent.client_secret,
-                )
-        except IntegrityError:  # a concurrent pay call recorded the same intent first
-            existing = Payment.objects.get(
-                provider=Provider.STRIPE, provider_reference=intent.reference
+        except ProviderError as error:
+            logger.warning(
+                "payment provider unavailable",
+                extra={"booking": str(booking.public_id), "error": str(error)},
+            )
+            raise errors.provider_unavailable() from error
+        with transaction.atomic():
+            # Paid, cancelled or lapsed while the intent was being made: not handed out.
+            booking = _booking_locked(booking.pk)
+            _check_payable(booking, timezone.now())
+            # A concurrent pay may have recorded the same intent (same idempotency key) first.
+            payment, _ = Payment.objects.get_or_create(
+                provider=Provider.STRIPE,
+                provider_reference=intent.reference,
+                defaults={
+                    "booking": booking,
+                    "amount": booking.total,
+                    "currency": booking.currency,
+                    "client_secret": intent.client_secret,
+                },
             )
     return {
         "provider": Provider.STRIPE,
-        "payment": existing.provider_reference,
+        "payment": payment.provider_reference,
         "status": "requires_payment",
-        "client_secret": existing.client_secret,
-        "amount": money_text(existing.amount, existing.currency),
-        "currency": existing.currency,
+        "client_secret": payment.client_secret,
+        "amount": money_text(payment.amount, payment.currency),
+        "currency": payment.currency,
     }
 
 
@@ -217,14 +272,17 @@ def _apply_stripe_event(event) -> str:
     if event.type not in ("payment_intent.succeeded", "payment_intent.payment_failed"):
         return "ignored"
     intent = event.data.object.to_dict()
-    payment = (
-        Payment.objects.select_for_update()
-        .filter(provider=Provider.STRIPE, provider_reference=intent.get("id"))
+    found = (
+        Payment.objects.filter(provider=Provider.STRIPE, provider_reference=intent.get("id"))
+        .values_list("pk", "booking_id")
         .first()
     )
-    if payment is None:
+    if found is None:
         logger.error("webhook for an unknown payment intent", extra={"intent": intent.get("id")})
         return "unknown_payment"
+    payment_id, booking_id = found
+    _booking_locked(booking_id)
+    payment = Payment.objects.select_for_update().get(pk=payment_id)
 
     if event.type == "payment_intent.payment_failed":
         if payment.status == PaymentStatus.PENDING:
@@ -250,11 +308,13 @@ def _apply_stripe_event(event) -> str:
             },
         )
         return "amount_mismatch"
-    if payment.status in (PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED):
+    if payment.status in (
+        PaymentStatus.SUCCEEDED,
+        PaymentStatus.REFUNDED,
+        PaymentStatus.DUPLICATE,
+    ):
         return "already_applied"
-    payment.status = PaymentStatus.SUCCEEDED
-    payment.save(update_fields=["status", "updated_at"])
-    return str(_settle(payment=payment))
+    return _keep_or_refund(payment)
 
 
 def refund_request(*, payment: Payment, reason: str = "") -> Refund:
@@ -297,9 +357,13 @@ def refund_process(*, refund_id: int) -> Refund:
         refund.provider_reference = reference
         refund.last_error = ""
         refund.save()
-        payment.status = PaymentStatus.REFUNDED
-        payment.save(update_fields=["status", "updated_at"])
-        booking_mark_refunded(booking_id=payment.booking_id, reason=refund.reason)
+        if payment.status == PaymentStatus.SUCCEEDED:
+            # The booking's own payment went back, and the booking with it.
+            _booking_locked(payment.booking_id)
+            payment.status = PaymentStatus.REFUNDED
+            payment.save(update_fields=["status", "updated_at"])
+            booking_mark_refunded(booking_id=payment.booking_id, reason=refund.reason)
+        # A duplicate capture stays `duplicate`: its booking keeps the payment it stands on.
         transaction.on_commit(lambda: _notify_refund(refund), robust=True)
     logger.info("refund succeeded", extra={"refund": refund.pk, "booking": payment.booking_id})
     return refund

@@ -34,7 +34,7 @@ from marquee.booking.models import Ticket, TicketStatus
 from marquee.catalog.models import Seat, Showtime, ShowtimeStatus, Theater
 from marquee.common.errors import ApplicationError
 from marquee.common.money import quantize
-from marquee.payments.models import Payment, PaymentStatus, Refund, RefundStatus
+from marquee.payments.models import CAPTURED_PAYMENT_STATUSES, Payment, Refund, RefundStatus
 
 MAX_RANGE_DAYS = 366
 DEFAULT_RANGE_DAYS = 30
@@ -192,7 +192,7 @@ _SALES_SOURCES = (
         Payment,
         "booking__showtime",
         "currency",
-        Q(status__in=[PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED]),
+        Q(status__in=CAPTURED_PAYMENT_STATUSES),
         "gross",
         Sum("amount"),
     ),

@@ -1,5 +1,6 @@
 import pytest
 from django.test import Client
+from rest_framework.test import APIClient
 
 from marquee.accounts.models import Role, User
 from tests.factories import UserFactory
@@ -108,3 +109,56 @@ def test_customers_and_staff_cannot_open_the_admin(customer, staff_user):
         client = Client()
         client.force_login(user)
         assert client.get(CHANGELIST).status_code == 302  # to the admin login page
+
+
+# --- The admin's login form: the same lockout and limits as the API login ----------------------
+
+ADMIN_LOGIN = "/admin/login/"
+
+
+def _admin_login(username: str, password: str, *, address: str):
+    return Client(REMOTE_ADDR=address).post(
+        ADMIN_LOGIN, {"username": username, "password": password, "next": "/admin/"}
+    )
+
+
+def test_failures_at_the_admin_login_lock_only_the_address_that_made_them(admin_user, settings):
+    settings.AXES_FAILURE_LIMIT = 3
+    for _ in range(3):
+        _admin_login(admin_user.username, "Wrong-password-1", address="10.0.4.1")
+
+    locked = _admin_login(admin_user.username, "Sup3r-secret-pass", address="10.0.4.1")
+    owner = _admin_login(admin_user.username, "Sup3r-secret-pass", address="10.0.4.2")
+
+    assert locked.status_code == 429
+    assert owner.status_code == 302 and owner["Location"] == "/admin/"
+
+
+def test_the_admin_login_form_is_throttled_per_username_from_any_address(
+    admin_user, throttle_rates
+):
+    throttle_rates(login_ip="100/min", login_username="3/hour")
+    for n in range(3):
+        response = _admin_login(admin_user.username, "Wrong-password-1", address=f"10.0.5.{n}")
+        assert response.status_code == 200  # the form again, with its error
+
+    response = _admin_login(admin_user.username, "Sup3r-secret-pass", address="10.0.5.9")
+
+    assert response.status_code == 429
+    assert response["Retry-After"] == str(3600 - 15)
+    # The API login counts in the same window.
+    api = APIClient().post(
+        "/api/auth/login/",
+        {"username": admin_user.username, "password": "Sup3r-secret-pass"},
+        REMOTE_ADDR="10.0.5.10",
+    )
+    assert api.status_code == 429
+
+
+def test_the_admin_login_form_is_throttled_per_address(admin_user, throttle_rates):
+    throttle_rates(login_ip="2/min", login_username="100/hour")
+    for n in range(2):
+        _admin_login(f"guess{n}", "Wrong-password-1", address="10.0.6.1")
+
+    assert _admin_login(admin_user.username, "x", address="10.0.6.1").status_code == 429
+    assert Client(REMOTE_ADDR="10.0.6.1").get(ADMIN_LOGIN).status_code == 200  # GETs are free

@@ -219,13 +219,51 @@ def test_locked_account_refuses_even_the_correct_password(api_client, alice, loc
     assert "access" not in response.json()
 
 
-def test_lockout_follows_the_username_across_ips(alice, lockout):
-    for n in range(3):
-        login(APIClient(), "alice", "Wrong-password-1", REMOTE_ADDR=f"10.0.0.{n}")
+def test_lockout_locks_the_username_only_at_the_address_that_failed(alice, lockout):
+    attacker, owner = {"REMOTE_ADDR": "10.0.0.1"}, {"REMOTE_ADDR": "10.9.9.9"}
+    for _ in range(3):
+        login(APIClient(), "alice", "Wrong-password-1", **attacker)
+    assert error_code(login(APIClient(), "alice", **attacker)) == "account_locked"
 
-    response = login(APIClient(), "alice", REMOTE_ADDR="10.9.9.9")
+    # Anyone can fail on purpose from their own address; the owner elsewhere still gets in.
+    assert login(APIClient(), "alice", **owner).status_code == 200
+    # ... and that does not lift the lock where the guessing happened.
+    assert error_code(login(APIClient(), "alice", **attacker)) == "account_locked"
 
-    assert error_code(response) == "account_locked"
+
+def test_failures_spread_over_addresses_lock_none_of_them_out(alice, lockout):
+    for n in range(5):
+        for _ in range(2):  # under the limit of 3 at each address
+            login(APIClient(), "alice", "Wrong-password-1", REMOTE_ADDR=f"10.0.1.{n}")
+
+    assert login(APIClient(), "alice", REMOTE_ADDR="10.0.1.0").status_code == 200
+
+
+def test_guessing_one_username_from_many_addresses_is_throttled(alice, lockout, throttle_rates):
+    # What stops spraying once the lockout is per address: the slower per-username limit.
+    throttle_rates(login_ip="100/min", login_username="10/hour")
+    for n in range(10):
+        response = login(APIClient(), "alice", "Wrong-password-1", REMOTE_ADDR=f"10.0.2.{n}")
+        assert response.status_code == 401
+
+    response = login(APIClient(), "alice", REMOTE_ADDR="10.0.2.99")
+
+    assert response.status_code == 429
+    assert error_code(response) == "throttled"  # not a lockout: it ends with the hour
+    assert response["Retry-After"] == str(3600 - 15)
+    UserFactory(username="bob")
+    assert login(APIClient(), "bob", REMOTE_ADDR="10.0.2.99").status_code == 200
+
+
+def test_with_the_default_limits_five_failures_elsewhere_leave_the_owner_in(alice, throttle_now):
+    attacker, owner = {"REMOTE_ADDR": "10.0.3.1"}, {"REMOTE_ADDR": "10.0.3.2"}
+    codes = [
+        login(APIClient(), "alice", "Wrong-password-1", **attacker).status_code for _ in range(5)
+    ]
+    assert codes[-1] == 429  # the fifth failure locks alice at that address
+
+    assert login(APIClient(), "alice", **owner).status_code == 200
+    assert error_code(login(APIClient(), "alice", **attacker)) == "account_locked"
 
 
 def test_lockout_of_one_account_leaves_others_alone(api_client, alice, lockout):

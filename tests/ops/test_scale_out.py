@@ -83,6 +83,7 @@ def post(port: int, token: str, payload: dict, path: str = "/api/bookings/") -> 
 
 
 @pytest.mark.server_db
+@pytest.mark.concurrency
 @pytest.mark.django_db(transaction=True)
 def test_two_app_servers_never_sell_a_seat_twice(screen):
     showtime = factories.ShowtimeFactory(screen=screen)

@@ -58,6 +58,7 @@ def check_deploy(*, redis_url: str) -> subprocess.CompletedProcess:
         SECRET_KEY=secrets.token_urlsafe(64),
         ALLOWED_HOSTS="tickets.example.com",
         REDIS_URL=redis_url,
+        TRUSTED_PROXY_COUNT="1",
     )
 
 

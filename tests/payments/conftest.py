@@ -6,7 +6,7 @@ from rest_framework.test import APIClient
 from marquee.booking.services import booking_hold
 from marquee.catalog.models import Seat
 from marquee.payments.providers import set_stripe_http_client
-from tests.payments.stripe_fake import FakeStripe, sign
+from tests.payments.stripe_fake import FakeStripe, intent_event, sign
 
 WEBHOOK_SECRET = "whsec_test_secret"
 WEBHOOK_URL = "/api/payments/stripe/webhook/"
@@ -48,3 +48,24 @@ def deliver():
         return APIClient().post(WEBHOOK_URL, payload, content_type="application/json", **headers)
 
     return _deliver
+
+
+@pytest.fixture
+def second_intent(customer_client, held_booking, fake_stripe, deliver):
+    """second_intent() -> two open Payment Intents for the held booking (20.00 EUR each).
+
+    How a booking gets a second intent: the first payment failed, and by the time the customer
+    paid again Stripe had forgotten the idempotency key (it keeps them 24 hours). The first
+    intent can still be confirmed with another card, so both may capture."""
+
+    def _second_intent() -> tuple[str, str]:
+        url = f"/api/bookings/{held_booking.public_id}/pay/"
+        first = customer_client.post(url, {}, format="json").json()["payment"]
+        failed = intent_event(first, amount=2000, event_type="payment_intent.payment_failed")
+        assert deliver(failed).json()["outcome"] == "payment_failed_recorded"
+        fake_stripe.forget_idempotency_keys()
+        second = customer_client.post(url, {}, format="json").json()["payment"]
+        assert second != first
+        return first, second
+
+    return _second_intent

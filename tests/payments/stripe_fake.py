@@ -8,9 +8,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlparse
 
 from stripe._http_client import HTTPClient
@@ -56,6 +60,46 @@ class FakeStripe(HTTPClient):
 
     def calls(self, path: str) -> list[SentRequest]:
         return [r for r in self.requests if r.path == path]
+
+    def forget_idempotency_keys(self) -> None:
+        """What Stripe does after 24 hours: the same key now makes a new object."""
+        self._idempotent.clear()
+
+    @contextmanager
+    def serving(self) -> Iterator[str]:
+        """Serve this fake over real HTTP on a free local port; yields its base URL (what
+        STRIPE_API_BASE points at), so the library's own HTTP client does the talking."""
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _answer(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length).decode() if length else None
+                content, status, headers = fake.request(
+                    self.command, f"http://{self.headers['Host']}{self.path}", self.headers, body
+                )
+                payload = content.encode()
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            do_GET = do_POST = do_DELETE = _answer
+
+            def log_message(self, *args):
+                pass
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield f"http://127.0.0.1:{server.server_address[1]}"
+        finally:
+            server.shutdown()
+            server.server_close()
 
     def _answer(self, method, path, params):
         if method == "POST" and path == "/v1/payment_intents":

@@ -152,9 +152,9 @@ def test_stripe_takes_three_decimal_amounts_ending_in_zero(customer_client, fake
 
     refused = customer_client.post(f"/api/bookings/{booking['id']}/pay/", {}, format="json")
 
-    assert refused.status_code == 503
-    assert refused.json()["error"]["code"] == "provider_unavailable"
-    assert "KWD" in refused.json()["error"]["details"]["reason"]
+    assert refused.status_code == 422
+    assert refused.json()["error"]["code"] == "amount_not_chargeable"
+    assert refused.json()["error"]["details"] == {"amount": "13.961", "currency": "KWD"}
     assert fake_stripe.calls("/v1/payment_intents") == []
 
 

@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from marquee.booking.models import Booking
 from marquee.booking.services import booking_cancel
+from marquee.catalog.models import Showtime, ShowtimeStatus
 from marquee.payments.models import Payment, Refund
 
 pytestmark = pytest.mark.django_db
@@ -87,6 +88,56 @@ def test_an_expired_hold_cannot_be_paid(customer_client, held_booking):
     )
     response = pay(customer_client, held_booking)
     assert (response.status_code, response.json()["error"]["code"]) == (409, "hold_expired")
+
+
+def test_a_hold_whose_showtime_has_started_cannot_be_paid(customer_client, held_booking, showtime):
+    # The hold itself is still running (it was taken minutes before the start).
+    started = timezone.now() - timedelta(minutes=1)
+    Showtime.objects.filter(pk=showtime.pk).update(
+        starts_at=started, ends_at=started + (showtime.ends_at - showtime.starts_at)
+    )
+    response = pay(customer_client, held_booking)
+    assert (response.status_code, response.json()["error"]["code"]) == (409, "showtime_started")
+    held_booking.refresh_from_db()
+    assert held_booking.status == "pending"
+    assert Payment.objects.count() == 0
+
+
+def test_a_hold_on_a_cancelled_showtime_is_not_charged(customer_client, held_booking, showtime):
+    # A hold that slipped in just before the cancellation committed (the showtime's bookings
+    # were swept before it landed): refused before the card is charged.
+    Showtime.objects.filter(pk=showtime.pk).update(status=ShowtimeStatus.CANCELLED)
+    response = pay(customer_client, held_booking)
+    assert (response.status_code, response.json()["error"]["code"]) == (409, "showtime_cancelled")
+    assert Payment.objects.count() == 0
+
+
+def test_a_capture_the_database_refuses_is_recorded_as_a_duplicate_and_refunded(
+    customer_client, held_booking, django_capture_on_commit_callbacks, caplog
+):
+    # A succeeded payment the booking never settled (written past the services): the next
+    # capture cannot also be the booking's payment, so it is refunded at once, not kept.
+    Payment.objects.create(
+        booking=held_booking,
+        provider="simulated",
+        provider_reference="sim_written_by_hand",
+        amount=held_booking.total,
+        currency=held_booking.currency,
+        status="succeeded",
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = pay(customer_client, held_booking)
+    assert (response.status_code, response.json()["error"]["code"]) == (409, "already_paid")
+    duplicate = Payment.objects.get(booking=held_booking, status="duplicate")
+    assert (duplicate.refund.status, duplicate.refund.amount) == ("succeeded", held_booking.total)
+    held_booking.refresh_from_db()
+    assert held_booking.status == "pending"
+    (logged,) = [r for r in caplog.records if r.getMessage() == "second capture refunded"]
+    assert (logged.levelname, logged.booking, logged.payment) == (
+        "WARNING",
+        str(held_booking.public_id),
+        duplicate.provider_reference,
+    )
 
 
 def test_a_cancelled_booking_cannot_be_paid(customer_client, customer, held_booking):

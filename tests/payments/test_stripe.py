@@ -1,18 +1,29 @@
+import logging
+import os
+import secrets
+import subprocess
+import sys
 import threading
 import time
 from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.db import connections
 from django.utils import timezone
 
 from marquee.booking.models import Booking, BookingEvent
-from marquee.booking.services import booking_hold
+from marquee.booking.services import booking_confirm, booking_hold
 from marquee.payments.models import Payment, Refund, WebhookEvent
+from marquee.payments.providers import set_stripe_http_client
 from marquee.payments.services import refunds_retry_failed
 from tests.payments.stripe_fake import intent_event
+from tests.servers import free_port
 
 pytestmark = pytest.mark.django_db
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def pay(client, booking):
@@ -78,6 +89,7 @@ def test_a_replayed_event_has_no_second_effect(deliver, intent, held_booking):
         {"secret": None},  # unsigned
         {"secret": "whsec_forged"},  # signed with the wrong secret
         {"timestamp": int(time.time()) - 3600},  # stale: outside the tolerance
+        {"timestamp": int(time.time()) + 3600},  # from the future: outside it as well
         {"signature": "t=1,v1=deadbeef"},  # garbage
     ],
 )
@@ -90,6 +102,12 @@ def test_unsigned_forged_or_stale_webhooks_are_400_and_change_nothing(
     held_booking.refresh_from_db()
     assert held_booking.status == "pending"
     assert WebhookEvent.objects.count() == 0
+
+
+def test_a_timestamp_a_little_ahead_of_our_clock_is_accepted(deliver, intent, held_booking):
+    # Clocks drift: within the tolerance, ahead is as good as behind.
+    response = deliver(intent_event(intent, amount=2000), timestamp=int(time.time()) + 120)
+    assert (response.status_code, response.json()["outcome"]) == (200, "confirmed")
 
 
 def test_a_signed_body_that_is_not_an_event_is_400(deliver, fake_stripe):
@@ -215,10 +233,117 @@ def test_provider_outage_on_pay_is_503_not_500(
     monkeypatch.setattr(fake_stripe, "request", down)
     response = pay(customer_client, held_booking)
     assert (response.status_code, response.json()["error"]["code"]) == (503, "provider_unavailable")
+    assert response.json()["error"]["details"] == {}
     assert Payment.objects.count() == 0
 
 
+def test_an_unreachable_provider_is_logged_and_the_customer_sees_no_internals(
+    customer_client, held_booking, settings, caplog
+):
+    # The real library over a real socket: nothing listens on this port.
+    port = free_port()
+    settings.PAYMENT_PROVIDER = "stripe"
+    settings.STRIPE_SECRET_KEY = "sk_test_marquee"
+    settings.STRIPE_API_BASE = f"http://127.0.0.1:{port}"
+    with caplog.at_level(logging.WARNING, logger="marquee.payments"):
+        response = pay(customer_client, held_booking)
+    assert response.status_code == 503
+    assert response.json()["error"] == {
+        "code": "provider_unavailable",
+        "message": "The payment provider is unavailable; try again.",
+        "details": {},
+    }
+    assert response["Retry-After"]
+    body = response.content.decode()
+    for internal in ("127.0.0.1", str(port), "Errno", "onnection"):
+        assert internal not in body
+    (record,) = [r for r in caplog.records if r.getMessage() == "payment provider unavailable"]
+    assert record.booking == str(held_booking.public_id)
+    assert str(port) in record.error
+    assert Payment.objects.count() == 0
+
+
+def test_stripe_api_base_points_the_stripe_client_at_another_server(
+    customer_client, held_booking, fake_stripe, settings
+):
+    # The fake served over HTTP, reached through the library's own HTTP client (as a local
+    # Stripe mock would be), not installed beneath it.
+    set_stripe_http_client(None)
+    with fake_stripe.serving() as base_url:
+        settings.STRIPE_API_BASE = base_url
+        response = pay(customer_client, held_booking)
+    assert response.status_code == 200, response.content
+    (sent,) = fake_stripe.calls("/v1/payment_intents")
+    assert sent.params["amount"] == "2000"
+    assert response.json()["payment"].startswith("pi_")
+
+
+def test_a_live_key_with_another_api_base_is_refused_at_start():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "DEBUG": "false",
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            "PAYMENT_PROVIDER": "stripe",
+            "STRIPE_SECRET_KEY": "sk_live_marquee",
+            "STRIPE_WEBHOOK_SECRET": "whsec_marquee",
+            "STRIPE_API_BASE": "http://127.0.0.1:12111",
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "STRIPE_API_BASE" in result.stderr
+
+
+def test_a_second_capture_for_a_paid_booking_is_refunded_automatically(
+    deliver, second_intent, held_booking, fake_stripe, django_capture_on_commit_callbacks
+):
+    first, second = second_intent()
+    assert deliver(intent_event(first, amount=2000)).json()["outcome"] == "confirmed"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = deliver(intent_event(second, amount=2000))
+    assert (response.status_code, response.json()["outcome"]) == (
+        200,
+        "duplicate_capture_refunded",
+    )
+    held_booking.refresh_from_db()
+    assert held_booking.status == "confirmed"  # the booking keeps its seats and its payment
+    assert set(held_booking.tickets.values_list("status", flat=True)) == {"sold"}
+    kept = Payment.objects.get(provider_reference=first)
+    duplicate = Payment.objects.get(provider_reference=second)
+    assert (kept.status, duplicate.status) == ("succeeded", "duplicate")
+    assert not Refund.objects.filter(payment=kept).exists()
+    assert (duplicate.refund.status, duplicate.refund.amount) == ("succeeded", Decimal("20.00"))
+    (refund_call,) = fake_stripe.calls("/v1/refunds")
+    assert refund_call.params == {"payment_intent": second, "amount": "2000"}
+    # Replayed, the second capture changes nothing more.
+    again = deliver(intent_event(second, amount=2000))
+    assert again.json()["outcome"] == "already_applied"
+    assert Refund.objects.count() == 1
+
+
+def test_a_capture_for_a_booking_confirmed_without_it_is_refunded(
+    deliver, intent, held_booking, fake_stripe, django_capture_on_commit_callbacks
+):
+    # Whatever confirmed the booking first, a payment whose confirmation answers "already
+    # confirmed" is not kept.
+    booking_confirm(booking_id=held_booking.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = deliver(intent_event(intent, amount=2000))
+    assert response.json()["outcome"] == "duplicate_capture_refunded"
+    payment = Payment.objects.get(provider_reference=intent)
+    assert (payment.status, payment.refund.status) == ("duplicate", "succeeded")
+    held_booking.refresh_from_db()
+    assert held_booking.status == "confirmed"
+
+
 @pytest.mark.server_db
+@pytest.mark.concurrency
 @pytest.mark.django_db(transaction=True)
 def test_the_same_event_delivered_twice_at_once_confirms_once(deliver, intent, held_booking):
     event = intent_event(intent, amount=2000)

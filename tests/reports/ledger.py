@@ -23,7 +23,8 @@ def ledger(*, first_day, last_day, group):
         if ticket.status == "sold" and counts(ticket.showtime):
             tally[(group(ticket.showtime), ticket.booking.currency)]["tickets_sold"] += 1
     for payment in Payment.objects.select_related("booking__showtime__screen__theater"):
-        if payment.status in {"succeeded", "refunded"} and counts(payment.booking.showtime):
+        captured = {"succeeded", "duplicate", "refunded"}
+        if payment.status in captured and counts(payment.booking.showtime):
             tally[(group(payment.booking.showtime), payment.currency)]["gross"] += payment.amount
     for refund in Refund.objects.select_related("payment__booking__showtime__screen__theater"):
         showtime = refund.payment.booking.showtime

@@ -4,6 +4,7 @@ import pytest
 from django.utils import timezone
 
 from marquee.payments.models import Payment, Refund
+from marquee.payments.services import refund_request
 from tests.reports.conftest import cancel, hold, pay
 from tests.reports.ledger import as_tally, ledger, local_show_date
 
@@ -169,6 +170,35 @@ def test_declined_and_unpaid_bookings_bring_no_money_and_no_sold_tickets(
         "12.00",
         "12.00",
         "0.00",
+    )
+
+
+def test_a_second_capture_counts_in_gross_and_in_refunds_so_net_is_one_payment(
+    admin_client_api, venues, customer, report_range, django_capture_on_commit_callbacks
+):
+    booking = hold(customer, venues.s2, ["A1"])
+    pay(customer, booking)
+    # A second capture for the paid booking (as two racing pays could once make): it is
+    # recorded as a duplicate and refunded.
+    duplicate = Payment.objects.create(
+        booking=booking,
+        provider="simulated",
+        provider_reference="sim_second_capture",
+        amount=booking.total,
+        currency=booking.currency,
+        status="duplicate",
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        refund_request(payment=duplicate, reason="second capture for one booking")
+    assert Refund.objects.get().status == "succeeded"
+
+    (row,) = sales(admin_client_api, report_range)["rows"]
+
+    assert (row["tickets_sold"], row["gross"], row["refunds"], row["net"]) == (
+        1,
+        "24.00",
+        "12.00",
+        "12.00",
     )
 
 

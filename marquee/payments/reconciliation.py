@@ -1,0 +1,240 @@
+"""The invariants of seats and money, checked by the database: each check is one SQL query
+that returns the ids of the rows breaking its promise (none on a healthy database).
+
+Constraints make most of these impossible on PostgreSQL and SQLite; the checks are there for
+what a constraint cannot say (sums, states across tables), for databases that cannot express
+a partial unique index, and for rows written past the services (the shell, a bad migration).
+Run by `manage.py reconcile`, by beat (`marquee.payments.tasks.reconcile`), and by the test
+suite after every concurrency test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import (
+    Count,
+    DecimalField,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce, Round
+
+from marquee.booking.models import (
+    ACTIVE_TICKET_STATUSES,
+    Booking,
+    BookingStatus,
+    Ticket,
+    TicketStatus,
+)
+from marquee.payments.models import Payment, PaymentStatus, Refund
+
+# A report names at most this many rows per check; a systematic breach is clear long before.
+DEFAULT_LIMIT = 1000
+
+
+def _ids(queryset: QuerySet, limit: int | None) -> list[int]:
+    ids = queryset.order_by("pk").values_list("pk", flat=True)
+    return list(ids if limit is None else ids[:limit])
+
+
+def seats_in_two_active_tickets(*, limit: int | None = DEFAULT_LIMIT) -> list[int]:
+    """Tickets whose seat is held or sold by another ticket of the same showtime as well."""
+    same_seat = Ticket.objects.filter(
+        showtime_id=OuterRef("showtime_id"),
+        seat_id=OuterRef("seat_id"),
+        status__in=ACTIVE_TICKET_STATUSES,
+    ).exclude(pk=OuterRef("pk"))
+    return _ids(
+        Ticket.objects.filter(status__in=ACTIVE_TICKET_STATUSES).filter(Exists(same_seat)), limit
+    )
+
+
+def bookings_not_totalling_their_tickets(*, limit: int | None = DEFAULT_LIMIT) -> list[int]:
+    """Bookings whose total is not the sum of their tickets' prices."""
+    total_field = Booking._meta.get_field("total")
+    money = DecimalField(
+        max_digits=total_field.max_digits, decimal_places=total_field.decimal_places
+    )
+    ticket_sum = (
+        Ticket.objects.filter(booking_id=OuterRef("pk"))
+        .order_by()
+        .values("booking_id")
+        .annotate(sum=Sum("price"))
+        .values("sum")
+    )
+    # Rounded to the field's places on both sides: SQLite adds decimals as binary floats.
+    places = total_field.decimal_places
+    return _ids(
+        Booking.objects.annotate(
+            tickets_sum=Round(
+                Coalesce(Subquery(ticket_sum), Value(Decimal(0)), output_field=money), places
+            ),
+            rounded_total=Round(F("total"), places, output_field=money),
+        ).exclude(rounded_total=F("tickets_sum")),
+        limit,
+    )
+
+
+def tickets_disagreeing_with_their_booking(*, limit: int | None = DEFAULT_LIMIT) -> list[int]:
+    """Held tickets of a booking that is not pending, sold tickets of one that is not
+    confirmed, and tickets of a confirmed booking that are not sold."""
+    return _ids(
+        Ticket.objects.filter(
+            Q(status=TicketStatus.HELD) & ~Q(booking__status=BookingStatus.PENDING)
+            | Q(status=TicketStatus.SOLD) & ~Q(booking__status=BookingStatus.CONFIRMED)
+            | ~Q(status=TicketStatus.SOLD) & Q(booking__status=BookingStatus.CONFIRMED)
+        ),
+        limit,
+    )
+
+
+def confirmed_bookings_without_one_payment(*, limit: int | None = DEFAULT_LIMIT) -> list[int]:
+    """Confirmed bookings with no succeeded payment, or with more than one."""
+    succeeded = (
+        Payment.objects.filter(booking_id=OuterRef("pk"), status=PaymentStatus.SUCCEEDED)
+        .order_by()
+        .values("booking_id")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    return _ids(
+        Booking.objects.filter(status=BookingStatus.CONFIRMED)
+        .annotate(succeeded=Coalesce(Subquery(succeeded), Value(0), output_field=IntegerField()))
+        .exclude(succeeded=1),
+        limit,
+    )
+
+
+def kept_payments_not_the_booking_total(*, limit: int | None = DEFAULT_LIMIT) -> list[int]:
+    """Succeeded payments of confirmed bookings that did not collect the booking's total."""
+    return _ids(
+        Payment.objects.filter(
+            status=PaymentStatus.SUCCEEDED, booking__status=BookingStatus.CONFIRMED
+        ).filter(~Q(amount=F("booking__total")) | ~Q(currency=F("booking__currency"))),
+        limit,
+    )
+
+
+def captured_payments_neither_kept_nor_refunded(*, limit: int | None = DEFAULT_LIMIT) -> list[int]:
+    """Captured payments without a refund that are not what a confirmed booking stands on:
+    a succeeded payment of a booking that is not confirmed, or a duplicate capture."""
+    refund = Refund.objects.filter(payment_id=OuterRef("pk"))
+    return _ids(
+        Payment.objects.filter(
+            Q(status=PaymentStatus.DUPLICATE)
+            | Q(status=PaymentStatus.SUCCEEDED) & ~Q(booking__status=BookingStatus.CONFIRMED)
+        ).exclude(Exists(refund)),
+        limit,
+    )
+
+
+def kept_payments_refunded(*, limit: int | None = DEFAULT_LIMIT) -> list[int]:
+    """Succeeded payments of confirmed bookings that are being (or were) refunded: the money
+    goes back while the seats stay sold."""
+    refund = Refund.objects.filter(payment_id=OuterRef("pk"))
+    return _ids(
+        Payment.objects.filter(
+            status=PaymentStatus.SUCCEEDED, booking__status=BookingStatus.CONFIRMED
+        ).filter(Exists(refund)),
+        limit,
+    )
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    promise: str
+    rows: str  # what the ids are ids of
+    find: Callable[..., list[int]] = field(repr=False)
+
+
+CHECKS: tuple[Check, ...] = (
+    Check(
+        "seats_in_two_active_tickets",
+        "no seat is held or sold twice for one showtime",
+        "ticket",
+        seats_in_two_active_tickets,
+    ),
+    Check(
+        "bookings_not_totalling_their_tickets",
+        "each booking's total is the sum of its tickets' prices",
+        "booking",
+        bookings_not_totalling_their_tickets,
+    ),
+    Check(
+        "tickets_disagreeing_with_their_booking",
+        "held tickets belong to pending bookings, sold tickets to confirmed ones, and a "
+        "confirmed booking's tickets are all sold",
+        "ticket",
+        tickets_disagreeing_with_their_booking,
+    ),
+    Check(
+        "confirmed_bookings_without_one_payment",
+        "each confirmed booking has exactly one succeeded payment",
+        "booking",
+        confirmed_bookings_without_one_payment,
+    ),
+    Check(
+        "kept_payments_not_the_booking_total",
+        "the payment a confirmed booking stands on collected its total, in its currency",
+        "payment",
+        kept_payments_not_the_booking_total,
+    ),
+    Check(
+        "captured_payments_neither_kept_nor_refunded",
+        "every captured payment is a confirmed booking's one payment or has a refund",
+        "payment",
+        captured_payments_neither_kept_nor_refunded,
+    ),
+    Check(
+        "kept_payments_refunded",
+        "no refund is asked for the payment a confirmed booking stands on",
+        "payment",
+        kept_payments_refunded,
+    ),
+)
+CHECK_NAMES = tuple(check.name for check in CHECKS)
+
+
+@dataclass(frozen=True)
+class Breach:
+    check: Check
+    ids: list[int]
+
+    def as_dict(self) -> dict:
+        return {
+            "check": self.check.name,
+            "promise": self.check.promise,
+            "rows": self.check.rows,
+            "ids": self.ids,
+        }
+
+    def __str__(self) -> str:
+        shown = ", ".join(str(i) for i in self.ids)
+        return f"{self.check.name}: {self.check.promise}; breached by {self.check.rows} {shown}"
+
+
+def reconcile(*, without: Iterable[str] = (), limit: int | None = DEFAULT_LIMIT) -> list[Breach]:
+    """Run every check (but those named in `without`); the breached ones, in check order."""
+    without = set(without)
+    unknown = without - set(CHECK_NAMES)
+    if unknown:
+        raise ValueError(f"Unknown reconciliation checks: {sorted(unknown)}")
+    breaches = []
+    for check in CHECKS:
+        if check.name in without:
+            continue
+        ids = check.find(limit=limit)
+        if ids:
+            breaches.append(Breach(check, ids))
+    return breaches
