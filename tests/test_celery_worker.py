@@ -25,6 +25,12 @@ QUEUE = f"marquee-test-{uuid.uuid4().hex[:12]}"
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def broker_client() -> Celery:
+    # Not the current app: shared tasks would bind to it, and every later test's in-process
+    # (eager) task would be sent to this broker instead of running.
+    return Celery(broker=BROKER, set_as_current=False)
+
+
 def redis_up() -> bool:
     try:
         socket.create_connection(REDIS, timeout=1).close()
@@ -92,8 +98,7 @@ def test_a_worker_on_the_redis_broker_runs_the_expiry_task(worker, customer, sho
         seat_ids=[seat.id],
         now=timezone.now() - timedelta(minutes=30),
     )
-    client = Celery(broker=BROKER)
-    client.send_task("marquee.booking.tasks.expire_holds", queue=QUEUE)
+    broker_client().send_task("marquee.booking.tasks.expire_holds", queue=QUEUE)
     # The task's effect, seen in the database, is what proves the worker ran it.
     deadline = time.monotonic() + 90
     while Booking.objects.get(pk=lapsed.pk).status != "expired" and time.monotonic() < deadline:
