@@ -69,7 +69,7 @@ def retry_window() -> timedelta:
     return timedelta(hours=settings.EMAIL_DELIVERY_RETRY_HOURS)
 
 
-def retry_delay(*, attempts: int, server_down: bool, rng: random.Random | None = None):
+def retry_delay(*, attempts: int, server_down: bool, rng: random.Random | None = None) -> timedelta:
     """The wait after a failed attempt: between half and all of a minute when the server is
     down, else of 30 s doubling with each attempt up to 30 min (jitter spreads the retries)."""
     if server_down:
@@ -361,7 +361,9 @@ def _rearm(delivery: EmailDelivery, *, now: datetime) -> None:
     _send_after_commit(delivery.pk)
 
 
-def booking_tickets_resend(*, booking_id: int, requested_by, now: datetime | None = None):
+def booking_tickets_resend(
+    *, booking_id: int, requested_by, now: datetime | None = None
+) -> EmailDelivery:
     """Email a confirmed booking's e-tickets again; a copy still waiting to go is sent now
     instead of a second one."""
     now = now or timezone.now()
@@ -403,7 +405,9 @@ def booking_tickets_resend(*, booking_id: int, requested_by, now: datetime | Non
     return delivery
 
 
-def email_delivery_resend(*, delivery_id: int, requested_by, now: datetime | None = None):
+def email_delivery_resend(
+    *, delivery_id: int, requested_by, now: datetime | None = None
+) -> EmailDelivery:
     """Staff's "send again": a sent email is copied into a new row; a waiting, failed or
     skipped one is made due now (one being sent right now is left alone)."""
     now = now or timezone.now()
