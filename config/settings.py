@@ -231,6 +231,7 @@ REST_FRAMEWORK = {
         "login_ip": env("THROTTLE_LOGIN_IP", default="20/min"),
         "login_username": env("THROTTLE_LOGIN_USERNAME", default="30/hour"),
         "signup": env("THROTTLE_SIGNUP", default="20/hour"),
+        "resend_tickets": env("THROTTLE_RESEND_TICKETS", default="5/hour"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
@@ -246,6 +247,8 @@ SPECTACULAR_SETTINGS = {
     # Several apps have a `status` field; name each choice set so they cannot collide.
     "ENUM_NAME_OVERRIDES": {
         "ShowtimeStatusEnum": "marquee.catalog.models.ShowtimeStatus",
+        "EmailDeliveryStatusEnum": "marquee.tickets.models.DeliveryStatus",
+        "EmailKindEnum": "marquee.tickets.models.EmailKind",
     },
     "SWAGGER_UI_SETTINGS": {"persistAuthorization": True},
 }
@@ -317,6 +320,12 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Every invariant of seats and money checked in SQL; a breach is logged at ERROR.
     "reconcile": {"task": "marquee.payments.tasks.reconcile", "schedule": 3600.0},
+    # The email outbox: retries, and emails whose task never reached the broker.
+    "send-pending-emails": {"task": "marquee.tickets.tasks.send_pending_emails", "schedule": 60.0},
+    "prune-email-deliveries": {
+        "task": "marquee.tickets.tasks.prune_email_deliveries",
+        "schedule": 86400.0,
+    },
 }
 
 # --- Payments -------------------------------------------------------------------------------
@@ -336,6 +345,10 @@ if PAYMENT_PROVIDER == "stripe" and not DEBUG and not (STRIPE_SECRET_KEY and STR
 
 # --- Tickets --------------------------------------------------------------------------------
 TICKET_REMINDER_MINUTES = env.int("TICKET_REMINDER_MINUTES", default=120)
+# An email that cannot be delivered is retried this long, then marked failed (logged as ERROR).
+EMAIL_DELIVERY_RETRY_HOURS = env.int("EMAIL_DELIVERY_RETRY_HOURS", default=24)
+# Sent, skipped and failed outbox rows are deleted after this many days.
+EMAIL_DELIVERY_RETENTION_DAYS = env.int("EMAIL_DELIVERY_RETENTION_DAYS", default=90)
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")

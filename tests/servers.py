@@ -1,8 +1,11 @@
 """Helpers for tests that talk to real processes: servers they start (gunicorn, a Celery worker)
-on the test database, and a Redis nobody listens on."""
+on the test database, an SMTP server, and a Redis nobody listens on."""
 
 import socket
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 
+from aiosmtpd.controller import Controller
 from django.db import connection
 
 
@@ -36,3 +39,45 @@ def dead_redis(*, ignore_exceptions: bool) -> dict:
             },
         }
     }
+
+
+class Inbox:
+    """An aiosmtpd handler keeping every envelope it is handed; it refuses the recipients in
+    `refused` with a permanent 550, as a server does for an unknown mailbox."""
+
+    def __init__(self):
+        self.envelopes = []
+        self.refused: set[str] = set()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refused:
+            return "550 5.1.1 No such mailbox here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.envelopes.append(envelope)
+        return "250 Message accepted for delivery"
+
+    def messages(self) -> list[EmailMessage]:
+        return [message_from_bytes(e.content, policy=policy.default) for e in self.envelopes]
+
+
+class SmtpServer:
+    """A real SMTP server on a port of its own, that a test can stop and start again."""
+
+    def __init__(self, handler, port: int):
+        self.handler, self.port, self.controller = handler, port, None
+
+    @property
+    def inbox(self):
+        return self.handler
+
+    def start(self) -> None:
+        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
