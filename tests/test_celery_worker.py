@@ -16,10 +16,12 @@ from django.utils import timezone
 from marquee.booking.models import Booking
 from marquee.booking.services import booking_hold
 from marquee.catalog.models import Seat
+from tests.redis_db import TEST_REDIS_URL
 from tests.servers import subprocess_database_url
 
 REDIS = ("127.0.0.1", 6379)
-BROKER = "redis://127.0.0.1:6379/14"
+# The suite's own Redis database (tests/redis_db.py), never the one a dev server uses.
+BROKER = TEST_REDIS_URL
 # A queue of this run's own, so a worker of another run on the same Redis cannot take the task.
 QUEUE = f"marquee-test-{uuid.uuid4().hex[:12]}"
 ROOT = Path(__file__).resolve().parent.parent
