@@ -45,6 +45,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "marquee.common.middleware.RequestContextMiddleware",
+    # Before host validation: probes reach a process by its IP (marquee/common/middleware.py).
+    "marquee.common.middleware.HealthProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -281,6 +283,14 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "marquee"
 CELERY_TIMEZONE = "UTC"
+# Beat keeps its schedule in this checkout's (or container's) state folder, never in a path
+# every checkout on the host shares; its folder is created when beat starts.
+STATE_DIR = Path(env("STATE_DIR", default=str(BASE_DIR / "var")))
+CELERY_BEAT_SCHEDULER = "config.celery:Scheduler"
+CELERY_BEAT_SCHEDULE_FILENAME = str(STATE_DIR / "celerybeat-schedule")
+# Beat answers `celery inspect ping -d celerybeat@<host>` while its scheduler ticks (its health
+# check; a worker answers as celery@<host>).
+CELERY_BEAT_ENABLE_REMOTE_CONTROL = True
 CELERY_BEAT_SCHEDULE = {
     "expire-holds": {"task": "marquee.booking.tasks.expire_holds", "schedule": 60.0},
     "retry-failed-refunds": {

@@ -1,4 +1,5 @@
-"""A real Celery worker on the real Redis broker runs a real task against the test database."""
+"""A real Celery worker and beat on the real Redis broker: the worker runs a real task against
+the test database, and each answers the ping its container's health check sends."""
 
 import os
 import socket
@@ -10,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import redis
 from celery import Celery
 from django.utils import timezone
 
@@ -25,6 +27,53 @@ BROKER = TEST_REDIS_URL
 # A queue of this run's own, so a worker of another run on the same Redis cannot take the task.
 QUEUE = f"marquee-test-{uuid.uuid4().hex[:12]}"
 ROOT = Path(__file__).resolve().parent.parent
+HOSTNAME = f"{QUEUE}.{socket.gethostname()}"
+
+
+def celery_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CELERY_")}
+    return {**env, "CELERY_BROKER_URL": BROKER, "PYTHONUNBUFFERED": "1", **extra}
+
+
+def ping(node: str) -> subprocess.CompletedProcess:
+    """The health check of compose.yaml: `celery inspect ping` to one node."""
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "inspect",
+            "ping",
+            "-d",
+            node,
+            "--timeout",
+            "10",
+        ],
+        cwd=ROOT,
+        env=celery_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def wait_for_line(process: subprocess.Popen, log: Path, line: str) -> None:
+    deadline = time.monotonic() + 90
+    while line not in log.read_text() and time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"the process exited:\n{log.read_text()[-3000:]}")
+        time.sleep(0.2)
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
 
 
 def redis_up() -> bool:
@@ -36,20 +85,22 @@ def redis_up() -> bool:
 
 
 @pytest.fixture
-def worker(tmp_path):
+def redis_broker():
     if not redis_up():
         if os.environ.get("CI") or os.environ.get("MARQUEE_REQUIRE_POSTGRES") == "1":
             pytest.fail("Redis is not running on 127.0.0.1:6379, and CI needs it.")
         pytest.skip("needs Redis on 127.0.0.1:6379")
+    return BROKER
+
+
+@pytest.fixture
+def worker(redis_broker, tmp_path):
     log = tmp_path / "worker.log"
-    env = {
-        **os.environ,
-        "DATABASE_URL": subprocess_database_url(),
-        "CELERY_BROKER_URL": BROKER,
-        "CELERY_RESULT_BACKEND": BROKER,
-        "CELERY_TASK_ALWAYS_EAGER": "false",
-        "PYTHONUNBUFFERED": "1",
-    }
+    env = celery_env(
+        DATABASE_URL=subprocess_database_url(),
+        CELERY_RESULT_BACKEND=BROKER,
+        CELERY_TASK_ALWAYS_EAGER="false",
+    )
     process = subprocess.Popen(
         [
             sys.executable,
@@ -59,6 +110,7 @@ def worker(tmp_path):
             "config",
             "worker",
             "--pool=solo",
+            f"--hostname=celery@{HOSTNAME}",
             f"--queues={QUEUE}",
             "--without-gossip",
             "--without-mingle",
@@ -72,17 +124,9 @@ def worker(tmp_path):
         stderr=subprocess.STDOUT,
     )
     process.log = log
-    deadline = time.monotonic() + 90
-    while "ready." not in log.read_text() and time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"the worker exited:\n{log.read_text()[-3000:]}")
-        time.sleep(0.2)
+    wait_for_line(process, log, "ready.")
     yield process
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    stop(process)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -103,3 +147,48 @@ def test_a_worker_on_the_redis_broker_runs_the_expiry_task(worker, customer, sho
     if Booking.objects.get(pk=lapsed.pk).status != "expired":
         pytest.fail(f"the worker did not complete the task:\n{worker.log.read_text()[-3000:]}")
     assert "expire_holds" in worker.log.read_text()
+
+
+def test_a_worker_answers_its_health_check(worker):
+    result = ping(f"celery@{HOSTNAME}")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_beat_keeps_its_schedule_in_the_state_folder_and_answers_its_health_check(
+    redis_broker, tmp_path
+):
+    log = tmp_path / "beat.log"
+    state = tmp_path / "state"  # created by beat itself
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "beat", "--loglevel=INFO"],
+        cwd=ROOT,
+        env=celery_env(STATE_DIR=str(state)),
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_for_line(process, log, "beat pidbox: Connected")
+        # Beat answers as celerybeat@<host>, which is the container's HOSTNAME in compose.
+        result = ping(f"celerybeat@{socket.gethostname()}")
+    finally:
+        stop(process)
+        # The tasks beat sent meanwhile: nobody will run them.
+        redis.Redis.from_url(BROKER).delete("marquee")
+    assert result.returncode == 0, result.stdout + result.stderr + log.read_text()[-3000:]
+    assert any(path.name.startswith("celerybeat-schedule") for path in state.iterdir())
+
+
+@pytest.mark.parametrize("program", ["worker", "beat"])
+def test_a_worker_or_beat_without_a_broker_refuses_to_start(program, tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CELERY_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "celery", "-A", "config", program, "--loglevel=INFO"],
+        cwd=ROOT,
+        env={**env, "STATE_DIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "CELERY_BROKER_URL is not set" in result.stdout + result.stderr
