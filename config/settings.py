@@ -257,8 +257,43 @@ USE_I18N = True
 USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Uploaded files (posters): on the filesystem under MEDIA_ROOT, served by the app in every
+# profile (marquee/common/media.py), or in S3-compatible object storage (django-storages), which
+# serves them itself. The S3 variables are django-storages' own names.
+MEDIA_STORAGE = env("MEDIA_STORAGE", default="filesystem")
+MEDIA_CACHE_CONTROL = "public, max-age=31536000, immutable"  # every upload gets a new name
+if MEDIA_STORAGE == "filesystem":
+    MEDIA_BACKEND = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+elif MEDIA_STORAGE == "s3":
+    if not env("AWS_STORAGE_BUCKET_NAME", default=""):
+        raise ImproperlyConfigured("MEDIA_STORAGE=s3 needs AWS_STORAGE_BUCKET_NAME.")
+    s3_options = {
+        "bucket_name": env("AWS_STORAGE_BUCKET_NAME"),
+        # MinIO, Ceph, R2, ...: their URL; empty for Amazon S3
+        "endpoint_url": env("AWS_S3_ENDPOINT_URL", default=""),
+        "region_name": env("AWS_S3_REGION_NAME", default=""),
+        # Empty: boto3's own chain (its environment variables, an instance or task role).
+        "access_key": env("AWS_ACCESS_KEY_ID", default=""),
+        "secret_key": env("AWS_SECRET_ACCESS_KEY", default=""),
+        "location": env("AWS_LOCATION", default=""),
+        # "path" for servers without a DNS name per bucket (MinIO on one host)
+        "addressing_style": env("AWS_S3_ADDRESSING_STYLE", default=""),
+        # A CDN or public host for the bucket; its URLs are never signed.
+        "custom_domain": env("AWS_S3_CUSTOM_DOMAIN", default=""),
+        # Signed URLs work with a private bucket; set false for a public one (stable URLs).
+        "querystring_auth": env.bool("AWS_QUERYSTRING_AUTH", default=True),
+        "querystring_expire": env.int("AWS_QUERYSTRING_EXPIRE", default=3600),
+        "file_overwrite": False,
+        "object_parameters": {"CacheControl": MEDIA_CACHE_CONTROL},
+    }
+    MEDIA_BACKEND = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {name: value for name, value in s3_options.items() if value != ""},
+    }
+else:
+    raise ImproperlyConfigured(f"MEDIA_STORAGE must be filesystem or s3, not {MEDIA_STORAGE!r}.")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": MEDIA_BACKEND,
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
