@@ -4,6 +4,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -169,6 +170,9 @@ AXES_VERBOSE = False
 # Lockout is per username on purpose: many buyers share one IP behind a cinema's or a mobile
 # carrier's NAT. Per-IP abuse is handled by the login_ip throttle instead.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+# Records of successful logins (who, address, user agent, when) are kept this long; expired
+# sessions and refresh tokens go at once. Pruned daily by beat (docs/operations.md).
+LOGIN_LOG_RETENTION_DAYS = env.int("LOGIN_LOG_RETENTION_DAYS", default=90)
 
 ACCESS_TOKEN_MINUTES = env.int("ACCESS_TOKEN_MINUTES", default=5)
 REFRESH_TOKEN_DAYS = env.int("REFRESH_TOKEN_DAYS", default=7)
@@ -335,6 +339,10 @@ CELERY_BEAT_SCHEDULE = {
     "showtime-reminders": {
         "task": "marquee.tickets.tasks.send_showtime_reminders",
         "schedule": 300.0,
+    },
+    "prune-auth-records": {
+        "task": "marquee.accounts.tasks.prune_auth_records",
+        "schedule": crontab(hour=3, minute=30),
     },
 }
 
