@@ -239,7 +239,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ShowtimeStatusEnum": "marquee.catalog.models.ShowtimeStatus",
     },
-    "SWAGGER_UI_SETTINGS": {"persistAuthorization": True},
+    # Swagger UI would otherwise fetch a badge from validator.swagger.io: the docs stay offline.
+    "SWAGGER_UI_SETTINGS": {"persistAuthorization": True, "validatorUrl": None},
 }
 
 # --- Domain rules ---------------------------------------------------------------------------
