@@ -45,7 +45,7 @@ class Command(BaseCommand):
             return
         user_model = get_user_model()
         if user_model.objects.filter(username=username).exists():
-            self.stdout.write(f"Admin {username!r} exists; left unchanged.")
+            self.stdout.write(f"Account {username!r} exists; left unchanged.")
             return
         if not (email and password):
             raise CommandError(
