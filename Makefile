@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format install bench bench-serve clean worker beat serve
+.PHONY: run test lint format install bench bench-serve clean migrate worker beat serve
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (set PYTHON=...)")'
@@ -26,18 +26,22 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# Production-style web server: gunicorn with config/gunicorn.conf.py and config.production.
-serve: $(STAMP)
-	DJANGO_SETTINGS_MODULE=config.production $(BIN)/python manage.py collectstatic --noinput -v 0
-	DJANGO_SETTINGS_MODULE=config.production $(BIN)/gunicorn -c config/gunicorn.conf.py config.wsgi
+# The production processes, all with config.production (docs/operations.md): `make migrate`
+# first, then `make serve` (gunicorn), `make worker` and `make beat` (Celery; they need the
+# CELERY_BROKER_URL the web processes send tasks to, and beat keeps its schedule in STATE_DIR).
+PRODUCTION := DJANGO_SETTINGS_MODULE=config.production
+migrate: $(STAMP)
+	$(PRODUCTION) $(BIN)/python manage.py migrate --noinput
 
-# Background tasks on a broker (Redis by default). Without one, `make run` runs tasks in-process.
-CELERY_BROKER_URL ?= redis://127.0.0.1:6379/0
+serve: $(STAMP)
+	$(PRODUCTION) $(BIN)/python manage.py collectstatic --noinput -v 0
+	$(PRODUCTION) $(BIN)/gunicorn -c config/gunicorn.conf.py config.wsgi
+
 worker: $(STAMP)
-	CELERY_BROKER_URL=$(CELERY_BROKER_URL) $(BIN)/celery -A config worker --queues=marquee --loglevel=INFO
+	$(PRODUCTION) $(BIN)/celery -A config worker --queues=marquee --loglevel=INFO
 
 beat: $(STAMP)
-	CELERY_BROKER_URL=$(CELERY_BROKER_URL) $(BIN)/celery -A config beat --loglevel=INFO --schedule=/tmp/marquee-celerybeat-schedule
+	$(PRODUCTION) $(BIN)/celery -A config beat --loglevel=INFO
 
 # Load scenarios and ceilings on PostgreSQL + gunicorn (never part of `make test`); rewrites the
 # results block of docs/benchmarks.md. RUNS=3 (medians); QUICK=1 for short scenarios.
@@ -60,4 +64,4 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) db.sqlite3 .test-db.sqlite3* .pytest_cache
+	rm -rf $(VENV) db.sqlite3 .test-db.sqlite3* .pytest_cache var

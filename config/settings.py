@@ -5,6 +5,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from marquee.common.money import is_currency
@@ -57,6 +58,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "marquee.common.middleware.RequestContextMiddleware",
+    # Before host validation: probes reach a process by its IP (marquee/common/middleware.py).
+    "marquee.common.middleware.HealthProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -179,6 +182,9 @@ AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 AXES_VERBOSE = False
 AXES_CLIENT_IP_CALLABLE = "marquee.common.client_address.client_ip"
+# Records of successful logins (who, address, user agent, when) are kept this long; expired
+# sessions and refresh tokens go at once. Pruned daily by beat (docs/operations.md).
+LOGIN_LOG_RETENTION_DAYS = env.int("LOGIN_LOG_RETENTION_DAYS", default=90)
 
 ACCESS_TOKEN_MINUTES = env.int("ACCESS_TOKEN_MINUTES", default=5)
 REFRESH_TOKEN_DAYS = env.int("REFRESH_TOKEN_DAYS", default=7)
@@ -250,7 +256,8 @@ SPECTACULAR_SETTINGS = {
         "EmailDeliveryStatusEnum": "marquee.tickets.models.DeliveryStatus",
         "EmailKindEnum": "marquee.tickets.models.EmailKind",
     },
-    "SWAGGER_UI_SETTINGS": {"persistAuthorization": True},
+    # Swagger UI would otherwise fetch a badge from validator.swagger.io: the docs stay offline.
+    "SWAGGER_UI_SETTINGS": {"persistAuthorization": True, "validatorUrl": None},
 }
 
 # --- Domain rules ---------------------------------------------------------------------------
@@ -282,8 +289,43 @@ USE_I18N = True
 USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Uploaded files (posters): on the filesystem under MEDIA_ROOT, served by the app in every
+# profile (marquee/common/media.py), or in S3-compatible object storage (django-storages), which
+# serves them itself. The S3 variables are django-storages' own names.
+MEDIA_STORAGE = env("MEDIA_STORAGE", default="filesystem")
+MEDIA_CACHE_CONTROL = "public, max-age=31536000, immutable"  # every upload gets a new name
+if MEDIA_STORAGE == "filesystem":
+    MEDIA_BACKEND = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+elif MEDIA_STORAGE == "s3":
+    if not env("AWS_STORAGE_BUCKET_NAME", default=""):
+        raise ImproperlyConfigured("MEDIA_STORAGE=s3 needs AWS_STORAGE_BUCKET_NAME.")
+    s3_options = {
+        "bucket_name": env("AWS_STORAGE_BUCKET_NAME"),
+        # MinIO, Ceph, R2, ...: their URL; empty for Amazon S3
+        "endpoint_url": env("AWS_S3_ENDPOINT_URL", default=""),
+        "region_name": env("AWS_S3_REGION_NAME", default=""),
+        # Empty: boto3's own chain (its environment variables, an instance or task role).
+        "access_key": env("AWS_ACCESS_KEY_ID", default=""),
+        "secret_key": env("AWS_SECRET_ACCESS_KEY", default=""),
+        "location": env("AWS_LOCATION", default=""),
+        # "path" for servers without a DNS name per bucket (MinIO on one host)
+        "addressing_style": env("AWS_S3_ADDRESSING_STYLE", default=""),
+        # A CDN or public host for the bucket; its URLs are never signed.
+        "custom_domain": env("AWS_S3_CUSTOM_DOMAIN", default=""),
+        # Signed URLs work with a private bucket; set false for a public one (stable URLs).
+        "querystring_auth": env.bool("AWS_QUERYSTRING_AUTH", default=True),
+        "querystring_expire": env.int("AWS_QUERYSTRING_EXPIRE", default=3600),
+        "file_overwrite": False,
+        "object_parameters": {"CacheControl": MEDIA_CACHE_CONTROL},
+    }
+    MEDIA_BACKEND = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {name: value for name, value in s3_options.items() if value != ""},
+    }
+else:
+    raise ImproperlyConfigured(f"MEDIA_STORAGE must be filesystem or s3, not {MEDIA_STORAGE!r}.")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": MEDIA_BACKEND,
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
@@ -308,6 +350,14 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "marquee"
 CELERY_TIMEZONE = "UTC"
+# Beat keeps its schedule in this checkout's (or container's) state folder, never in a path
+# every checkout on the host shares; its folder is created when beat starts.
+STATE_DIR = Path(env("STATE_DIR", default=str(BASE_DIR / "var")))
+CELERY_BEAT_SCHEDULER = "config.celery:Scheduler"
+CELERY_BEAT_SCHEDULE_FILENAME = str(STATE_DIR / "celerybeat-schedule")
+# Beat answers `celery inspect ping -d celerybeat@<host>` while its scheduler ticks (its health
+# check; a worker answers as celery@<host>).
+CELERY_BEAT_ENABLE_REMOTE_CONTROL = True
 CELERY_BEAT_SCHEDULE = {
     "expire-holds": {"task": "marquee.booking.tasks.expire_holds", "schedule": 60.0},
     "retry-failed-refunds": {
@@ -325,6 +375,10 @@ CELERY_BEAT_SCHEDULE = {
     "prune-email-deliveries": {
         "task": "marquee.tickets.tasks.prune_email_deliveries",
         "schedule": 86400.0,
+    },
+    "prune-auth-records": {
+        "task": "marquee.accounts.tasks.prune_auth_records",
+        "schedule": crontab(hour=3, minute=30),
     },
 }
 

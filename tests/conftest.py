@@ -14,9 +14,36 @@ from marquee.booking.selectors import rendered_seat_maps_clear
 from marquee.catalog.models import Seat
 from tests import factories
 from tests.concurrency import assert_reconciled
+from tests.redis_db import CONFIGURED_REDIS_URL, TEST_REDIS_URL
 
 REQUIRE_POSTGRES = os.environ.get("MARQUEE_REQUIRE_POSTGRES") == "1"
 _skipped_postgres_tests: list[str] = []
+
+
+def pytest_configure(config):
+    # Settings were read before this hook; point the cache, and every process a test starts
+    # (gunicorn, a Celery worker), at the suite's own Redis database before anything uses it.
+    from django.conf import settings
+    from django.core.cache import caches
+
+    os.environ["TEST_REDIS_URL"] = TEST_REDIS_URL  # a nested run keeps it, never derives again
+    if CONFIGURED_REDIS_URL:
+        os.environ["REDIS_URL"] = TEST_REDIS_URL
+        settings.REDIS_URL = TEST_REDIS_URL
+        settings.CACHES["default"]["LOCATION"] = TEST_REDIS_URL
+        caches.close_all()
+        for alias in settings.CACHES:
+            if hasattr(caches._connections, alias):  # built before this hook: rebuild it
+                del caches[alias]
+
+
+def pytest_report_header(config):
+    if CONFIGURED_REDIS_URL:
+        return (
+            f"redis: the tests use {TEST_REDIS_URL} (REDIS_URL {CONFIGURED_REDIS_URL} is never "
+            "touched)"
+        )
+    return f"redis: local-memory cache; a test that starts a Celery worker uses {TEST_REDIS_URL}"
 
 
 def pytest_collection_modifyitems(config, items):
