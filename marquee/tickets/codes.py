@@ -1,12 +1,18 @@
-"""E-ticket codes: `<ticket id>.<secret>.<signature>`, signed with the site's secret key.
+"""E-ticket codes: `<ticket id>.<secret>.<signature>`, signed with the tickets' own key.
 
 The signature makes a code unguessable and lets the door reject a forged or garbled one
 before touching the database; the per-ticket secret (compared again at check-in) lets a
 ticket be invalidated by changing it. Every character is URL-safe: `[A-Za-z0-9_.-]`.
+
+`TICKET_SIGNING_KEY` (default `SECRET_KEY`) signs; a code signed with one of
+`TICKET_SIGNING_KEY_FALLBACKS` (default `SECRET_KEY_FALLBACKS`) still verifies, so rotating
+the key does not void the tickets already sold. Another kind of signature (public-key codes a
+door device can verify offline) would be another signer behind the same two functions.
 """
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core import signing
 
 from marquee.tickets import errors
@@ -18,9 +24,18 @@ MAX_CODE_LENGTH = 128
 MAX_TICKET_ID = 2**63 - 1  # a BigAutoField; larger numbers cannot be ticket ids
 
 
+def tickets_signer(salt: str) -> signing.Signer:
+    """A signer with the tickets' key and its fallbacks (for codes and booking-page links)."""
+    return signing.Signer(
+        key=settings.TICKET_SIGNING_KEY,
+        fallback_keys=settings.TICKET_SIGNING_KEY_FALLBACKS,
+        salt=salt,
+        sep=SEPARATOR,
+    )
+
+
 def _signer() -> signing.Signer:
-    # Signer reads SECRET_KEY and SECRET_KEY_FALLBACKS, so keys can be rotated gracefully.
-    return signing.Signer(salt=SALT, sep=SEPARATOR)
+    return tickets_signer(SALT)
 
 
 def ticket_code(ticket) -> str:
