@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.http import HttpResponse
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
@@ -40,8 +41,14 @@ class TicketOutput(serializers.Serializer):
     id = serializers.IntegerField()
     seat = SeatOutput()
     price = serializers.DecimalField(max_digits=8, decimal_places=2)
-    status = serializers.CharField()
+    status = serializers.SerializerMethodField(
+        help_text="held, sold, expired, cancelled or refunded; a hold whose time ran out "
+        "reads expired."
+    )
     checked_in_at = serializers.DateTimeField(allow_null=True)
+
+    def get_status(self, ticket) -> str:
+        return selectors.ticket_display_status(ticket)
 
 
 class BookingEventOutput(serializers.Serializer):
@@ -65,7 +72,10 @@ class ShowtimeSummary(serializers.Serializer):
 
 class BookingOutput(serializers.Serializer):
     id = serializers.UUIDField(source="public_id")
-    status = serializers.SerializerMethodField()
+    status = serializers.SerializerMethodField(
+        help_text="pending (seats held until expires_at), confirmed, expired, cancelled, "
+        "payment_failed or refunded; a hold whose time ran out reads expired."
+    )
     user = serializers.IntegerField(source="user_id")
     showtime = ShowtimeSummary()
     expires_at = serializers.DateTimeField()
@@ -93,9 +103,10 @@ def booking_output(booking) -> dict:
     showtime = booking.showtime
     screen = showtime.screen
     theater = screen.theater
+    now = timezone.now()
     return {
         "id": str(booking.public_id),
-        "status": selectors.booking_display_status(booking),
+        "status": selectors.booking_display_status(booking, now),
         "user": booking.user_id,
         "showtime": {
             "id": showtime.pk,
@@ -119,7 +130,7 @@ def booking_output(booking) -> dict:
                     "kind": ticket.seat.kind,
                 },
                 "price": _PRICE.to_representation(ticket.price),
-                "status": ticket.status,
+                "status": selectors.ticket_display_status(ticket, now),
                 "checked_in_at": api_datetime(ticket.checked_in_at)
                 if ticket.checked_in_at
                 else None,
@@ -154,7 +165,12 @@ class BookingCreateInput(serializers.Serializer):
 
 class BookingListQuery(serializers.Serializer):
     all = serializers.BooleanField(required=False, default=False)
-    status = serializers.ChoiceField(choices=BookingStatus.values, required=False)
+    status = serializers.ChoiceField(
+        choices=BookingStatus.values,
+        required=False,
+        help_text="The status as shown: a hold whose time ran out is `expired` (not `pending`), "
+        "whether or not the sweeper has run.",
+    )
     when = serializers.ChoiceField(choices=["upcoming", "past"], required=False)
     showtime = serializers.IntegerField(min_value=1, required=False)
     user = serializers.IntegerField(min_value=1, required=False)

@@ -31,6 +31,7 @@ from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from marquee.booking.models import Ticket, TicketStatus
+from marquee.booking.selectors import ticket_status_q
 from marquee.catalog.models import Seat, Showtime, ShowtimeStatus, Theater
 from marquee.common.errors import ApplicationError
 from marquee.payments.models import Payment, PaymentStatus, Refund, RefundStatus
@@ -320,9 +321,9 @@ def occupancy_report(*, period: ReportPeriod, now: datetime | None = None) -> di
         .annotate(
             capacity=Coalesce(Subquery(capacity, output_field=IntegerField()), 0),
             sold=Count("tickets", filter=Q(tickets__status=TicketStatus.SOLD)),
+            # A lapsed hold holds nothing, swept or not: the statuses as the API shows them.
             held=Count(
-                "tickets",
-                filter=Q(tickets__status=TicketStatus.HELD, tickets__held_until__gt=now),
+                "tickets", filter=ticket_status_q(TicketStatus.HELD, now=now, prefix="tickets__")
             ),
         )
         .values(
