@@ -5,6 +5,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from marquee.common.time import to_local
+
 
 class Genre(models.Model):
     name = models.CharField(max_length=60, unique=True)
@@ -204,7 +206,10 @@ class Showtime(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.movie} @ {self.screen} {self.starts_at:%Y-%m-%d %H:%M}"
+        zone = self.screen.theater.timezone  # the theater's clock, as on the tickets
+        return (
+            f"{self.movie} @ {self.screen} {to_local(self.starts_at, zone):%Y-%m-%d %H:%M} ({zone})"
+        )
 
     @property
     def is_scheduled(self) -> bool:
