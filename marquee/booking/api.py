@@ -150,9 +150,26 @@ class BookingCreateInput(serializers.Serializer):
     seats = serializers.ListField(
         child=serializers.IntegerField(min_value=1), max_length=MAX_LISTED_SEAT_IDS, required=False
     )
-    quantity = serializers.IntegerField(min_value=1, max_value=MAX_LISTED_SEAT_IDS, required=False)
-    tier = serializers.ChoiceField(choices=SeatTier.values, required=False)
-    allow_split = serializers.BooleanField(required=False, default=False)
+    quantity = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_LISTED_SEAT_IDS,
+        required=False,
+        help_text="Best available: this many adjacent seats in one row, nearest the centre "
+        "about two thirds back.",
+    )
+    tier = serializers.ChoiceField(
+        choices=SeatTier.values,
+        required=False,
+        help_text="With `quantity`: only seats of this tier. Without it, the seats are "
+        "chosen in the cheapest tier (by this showtime's prices) that has room for the whole "
+        "party together, then the next cheapest: nobody is moved into a dearer seat unasked.",
+    )
+    allow_split = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="With `quantity`: when no row has room together, take the nearest free seats "
+        "apart (cheapest first without a tier) instead of answering 409 `no_adjacent_seats`.",
+    )
 
     def validate(self, attrs):
         if ("seats" in attrs) == ("quantity" in attrs):

@@ -233,9 +233,9 @@ class ShowtimeAdminForm(forms.ModelForm):
             zone = self.instance.screen.theater.timezone
             local = to_local(self.instance.starts_at, zone)
             self.initial["starts_at"] = local.replace(tzinfo=None)
-            self.fields["starts_at"].help_text = (
-                f"Date and time in {zone}, the time zone of the screen's theater."
-            )
+            self.fields[
+                "starts_at"
+            ].help_text = f"Date and time in {zone}, the time zone of the screen's theater."
 
     def clean_currency(self):
         currency = self.cleaned_data["currency"]
@@ -323,6 +323,7 @@ class ShowtimeAdmin(admin.ModelAdmin):
         "movie",
         "screen",
         "local_start",
+        "local_film_end",
         "local_end",
         "base_price",
         "currency",
@@ -331,12 +332,18 @@ class ShowtimeAdmin(admin.ModelAdmin):
     list_filter = [TheaterDayFilter, "status", "screen__theater", "screen", "movie"]
     search_fields = ["movie__title", "screen__name", "screen__theater__name"]
     list_select_related = ["movie", "screen__theater"]
-    readonly_fields = ["local_end", "status", "created_at"]
+    readonly_fields = ["local_film_end", "local_end", "status", "created_at"]
     actions = ["cancel_showtimes"]
 
     @admin.display(description="starts (theater time)", ordering="starts_at")
     def local_start(self, showtime: Showtime) -> str:
         return theater_time(showtime.starts_at, showtime)
+
+    @admin.display(description="film ends (theater time)", ordering="starts_at")
+    def local_film_end(self, showtime: Showtime) -> str:
+        if showtime.pk is None:
+            return "-"
+        return theater_time(showtime.film_ends_at, showtime)
 
     @admin.display(description="screen free at (theater time)", ordering="ends_at")
     def local_end(self, showtime: Showtime) -> str:

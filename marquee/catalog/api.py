@@ -223,7 +223,17 @@ class ShowtimeSerializer(serializers.ModelSerializer):
     local_starts_at = serializers.SerializerMethodField(
         help_text="The start in the theater's timezone, ISO 8601 with its offset."
     )
-    local_ends_at = serializers.SerializerMethodField()
+    ends_at = serializers.DateTimeField(
+        source="film_ends_at", help_text="When the film ends (start + the movie's duration)."
+    )
+    local_ends_at = serializers.SerializerMethodField(
+        help_text="The film's end in the theater's timezone, ISO 8601 with its offset."
+    )
+    screen_free_at = serializers.DateTimeField(
+        source="ends_at",
+        help_text="When the screen is free again: the film plus the cleaning time. Showtimes "
+        "on one screen never overlap in [starts_at, screen_free_at).",
+    )
     capacity = serializers.IntegerField(read_only=True, help_text="Seats on the screen.")
 
     class Meta:
@@ -237,6 +247,7 @@ class ShowtimeSerializer(serializers.ModelSerializer):
             "ends_at",
             "local_starts_at",
             "local_ends_at",
+            "screen_free_at",
             "base_price",
             "currency",
             "status",
@@ -250,7 +261,7 @@ class ShowtimeSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(OpenApiTypes.DATETIME)
     def get_local_ends_at(self, showtime: Showtime) -> str:
-        return to_local(showtime.ends_at, showtime.screen.theater.timezone).isoformat()
+        return to_local(showtime.film_ends_at, showtime.screen.theater.timezone).isoformat()
 
 
 CURRENCY_FIELD = {"regex": r"^[A-Z]{3}$", "max_length": 3, "min_length": 3}

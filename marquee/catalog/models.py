@@ -1,3 +1,4 @@
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -183,6 +184,9 @@ class Showtime(models.Model):
     movie = models.ForeignKey(Movie, on_delete=models.PROTECT, related_name="showtimes")
     screen = models.ForeignKey(Screen, on_delete=models.PROTECT, related_name="showtimes")
     starts_at = models.DateTimeField(db_index=True)
+    # When the screen is free again: the film plus the cleaning buffer. Scheduling (the
+    # overlap check, the exclusion constraint) uses it; the API calls it `screen_free_at`
+    # and shows customers the film's own end (`film_ends_at`) as `ends_at`.
     ends_at = models.DateTimeField()
     base_price = models.DecimalField(
         max_digits=8, decimal_places=2, validators=[MinValueValidator(Decimal("0"))]
@@ -210,6 +214,11 @@ class Showtime(models.Model):
         return (
             f"{self.movie} @ {self.screen} {to_local(self.starts_at, zone):%Y-%m-%d %H:%M} ({zone})"
         )
+
+    @property
+    def film_ends_at(self) -> datetime:
+        """When the film itself ends (needs the movie): what a customer plans around."""
+        return self.starts_at + timedelta(minutes=self.movie.duration_minutes)
 
     @property
     def is_scheduled(self) -> bool:

@@ -1,4 +1,5 @@
-"""E-ticket codes: `<ticket id>.<secret>.<signature>`, signed with the tickets' own key.
+"""E-ticket codes: `<ticket id>.<secret>.<signature>`, signed with the tickets' own key, and
+the signed links of the read-only booking page the emails point at.
 
 The signature makes a code unguessable and lets the door reject a forged or garbled one
 before touching the database; the per-ticket secret (compared again at check-in) lets a
@@ -12,12 +13,15 @@ door device can verify offline) would be another signer behind the same two func
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.core import signing
 
 from marquee.tickets import errors
 
 SALT = "marquee.ticket"
+BOOKING_PAGE_SALT = "marquee.booking-page"
 SEPARATOR = "."
 # A real code is about 65 characters; anything much longer is garbage, not a ticket.
 MAX_CODE_LENGTH = 128
@@ -61,3 +65,18 @@ def parse_ticket_code(code: object) -> tuple[int, str]:
     if not 1 <= number <= MAX_TICKET_ID:
         raise errors.invalid_ticket_code()
     return number, secret
+
+
+def booking_page_token(booking) -> str:
+    """The signed part of a booking page's address: `<booking uuid>.<signature>`."""
+    return tickets_signer(BOOKING_PAGE_SALT).sign(str(booking.public_id))
+
+
+def parse_booking_page_token(token: str) -> uuid.UUID | None:
+    """The booking's public id a genuine token carries, or None; no database access."""
+    if not token or len(token) > MAX_CODE_LENGTH:
+        return None
+    try:
+        return uuid.UUID(tickets_signer(BOOKING_PAGE_SALT).unsign(token))
+    except (signing.BadSignature, ValueError):
+        return None

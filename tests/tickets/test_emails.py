@@ -275,3 +275,27 @@ def test_mail_trouble_in_process_fails_once_instead_of_retrying_in_the_request(
     assert result.state == "FAILURE"
     assert isinstance(result.result, ConnectionRefusedError)
     assert len(attempts) == 1  # a worker would retry with backoff; the request must not
+
+
+def test_emails_show_when_the_film_ends_not_when_the_screen_is_free(
+    book, berlin_showtime, mailoutbox, settings
+):
+    settings.SHOWTIME_CLEANING_MINUTES = 15
+    booking = book(["A1"], showtime=berlin_showtime)  # 19:00 Berlin, a 120-minute film
+
+    emails.send_booking_confirmation(booking.pk)
+
+    parsed = as_email(mailoutbox[0])
+    assert "Ends:    21:00\n" in text_of(parsed)
+    assert "<td>21:00</td>" in html_of(parsed)
+    assert "21:15" not in text_of(parsed)
+
+
+def test_a_film_ending_after_midnight_says_which_day():
+    theater = Theater(name="Kino", timezone="Europe/Berlin")
+    showtime = Showtime(
+        movie=Movie(title="Late", duration_minutes=125),
+        screen=Screen(theater=theater, name="1"),
+        starts_at=datetime(2026, 3, 14, 22, 30, tzinfo=UTC),  # 23:30 in Berlin
+    )
+    assert emails.local_end_text(showtime) == "01:35 on Sunday 15 March"
