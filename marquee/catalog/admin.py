@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from datetime import datetime
 from zoneinfo import available_timezones
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import widgets
+from django.contrib.admin.utils import unquote
 from django.db import IntegrityError, OperationalError
 from django.db.models import Count
 from django.http import HttpResponseRedirect
@@ -28,7 +30,13 @@ from marquee.catalog.posters import poster_prepare
 from marquee.catalog.selectors import starts_within_local_days_q
 from marquee.catalog.signals import showtime_changing
 from marquee.common.errors import ApplicationError, Conflict
-from marquee.common.time import AmbiguousLocalTime, NonexistentLocalTime, from_local, to_local
+from marquee.common.time import (
+    AmbiguousLocalTime,
+    NonexistentLocalTime,
+    from_local,
+    is_valid_timezone,
+    to_local,
+)
 
 
 def _form_error(error: ApplicationError) -> forms.ValidationError:
@@ -209,13 +217,19 @@ def _screen_with_its_timezone(screen: Screen) -> str:
     return f"{screen} ({screen.theater.timezone})"
 
 
+class TheaterTimeWidget(widgets.AdminSplitDateTime):
+    """The admin's date and time inputs, without its "ahead of server time" note."""
+
+    template_name = "catalog/admin/theater_time.html"
+
+
 class ShowtimeAdminForm(forms.ModelForm):
     """Takes and shows the start on the theater's own clock, and runs the scheduling rules of
     `showtime_schedule`, so a clash or a time the clocks skip is a message, not a 500."""
 
     starts_at = TheaterTimeField(
         label="Starts at (theater time)",
-        widget=widgets.AdminSplitDateTime,
+        widget=TheaterTimeWidget,
         help_text="Date and time on the clock of the screen's theater.",
     )
 
@@ -351,7 +365,33 @@ class ShowtimeAdmin(admin.ModelAdmin):
             return "-"
         return theater_time(showtime.ends_at, showtime)
 
+    def _theater_zone(self, request, object_id) -> str | None:
+        """The zone of the theater the page is about: the showtime's, the screen's being
+        submitted, or the only one there is."""
+        if object_id is not None:
+            showtime = self.get_object(request, unquote(object_id))
+            return showtime.screen.theater.timezone if showtime is not None else None
+        screen_id = request.POST.get("screen", "")
+        if screen_id.isascii() and screen_id.isdigit():
+            theaters = Theater.objects.filter(screens__pk=int(screen_id))
+        else:
+            theaters = Theater.objects.all()
+        zones = list(theaters.order_by().values_list("timezone", flat=True).distinct()[:2])
+        return zones[0] if len(zones) == 1 and is_valid_timezone(zones[0]) else None
+
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # The page renders in the theater's zone, so the date and time pickers' "Now" and
+        # "Today" are the theater's.
+        zone = self._theater_zone(request, object_id)
+        with timezone.override(zone) if zone else nullcontext():
+            response = self._changeform_view_refusing_overlaps(
+                request, object_id, form_url, extra_context
+            )
+            if hasattr(response, "render") and not response.is_rendered:
+                response.render()
+        return response
+
+    def _changeform_view_refusing_overlaps(self, request, object_id, form_url, extra_context):
         # The form checks overlaps; a showtime saved by someone else between that check and
         # the save is caught by the exclusion constraint (PostgreSQL): say so, don't crash.
         try:

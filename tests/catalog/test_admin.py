@@ -326,3 +326,20 @@ def test_the_day_filter_counts_days_on_each_theaters_clock(admin_site_client, db
     response = admin_site_client.get(reverse("admin:catalog_showtime_changelist"), {"day": "today"})
 
     assert list(response.context["cl"].result_list) == [tonight]
+
+
+def test_the_date_and_time_pickers_work_on_the_theaters_clock(admin_site_client, db):
+    screen = theater_with_a_screen("America/New_York")
+    showtime = factories.ShowtimeFactory(
+        screen=screen, starts_at=datetime(NEXT_YEAR, 1, 16, 1, 0, tzinfo=UTC)
+    )
+
+    html = admin_site_client.get(
+        reverse("admin:catalog_showtime_change", args=[showtime.pk])
+    ).content.decode()
+
+    # The pickers' "Now" reads this offset: New York's, not the server's UTC.
+    offset = int(to_local(timezone.now(), "America/New_York").utcoffset().total_seconds())
+    assert f'data-admin-utc-offset="{offset}"' in html
+    # And the admin's "you are N hours ahead of server time" note is not added under them.
+    assert '<span class="timezonewarning" hidden></span>' in html
