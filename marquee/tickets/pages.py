@@ -85,7 +85,6 @@ def booking_page(request, token: str):
         "starts_at": local_start_text(showtime),
         "ends_at": local_end_text(showtime),
         "status": status,
-        "status_label": BookingStatus(status).label,
         "status_line": STATUS_LINES[BookingStatus(status)].format(expires=expires),
         "valid": valid,
         "tickets": tickets,
