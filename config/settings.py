@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "marquee.tickets",
     "marquee.payments",
     "marquee.reports",
+    "marquee.demo",
 ]
 
 MIDDLEWARE = [

@@ -37,7 +37,8 @@ from marquee.common.errors import ApplicationError
 from marquee.payments.models import Payment, PaymentStatus, Refund, RefundStatus
 
 MAX_RANGE_DAYS = 366
-DEFAULT_RANGE_DAYS = 30
+DEFAULT_RANGE_DAYS = 30  # back from `to` when only `to` is given; back from today otherwise
+DEFAULT_DAYS_AHEAD = 7  # the default `to`: the coming week's shows (and their advance sales)
 CENT = Decimal("0.01")
 TENTH = Decimal("0.1")
 ZERO = Decimal("0.00")
@@ -77,10 +78,14 @@ class ReportPeriod:
 def report_period(
     *, start: date | None, end: date | None, today: date | None = None
 ) -> ReportPeriod:
-    """`to` defaults to today (UTC) and `from` to 29 days before it; at most 366 days."""
-    end = end or today or timezone.now().astimezone(UTC).date()
+    """Without dates, the last 30 days through the next 7 (today in UTC); `to` defaults to 7
+    days after today, and `from` to 29 days before `to` if `to` is given, else before today.
+    At most 366 days."""
+    today = today or timezone.now().astimezone(UTC).date()
     if start is None:
-        start = _shift(end, -(DEFAULT_RANGE_DAYS - 1))
+        start = _shift(end or today, -(DEFAULT_RANGE_DAYS - 1))
+    if end is None:
+        end = _shift(today, DEFAULT_DAYS_AHEAD)
     span = {"from": start.isoformat(), "to": end.isoformat()}
     if start > end:
         raise ApplicationError(
