@@ -318,8 +318,8 @@ def test_the_showtime_list_shows_theater_time_and_names_the_zone(admin_site_clie
 def test_the_day_filter_counts_days_on_each_theaters_clock(admin_site_client, db):
     tokyo = theater_with_a_screen("Asia/Tokyo")
     local_today = to_local(timezone.now(), "Asia/Tokyo").date()
-    late_tonight = datetime.combine(local_today, time(23, 30), tzinfo=ZoneInfo("Asia/Tokyo"))
-    tomorrow_morning = late_tonight + timedelta(hours=2)
+    late_tonight = datetime.combine(local_today, time(22, 0), tzinfo=ZoneInfo("Asia/Tokyo"))
+    tomorrow_morning = late_tonight + timedelta(hours=3)  # 01:00, after the 2h15 slot
     tonight = factories.ShowtimeFactory(screen=tokyo, starts_at=late_tonight)
     factories.ShowtimeFactory(screen=tokyo, starts_at=tomorrow_morning)
 
