@@ -4,8 +4,13 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+# Where `make run` serves (HOST=0.0.0.0 listens on every interface). The URLs it prints, and
+# the links in the emails it sends (SITE_URL, unless set in the environment or .env), follow.
 HOST ?= 127.0.0.1
 PORT ?= 8000
+URL_HOST := $(if $(filter 0.0.0.0,$(HOST)),127.0.0.1,$(HOST))
+RUN_URL := http://$(URL_HOST):$(PORT)
+RUN_SITE_URL := $(if $(or $(SITE_URL),$(shell grep -s '^SITE_URL=' .env)),,SITE_URL=$(RUN_URL))
 
 .PHONY: run test lint format install bench bench-serve clean migrate worker beat serve
 
@@ -20,8 +25,9 @@ install: $(STAMP)
 
 run: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py seed_demo
-	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+	$(BIN)/python manage.py seed_demo --base-url $(RUN_URL)
+	@echo "Serving Marquee on $(RUN_URL)/ (Ctrl-C stops it)"
+	$(RUN_SITE_URL) $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -20,6 +20,29 @@ DEBUG = env.bool("DEBUG", default=True)
 SECRET_KEY = env("SECRET_KEY", default=DEFAULT_SECRET_KEY)
 if not DEBUG and SECRET_KEY == DEFAULT_SECRET_KEY:
     raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
+
+
+def _keys(name: str, default: list[str]) -> list[str]:
+    """A comma-separated list of keys (blanks dropped)."""
+    return [key.strip() for key in env.list(name, default=default) if key.strip()]
+
+
+# Rotation: set the new SECRET_KEY and keep the old one here until what it signed has expired
+# (sessions, password-reset links, and unless they have keys of their own, JWTs and tickets).
+SECRET_KEY_FALLBACKS = _keys("SECRET_KEY_FALLBACKS", [])
+
+
+def _signing_key(name: str) -> tuple[str, list[str]]:
+    """A key of its own from `name`, or SECRET_KEY; its fallbacks from `<name>_FALLBACKS`,
+    by default SECRET_KEY_FALLBACKS while the key is SECRET_KEY (rotated together)."""
+    own = env(name, default="")
+    return own or SECRET_KEY, _keys(f"{name}_FALLBACKS", [] if own else SECRET_KEY_FALLBACKS)
+
+
+# E-ticket codes (and the booking page links in emails); verified with the fallbacks too.
+TICKET_SIGNING_KEY, TICKET_SIGNING_KEY_FALLBACKS = _signing_key("TICKET_SIGNING_KEY")
+# JWTs: signed with the key, verified with it or a fallback (marquee/accounts/tokens.py).
+JWT_SIGNING_KEY, JWT_SIGNING_KEY_FALLBACKS = _signing_key("JWT_SIGNING_KEY")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -54,6 +77,7 @@ INSTALLED_APPS = [
     "marquee.tickets",
     "marquee.payments",
     "marquee.reports",
+    "marquee.demo",
 ]
 
 MIDDLEWARE = [
@@ -194,9 +218,12 @@ SIMPLE_JWT = {
     "ROTATE_REFRESH_TOKENS": True,
     "BLACKLIST_AFTER_ROTATION": True,
     "UPDATE_LAST_LOGIN": False,
-    "SIGNING_KEY": env("JWT_SIGNING_KEY", default=SECRET_KEY),
+    "SIGNING_KEY": JWT_SIGNING_KEY,
     "ALGORITHM": "HS256",
     "AUTH_HEADER_TYPES": ("Bearer",),
+    # Verified with JWT_SIGNING_KEY_FALLBACKS as well, so a rotation logs nobody out.
+    "AUTH_TOKEN_CLASSES": ("marquee.accounts.tokens.AccessToken",),
+    "TOKEN_REFRESH_SERIALIZER": "marquee.accounts.tokens.TokenRefreshSerializer",
 }
 # Browser clients get the tokens as HttpOnly cookies as well as in the body.
 AUTH_COOKIE_ACCESS = "marquee_access"

@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from marquee.common import health, media
+from marquee.tickets.pages import booking_page
 
 # Django tries the patterns in order: the on-sale hot paths (seat map, holds) come first so
 # they are not matched against every catalog route before their own (docs/benchmarks.md).
@@ -20,6 +21,8 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("admin/", admin.site.urls),
+    # The read-only booking page the emails link to (signed link; no login).
+    path("b/<str:token>/", booking_page, name="booking-page"),
 ]
 
 if settings.BENCH_ENDPOINTS:  # framework ceilings for `make bench` only

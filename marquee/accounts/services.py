@@ -18,14 +18,13 @@ from django.http import HttpRequest
 from django.utils import timezone
 from rest_framework import exceptions
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
-from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
-from rest_framework_simplejwt.tokens import RefreshToken
 
 from marquee.accounts.error_codes import AccountsErrorCode
 from marquee.accounts.models import Role, User
 from marquee.accounts.selectors import lockout_seconds
+from marquee.accounts.tokens import RefreshToken, TokenRefreshSerializer
 from marquee.common.errors import ApplicationError, Conflict
 from marquee.common.permissions import is_admin
 

@@ -16,13 +16,14 @@ from email.mime.image import MIMEImage
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
+from django.urls import reverse
 
 from marquee.booking.models import Booking, BookingStatus, TicketStatus
 from marquee.catalog.models import Showtime, ShowtimeStatus
 from marquee.common.money import money_text
 from marquee.common.time import to_local
 from marquee.tickets import selectors
-from marquee.tickets.codes import ticket_code
+from marquee.tickets.codes import booking_page_token, ticket_code
 from marquee.tickets.models import EmailDelivery, EmailKind
 from marquee.tickets.qr import ticket_qr_png
 
@@ -39,6 +40,22 @@ def local_start_text(showtime: Showtime) -> str:
     tz_name = showtime.screen.theater.timezone
     local = to_local(showtime.starts_at, tz_name)
     return f"{local:%A} {local.day} {local:%B %Y}, {local:%H:%M} ({tz_name})"
+
+
+def local_end_text(showtime: Showtime) -> str:
+    """When the film ends on the theater's clock, e.g. "22:05", or "00:35 on Sunday 15 March"
+    past midnight (needs the movie)."""
+    tz_name = showtime.screen.theater.timezone
+    start, end = to_local(showtime.starts_at, tz_name), to_local(showtime.film_ends_at, tz_name)
+    if end.date() == start.date():
+        return f"{end:%H:%M}"
+    return f"{end:%H:%M} on {end:%A} {end.day} {end:%B}"
+
+
+def booking_page_url(booking: Booking) -> str:
+    """The booking page's full address (a signed link a browser opens without logging in)."""
+    path = reverse("booking-page", args=[booking_page_token(booking)])
+    return f"{settings.SITE_URL.rstrip('/')}{path}"
 
 
 def _money(amount: Decimal | str, currency: str) -> str:
@@ -62,7 +79,8 @@ def _booking_context(booking: Booking) -> dict:
         "theater_address": theater.address,
         "screen": showtime.screen.name,
         "starts_at": local_start_text(showtime),
-        "booking_url": f"{settings.SITE_URL.rstrip('/')}/api/bookings/{booking.public_id}/",
+        "ends_at": local_end_text(showtime),
+        "booking_url": booking_page_url(booking),
     }
 
 

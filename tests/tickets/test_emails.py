@@ -309,3 +309,25 @@ def test_mail_trouble_in_process_is_recorded_once_instead_of_retried_in_the_requ
     delivery = queued(booking)
     assert (delivery.status, delivery.attempts) == ("pending", 1)
     assert delivery.last_error == "ConnectionRefusedError: no mail server"
+
+
+def test_emails_show_when_the_film_ends_not_when_the_screen_is_free(
+    book, berlin_showtime, settings
+):
+    settings.SHOWTIME_CLEANING_MINUTES = 15
+    booking = book(["A1"], showtime=berlin_showtime)  # 19:00 Berlin, a 120-minute film
+
+    parsed = as_email(emails.confirmation_message(booking))
+    assert "Ends:    21:00\n" in text_of(parsed)
+    assert "<td>21:00</td>" in html_of(parsed)
+    assert "21:15" not in text_of(parsed)
+
+
+def test_a_film_ending_after_midnight_says_which_day():
+    theater = Theater(name="Kino", timezone="Europe/Berlin")
+    showtime = Showtime(
+        movie=Movie(title="Late", duration_minutes=125),
+        screen=Screen(theater=theater, name="1"),
+        starts_at=datetime(2026, 3, 14, 22, 30, tzinfo=UTC),  # 23:30 in Berlin
+    )
+    assert emails.local_end_text(showtime) == "01:35 on Sunday 15 March"
