@@ -5,6 +5,12 @@ short lifetime bounds how long "upcoming" lists can lag the clock. Seat maps are
 With local-memory caches each process would keep its own copy, so the cache is only on when
 the cache is shared (Redis) or explicitly enabled (CATALOG_CACHE_SECONDS).
 
+A response is keyed by the request's absolute URL, scheme and host included: DRF builds the
+pagination links and poster URLs from the request's host, so a request with another `Host`
+header gets entries of its own and never stores its links for everyone else. Storing host-free
+bodies would save one miss per host, but would mean rewriting links inside the cached data on
+every hit, and the hosts a deployment answers to are few (`ALLOWED_HOSTS`).
+
 Each process also keeps the responses it last read or stored, for at most `LOCAL_SECONDS`:
 the key holds the catalog version, which the view reads on every request (along with its
 throttle's count, one Redis round trip for both), so a write is still seen at once
@@ -54,9 +60,13 @@ def version_keys() -> list[str] | None:
     return [VERSION_KEY] if settings.CATALOG_CACHE_SECONDS > 0 else None
 
 
-def response_key(path: str, known: dict | None = None) -> str | None:
-    """The cache key for a GET of `path`, or None when caching is off or the cache is down.
-    `known`: the values of `version_keys()` if this request has read them already."""
+def response_key(url: str, known: dict | None = None) -> str | None:
+    """The cache key for a GET of `url`, or None when caching is off or the cache is down.
+
+    `url` is absolute (scheme, host, path and query): a body holds links built from the
+    request's own host (pagination, posters), so a request with another `Host` must never
+    store links that everyone else would then be served. `known`: the values of
+    `version_keys()` if this request has read them already."""
     if settings.CATALOG_CACHE_SECONDS <= 0:
         return None
     version = (known or {}).get(VERSION_KEY)
@@ -64,7 +74,7 @@ def response_key(path: str, known: dict | None = None) -> str | None:
         version = catalog_version()
     if version is None:
         return None
-    digest = hashlib.sha256(path.encode()).hexdigest()[:32]
+    digest = hashlib.sha256(url.encode()).hexdigest()[:32]
     return f"catalog-response:{version}:{digest}"
 
 
