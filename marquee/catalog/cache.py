@@ -30,11 +30,13 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
 from marquee.catalog.models import Genre, Movie, Screen, Seat, Showtime, Theater, WeekdayPriceRule
+from marquee.common import redis_guard
 
 VERSION_KEY = "catalog-cache-version"
 LOCAL_SECONDS = 5.0  # at most this long a process serves its own copy of a cached response
 LOCAL_KEPT = 256  # responses each process keeps, the oldest dropped first
-_local: dict[str, tuple[float, object]] = {}  # response key -> (monotonic time kept, data)
+# response key -> (monotonic time kept, data, `redis_guard.epoch()` when kept)
+_local: dict[str, tuple[float, object, int]] = {}
 _local_lock = threading.Lock()  # for the threads of one process (gthread, runserver)
 
 
@@ -83,7 +85,11 @@ def cached_response(key: str):
     `LOCAL_SECONDS` old, else the shared cache's (then kept here)."""
     now = time.monotonic()
     entry = _local.get(key)
-    if entry is not None and now - entry[0] < min(LOCAL_SECONDS, settings.CATALOG_CACHE_SECONDS):
+    if (
+        entry is not None
+        and now - entry[0] < min(LOCAL_SECONDS, settings.CATALOG_CACHE_SECONDS)
+        and entry[2] == redis_guard.epoch()  # not kept from before an outage
+    ):
         return entry[1]
     data = cache.get(key)
     if data is not None:
@@ -97,11 +103,14 @@ def store_response(key: str, data) -> None:
 
 
 def _keep(key: str, now: float, data) -> None:
+    epoch = redis_guard.epoch()
+    if epoch is None:
+        return  # Redis is being skipped: nothing is kept under its versions
     with _local_lock:
         _local.pop(key, None)  # re-kept: now the newest
         while len(_local) >= LOCAL_KEPT:
             _local.pop(next(iter(_local)))  # the oldest kept
-        _local[key] = (now, data)
+        _local[key] = (now, data, epoch)
 
 
 def _bump() -> None:
@@ -111,10 +120,16 @@ def _bump() -> None:
         cache.set(VERSION_KEY, fresh_version(), timeout=None)
 
 
+def _bump_now_or_later() -> None:
+    """Bump, or keep the bump for when Redis answers again (`redis_guard.run_or_owe`)."""
+    redis_guard.run_or_owe(VERSION_KEY, _bump)
+
+
 def catalog_changed() -> None:
     """Call after any catalog write that bypasses model signals (bulk_create, update())."""
-    _bump()
-    transaction.on_commit(_bump)  # and again once committed, so no reader re-caches the old
+    _bump_now_or_later()
+    # And again once committed, so no reader re-caches the old.
+    transaction.on_commit(_bump_now_or_later)
 
 
 @receiver([post_save, post_delete], dispatch_uid="catalog-cache-bump")
