@@ -152,6 +152,13 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ----------------------------------------------------------------------------------
 REDIS_URL = env("REDIS_URL", default="")
+# Every Redis call is bounded by these, and one that times out (or cannot connect) opens a
+# circuit breaker: for REDIS_BREAKER_SECONDS this process does not call Redis at all, then one
+# request probes it (marquee/common/redis_guard.py). A hung Redis costs a request at most one
+# short timeout; each Redis answer normally takes well under a millisecond.
+REDIS_CONNECT_TIMEOUT_SECONDS = env.float("REDIS_CONNECT_TIMEOUT_SECONDS", default=0.25)
+REDIS_TIMEOUT_SECONDS = env.float("REDIS_TIMEOUT_SECONDS", default=0.25)
+REDIS_BREAKER_SECONDS = env.float("REDIS_BREAKER_SECONDS", default=5.0)
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -160,14 +167,17 @@ if REDIS_URL:
             "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="marquee"),
             "OPTIONS": {
                 "CLIENT_CLASS": "django_redis.client.DefaultClient",
-                "SOCKET_CONNECT_TIMEOUT": 1,
-                "SOCKET_TIMEOUT": 1,
+                "CONNECTION_POOL_CLASS": "marquee.common.redis_guard.GuardedConnectionPool",
+                "SOCKET_CONNECT_TIMEOUT": REDIS_CONNECT_TIMEOUT_SECONDS,
+                "SOCKET_TIMEOUT": REDIS_TIMEOUT_SECONDS,
                 # A Redis outage degrades to uncached reads (and open throttles), not errors.
                 "IGNORE_EXCEPTIONS": True,
             },
         }
     }
-    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+    # The breaker logs each outage once when it starts and once when it ends; django-redis
+    # would log a traceback for every call skipped in between.
+    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = False
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

@@ -1,6 +1,7 @@
 """Shared fixtures. `pytest.mark.postgres` tests skip on SQLite, and fail CI when skipped there."""
 
 import os
+import shutil
 
 import pytest
 from django.core.cache import cache
@@ -12,9 +13,11 @@ from marquee.booking import services as booking_services
 from marquee.booking.context import showtime_contexts_clear
 from marquee.booking.selectors import rendered_seat_maps_clear
 from marquee.catalog.models import Seat
+from marquee.common import redis_guard
 from tests import factories
 from tests.concurrency import assert_reconciled
 from tests.redis_db import CONFIGURED_REDIS_URL, TEST_REDIS_URL
+from tests.servers import OwnRedis
 
 REQUIRE_POSTGRES = os.environ.get("MARQUEE_REQUIRE_POSTGRES") == "1"
 _skipped_postgres_tests: list[str] = []
@@ -87,12 +90,15 @@ def pytest_sessionfinish(session, exitstatus):
 @pytest.fixture(autouse=True)
 def _clear_cache():
     # Throttle counters and cached reads must not leak from one test into the next, nor the
-    # showtime contexts this process keeps (the catalog version restarts with the cache).
+    # showtime contexts this process keeps (the catalog version restarts with the cache), nor
+    # a Redis outage a test caused (the breaker, the invalidations owed).
+    redis_guard.reset()
     cache.clear()
     showtime_contexts_clear()
     rendered_seat_maps_clear()
     verified_tokens_clear()
     yield
+    redis_guard.reset()
     cache.clear()
     showtime_contexts_clear()
     rendered_seat_maps_clear()
@@ -137,6 +143,20 @@ def redis_commands(redis_cache, monkeypatch):
 
     monkeypatch.setattr(AbstractConnection, "send_command", counting)
     return commands
+
+
+@pytest.fixture
+def own_redis():
+    """A redis-server of this test's own (`tests.servers.OwnRedis`), which it may stop or
+    freeze; stopped after the test. Skipped where redis-server is not installed (`make test`
+    needs only Python), failed in CI's PostgreSQL + Redis leg."""
+    if shutil.which("redis-server") is None:
+        if REQUIRE_POSTGRES:
+            pytest.fail("CI's PostgreSQL + Redis leg needs redis-server on the PATH.")
+        pytest.skip("needs redis-server on the PATH")
+    server = OwnRedis()
+    yield server
+    server.stop()
 
 
 @pytest.fixture

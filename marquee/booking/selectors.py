@@ -23,6 +23,7 @@ from marquee.booking.context import (
     showtime_context_at,
 )
 from marquee.booking.models import Booking, BookingStatus, Ticket, TicketStatus
+from marquee.common import redis_guard
 from marquee.common.permissions import is_staff_member
 
 STALE = "stale"  # a `held` ticket whose hold has lapsed: free for the next buyer
@@ -136,6 +137,7 @@ def showtime_seat_map(*, showtime_id: int, now: datetime | None = None) -> dict:
 class _Rendered:
     catalog_version: int
     seats_version: int
+    epoch: int  # redis_guard.epoch() when rendered: nothing from before an outage is reused
     local_change: int  # availability.local_change() when rendered
     valid_until: datetime | None
     built: float  # time.monotonic()
@@ -159,8 +161,9 @@ def showtime_seat_map_json(
     now = now or timezone.now()
     if settings.CATALOG_CACHE_SECONDS <= 0:
         return render(showtime_seat_map(showtime_id=showtime_id, now=now))
+    epoch = redis_guard.epoch()
     catalog_version, seats_version = availability.versions(showtime_id, known_versions)
-    if catalog_version is None or seats_version is None:  # the cache is down
+    if epoch is None or catalog_version is None or seats_version is None:  # Redis down, skipped
         return render(showtime_seat_map(showtime_id=showtime_id, now=now))
     local_change = availability.local_change(showtime_id)
     memo = _rendered.get(showtime_id)
@@ -168,6 +171,7 @@ def showtime_seat_map_json(
         memo is not None
         and memo.catalog_version == catalog_version
         and memo.seats_version == seats_version
+        and memo.epoch == epoch
         and memo.local_change == local_change
         and (memo.valid_until is None or now < memo.valid_until)
         and time.monotonic() - memo.built < availability.MAX_AGE_SECONDS
@@ -178,7 +182,7 @@ def showtime_seat_map_json(
     if len(_rendered) >= RENDERED_KEPT:
         _rendered.clear()
     _rendered[showtime_id] = _Rendered(
-        catalog_version, seats_version, local_change, valid_until, time.monotonic(), rendered
+        catalog_version, seats_version, epoch, local_change, valid_until, time.monotonic(), rendered
     )
     return rendered
 

@@ -417,8 +417,10 @@ class CatalogViewSet(viewsets.GenericViewSet):
         super().initial(request, *args, **kwargs)  # authentication, permissions, throttles
         self._cache_key = None
         if request.method == "GET":
+            # Keyed by the absolute URL: pagination and poster links in the body are built
+            # from the request's scheme and host.
             self._cache_key = catalog_cache.response_key(
-                request.get_full_path(), getattr(request, "throttle_reads", None)
+                request.build_absolute_uri(), getattr(request, "throttle_reads", None)
             )
             cached = catalog_cache.cached_response(self._cache_key) if self._cache_key else None
             if cached is not None:
