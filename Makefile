@@ -4,10 +4,15 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+# Where `make run` serves (HOST=0.0.0.0 listens on every interface). The URLs it prints, and
+# the links in the emails it sends (SITE_URL, unless set in the environment or .env), follow.
 HOST ?= 127.0.0.1
 PORT ?= 8000
+URL_HOST := $(if $(filter 0.0.0.0,$(HOST)),127.0.0.1,$(HOST))
+RUN_URL := http://$(URL_HOST):$(PORT)
+RUN_SITE_URL := $(if $(or $(SITE_URL),$(shell grep -s '^SITE_URL=' .env)),,SITE_URL=$(RUN_URL))
 
-.PHONY: run test lint format install bench bench-serve clean worker beat serve
+.PHONY: run test lint format install bench bench-serve clean migrate worker beat serve
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (set PYTHON=...)")'
@@ -28,24 +33,29 @@ install: $(STAMP) $(DB_STAMP)
 
 run: $(STAMP) $(DB_STAMP)
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py seed_demo
-	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+	$(BIN)/python manage.py seed_demo --base-url $(RUN_URL)
+	@echo "Serving Marquee on $(RUN_URL)/ (Ctrl-C stops it)"
+	$(RUN_SITE_URL) $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: $(STAMP) $(DB_STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# Production-style web server: gunicorn with config/gunicorn.conf.py and config.production.
-serve: $(STAMP) $(DB_STAMP)
-	DJANGO_SETTINGS_MODULE=config.production $(BIN)/python manage.py collectstatic --noinput -v 0
-	DJANGO_SETTINGS_MODULE=config.production $(BIN)/gunicorn -c config/gunicorn.conf.py config.wsgi
+# The production processes, all with config.production (docs/operations.md): `make migrate`
+# first, then `make serve` (gunicorn), `make worker` and `make beat` (Celery; they need the
+# CELERY_BROKER_URL the web processes send tasks to, and beat keeps its schedule in STATE_DIR).
+PRODUCTION := DJANGO_SETTINGS_MODULE=config.production
+migrate: $(STAMP) $(DB_STAMP)
+	$(PRODUCTION) $(BIN)/python manage.py migrate --noinput
 
-# Background tasks on a broker (Redis by default). Without one, `make run` runs tasks in-process.
-CELERY_BROKER_URL ?= redis://127.0.0.1:6379/0
+serve: $(STAMP) $(DB_STAMP)
+	$(PRODUCTION) $(BIN)/python manage.py collectstatic --noinput -v 0
+	$(PRODUCTION) $(BIN)/gunicorn -c config/gunicorn.conf.py config.wsgi
+
 worker: $(STAMP) $(DB_STAMP)
-	CELERY_BROKER_URL=$(CELERY_BROKER_URL) $(BIN)/celery -A config worker --queues=marquee --loglevel=INFO
+	$(PRODUCTION) $(BIN)/celery -A config worker --queues=marquee --loglevel=INFO
 
 beat: $(STAMP) $(DB_STAMP)
-	CELERY_BROKER_URL=$(CELERY_BROKER_URL) $(BIN)/celery -A config beat --loglevel=INFO --schedule=/tmp/marquee-celerybeat-schedule
+	$(PRODUCTION) $(BIN)/celery -A config beat --loglevel=INFO
 
 # Load scenarios and ceilings on PostgreSQL + gunicorn (never part of `make test`); rewrites the
 # results block of docs/benchmarks.md. RUNS=3 (medians); QUICK=1 for short scenarios.
@@ -68,4 +78,4 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) db.sqlite3 .test-db.sqlite3* .pytest_cache
+	rm -rf $(VENV) db.sqlite3 .test-db.sqlite3* .pytest_cache var

@@ -5,6 +5,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from marquee.common.money import is_currency
@@ -19,6 +20,29 @@ DEBUG = env.bool("DEBUG", default=True)
 SECRET_KEY = env("SECRET_KEY", default=DEFAULT_SECRET_KEY)
 if not DEBUG and SECRET_KEY == DEFAULT_SECRET_KEY:
     raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
+
+
+def _keys(name: str, default: list[str]) -> list[str]:
+    """A comma-separated list of keys (blanks dropped)."""
+    return [key.strip() for key in env.list(name, default=default) if key.strip()]
+
+
+# Rotation: set the new SECRET_KEY and keep the old one here until what it signed has expired
+# (sessions, password-reset links, and unless they have keys of their own, JWTs and tickets).
+SECRET_KEY_FALLBACKS = _keys("SECRET_KEY_FALLBACKS", [])
+
+
+def _signing_key(name: str) -> tuple[str, list[str]]:
+    """A key of its own from `name`, or SECRET_KEY; its fallbacks from `<name>_FALLBACKS`,
+    by default SECRET_KEY_FALLBACKS while the key is SECRET_KEY (rotated together)."""
+    own = env(name, default="")
+    return own or SECRET_KEY, _keys(f"{name}_FALLBACKS", [] if own else SECRET_KEY_FALLBACKS)
+
+
+# E-ticket codes (and the booking page links in emails); verified with the fallbacks too.
+TICKET_SIGNING_KEY, TICKET_SIGNING_KEY_FALLBACKS = _signing_key("TICKET_SIGNING_KEY")
+# JWTs: signed with the key, verified with it or a fallback (marquee/accounts/tokens.py).
+JWT_SIGNING_KEY, JWT_SIGNING_KEY_FALLBACKS = _signing_key("JWT_SIGNING_KEY")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -53,10 +77,13 @@ INSTALLED_APPS = [
     "marquee.tickets",
     "marquee.payments",
     "marquee.reports",
+    "marquee.demo",
 ]
 
 MIDDLEWARE = [
     "marquee.common.middleware.RequestContextMiddleware",
+    # Before host validation: probes reach a process by its IP (marquee/common/middleware.py).
+    "marquee.common.middleware.HealthProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -159,6 +186,13 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ----------------------------------------------------------------------------------
 REDIS_URL = env("REDIS_URL", default="")
+# Every Redis call is bounded by these, and one that times out (or cannot connect) opens a
+# circuit breaker: for REDIS_BREAKER_SECONDS this process does not call Redis at all, then one
+# request probes it (marquee/common/redis_guard.py). A hung Redis costs a request at most one
+# short timeout; each Redis answer normally takes well under a millisecond.
+REDIS_CONNECT_TIMEOUT_SECONDS = env.float("REDIS_CONNECT_TIMEOUT_SECONDS", default=0.25)
+REDIS_TIMEOUT_SECONDS = env.float("REDIS_TIMEOUT_SECONDS", default=0.25)
+REDIS_BREAKER_SECONDS = env.float("REDIS_BREAKER_SECONDS", default=5.0)
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -167,14 +201,17 @@ if REDIS_URL:
             "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="marquee"),
             "OPTIONS": {
                 "CLIENT_CLASS": "django_redis.client.DefaultClient",
-                "SOCKET_CONNECT_TIMEOUT": 1,
-                "SOCKET_TIMEOUT": 1,
+                "CONNECTION_POOL_CLASS": "marquee.common.redis_guard.GuardedConnectionPool",
+                "SOCKET_CONNECT_TIMEOUT": REDIS_CONNECT_TIMEOUT_SECONDS,
+                "SOCKET_TIMEOUT": REDIS_TIMEOUT_SECONDS,
                 # A Redis outage degrades to uncached reads (and open throttles), not errors.
                 "IGNORE_EXCEPTIONS": True,
             },
         }
     }
-    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+    # The breaker logs each outage once when it starts and once when it ends; django-redis
+    # would log a traceback for every call skipped in between.
+    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = False
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -213,6 +250,9 @@ AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 AXES_VERBOSE = False
 AXES_CLIENT_IP_CALLABLE = "marquee.common.client_address.client_ip"
+# Records of successful logins (who, address, user agent, when) are kept this long; expired
+# sessions and refresh tokens go at once. Pruned daily by beat (docs/operations.md).
+LOGIN_LOG_RETENTION_DAYS = env.int("LOGIN_LOG_RETENTION_DAYS", default=90)
 
 ACCESS_TOKEN_MINUTES = env.int("ACCESS_TOKEN_MINUTES", default=5)
 REFRESH_TOKEN_DAYS = env.int("REFRESH_TOKEN_DAYS", default=7)
@@ -222,9 +262,12 @@ SIMPLE_JWT = {
     "ROTATE_REFRESH_TOKENS": True,
     "BLACKLIST_AFTER_ROTATION": True,
     "UPDATE_LAST_LOGIN": False,
-    "SIGNING_KEY": env("JWT_SIGNING_KEY", default=SECRET_KEY),
+    "SIGNING_KEY": JWT_SIGNING_KEY,
     "ALGORITHM": "HS256",
     "AUTH_HEADER_TYPES": ("Bearer",),
+    # Verified with JWT_SIGNING_KEY_FALLBACKS as well, so a rotation logs nobody out.
+    "AUTH_TOKEN_CLASSES": ("marquee.accounts.tokens.AccessToken",),
+    "TOKEN_REFRESH_SERIALIZER": "marquee.accounts.tokens.TokenRefreshSerializer",
 }
 # Browser clients get the tokens as HttpOnly cookies as well as in the body.
 AUTH_COOKIE_ACCESS = "marquee_access"
@@ -265,6 +308,7 @@ REST_FRAMEWORK = {
         "login_ip": env("THROTTLE_LOGIN_IP", default="20/min"),
         "login_username": env("THROTTLE_LOGIN_USERNAME", default="30/hour"),
         "signup": env("THROTTLE_SIGNUP", default="20/hour"),
+        "resend_tickets": env("THROTTLE_RESEND_TICKETS", default="5/hour"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
@@ -280,8 +324,11 @@ SPECTACULAR_SETTINGS = {
     # Several apps have a `status` field; name each choice set so they cannot collide.
     "ENUM_NAME_OVERRIDES": {
         "ShowtimeStatusEnum": "marquee.catalog.models.ShowtimeStatus",
+        "EmailDeliveryStatusEnum": "marquee.tickets.models.DeliveryStatus",
+        "EmailKindEnum": "marquee.tickets.models.EmailKind",
     },
-    "SWAGGER_UI_SETTINGS": {"persistAuthorization": True},
+    # Swagger UI would otherwise fetch a badge from validator.swagger.io: the docs stay offline.
+    "SWAGGER_UI_SETTINGS": {"persistAuthorization": True, "validatorUrl": None},
 }
 
 # --- Domain rules ---------------------------------------------------------------------------
@@ -313,8 +360,43 @@ USE_I18N = True
 USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Uploaded files (posters): on the filesystem under MEDIA_ROOT, served by the app in every
+# profile (marquee/common/media.py), or in S3-compatible object storage (django-storages), which
+# serves them itself. The S3 variables are django-storages' own names.
+MEDIA_STORAGE = env("MEDIA_STORAGE", default="filesystem")
+MEDIA_CACHE_CONTROL = "public, max-age=31536000, immutable"  # every upload gets a new name
+if MEDIA_STORAGE == "filesystem":
+    MEDIA_BACKEND = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+elif MEDIA_STORAGE == "s3":
+    if not env("AWS_STORAGE_BUCKET_NAME", default=""):
+        raise ImproperlyConfigured("MEDIA_STORAGE=s3 needs AWS_STORAGE_BUCKET_NAME.")
+    s3_options = {
+        "bucket_name": env("AWS_STORAGE_BUCKET_NAME"),
+        # MinIO, Ceph, R2, ...: their URL; empty for Amazon S3
+        "endpoint_url": env("AWS_S3_ENDPOINT_URL", default=""),
+        "region_name": env("AWS_S3_REGION_NAME", default=""),
+        # Empty: boto3's own chain (its environment variables, an instance or task role).
+        "access_key": env("AWS_ACCESS_KEY_ID", default=""),
+        "secret_key": env("AWS_SECRET_ACCESS_KEY", default=""),
+        "location": env("AWS_LOCATION", default=""),
+        # "path" for servers without a DNS name per bucket (MinIO on one host)
+        "addressing_style": env("AWS_S3_ADDRESSING_STYLE", default=""),
+        # A CDN or public host for the bucket; its URLs are never signed.
+        "custom_domain": env("AWS_S3_CUSTOM_DOMAIN", default=""),
+        # Signed URLs work with a private bucket; set false for a public one (stable URLs).
+        "querystring_auth": env.bool("AWS_QUERYSTRING_AUTH", default=True),
+        "querystring_expire": env.int("AWS_QUERYSTRING_EXPIRE", default=3600),
+        "file_overwrite": False,
+        "object_parameters": {"CacheControl": MEDIA_CACHE_CONTROL},
+    }
+    MEDIA_BACKEND = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {name: value for name, value in s3_options.items() if value != ""},
+    }
+else:
+    raise ImproperlyConfigured(f"MEDIA_STORAGE must be filesystem or s3, not {MEDIA_STORAGE!r}.")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": MEDIA_BACKEND,
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
@@ -339,6 +421,14 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "marquee"
 CELERY_TIMEZONE = "UTC"
+# Beat keeps its schedule in this checkout's (or container's) state folder, never in a path
+# every checkout on the host shares; its folder is created when beat starts.
+STATE_DIR = Path(env("STATE_DIR", default=str(BASE_DIR / "var")))
+CELERY_BEAT_SCHEDULER = "config.celery:Scheduler"
+CELERY_BEAT_SCHEDULE_FILENAME = str(STATE_DIR / "celerybeat-schedule")
+# Beat answers `celery inspect ping -d celerybeat@<host>` while its scheduler ticks (its health
+# check; a worker answers as celery@<host>).
+CELERY_BEAT_ENABLE_REMOTE_CONTROL = True
 CELERY_BEAT_SCHEDULE = {
     "expire-holds": {"task": "marquee.booking.tasks.expire_holds", "schedule": 60.0},
     "retry-failed-refunds": {
@@ -351,6 +441,16 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Every invariant of seats and money checked in SQL; a breach is logged at ERROR.
     "reconcile": {"task": "marquee.payments.tasks.reconcile", "schedule": 3600.0},
+    # The email outbox: retries, and emails whose task never reached the broker.
+    "send-pending-emails": {"task": "marquee.tickets.tasks.send_pending_emails", "schedule": 60.0},
+    "prune-email-deliveries": {
+        "task": "marquee.tickets.tasks.prune_email_deliveries",
+        "schedule": 86400.0,
+    },
+    "prune-auth-records": {
+        "task": "marquee.accounts.tasks.prune_auth_records",
+        "schedule": crontab(hour=3, minute=30),
+    },
 }
 
 # --- Payments -------------------------------------------------------------------------------
@@ -370,6 +470,10 @@ if PAYMENT_PROVIDER == "stripe" and not DEBUG and not (STRIPE_SECRET_KEY and STR
 
 # --- Tickets --------------------------------------------------------------------------------
 TICKET_REMINDER_MINUTES = env.int("TICKET_REMINDER_MINUTES", default=120)
+# An email that cannot be delivered is retried this long, then marked failed (logged as ERROR).
+EMAIL_DELIVERY_RETRY_HOURS = env.int("EMAIL_DELIVERY_RETRY_HOURS", default=24)
+# Sent, skipped and failed outbox rows are deleted after this many days.
+EMAIL_DELIVERY_RETENTION_DAYS = env.int("EMAIL_DELIVERY_RETENTION_DAYS", default=90)
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")

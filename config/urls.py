@@ -3,7 +3,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from marquee.common import health
+from marquee.common import health, media
+from marquee.tickets.pages import booking_page
 
 # Django tries the patterns in order: the on-sale hot paths (seat map, holds) come first so
 # they are not matched against every catalog route before their own (docs/benchmarks.md).
@@ -20,6 +21,8 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("admin/", admin.site.urls),
+    # The read-only booking page the emails link to (signed link; no login).
+    path("b/<str:token>/", booking_page, name="booking-page"),
 ]
 
 if settings.BENCH_ENDPOINTS:  # framework ceilings for `make bench` only
@@ -31,10 +34,8 @@ if settings.BENCH_ENDPOINTS:  # framework ceilings for `make bench` only
         path("bench/drf/", bench_views.DrfJson.as_view()),
     ]
 
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+if settings.MEDIA_STORAGE == "filesystem":  # in every profile; object storage serves its own
+    urlpatterns.append(path(f"{settings.MEDIA_URL.lstrip('/')}<path:path>", media.media_serve))
 
 handler400 = "marquee.common.errors.json_bad_request"
 handler403 = "marquee.common.errors.json_permission_denied"

@@ -2,6 +2,7 @@
 fail CI's leg on that database when they are skipped there."""
 
 import os
+import shutil
 
 import pytest
 from django.core.cache import cache
@@ -13,8 +14,11 @@ from marquee.booking import services as booking_services
 from marquee.booking.context import showtime_contexts_clear
 from marquee.booking.selectors import rendered_seat_maps_clear
 from marquee.catalog.models import Seat
+from marquee.common import redis_guard
 from tests import factories
 from tests.concurrency import assert_reconciled
+from tests.redis_db import CONFIGURED_REDIS_URL, TEST_REDIS_URL
+from tests.servers import OwnRedis
 
 # CI's server legs: the suite must run on that database, and a skipped test that needs it fails.
 REQUIRE_POSTGRES = os.environ.get("MARQUEE_REQUIRE_POSTGRES") == "1"
@@ -32,6 +36,32 @@ _skipped_database_tests: list[str] = []
 def _required_markers() -> set[str]:
     vendor = "postgresql" if REQUIRE_POSTGRES else "mysql" if REQUIRE_MYSQL else None
     return {marker for marker, vendors in DATABASE_MARKERS.items() if vendor in vendors}
+
+
+def pytest_configure(config):
+    # Settings were read before this hook; point the cache, and every process a test starts
+    # (gunicorn, a Celery worker), at the suite's own Redis database before anything uses it.
+    from django.conf import settings
+    from django.core.cache import caches
+
+    os.environ["TEST_REDIS_URL"] = TEST_REDIS_URL  # a nested run keeps it, never derives again
+    if CONFIGURED_REDIS_URL:
+        os.environ["REDIS_URL"] = TEST_REDIS_URL
+        settings.REDIS_URL = TEST_REDIS_URL
+        settings.CACHES["default"]["LOCATION"] = TEST_REDIS_URL
+        caches.close_all()
+        for alias in settings.CACHES:
+            if hasattr(caches._connections, alias):  # built before this hook: rebuild it
+                del caches[alias]
+
+
+def pytest_report_header(config):
+    if CONFIGURED_REDIS_URL:
+        return (
+            f"redis: the tests use {TEST_REDIS_URL} (REDIS_URL {CONFIGURED_REDIS_URL} is never "
+            "touched)"
+        )
+    return f"redis: local-memory cache; a test that starts a Celery worker uses {TEST_REDIS_URL}"
 
 
 def pytest_collection_modifyitems(config, items):
@@ -78,12 +108,15 @@ def pytest_sessionfinish(session, exitstatus):
 @pytest.fixture(autouse=True)
 def _clear_cache():
     # Throttle counters and cached reads must not leak from one test into the next, nor the
-    # showtime contexts this process keeps (the catalog version restarts with the cache).
+    # showtime contexts this process keeps (the catalog version restarts with the cache), nor
+    # a Redis outage a test caused (the breaker, the invalidations owed).
+    redis_guard.reset()
     cache.clear()
     showtime_contexts_clear()
     rendered_seat_maps_clear()
     verified_tokens_clear()
     yield
+    redis_guard.reset()
     cache.clear()
     showtime_contexts_clear()
     rendered_seat_maps_clear()
@@ -128,6 +161,20 @@ def redis_commands(redis_cache, monkeypatch):
 
     monkeypatch.setattr(AbstractConnection, "send_command", counting)
     return commands
+
+
+@pytest.fixture
+def own_redis():
+    """A redis-server of this test's own (`tests.servers.OwnRedis`), which it may stop or
+    freeze; stopped after the test. Skipped where redis-server is not installed (`make test`
+    needs only Python), failed in CI's PostgreSQL + Redis leg."""
+    if shutil.which("redis-server") is None:
+        if REQUIRE_POSTGRES:
+            pytest.fail("CI's PostgreSQL + Redis leg needs redis-server on the PATH.")
+        pytest.skip("needs redis-server on the PATH")
+    server = OwnRedis()
+    yield server
+    server.stop()
 
 
 @pytest.fixture

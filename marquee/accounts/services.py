@@ -3,23 +3,28 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from importlib import import_module
 
+from axes.handlers.proxy import AxesProxyHandler
+from django.conf import settings
 from django.contrib.auth import authenticate, user_logged_in
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
+from django.utils import timezone
 from rest_framework import exceptions
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
-from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
-from rest_framework_simplejwt.tokens import RefreshToken
 
 from marquee.accounts.error_codes import AccountsErrorCode
 from marquee.accounts.models import Role, User
 from marquee.accounts.selectors import lockout_seconds
+from marquee.accounts.tokens import RefreshToken, TokenRefreshSerializer
 from marquee.common.errors import ApplicationError, Conflict
 from marquee.common.permissions import is_admin
 
@@ -198,8 +203,22 @@ def session_login(
         # Wrong password, unknown or inactive user: one answer, so accounts cannot be probed.
         raise InvalidCredentials()
     # The signal resets axes' failure count and records last_login, as a session login would.
-    user_logged_in.send(sender=user.__class__, request=request, user=user)
+    with _without_session(request):
+        user_logged_in.send(sender=user.__class__, request=request, user=user)
     return user, _issue_tokens(user)
+
+
+@contextmanager
+def _without_session(request: HttpRequest) -> Iterator[None]:
+    """An API login opens no Django session (the tokens are the session). django-axes would
+    create one just to hash its key into the access log, writing a session row and setting a
+    `sessionid` cookie; without `request.session` it logs an empty hash instead."""
+    session = request.__dict__.pop("session", None)
+    try:
+        yield
+    finally:
+        if session is not None:
+            request.session = session
 
 
 def session_refresh(*, refresh: str) -> IssuedTokens:
@@ -235,3 +254,16 @@ def session_logout(*, refresh: str) -> None:
 
 def _token_not_valid(exc: TokenError) -> InvalidToken:
     return InvalidToken(str(exc.args[0]) if exc.args else None)
+
+
+def auth_records_prune(*, login_log_days: int) -> dict[str, int]:
+    """Delete what logins leave behind once it has no use: expired sessions (the admin's),
+    records of successful logins older than `login_log_days`, and refresh tokens past their
+    expiry with their blacklist entries (an expired token is refused on its own)."""
+    import_module(settings.SESSION_ENGINE).SessionStore.clear_expired()
+    login_logs = AxesProxyHandler.reset_logs(age_days=login_log_days)
+    _, deleted = OutstandingToken.objects.filter(expires_at__lte=timezone.now()).delete()
+    return {
+        "login_logs": login_logs,
+        "outstanding_tokens": deleted.get(OutstandingToken._meta.label, 0),
+    }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.http import HttpResponse
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
@@ -42,8 +43,14 @@ class TicketOutput(serializers.Serializer):
     id = serializers.IntegerField()
     seat = SeatOutput()
     price = MoneyField(currency_source="booking.currency")
-    status = serializers.CharField()
+    status = serializers.SerializerMethodField(
+        help_text="held, sold, expired, cancelled or refunded; a hold whose time ran out "
+        "reads expired."
+    )
     checked_in_at = serializers.DateTimeField(allow_null=True)
+
+    def get_status(self, ticket) -> str:
+        return selectors.ticket_display_status(ticket)
 
 
 class BookingEventOutput(serializers.Serializer):
@@ -67,7 +74,10 @@ class ShowtimeSummary(serializers.Serializer):
 
 class BookingOutput(serializers.Serializer):
     id = serializers.UUIDField(source="public_id")
-    status = serializers.SerializerMethodField()
+    status = serializers.SerializerMethodField(
+        help_text="pending (seats held until expires_at), confirmed, expired, cancelled, "
+        "payment_failed or refunded; a hold whose time ran out reads expired."
+    )
     user = serializers.IntegerField(source="user_id")
     showtime = ShowtimeSummary()
     expires_at = serializers.DateTimeField()
@@ -91,9 +101,10 @@ def booking_output(booking) -> dict:
     showtime = booking.showtime
     screen = showtime.screen
     theater = screen.theater
+    now = timezone.now()
     return {
         "id": str(booking.public_id),
-        "status": selectors.booking_display_status(booking),
+        "status": selectors.booking_display_status(booking, now),
         "user": booking.user_id,
         "showtime": {
             "id": showtime.pk,
@@ -117,7 +128,7 @@ def booking_output(booking) -> dict:
                     "kind": ticket.seat.kind,
                 },
                 "price": money_text(ticket.price, booking.currency),
-                "status": ticket.status,
+                "status": selectors.ticket_display_status(ticket, now),
                 "checked_in_at": api_datetime(ticket.checked_in_at)
                 if ticket.checked_in_at
                 else None,
@@ -137,9 +148,26 @@ class BookingCreateInput(serializers.Serializer):
     seats = serializers.ListField(
         child=serializers.IntegerField(min_value=1), max_length=MAX_LISTED_SEAT_IDS, required=False
     )
-    quantity = serializers.IntegerField(min_value=1, max_value=MAX_LISTED_SEAT_IDS, required=False)
-    tier = serializers.ChoiceField(choices=SeatTier.values, required=False)
-    allow_split = serializers.BooleanField(required=False, default=False)
+    quantity = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_LISTED_SEAT_IDS,
+        required=False,
+        help_text="Best available: this many adjacent seats in one row, nearest the centre "
+        "about two thirds back.",
+    )
+    tier = serializers.ChoiceField(
+        choices=SeatTier.values,
+        required=False,
+        help_text="With `quantity`: only seats of this tier. Without it, the seats are "
+        "chosen in the cheapest tier (by this showtime's prices) that has room for the whole "
+        "party together, then the next cheapest: nobody is moved into a dearer seat unasked.",
+    )
+    allow_split = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="With `quantity`: when no row has room together, take the nearest free seats "
+        "apart (cheapest first without a tier) instead of answering 409 `no_adjacent_seats`.",
+    )
 
     def validate(self, attrs):
         if ("seats" in attrs) == ("quantity" in attrs):
@@ -152,7 +180,12 @@ class BookingCreateInput(serializers.Serializer):
 
 class BookingListQuery(serializers.Serializer):
     all = serializers.BooleanField(required=False, default=False)
-    status = serializers.ChoiceField(choices=BookingStatus.values, required=False)
+    status = serializers.ChoiceField(
+        choices=BookingStatus.values,
+        required=False,
+        help_text="The status as shown: a hold whose time ran out is `expired` (not `pending`), "
+        "whether or not the sweeper has run.",
+    )
     when = serializers.ChoiceField(choices=["upcoming", "past"], required=False)
     showtime = serializers.IntegerField(min_value=1, required=False)
     user = serializers.IntegerField(min_value=1, required=False)

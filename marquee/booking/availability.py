@@ -11,7 +11,10 @@ and renders again. An idle hall is then read without touching the database; duri
 on-sale rush every hold bumps the version and reads render afresh, as before.
 
 Without a shared cache (the embedded default) there is nothing to check against and every
-read renders; `CATALOG_CACHE_SECONDS` decides, as for the showtime context.
+read renders; `CATALOG_CACHE_SECONDS` decides, as for the showtime context. The same holds
+while this process skips a Redis that failed (`marquee.common.redis_guard`): a bump that could
+not reach Redis is sent as soon as it answers, and a map rendered before the outage is not
+reused after it.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from django.dispatch import receiver
 from marquee.booking.models import Ticket
 from marquee.catalog.cache import VERSION_KEY as CATALOG_VERSION_KEY
 from marquee.catalog.cache import fresh_version
+from marquee.common import redis_guard
 
 MAX_AGE_SECONDS = 5.0
 
@@ -39,6 +43,12 @@ def _bump(showtime_id: int) -> None:
         cache.incr(_key(showtime_id))
     except ValueError:  # never read yet (or evicted): a new value retires every copy
         cache.set(_key(showtime_id), fresh_version(), timeout=None)
+
+
+def _bump_now_or_later(showtime_id: int) -> None:
+    """Bump, or keep the bump for when Redis answers again: a change made while Redis was
+    away must still retire the maps other processes rendered before it."""
+    redis_guard.run_or_owe(_key(showtime_id), lambda: _bump(showtime_id))
 
 
 # showtime id -> a number from `_change_numbers`, taken each time this process changes the
@@ -61,7 +71,7 @@ def seats_changed(showtime_id: int) -> None:
     if len(_local_changes) >= LOCAL_CHANGES_KEPT:
         _local_changes.clear()  # a forgotten entry reads as 0, which no rendered map holds
     _local_changes[showtime_id] = next(_change_numbers)
-    transaction.on_commit(lambda: _bump(showtime_id))
+    transaction.on_commit(lambda: _bump_now_or_later(showtime_id))
 
 
 def local_change(showtime_id: int) -> int:

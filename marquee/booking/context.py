@@ -12,7 +12,9 @@ of both hot paths (docs/benchmarks.md).
 Without a shared cache there is nothing to check the version against (a local-memory cache is
 per process), so the context is built afresh on every call; `CATALOG_CACHE_SECONDS` decides,
 as it does for the catalog's response cache. A context also ages out after `MAX_AGE_SECONDS`,
-a bound on any catalog write that might bypass the version bump.
+a bound on any catalog write that might bypass the version bump. While this process skips a
+Redis that failed (`marquee.common.redis_guard`) the version is unknown and the context is
+built afresh, and one built before the outage is not reused after it.
 
 Nothing here weakens the booking rules: the hold still checks the showtime's status and start
 from the context (a cancellation bumps the version, so the next hold sees it), the seat
@@ -35,6 +37,7 @@ from marquee.catalog.cache import VERSION_KEY as CATALOG_VERSION_KEY
 from marquee.catalog.cache import catalog_version
 from marquee.catalog.layout import LayoutSeat, screen_layout
 from marquee.catalog.models import Showtime
+from marquee.common import redis_guard
 from marquee.common.time import api_datetime, to_local
 
 AVAILABLE, HELD, SOLD = "available", "held", "sold"
@@ -69,8 +72,9 @@ class ShowtimeContext:
         return self.showtime.is_scheduled and self.showtime.starts_at > now
 
 
-# showtime id -> (catalog version, monotonic time built, context)
-_contexts: dict[int, tuple[int, float, ShowtimeContext]] = {}
+# showtime id -> (catalog version, redis_guard.epoch(), monotonic time built, context): a context
+# built before this process lost Redis is not reused after (a bump may have been lost).
+_contexts: dict[int, tuple[int, int, float, ShowtimeContext]] = {}
 
 
 def version_keys() -> list[str]:
@@ -92,19 +96,21 @@ def showtime_context(showtime_id: int, known: dict | None = None) -> ShowtimeCon
 
 def showtime_context_at(showtime_id: int, version: int | None) -> ShowtimeContext:
     """The context for a catalog version the caller already read (None: build afresh)."""
-    if version is not None:
+    epoch = None if version is None else redis_guard.epoch()
+    if epoch is not None:
         entry = _contexts.get(showtime_id)
         if (
             entry is not None
             and entry[0] == version
-            and time.monotonic() - entry[1] < MAX_AGE_SECONDS
+            and entry[1] == epoch
+            and time.monotonic() - entry[2] < MAX_AGE_SECONDS
         ):
-            return entry[2]
+            return entry[3]
     context = _build(showtime_id)
-    if version is not None:
+    if epoch is not None:
         if len(_contexts) >= MAX_ENTRIES:
             _contexts.clear()
-        _contexts[showtime_id] = (version, time.monotonic(), context)
+        _contexts[showtime_id] = (version, epoch, time.monotonic(), context)
     return context
 
 

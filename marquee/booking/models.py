@@ -51,7 +51,8 @@ class Booking(models.Model):
     currency = models.CharField(max_length=3)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    # Set when the "your show starts soon" email went out, so a retried task sends it once.
+    # Set when the "your show starts soon" email is queued (the tickets outbox sends it), so
+    # overlapping scheduler runs queue it once.
     reminded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

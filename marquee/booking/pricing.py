@@ -16,6 +16,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from marquee.catalog.models import SeatTier, Showtime, SurchargeKind, Theater, WeekdayPriceRule
+from marquee.common import redis_guard
 from marquee.common.money import quantize
 from marquee.common.time import to_local
 
@@ -111,4 +112,5 @@ def showtime_price_table(showtime: Showtime) -> dict[str, Decimal]:
 
 @receiver([post_save, post_delete], sender=WeekdayPriceRule, dispatch_uid="weekday-rules-cache")
 def _weekday_rules_changed(sender, instance: WeekdayPriceRule, **kwargs) -> None:
-    cache.delete(_weekday_key(instance.theater_id))
+    key = _weekday_key(instance.theater_id)
+    redis_guard.run_or_owe(key, lambda: cache.delete(key))

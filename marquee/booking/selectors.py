@@ -23,6 +23,7 @@ from marquee.booking.context import (
     showtime_context_at,
 )
 from marquee.booking.models import Booking, BookingStatus, Ticket, TicketStatus
+from marquee.common import redis_guard
 from marquee.common.permissions import is_staff_member
 
 STALE = "stale"  # a `held` ticket whose hold has lapsed: free for the next buyer
@@ -136,6 +137,7 @@ def showtime_seat_map(*, showtime_id: int, now: datetime | None = None) -> dict:
 class _Rendered:
     catalog_version: int
     seats_version: int
+    epoch: int  # redis_guard.epoch() when rendered: nothing from before an outage is reused
     local_change: int  # availability.local_change() when rendered
     valid_until: datetime | None
     built: float  # time.monotonic()
@@ -159,8 +161,9 @@ def showtime_seat_map_json(
     now = now or timezone.now()
     if settings.CATALOG_CACHE_SECONDS <= 0:
         return render(showtime_seat_map(showtime_id=showtime_id, now=now))
+    epoch = redis_guard.epoch()
     catalog_version, seats_version = availability.versions(showtime_id, known_versions)
-    if catalog_version is None or seats_version is None:  # the cache is down
+    if epoch is None or catalog_version is None or seats_version is None:  # Redis down, skipped
         return render(showtime_seat_map(showtime_id=showtime_id, now=now))
     local_change = availability.local_change(showtime_id)
     memo = _rendered.get(showtime_id)
@@ -168,6 +171,7 @@ def showtime_seat_map_json(
         memo is not None
         and memo.catalog_version == catalog_version
         and memo.seats_version == seats_version
+        and memo.epoch == epoch
         and memo.local_change == local_change
         and (memo.valid_until is None or now < memo.valid_until)
         and time.monotonic() - memo.built < availability.MAX_AGE_SECONDS
@@ -178,7 +182,7 @@ def showtime_seat_map_json(
     if len(_rendered) >= RENDERED_KEPT:
         _rendered.clear()
     _rendered[showtime_id] = _Rendered(
-        catalog_version, seats_version, local_change, valid_until, time.monotonic(), rendered
+        catalog_version, seats_version, epoch, local_change, valid_until, time.monotonic(), rendered
     )
     return rendered
 
@@ -198,8 +202,53 @@ def _with_details(queryset: QuerySet[Booking]) -> QuerySet[Booking]:
     )
 
 
+# --- Statuses as read: a lapsed hold is expired whether or not the sweeper has run ---------
+# The one definition behind every status the API and the admin show, filter or count.
+
+
+def booking_status_q(status: str, *, now: datetime, prefix: str = "") -> Q:
+    """Bookings whose status reads `status`: a pending booking whose `expires_at` has passed
+    reads `expired`, not `pending`. `prefix`: the path to the booking (e.g. `booking__`)."""
+    pending_until = {f"{prefix}status": BookingStatus.PENDING}
+    if status == BookingStatus.PENDING:
+        return Q(**pending_until, **{f"{prefix}expires_at__gt": now})
+    if status == BookingStatus.EXPIRED:
+        return Q(**{f"{prefix}status": status}) | Q(
+            **pending_until, **{f"{prefix}expires_at__lte": now}
+        )
+    return Q(**{f"{prefix}status": status})
+
+
+def ticket_status_q(status: str, *, now: datetime, prefix: str = "") -> Q:
+    """Tickets whose status reads `status`: a held ticket whose `held_until` has passed reads
+    `expired` (its seat is free). `prefix`: the path to the ticket (e.g. `tickets__`)."""
+    held = {f"{prefix}status": TicketStatus.HELD}
+    if status == TicketStatus.HELD:
+        return Q(**held, **{f"{prefix}held_until__gt": now})
+    if status == TicketStatus.EXPIRED:
+        return Q(**{f"{prefix}status": status}) | Q(**held, **{f"{prefix}held_until__lte": now})
+    return Q(**{f"{prefix}status": status})
+
+
+def booking_display_status(booking: Booking, now: datetime | None = None) -> str:
+    """A pending booking whose hold lapsed reads `expired` before any sweeper has run."""
+    now = now or timezone.now()
+    if booking.status == BookingStatus.PENDING and booking.expires_at <= now:
+        return BookingStatus.EXPIRED
+    return booking.status
+
+
+def ticket_display_status(ticket: Ticket, now: datetime | None = None) -> str:
+    """A held ticket whose hold lapsed reads `expired` before any sweeper has run."""
+    held_until = ticket.held_until if ticket.status == TicketStatus.HELD else None
+    if held_until is not None and held_until <= (now or timezone.now()):
+        return TicketStatus.EXPIRED
+    return ticket.status
+
+
 def booking_list(*, user, filters: dict | None = None, all_bookings: bool = False):
-    """The caller's bookings; staff with all_bookings=True see everyone's."""
+    """The caller's bookings; staff with all_bookings=True see everyone's. `status` matches
+    the status as shown (a lapsed hold is `expired`)."""
     filters = filters or {}
     queryset = Booking.objects.all()
     if not (all_bookings and is_staff_member(user)):
@@ -207,7 +256,7 @@ def booking_list(*, user, filters: dict | None = None, all_bookings: bool = Fals
     elif filters.get("user"):
         queryset = queryset.filter(user_id=filters["user"])
     if filters.get("status"):
-        queryset = queryset.filter(status=filters["status"])
+        queryset = queryset.filter(booking_status_q(filters["status"], now=timezone.now()))
     if filters.get("showtime"):
         queryset = queryset.filter(showtime_id=filters["showtime"])
     when = filters.get("when")
@@ -227,11 +276,3 @@ def booking_get(*, user, public_id) -> Booking:
     if booking is None:
         raise errors.BookingError("No such booking.", code="booking_not_found", status_code=404)
     return booking
-
-
-def booking_display_status(booking: Booking, now: datetime | None = None) -> str:
-    """A pending booking whose hold lapsed reads `expired` before any sweeper has run."""
-    now = now or timezone.now()
-    if booking.status == BookingStatus.PENDING and booking.expires_at <= now:
-        return BookingStatus.EXPIRED
-    return booking.status

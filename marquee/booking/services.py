@@ -27,7 +27,11 @@ from marquee.booking.models import (
     Ticket,
     TicketStatus,
 )
-from marquee.booking.seating import best_available_seats, best_scattered_seats
+from marquee.booking.seating import (
+    best_available_seats,
+    best_scattered_seats,
+    cheapest_best_available_seats,
+)
 from marquee.booking.selectors import STALE, held_seat_counts, seat_statuses
 from marquee.booking.signals import booking_cancelled, booking_confirmed
 from marquee.catalog.layout import LayoutSeat
@@ -280,20 +284,26 @@ def booking_hold(
 
 
 def _hold_best_available(*, user, context, quantity, tier, allow_split, now) -> Booking:
+    """Adjacent seats near the sweet spot, of the tier asked for; without a tier, in the
+    cheapest tier (by this showtime's prices) that has room, then the next cheapest."""
     layout = context.layout
+    # Without a tier, the cheapest first: the order of prices, not of tier names.
+    prices = None if tier is not None else context.prices
     taken = active_seat_ids(showtime_id=context.showtime.pk, now=now)
     attempts = 0
     while attempts < BEST_AVAILABLE_ATTEMPTS:
-        candidates = best_available_seats(
-            layout=layout,
-            taken=taken,
-            quantity=quantity,
-            tier=tier,
-            limit=BEST_AVAILABLE_ATTEMPTS - attempts,
-        )
+        limit = BEST_AVAILABLE_ATTEMPTS - attempts
+        if prices is None:
+            candidates = best_available_seats(
+                layout=layout, taken=taken, quantity=quantity, tier=tier, limit=limit
+            )
+        else:
+            candidates = cheapest_best_available_seats(
+                layout=layout, taken=taken, quantity=quantity, prices=prices, limit=limit
+            )
         if not candidates and allow_split:
             scattered = best_scattered_seats(
-                layout=layout, taken=taken, quantity=quantity, tier=tier
+                layout=layout, taken=taken, quantity=quantity, tier=tier, prices=prices
             )
             candidates = [scattered] if scattered else []
         if not candidates:

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import copy
+from contextlib import nullcontext
+from datetime import datetime
 from zoneinfo import available_timezones
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import widgets
+from django.contrib.admin.utils import unquote
 from django.db import IntegrityError, OperationalError
 from django.db.models import Count
 from django.http import HttpResponseRedirect
+from django.utils import timezone
 
 from marquee.catalog import services
 from marquee.catalog.error_codes import CatalogErrorCode
@@ -25,11 +30,18 @@ from marquee.catalog.models import (
     WeekdayPriceRule,
 )
 from marquee.catalog.posters import poster_prepare
-from marquee.catalog.selectors import showtime_overlapping
+from marquee.catalog.selectors import showtime_overlapping, starts_within_local_days_q
 from marquee.catalog.signals import showtime_changing
 from marquee.common.db_errors import is_deadlock
 from marquee.common.errors import ApplicationError, Conflict
 from marquee.common.money import is_currency, money_text
+from marquee.common.time import (
+    AmbiguousLocalTime,
+    NonexistentLocalTime,
+    from_local,
+    is_valid_timezone,
+    to_local,
+)
 
 
 def _form_error(error: ApplicationError) -> forms.ValidationError:
@@ -40,6 +52,13 @@ def _add_service_error(form: forms.Form, error: ApplicationError) -> None:
     """The service's refusal on the form field its details name, or on the form."""
     fields = [name for name in error.details if name in form.fields]
     form.add_error(fields[0] if len(fields) == 1 else None, _form_error(error))
+
+
+def theater_time(moment: datetime, showtime: Showtime) -> str:
+    """A moment on the clock of the showtime's theater, naming the zone: the admin schedules
+    in the theater's own time, never in UTC."""
+    zone = showtime.screen.theater.timezone
+    return f"{to_local(moment, zone):%Y-%m-%d %H:%M} ({zone})"
 
 
 @admin.register(Genre)
@@ -78,7 +97,7 @@ class MovieAdminForm(forms.ModelForm):
             if conflicting is not None:
                 raise forms.ValidationError(
                     f"At {duration} minutes a showtime of this movie would overlap the "
-                    f"showtime at {conflicting.starts_at:%Y-%m-%d %H:%M} UTC on "
+                    f"showtime at {theater_time(conflicting.starts_at, conflicting)} on "
                     f"{conflicting.screen}; move or cancel one of them first."
                 )
         return duration
@@ -234,8 +253,39 @@ class SeatAdmin(admin.ModelAdmin):
     ordering = ["screen", "y", "x"]
 
 
+class TheaterTimeField(forms.SplitDateTimeField):
+    """A date and a wall-clock time in the theater's timezone, left naive: the form makes it a
+    moment once it knows the theater (Django would read it in UTC, the server's zone)."""
+
+    def compress(self, data_list):
+        if not data_list:
+            return None
+        if data_list[0] in self.empty_values:
+            raise forms.ValidationError(self.error_messages["invalid_date"], code="invalid_date")
+        if data_list[1] in self.empty_values:
+            raise forms.ValidationError(self.error_messages["invalid_time"], code="invalid_time")
+        return datetime.combine(*data_list)
+
+
+def _screen_with_its_timezone(screen: Screen) -> str:
+    return f"{screen} ({screen.theater.timezone})"
+
+
+class TheaterTimeWidget(widgets.AdminSplitDateTime):
+    """The admin's date and time inputs, without its "ahead of server time" note."""
+
+    template_name = "catalog/admin/theater_time.html"
+
+
 class ShowtimeAdminForm(forms.ModelForm):
-    """Runs the scheduling rules of `showtime_schedule`, so a clash is a message, not a 500."""
+    """Takes and shows the start on the theater's own clock, and runs the scheduling rules of
+    `showtime_schedule`, so a clash or a time the clocks skip is a message, not a 500."""
+
+    starts_at = TheaterTimeField(
+        label="Starts at (theater time)",
+        widget=TheaterTimeWidget,
+        help_text="Date and time on the clock of the screen's theater.",
+    )
 
     class Meta:
         model = Showtime
@@ -243,6 +293,17 @@ class ShowtimeAdminForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        screen = self.fields["screen"]
+        screen.queryset = screen.queryset.select_related("theater")
+        screen.label_from_instance = _screen_with_its_timezone
+        screen.help_text = "Each screen names its theater's time zone."
+        if self.instance.pk is not None:
+            zone = self.instance.screen.theater.timezone
+            local = to_local(self.instance.starts_at, zone)
+            self.initial["starts_at"] = local.replace(tzinfo=None)
+            self.fields[
+                "starts_at"
+            ].help_text = f"Date and time in {zone}, the time zone of the screen's theater."
         showtime = self.instance
         if showtime.pk and is_currency(showtime.currency):
             self.initial["base_price"] = money_text(showtime.base_price, showtime.currency)
@@ -253,9 +314,23 @@ class ShowtimeAdminForm(forms.ModelForm):
         except ApplicationError as error:
             raise forms.ValidationError(error.message, code=error.code) from None
 
+    def _starts_at(self, screen: Screen, wall_clock: datetime) -> datetime | None:
+        """The moment the wall-clock time names at the screen's theater; None (and a form
+        error) when the clocks there skip or repeat it."""
+        zone = screen.theater.timezone
+        when = f"{wall_clock:%H:%M} on {wall_clock:%Y-%m-%d}"
+        try:
+            return from_local(wall_clock, zone)
+        except NonexistentLocalTime:
+            problem = f"{when} does not exist in {zone}: the clocks skip it (summer time begins)."
+        except AmbiguousLocalTime:
+            problem = f"{when} happens twice in {zone}: the clocks go back (summer time ends)."
+        self.add_error("starts_at", f"{problem} Pick another time.")
+        return None
+
     def clean(self):
         cleaned = super().clean()
-        movie, screen, starts_at = (cleaned.get(k) for k in ("movie", "screen", "starts_at"))
+        movie, screen, wall_clock = (cleaned.get(k) for k in ("movie", "screen", "starts_at"))
         currency, base_price = cleaned.get("currency"), cleaned.get("base_price")
         if currency is not None and base_price is not None:
             try:
@@ -263,14 +338,22 @@ class ShowtimeAdminForm(forms.ModelForm):
             except ApplicationError as error:
                 _add_service_error(self, error)
                 return cleaned
-        if movie is None or screen is None or starts_at is None or currency is None:
+        if movie is None or screen is None or wall_clock is None or currency is None:
             return cleaned
+        starts_at = self._starts_at(screen, wall_clock)
+        if starts_at is None:
+            return cleaned
+        cleaned["starts_at"] = starts_at
         instance = self.instance
-        moved = instance.pk is None or {"movie", "screen", "starts_at"} & set(self.changed_data)
+        # The moment may move without the wall-clock text changing (a screen in another zone).
+        changed = set(self.changed_data) - {"starts_at"}
+        if instance.pk is None or starts_at != instance.starts_at:
+            changed.add("starts_at")
+        moved = instance.pk is None or {"movie", "screen", "starts_at"} & changed
         try:
-            if instance.pk is None or {"screen", "currency"} & set(self.changed_data):
+            if instance.pk is None or {"screen", "currency"} & changed:
                 services.showtime_currency_check(theater=screen.theater, currency=currency)
-            changing = sorted({"movie", "screen", "starts_at", "currency"} & set(self.changed_data))
+            changing = sorted({"movie", "screen", "starts_at", "currency"} & changed)
             if instance.pk is not None and changing:
                 # Same rule as the API: a showtime with buyers keeps its film, place and time.
                 showtime_changing.send(sender=Showtime, showtime=instance, fields=changing)
@@ -281,12 +364,36 @@ class ShowtimeAdminForm(forms.ModelForm):
                     starts_at=starts_at,
                     ends_at=ends_at,
                     exclude_id=instance.pk,
-                    check_past=instance.pk is None or "starts_at" in self.changed_data,
+                    check_past="starts_at" in changed,
                 )
         except ApplicationError as error:
             raise _form_error(error) from None
         instance.ends_at = ends_at
         return cleaned
+
+
+class TheaterDayFilter(admin.SimpleListFilter):
+    """Days as each theater counts them (the admin's own date drill-down would use UTC)."""
+
+    title = "day (theater time)"
+    parameter_name = "day"
+    DAYS = {"today": (0, 0), "tomorrow": (1, 1), "week": (0, 6)}
+
+    def lookups(self, request, model_admin):
+        return [
+            ("today", "Today"),
+            ("tomorrow", "Tomorrow"),
+            ("week", "Today and the next 6 days"),
+            ("past", "Started already"),
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value() == "past":
+            return queryset.filter(starts_at__lte=timezone.now())
+        if self.value() in self.DAYS:
+            first, last = self.DAYS[self.value()]
+            return queryset.filter(starts_within_local_days_q(first=first, last=last))
+        return None
 
 
 @admin.register(Showtime)
@@ -295,16 +402,16 @@ class ShowtimeAdmin(admin.ModelAdmin):
     list_display = [
         "movie",
         "screen",
-        "starts_at",
-        "ends_at",
+        "local_start",
+        "local_film_end",
+        "local_end",
         "price",
         "status",
     ]
-    list_filter = ["status", "screen__theater", "screen", "movie"]
+    list_filter = [TheaterDayFilter, "status", "screen__theater", "screen", "movie"]
     search_fields = ["movie__title", "screen__name", "screen__theater__name"]
     list_select_related = ["movie", "screen__theater"]
-    date_hierarchy = "starts_at"
-    readonly_fields = ["ends_at", "status", "created_at"]
+    readonly_fields = ["local_film_end", "local_end", "status", "created_at"]
     actions = ["cancel_showtimes"]
 
     def save_model(self, request, obj, form, change):
@@ -326,7 +433,49 @@ class ShowtimeAdmin(admin.ModelAdmin):
             raise services.overlap_error(conflicting)
         super().save_model(request, obj, form, change)
 
+    @admin.display(description="starts (theater time)", ordering="starts_at")
+    def local_start(self, showtime: Showtime) -> str:
+        return theater_time(showtime.starts_at, showtime)
+
+    @admin.display(description="film ends (theater time)", ordering="starts_at")
+    def local_film_end(self, showtime: Showtime) -> str:
+        if showtime.pk is None:
+            return "-"
+        return theater_time(showtime.film_ends_at, showtime)
+
+    @admin.display(description="screen free at (theater time)", ordering="ends_at")
+    def local_end(self, showtime: Showtime) -> str:
+        if showtime.pk is None:
+            return "-"
+        return theater_time(showtime.ends_at, showtime)
+
+    def _theater_zone(self, request, object_id) -> str | None:
+        """The zone of the theater the page is about: the showtime's, the screen's being
+        submitted, or the only one there is."""
+        if object_id is not None:
+            showtime = self.get_object(request, unquote(object_id))
+            return showtime.screen.theater.timezone if showtime is not None else None
+        screen_id = request.POST.get("screen", "")
+        if screen_id.isascii() and screen_id.isdigit():
+            theaters = Theater.objects.filter(screens__pk=int(screen_id))
+        else:
+            theaters = Theater.objects.all()
+        zones = list(theaters.order_by().values_list("timezone", flat=True).distinct()[:2])
+        return zones[0] if len(zones) == 1 and is_valid_timezone(zones[0]) else None
+
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # The page renders in the theater's zone, so the date and time pickers' "Now" and
+        # "Today" are the theater's.
+        zone = self._theater_zone(request, object_id)
+        with timezone.override(zone) if zone else nullcontext():
+            response = self._changeform_view_refusing_overlaps(
+                request, object_id, form_url, extra_context
+            )
+            if hasattr(response, "render") and not response.is_rendered:
+                response.render()
+        return response
+
+    def _changeform_view_refusing_overlaps(self, request, object_id, form_url, extra_context):
         # The form checks overlaps; a showtime saved by someone else between that check and
         # the save is refused under the screen's lock (or by the exclusion constraint on
         # PostgreSQL): say so, don't crash.

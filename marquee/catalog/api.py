@@ -283,7 +283,17 @@ class ShowtimeSerializer(serializers.ModelSerializer):
     local_starts_at = serializers.SerializerMethodField(
         help_text="The start in the theater's timezone, ISO 8601 with its offset."
     )
-    local_ends_at = serializers.SerializerMethodField()
+    ends_at = serializers.DateTimeField(
+        source="film_ends_at", help_text="When the film ends (start + the movie's duration)."
+    )
+    local_ends_at = serializers.SerializerMethodField(
+        help_text="The film's end in the theater's timezone, ISO 8601 with its offset."
+    )
+    screen_free_at = serializers.DateTimeField(
+        source="ends_at",
+        help_text="When the screen is free again: the film plus the cleaning time. Showtimes "
+        "on one screen never overlap in [starts_at, screen_free_at).",
+    )
     capacity = serializers.IntegerField(read_only=True, help_text="Seats on the screen.")
     base_price = MoneyField(help_text="In the currency's own units: '1500' JPY, '12.50' EUR.")
 
@@ -298,6 +308,7 @@ class ShowtimeSerializer(serializers.ModelSerializer):
             "ends_at",
             "local_starts_at",
             "local_ends_at",
+            "screen_free_at",
             "base_price",
             "currency",
             "status",
@@ -311,7 +322,7 @@ class ShowtimeSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(OpenApiTypes.DATETIME)
     def get_local_ends_at(self, showtime: Showtime) -> str:
-        return to_local(showtime.ends_at, showtime.screen.theater.timezone).isoformat()
+        return to_local(showtime.film_ends_at, showtime.screen.theater.timezone).isoformat()
 
 
 # Any short text: the service answers an unknown code with 400 `invalid_currency`, and a price
@@ -406,8 +417,10 @@ class CatalogViewSet(viewsets.GenericViewSet):
         super().initial(request, *args, **kwargs)  # authentication, permissions, throttles
         self._cache_key = None
         if request.method == "GET":
+            # Keyed by the absolute URL: pagination and poster links in the body are built
+            # from the request's scheme and host.
             self._cache_key = catalog_cache.response_key(
-                request.get_full_path(), getattr(request, "throttle_reads", None)
+                request.build_absolute_uri(), getattr(request, "throttle_reads", None)
             )
             cached = catalog_cache.cached_response(self._cache_key) if self._cache_key else None
             if cached is not None:

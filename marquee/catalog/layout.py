@@ -10,6 +10,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from marquee.catalog.models import Seat
+from marquee.common import redis_guard
 
 LAYOUT_CACHE_SECONDS = 600
 
@@ -60,8 +61,12 @@ def screen_layout(screen_id: int) -> tuple[LayoutSeat, ...]:
 
 def screen_layout_invalidate(screen_id: int) -> None:
     """Drop the cached layout once the change is committed (and right away, for this process)."""
-    cache.delete(_key(screen_id))
-    transaction.on_commit(lambda: cache.delete(_key(screen_id)))
+
+    def forget() -> None:
+        redis_guard.run_or_owe(_key(screen_id), lambda: cache.delete(_key(screen_id)))
+
+    forget()
+    transaction.on_commit(forget)
 
 
 @receiver([post_save, post_delete], sender=Seat, dispatch_uid="seat-layout-invalidate")

@@ -1,9 +1,12 @@
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+
+from marquee.common.time import to_local
 
 
 class Genre(models.Model):
@@ -215,6 +218,9 @@ class Showtime(models.Model):
     movie = models.ForeignKey(Movie, on_delete=models.PROTECT, related_name="showtimes")
     screen = models.ForeignKey(Screen, on_delete=models.PROTECT, related_name="showtimes")
     starts_at = models.DateTimeField(db_index=True)
+    # When the screen is free again: the film plus the cleaning buffer. Scheduling (the
+    # overlap check, the exclusion constraint) uses it; the API calls it `screen_free_at`
+    # and shows customers the film's own end (`film_ends_at`) as `ends_at`.
     ends_at = models.DateTimeField()
     # In `currency`'s own units (ISO 4217 minor units: 1500 JPY, 12.50 EUR, 3.250 KWD).
     base_price = models.DecimalField(
@@ -239,7 +245,15 @@ class Showtime(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.movie} @ {self.screen} {self.starts_at:%Y-%m-%d %H:%M}"
+        zone = self.screen.theater.timezone  # the theater's clock, as on the tickets
+        return (
+            f"{self.movie} @ {self.screen} {to_local(self.starts_at, zone):%Y-%m-%d %H:%M} ({zone})"
+        )
+
+    @property
+    def film_ends_at(self) -> datetime:
+        """When the film itself ends (needs the movie): what a customer plans around."""
+        return self.starts_at + timedelta(minutes=self.movie.duration_minutes)
 
     @property
     def is_scheduled(self) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from marquee.catalog.models import Genre, Movie, Screen, Seat, Showtime, ShowtimeStatus, Theater
 from marquee.common.errors import NotFound
-from marquee.common.time import is_valid_timezone, local_day_bounds
+from marquee.common.time import is_valid_timezone, local_day_bounds, to_local
 
 
 def _seat_count(screen_ref: str) -> Coalesce:
@@ -122,6 +122,25 @@ def starts_on_local_day_q(day: date, *, prefix: str = "") -> Q:
                 f"{prefix}starts_at__lt": end,
             }
         )
+    return condition
+
+
+def starts_within_local_days_q(*, first: int, last: int, now: datetime | None = None) -> Q:
+    """Showtimes starting from `first` to `last` days after today (0: today, inclusive), each
+    counted in its own theater's timezone."""
+    now = now or timezone.now()
+    condition = Q(pk__in=[])
+    zones = Theater.objects.order_by().values_list("timezone", flat=True).distinct()
+    for zone in zones:
+        if not is_valid_timezone(zone):
+            continue
+        today = to_local(now, zone).date()
+        try:
+            start = local_day_bounds(today + timedelta(days=first), zone)[0]
+            end = local_day_bounds(today + timedelta(days=last), zone)[1]
+        except OverflowError:
+            continue
+        condition |= Q(screen__theater__timezone=zone, starts_at__gte=start, starts_at__lt=end)
     return condition
 
 

@@ -438,7 +438,8 @@ def overlap_error(conflicting: Showtime | None) -> Conflict:
         details = {
             "conflicting_showtime": conflicting.pk,
             "starts_at": api_datetime(conflicting.starts_at),
-            "ends_at": api_datetime(conflicting.ends_at),
+            "ends_at": api_datetime(conflicting.film_ends_at),
+            "screen_free_at": api_datetime(conflicting.ends_at),
         }
     return Conflict(
         "Another showtime on this screen overlaps this one (cleaning time included).",

@@ -1,5 +1,5 @@
 """Liveness and readiness: /healthz says the process answers, /readyz that its
-dependencies (database, cache, broker) do."""
+dependencies (database, cache, broker) do and that the database schema is migrated."""
 
 import logging
 import time
@@ -19,6 +19,25 @@ def healthz(request):
 def _check_database() -> None:
     with connections["default"].cursor() as cursor:
         cursor.execute("SELECT 1")
+
+
+_migrations_applied = False  # once true it stays true for this process: no check costs more
+
+
+def _check_migrations() -> None:
+    """Every migration this code has is applied; until then each API call could be a 500."""
+    global _migrations_applied
+    if _migrations_applied:
+        return
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connections["default"])
+    pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    if pending:
+        names = [f"{migration.app_label}.{migration.name}" for migration, _ in pending]
+        shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
+        raise RuntimeError(f"{len(names)} unapplied (run `manage.py migrate`): {shown}")
+    _migrations_applied = True
 
 
 def _check_cache() -> None:
@@ -46,9 +65,13 @@ def readyz(request):
     checks, failed = {}, []
     for name, check in (
         ("database", _check_database),
+        ("migrations", _check_migrations),
         ("cache", _check_cache),
         ("broker", _check_broker),
     ):
+        if name == "migrations" and "database" in failed:
+            checks[name] = {"status": "skipped"}  # not knowable without the database
+            continue
         started = time.monotonic()
         try:
             note = check()

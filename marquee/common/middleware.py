@@ -44,3 +44,24 @@ class RequestContextMiddleware:
                 var.reset(token)
         response["X-Request-ID"] = rid
         return response
+
+
+class HealthProbeMiddleware:
+    """Answer /healthz and /readyz before anything validates the Host header.
+
+    Probes (Docker's HEALTHCHECK, Kubernetes, a load balancer) address a process by its IP or
+    127.0.0.1, a host that production's ALLOWED_HOSTS rightly leaves out: through the rest of
+    the stack they would get 400 and mark a healthy process unhealthy. Only these two paths
+    skip host validation; every other URL is checked as before."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        from marquee.common import health
+
+        self.probes = {"/healthz": health.healthz, "/readyz": health.readyz}
+
+    def __call__(self, request):
+        probe = self.probes.get(request.path_info)
+        if probe is not None and request.method in {"GET", "HEAD"}:
+            return probe(request)
+        return self.get_response(request)

@@ -15,6 +15,10 @@ counts every fixed-window throttle of the view (a booking POST has two: the acco
 booking burst), and reads the cache keys the view names (`throttle_reads_along`): the seat map
 reads its two version numbers this way and a hold the catalog version, so throttling and those
 reads cost one Redis round trip in all.
+
+That call is bounded like every Redis call (`REDIS_TIMEOUT_SECONDS`) and goes through the
+process's circuit breaker (`marquee.common.redis_guard`): while Redis is skipped after a
+failure, requests are admitted without asking it, as when it is down.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import time
 from redis import exceptions as redis_exceptions
 from rest_framework import exceptions, throttling
 
+from marquee.common import redis_guard
 from marquee.common.client_address import rate_limit_ident
 
 logger = logging.getLogger(__name__)
@@ -231,6 +236,8 @@ def _redis_count(client, keys: list[str], ttls: list[int]) -> list | None:
     connection = _own_connection(client)
     command = ("EVALSHA", _COUNT_AND_READ_SHA, len(keys), *keys, *ttls)
     for attempt in range(3):
+        if not redis_guard.enter():
+            return None  # Redis failed moments ago (the breaker logged it): admitted
         try:
             try:
                 connection.send_command(*command)

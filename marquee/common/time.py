@@ -36,3 +36,24 @@ def api_datetime(moment: datetime) -> str:
 
 def to_local(moment: datetime, tz_name: str) -> datetime:
     return moment.astimezone(ZoneInfo(tz_name))
+
+
+class NonexistentLocalTime(ValueError):
+    """A wall-clock time the clocks skip (summer time begins)."""
+
+
+class AmbiguousLocalTime(ValueError):
+    """A wall-clock time the clocks show twice (summer time ends)."""
+
+
+def from_local(wall_clock: datetime, tz_name: str) -> datetime:
+    """The UTC moment a naive wall-clock time in timezone `tz_name` names. Refuses a time that
+    does not exist there (`NonexistentLocalTime`) or happens twice (`AmbiguousLocalTime`)
+    rather than guess."""
+    tz = ZoneInfo(tz_name)
+    first, second = wall_clock.replace(tzinfo=tz, fold=0), wall_clock.replace(tzinfo=tz, fold=1)
+    if first.utcoffset() == second.utcoffset():
+        return first.astimezone(UTC)
+    if first.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != wall_clock:
+        raise NonexistentLocalTime(wall_clock)
+    raise AmbiguousLocalTime(wall_clock)

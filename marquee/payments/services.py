@@ -40,6 +40,8 @@ from marquee.payments.providers import (
     luhn_valid,
     to_minor_units,
 )
+from marquee.tickets.models import EmailKind
+from marquee.tickets.outbox import email_queue
 
 logger = logging.getLogger("marquee.payments")
 
@@ -364,15 +366,15 @@ def refund_process(*, refund_id: int) -> Refund:
             payment.save(update_fields=["status", "updated_at"])
             booking_mark_refunded(booking_id=payment.booking_id, reason=refund.reason)
         # A duplicate capture stays `duplicate`: its booking keeps the payment it stands on.
-        transaction.on_commit(lambda: _notify_refund(refund), robust=True)
+        email_queue(
+            kind=EmailKind.REFUND,
+            booking_id=payment.booking_id,
+            dedupe_key=f"refund:{refund.pk}",
+            amount=refund.amount,
+            currency=refund.currency,
+        )
     logger.info("refund succeeded", extra={"refund": refund.pk, "booking": payment.booking_id})
     return refund
-
-
-def _notify_refund(refund: Refund) -> None:
-    from marquee.tickets.tasks import send_refund_notice
-
-    send_refund_notice.delay(refund.payment.booking_id, str(refund.amount), refund.currency)
 
 
 def refunds_retry_failed() -> int:

@@ -26,13 +26,13 @@ class ReportRangeQuery(serializers.Serializer):
                 required=False,
                 input_formats=[DATE_FORMAT],
                 help_text="First show date (theater-local), YYYY-MM-DD. "
-                "Default: 29 days before `to`.",
+                "Default: 29 days before `to` if given, else 29 days before today (UTC).",
             ),
             "to": serializers.DateField(
                 required=False,
                 input_formats=[DATE_FORMAT],
                 help_text="Last show date (theater-local), YYYY-MM-DD, included. "
-                "Default: today (UTC).",
+                "Default: 7 days after today (UTC), so the coming week's shows are in.",
             ),
         }
 

@@ -31,13 +31,15 @@ from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from marquee.booking.models import Ticket, TicketStatus
+from marquee.booking.selectors import ticket_status_q
 from marquee.catalog.models import Seat, Showtime, ShowtimeStatus, Theater
 from marquee.common.errors import ApplicationError
 from marquee.common.money import quantize
 from marquee.payments.models import CAPTURED_PAYMENT_STATUSES, Payment, Refund, RefundStatus
 
 MAX_RANGE_DAYS = 366
-DEFAULT_RANGE_DAYS = 30
+DEFAULT_RANGE_DAYS = 30  # back from `to` when only `to` is given; back from today otherwise
+DEFAULT_DAYS_AHEAD = 7  # the default `to`: the coming week's shows (and their advance sales)
 TENTH = Decimal("0.1")
 ZERO = Decimal("0.00")
 
@@ -76,10 +78,14 @@ class ReportPeriod:
 def report_period(
     *, start: date | None, end: date | None, today: date | None = None
 ) -> ReportPeriod:
-    """`to` defaults to today (UTC) and `from` to 29 days before it; at most 366 days."""
-    end = end or today or timezone.now().astimezone(UTC).date()
+    """Without dates, the last 30 days through the next 7 (today in UTC); `to` defaults to 7
+    days after today, and `from` to 29 days before `to` if `to` is given, else before today.
+    At most 366 days."""
+    today = today or timezone.now().astimezone(UTC).date()
     if start is None:
-        start = _shift(end, -(DEFAULT_RANGE_DAYS - 1))
+        start = _shift(end or today, -(DEFAULT_RANGE_DAYS - 1))
+    if end is None:
+        end = _shift(today, DEFAULT_DAYS_AHEAD)
     span = {"from": start.isoformat(), "to": end.isoformat()}
     if start > end:
         raise ApplicationError(
@@ -330,9 +336,9 @@ def occupancy_report(*, period: ReportPeriod, now: datetime | None = None) -> di
         .annotate(
             capacity=Coalesce(Subquery(capacity, output_field=IntegerField()), 0),
             sold=Count("tickets", filter=Q(tickets__status=TicketStatus.SOLD)),
+            # A lapsed hold holds nothing, swept or not: the statuses as the API shows them.
             held=Count(
-                "tickets",
-                filter=Q(tickets__status=TicketStatus.HELD, tickets__held_until__gt=now),
+                "tickets", filter=ticket_status_q(TicketStatus.HELD, now=now, prefix="tickets__")
             ),
         )
         .values(

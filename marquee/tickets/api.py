@@ -1,4 +1,5 @@
-"""Tickets HTTP API: the QR image of a ticket, and check-in at the door. Rules live in services."""
+"""Tickets HTTP API: the QR image of a ticket, check-in at the door, and emailing a booking's
+e-tickets again. Rules live in services."""
 
 from __future__ import annotations
 
@@ -10,12 +11,16 @@ from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
+from marquee.booking import selectors as booking_selectors
 from marquee.common.permissions import IsStaffRole
+from marquee.common.throttling import UserRateThrottle
 from marquee.common.time import to_local
-from marquee.tickets import selectors, services
+from marquee.tickets import outbox, selectors, services
 from marquee.tickets.codes import MAX_CODE_LENGTH
+from marquee.tickets.models import DeliveryStatus, EmailKind
 from marquee.tickets.qr import ticket_qr_svg
 
 
@@ -157,3 +162,68 @@ class CheckInView(APIView):
         data.is_valid(raise_exception=True)
         ticket = services.ticket_check_in(code=data.validated_data["code"], staff_user=request.user)
         return Response(CheckInOutput(ticket).data)
+
+
+class EmailDeliveryOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    booking = serializers.UUIDField(source="booking.public_id")
+    kind = serializers.ChoiceField(choices=EmailKind.choices)
+    status = serializers.ChoiceField(choices=DeliveryStatus.choices)
+    recipient = serializers.SerializerMethodField()
+    attempts = serializers.IntegerField()
+    next_attempt_at = serializers.DateTimeField()
+    sent_at = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()
+
+    def get_recipient(self, delivery) -> str:
+        """Where it goes: the account's address now (each attempt reads it afresh)."""
+        return delivery.booking.user.email
+
+
+class ResendTicketsThrottle(UserRateThrottle):
+    """Caps how often one account may have e-tickets emailed again (an inbox is not a target)."""
+
+    scope = "resend_tickets"
+
+
+class BookingTicketsResendView(APIView):
+    permission_classes = [IsAuthenticated]
+    throttle_classes = [*api_settings.DEFAULT_THROTTLE_CLASSES, ResendTicketsThrottle]
+
+    @extend_schema(
+        operation_id="bookings_resend_tickets",
+        summary="Email the e-tickets of a confirmed booking again",
+        description="Queues the confirmation email (QR codes included) to the account's "
+        "address and answers at once; the email goes out within seconds, or is retried until "
+        "the mail server takes it. If an earlier copy is still waiting to go, that one is sent "
+        "now instead of a second. For the booking's owner, and staff; another customer's "
+        "booking is a 404. Rate-limited per account (`THROTTLE_RESEND_TICKETS`, 5 an hour).",
+        request=None,
+        responses={
+            202: EmailDeliveryOutput,
+            401: _error("Not authenticated.", "not_authenticated"),
+            404: _error("No such booking, or not yours.", "booking_not_found"),
+            409: _error("The booking is not confirmed (nothing to send).", "booking_not_confirmed"),
+            429: _error("Too many resends; see the Retry-After header.", "throttled"),
+        },
+        examples=[
+            OpenApiExample(
+                "Not confirmed",
+                status_codes=["409"],
+                response_only=True,
+                value={
+                    "error": {
+                        "code": "booking_not_confirmed",
+                        "message": "This booking is cancelled; only a confirmed booking has "
+                        "e-tickets to send.",
+                        "details": {"status": "cancelled"},
+                    }
+                },
+            )
+        ],
+    )
+    def post(self, request, public_id):
+        booking = booking_selectors.booking_get(user=request.user, public_id=public_id)
+        delivery = outbox.booking_tickets_resend(booking_id=booking.pk, requested_by=request.user)
+        delivery.booking = booking
+        return Response(EmailDeliveryOutput(delivery).data, status=202)

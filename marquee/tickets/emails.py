@@ -1,33 +1,31 @@
 """Customer emails: confirmation with e-tickets, cancellation, refund, showtime reminder.
 
-Each function takes a booking id (tasks pass ids, never objects), re-reads the booking and
-sends nothing when its status no longer fits. Returns whether an email went out. SMTP
-errors propagate so the calling task can retry.
+Each builder renders one message from the booking as it is now, or raises `NothingToSend`
+when the booking no longer calls for it (a confirmation for a booking since cancelled). The
+outbox (marquee/tickets/outbox.py) decides when to send and what to do when sending fails.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from email.mime.image import MIMEImage
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.urls import reverse
 
 from marquee.booking.models import Booking, BookingStatus, TicketStatus
 from marquee.catalog.models import Showtime, ShowtimeStatus
 from marquee.common.money import money_text
 from marquee.common.time import to_local
-from marquee.tickets import selectors, services
-from marquee.tickets.codes import ticket_code
+from marquee.tickets import selectors
+from marquee.tickets.codes import booking_page_token, ticket_code
+from marquee.tickets.models import EmailDelivery, EmailKind
 from marquee.tickets.qr import ticket_qr_png
-
-logger = logging.getLogger("marquee.tickets")
 
 
 @dataclass(frozen=True)
@@ -42,6 +40,22 @@ def local_start_text(showtime: Showtime) -> str:
     tz_name = showtime.screen.theater.timezone
     local = to_local(showtime.starts_at, tz_name)
     return f"{local:%A} {local.day} {local:%B %Y}, {local:%H:%M} ({tz_name})"
+
+
+def local_end_text(showtime: Showtime) -> str:
+    """When the film ends on the theater's clock, e.g. "22:05", or "00:35 on Sunday 15 March"
+    past midnight (needs the movie)."""
+    tz_name = showtime.screen.theater.timezone
+    start, end = to_local(showtime.starts_at, tz_name), to_local(showtime.film_ends_at, tz_name)
+    if end.date() == start.date():
+        return f"{end:%H:%M}"
+    return f"{end:%H:%M} on {end:%A} {end.day} {end:%B}"
+
+
+def booking_page_url(booking: Booking) -> str:
+    """The booking page's full address (a signed link a browser opens without logging in)."""
+    path = reverse("booking-page", args=[booking_page_token(booking)])
+    return f"{settings.SITE_URL.rstrip('/')}{path}"
 
 
 def _money(amount: Decimal | str, currency: str) -> str:
@@ -65,7 +79,8 @@ def _booking_context(booking: Booking) -> dict:
         "theater_address": theater.address,
         "screen": showtime.screen.name,
         "starts_at": local_start_text(showtime),
-        "booking_url": f"{settings.SITE_URL.rstrip('/')}/api/bookings/{booking.public_id}/",
+        "ends_at": local_end_text(showtime),
+        "booking_url": booking_page_url(booking),
     }
 
 
@@ -91,18 +106,21 @@ def _ticket_lines(booking: Booking, *, with_codes: bool) -> tuple[list[dict], li
     return lines, images
 
 
-def _send(
+class NothingToSend(Exception):
+    """The booking no longer calls for this email; the message says why."""
+
+
+def _message(
     *,
     booking: Booking,
     template: str,
     subject: str,
     context: dict,
     images: Sequence[InlineImage] = (),
-) -> bool:
+) -> EmailMultiAlternatives:
     recipient = booking.user.email
     if not recipient:
-        logger.warning("no email address", extra={"booking": str(booking.public_id)})
-        return False
+        raise NothingToSend("the account has no email address")
     message = EmailMultiAlternatives(
         subject=_one_line(subject),
         body=render_to_string(f"tickets/email/{template}.txt", context),
@@ -119,22 +137,19 @@ def _send(
             part.add_header("Content-ID", f"<{image.content_id}>")
             part.add_header("Content-Disposition", "inline", filename=image.filename)
             message.attach(part)
-    message.send()
-    logger.info("email sent", extra={"booking": str(booking.public_id), "template": template})
-    return True
+    return message
 
 
-def send_booking_confirmation(booking_id: int) -> bool:
+def confirmation_message(booking: Booking) -> EmailMultiAlternatives:
     """The e-tickets of a confirmed booking: seats, prices, total and one QR code per seat."""
-    booking = selectors.booking_get_for_email(booking_id=booking_id)
-    if booking is None or booking.status != BookingStatus.CONFIRMED:
-        return False
+    if booking.status != BookingStatus.CONFIRMED:
+        raise NothingToSend(f"the booking is {booking.status}, not confirmed")
     context = _booking_context(booking)
     tickets, images = _ticket_lines(booking, with_codes=True)
     if not tickets:
-        return False
+        raise NothingToSend("the booking has no sold tickets")
     context |= {"tickets": tickets, "total": _money(booking.total, booking.currency)}
-    return _send(
+    return _message(
         booking=booking,
         template="booking_confirmed",
         subject=f"Your tickets for {context['movie']}, {context['starts_at']}",
@@ -143,21 +158,20 @@ def send_booking_confirmation(booking_id: int) -> bool:
     )
 
 
-def send_booking_cancellation(booking_id: int) -> bool:
+def cancellation_message(booking: Booking) -> EmailMultiAlternatives:
     """Tell the buyer a held or confirmed booking was cancelled (and whether money follows)."""
-    booking = selectors.booking_get_for_email(booking_id=booking_id)
     # Refunded: the refund may land before this email goes out; the cancellation still happened.
-    if booking is None or booking.status not in (BookingStatus.CANCELLED, BookingStatus.REFUNDED):
-        return False
+    if booking.status not in (BookingStatus.CANCELLED, BookingStatus.REFUNDED):
+        raise NothingToSend(f"the booking is {booking.status}, not cancelled")
     event = selectors.booking_cancellation_event(booking=booking)
     if event is None:
-        return False
+        raise NothingToSend("the booking was never cancelled")
     context = _booking_context(booking) | {
         "was_paid": event.from_status == BookingStatus.CONFIRMED,
         "showtime_cancelled": booking.showtime.status == ShowtimeStatus.CANCELLED,
         "total": _money(booking.total, booking.currency),
     }
-    return _send(
+    return _message(
         booking=booking,
         template="booking_cancelled",
         subject=f"Booking cancelled: {context['movie']}, {context['starts_at']}",
@@ -165,19 +179,10 @@ def send_booking_cancellation(booking_id: int) -> bool:
     )
 
 
-def send_refund_notice(booking_id: int, amount: str, currency: str) -> bool:
+def refund_message(booking: Booking, *, amount: Decimal, currency: str) -> EmailMultiAlternatives:
     """Confirm money went back to the buyer; sent whatever state the booking is in now."""
-    try:
-        value = Decimal(amount)
-    except (InvalidOperation, TypeError, ValueError):
-        raise ValueError(f"not an amount: {amount!r}") from None
-    if not value.is_finite() or value <= 0:
-        raise ValueError(f"not a refundable amount: {amount!r}")
-    booking = selectors.booking_get_for_email(booking_id=booking_id)
-    if booking is None:
-        return False
     context = _booking_context(booking) | {"amount": _money(amount, currency.upper())}
-    return _send(
+    return _message(
         booking=booking,
         template="refund",
         subject=f"Refund of {context['amount']} for {context['movie']}",
@@ -185,32 +190,37 @@ def send_refund_notice(booking_id: int, amount: str, currency: str) -> bool:
     )
 
 
-def send_showtime_reminder(booking_id: int, *, now: datetime | None = None) -> bool:
-    """Once per booking, shortly before the show: when, where, and the e-tickets again."""
-    now = now or timezone.now()
-    booking = selectors.booking_get_for_email(booking_id=booking_id)
-    if (
-        booking is None
-        or booking.status != BookingStatus.CONFIRMED
-        or booking.reminded_at is not None
-        or booking.showtime.status != ShowtimeStatus.SCHEDULED
-        or booking.showtime.starts_at <= now
-    ):
-        return False
-    # Claim first: of two runs racing here, exactly one sends.
-    if not services.booking_reminder_claim(booking_id=booking.pk, now=now):
-        return False
+def reminder_message(booking: Booking, *, now: datetime) -> EmailMultiAlternatives:
+    """Shortly before the show: when, where, and the e-tickets again."""
+    if booking.status != BookingStatus.CONFIRMED:
+        raise NothingToSend(f"the booking is {booking.status}, not confirmed")
+    if booking.showtime.status != ShowtimeStatus.SCHEDULED:
+        raise NothingToSend(f"the showtime is {booking.showtime.status}")
+    if booking.showtime.starts_at <= now:
+        raise NothingToSend("the show has started")
     context = _booking_context(booking)
     tickets, images = _ticket_lines(booking, with_codes=True)
     context["tickets"] = tickets
-    try:
-        return _send(
-            booking=booking,
-            template="showtime_reminder",
-            subject=f"Starting soon: {context['movie']}, {context['starts_at']}",
-            context=context,
-            images=images,
-        )
-    except Exception:
-        services.booking_reminder_release(booking_id=booking.pk, claimed_at=now)
-        raise
+    return _message(
+        booking=booking,
+        template="showtime_reminder",
+        subject=f"Starting soon: {context['movie']}, {context['starts_at']}",
+        context=context,
+        images=images,
+    )
+
+
+def delivery_message(delivery: EmailDelivery, *, now: datetime) -> EmailMultiAlternatives:
+    """The message an outbox row stands for, rendered from its booking as it is now."""
+    booking = selectors.booking_get_for_email(booking_id=delivery.booking_id)
+    if booking is None:
+        raise NothingToSend("the booking is gone")
+    if delivery.kind == EmailKind.CONFIRMATION:
+        return confirmation_message(booking)
+    if delivery.kind == EmailKind.CANCELLATION:
+        return cancellation_message(booking)
+    if delivery.kind == EmailKind.REFUND:
+        return refund_message(booking, amount=delivery.amount, currency=delivery.currency)
+    if delivery.kind == EmailKind.REMINDER:
+        return reminder_message(booking, now=now)
+    raise ValueError(f"unknown email kind {delivery.kind!r}")

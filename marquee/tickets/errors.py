@@ -57,3 +57,12 @@ def already_checked_in(checked_in_at: datetime) -> TicketError:
         status_code=status.HTTP_409_CONFLICT,
         details={"checked_in_at": api_datetime(checked_in_at)},
     )
+
+
+def booking_not_confirmed(booking_status: str) -> TicketError:
+    return TicketError(
+        f"This booking is {booking_status}; only a confirmed booking has e-tickets to send.",
+        code="booking_not_confirmed",
+        status_code=status.HTTP_409_CONFLICT,
+        details={"status": booking_status},
+    )

@@ -43,3 +43,10 @@ def ticket_qr_png(ticket) -> bytes:
         out, kind="png", scale=QR_SCALE, border=QR_BORDER, dark="#000", light="#fff"
     )
     return out.getvalue()
+
+
+def ticket_qr_data_uri(ticket) -> str:
+    """The same QR code as an SVG `data:` URI, for a page that shows it inline."""
+    return segno.make(ticket_code(ticket), error=QR_ERROR_LEVEL, micro=False).svg_data_uri(
+        scale=QR_SCALE, border=QR_BORDER, dark="#000", light="#fff"
+    )

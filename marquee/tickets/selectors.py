@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta
 
 from django.db.models import Prefetch
@@ -28,19 +29,25 @@ def ticket_get_for_qr(*, user, ticket_id: int) -> Ticket:
     return ticket
 
 
+def _with_what_a_buyer_sees():
+    return Booking.objects.select_related(
+        "user", "showtime__movie", "showtime__screen__theater"
+    ).prefetch_related(
+        Prefetch(
+            "tickets",
+            queryset=Ticket.objects.select_related("seat").order_by("seat__y", "seat__x"),
+        )
+    )
+
+
 def booking_get_for_email(*, booking_id: int) -> Booking | None:
     """A booking with everything an email shows: movie, theater, screen, seats, buyer."""
-    return (
-        Booking.objects.select_related("user", "showtime__movie", "showtime__screen__theater")
-        .prefetch_related(
-            Prefetch(
-                "tickets",
-                queryset=Ticket.objects.select_related("seat").order_by("seat__y", "seat__x"),
-            )
-        )
-        .filter(pk=booking_id)
-        .first()
-    )
+    return _with_what_a_buyer_sees().filter(pk=booking_id).first()
+
+
+def booking_get_for_page(*, public_id: uuid.UUID) -> Booking | None:
+    """The booking a signed booking-page link names, with what the page shows (two queries)."""
+    return _with_what_a_buyer_sees().filter(public_id=public_id).first()
 
 
 def booking_cancellation_event(*, booking: Booking):

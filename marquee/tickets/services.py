@@ -1,4 +1,6 @@
-"""Writes of the tickets app: checking a ticket in at the door, claiming a reminder."""
+"""Writes of the tickets app: checking a ticket in at the door, claiming a reminder.
+
+The email outbox has its own module, marquee/tickets/outbox.py."""
 
 from __future__ import annotations
 
@@ -69,13 +71,8 @@ def ticket_check_in(*, code: str, staff_user, now: datetime | None = None) -> Ti
 
 
 def booking_reminder_claim(*, booking_id: int, now: datetime) -> bool:
-    """Mark the reminder sent; True only for the one caller that marked it first."""
+    """Mark the reminder queued; True only for the one caller that marked it first."""
     claimed = Booking.objects.filter(
         pk=booking_id, status=BookingStatus.CONFIRMED, reminded_at__isnull=True
     ).update(reminded_at=now)
     return bool(claimed)
-
-
-def booking_reminder_release(*, booking_id: int, claimed_at: datetime) -> None:
-    """Undo our claim after a failed send, so a retry of the task may send it."""
-    Booking.objects.filter(pk=booking_id, reminded_at=claimed_at).update(reminded_at=None)

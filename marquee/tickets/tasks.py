@@ -1,73 +1,83 @@
-"""Celery tasks: each takes ids, re-reads the database, and is safe to run again.
-
-Mail server trouble (SMTPException, or OSError for refused connections and timeouts) is
-retried with exponential backoff; anything else is a bug and fails loudly.
+"""Celery tasks of the email outbox: each takes ids, re-reads the database, and is safe to run
+again. None of them raises on mail server trouble: the outbox records it and retries
+(marquee/tickets/outbox.py), so in-process (eager) runs never break a web request.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
-from smtplib import SMTPException
+from dataclasses import asdict
 
-from celery import Task, shared_task
-from django.conf import settings
+from celery import shared_task
 from django.utils import timezone
 
-from marquee.tickets import emails, selectors
+from marquee.tickets import outbox
+from marquee.tickets.models import EmailKind
 
 logger = logging.getLogger("marquee.tickets")
 
 
-class MailTask(Task):
-    """Retries only on a worker: in-process (eager, no broker) a retry would run again at
-    once, inside the web request; there the error is logged and the email given up."""
-
-    def retry(self, *args, **kwargs):
-        if self.request.is_eager and kwargs.get("exc") is not None:
-            raise kwargs["exc"]
-        return super().retry(*args, **kwargs)
+@shared_task
+def send_email_delivery(delivery_id: int) -> str:
+    """Queued after the commit that wrote the row: send it at once."""
+    return outbox.email_delivery_send(delivery_id=delivery_id).value
 
 
-MAIL_RETRY = {
-    "base": MailTask,
-    "autoretry_for": (SMTPException, OSError),
-    "retry_backoff": True,  # 1 s, 2 s, 4 s, ... with jitter
-    "retry_backoff_max": 600,
-    "retry_jitter": True,
-    "max_retries": 5,
-}
-
-
-@shared_task(**MAIL_RETRY)
-def send_booking_confirmation(booking_id: int) -> bool:
-    return emails.send_booking_confirmation(booking_id)
-
-
-@shared_task(**MAIL_RETRY)
-def send_booking_cancellation(booking_id: int) -> bool:
-    return emails.send_booking_cancellation(booking_id)
-
-
-@shared_task(**MAIL_RETRY)
-def send_refund_notice(booking_id: int, amount: str, currency: str) -> bool:
-    return emails.send_refund_notice(booking_id, amount, currency)
-
-
-@shared_task(**MAIL_RETRY)
-def send_showtime_reminder(booking_id: int) -> bool:
-    return emails.send_showtime_reminder(booking_id)
+@shared_task
+def send_pending_emails() -> dict:
+    """Periodic (beat, every minute): send what is due, retries and rows whose task was lost."""
+    return asdict(outbox.email_deliveries_send_due())
 
 
 @shared_task
 def send_showtime_reminders() -> int:
     """Periodic (beat): queue one reminder per confirmed booking whose show starts soon."""
-    booking_ids = selectors.booking_ids_due_for_reminder(
-        now=timezone.now(), within=timedelta(minutes=settings.TICKET_REMINDER_MINUTES)
+    queued = outbox.showtime_reminders_queue()
+    if queued:
+        logger.info("showtime reminders queued", extra={"count": queued})
+    return queued
+
+
+@shared_task
+def prune_email_deliveries() -> int:
+    """Periodic (beat, daily): forget finished rows past EMAIL_DELIVERY_RETENTION_DAYS."""
+    return outbox.email_deliveries_prune()
+
+
+# The task names of the release before the outbox. Messages that release's web processes
+# queued during a rolling upgrade land here and are put in the outbox, once each (the same
+# keys the new code uses). Remove them in the release after.
+
+
+@shared_task
+def send_booking_confirmation(booking_id: int) -> None:
+    outbox.email_queue(
+        kind=EmailKind.CONFIRMATION,
+        booking_id=booking_id,
+        dedupe_key=f"confirmation:{booking_id}",
     )
-    for booking_id in booking_ids:
-        # Queued twice by overlapping runs is harmless: the reminder claims its booking first.
-        send_showtime_reminder.delay(booking_id)
-    if booking_ids:
-        logger.info("showtime reminders queued", extra={"count": len(booking_ids)})
-    return len(booking_ids)
+
+
+@shared_task
+def send_booking_cancellation(booking_id: int) -> None:
+    outbox.email_queue(
+        kind=EmailKind.CANCELLATION,
+        booking_id=booking_id,
+        dedupe_key=f"cancellation:{booking_id}",
+    )
+
+
+@shared_task
+def send_refund_notice(booking_id: int, amount: str, currency: str) -> None:
+    outbox.email_queue(
+        kind=EmailKind.REFUND,
+        booking_id=booking_id,
+        amount=amount,
+        currency=currency,
+        dedupe_key=f"refund-legacy:{booking_id}:{amount}:{currency}"[:64],
+    )
+
+
+@shared_task
+def send_showtime_reminder(booking_id: int) -> None:
+    outbox.showtime_reminder_queue(booking_id=booking_id, now=timezone.now())

@@ -10,6 +10,8 @@ from rest_framework_simplejwt.backends import TokenBackend
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
+from marquee.accounts import tokens as rotating
+from marquee.accounts.authentication import verified_tokens_clear
 from tests.accounts.helpers import LOGOUT_URL, ME_URL, REFRESH_URL, error_code, login
 from tests.factories import UserFactory
 
@@ -386,3 +388,66 @@ def test_a_tampered_copy_of_a_verified_token_is_refused(alice):
     assert client.get(ME_URL).status_code == 200
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {_tampered(token)}")
     assert client.get(ME_URL).status_code == 401
+
+
+# --- Key rotation ---------------------------------------------------------------------------
+
+OLD_KEY = "the-jwt-key-before-the-rotation-" + "a" * 32
+NEW_KEY = "the-jwt-key-after-the-rotation-" + "b" * 32
+
+
+@pytest.fixture
+def jwt_keys(settings):
+    """jwt_keys(current, *fallbacks): switch the signing keys, as a restart with new
+    JWT_SIGNING_KEY / JWT_SIGNING_KEY_FALLBACKS would (nothing verified earlier is kept)."""
+
+    def switch(current: str, *fallbacks: str) -> None:
+        settings.SIMPLE_JWT = {**settings.SIMPLE_JWT, "SIGNING_KEY": current}
+        settings.JWT_SIGNING_KEY_FALLBACKS = list(fallbacks)
+        verified_tokens_clear()
+
+    return switch
+
+
+def test_tokens_issued_before_a_key_rotation_still_work_after_it(alice, jwt_keys):
+    jwt_keys(OLD_KEY)
+    before = login(APIClient(), "alice").json()
+
+    jwt_keys(NEW_KEY, OLD_KEY)
+    me = APIClient().get(ME_URL, HTTP_AUTHORIZATION=f"Bearer {before['access']}")
+    refreshed = APIClient().post(REFRESH_URL, {"refresh": before["refresh"]})
+
+    assert me.status_code == 200
+    assert refreshed.status_code == 200
+    # The new pair is signed with the new key alone: it works once the old key is dropped.
+    after = refreshed.json()
+    TokenBackend("HS256", signing_key=NEW_KEY).decode(after["refresh"])
+    jwt_keys(NEW_KEY)
+    bearer = f"Bearer {after['access']}"
+    assert APIClient().get(ME_URL, HTTP_AUTHORIZATION=bearer).status_code == 200
+    assert APIClient().post(REFRESH_URL, {"refresh": after["refresh"]}).status_code == 200
+
+
+def test_tokens_of_a_key_no_longer_listed_as_fallback_are_refused(alice, jwt_keys):
+    jwt_keys(OLD_KEY)
+    before = login(APIClient(), "alice").json()
+
+    jwt_keys(NEW_KEY)
+    me = APIClient().get(ME_URL, HTTP_AUTHORIZATION=f"Bearer {before['access']}")
+    refreshed = APIClient().post(REFRESH_URL, {"refresh": before["refresh"]})
+
+    assert (me.status_code, error_code(me)) == (401, "token_not_valid")
+    assert (refreshed.status_code, error_code(refreshed)) == (401, "token_not_valid")
+
+
+def test_an_expired_token_signed_with_a_fallback_key_is_still_expired(alice, jwt_keys):
+    jwt_keys(OLD_KEY)
+    token = rotating.RefreshToken.for_user(alice)
+    token.set_exp(from_time=timezone.now() - timedelta(days=30))
+    expired = str(token)
+    TokenBackend("HS256", signing_key=OLD_KEY).decode(expired, verify=False)
+
+    jwt_keys(NEW_KEY, OLD_KEY)
+    response = APIClient().post(REFRESH_URL, {"refresh": expired})
+
+    assert (response.status_code, error_code(response)) == (401, "token_not_valid")

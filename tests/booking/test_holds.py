@@ -156,6 +156,33 @@ def test_best_available_holds_adjacent_seats_near_the_sweet_spot(customer_client
     assert rows <= {"C", "D"}
 
 
+def test_best_available_without_a_tier_stays_in_the_cheapest_tier(customer_client, showtime):
+    # Two thirds back is row D, premium; the customer did not ask to pay for it.
+    response = customer_client.post(URL, {"showtime": showtime.pk, "quantity": 2}, format="json")
+
+    assert response.status_code == 201
+    tickets = response.json()["tickets"]
+    assert {(t["seat"]["row"], t["seat"]["tier"], t["price"]) for t in tickets} == {
+        ("C", "standard", "10.00")
+    }
+    assert response.json()["total"] == "20.00"
+
+
+def test_best_available_without_a_tier_moves_up_only_when_the_cheapest_is_full(
+    hold, other_customer, customer_client, showtime
+):
+    every_other = [f"{row}{n}" for row in "ABC" for n in (2, 4, 6, 8)]
+    hold(every_other[:6], user=other_customer)  # no two standard seats together are left
+    hold(every_other[6:], user=factories.UserFactory())
+
+    response = customer_client.post(URL, {"showtime": showtime.pk, "quantity": 2}, format="json")
+
+    assert response.status_code == 201
+    assert {(t["seat"]["tier"], t["price"]) for t in response.json()["tickets"]} == {
+        ("premium", "12.00")
+    }
+
+
 def test_best_available_by_tier(customer_client, showtime):
     response = customer_client.post(
         URL, {"showtime": showtime.pk, "quantity": 2, "tier": "vip"}, format="json"

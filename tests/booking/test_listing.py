@@ -3,7 +3,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from marquee.booking.services import booking_hold
+from marquee.booking.services import booking_hold, bookings_expire
 from tests import factories
 from tests.queries import assert_max_data_queries
 
@@ -84,3 +84,49 @@ def test_list_costs_a_constant_number_of_queries(staff_client, hold, other_custo
 
 def test_anonymous_cannot_list(api_client):
     assert api_client.get(URL).status_code == 401
+
+
+# --- Statuses as shown: a lapsed hold is expired, swept or not --------------------------------
+
+
+@pytest.fixture
+def lapsed_and_live(hold):
+    """A hold whose time ran out a minute ago (no sweeper has run) and one still running."""
+    lapsed = hold(["A1", "A2"], now=timezone.now() - timedelta(minutes=11))
+    live = hold(["B1"])
+    return lapsed, live
+
+
+def test_a_lapsed_hold_is_found_as_expired_and_not_as_pending(customer_client, lapsed_and_live):
+    lapsed, live = lapsed_and_live
+
+    expired = customer_client.get(URL, {"status": "expired"}).json()
+    pending = customer_client.get(URL, {"status": "pending"}).json()
+
+    assert (expired["count"], ids_of_body(expired)) == (1, {str(lapsed.public_id)})
+    assert (pending["count"], ids_of_body(pending)) == (1, {str(live.public_id)})
+    shown = expired["results"][0]
+    assert shown["status"] == "expired"
+    assert {ticket["status"] for ticket in shown["tickets"]} == {"expired"}
+    assert {t["status"] for t in pending["results"][0]["tickets"]} == {"held"}
+
+
+def test_staff_filters_read_a_lapsed_hold_as_expired_too(staff_client, lapsed_and_live):
+    lapsed, _ = lapsed_and_live
+
+    response = staff_client.get(URL, {"all": "1", "status": "expired"})
+
+    assert ids_of(response) == {str(lapsed.public_id)}
+
+
+def test_a_swept_hold_is_found_as_expired_as_before(customer_client, lapsed_and_live):
+    lapsed, _ = lapsed_and_live
+    bookings_expire(now=timezone.now())
+
+    response = customer_client.get(URL, {"status": "expired"})
+
+    assert ids_of(response) == {str(lapsed.public_id)}
+
+
+def ids_of_body(body) -> set[str]:
+    return {b["id"] for b in body["results"]}

@@ -1,9 +1,15 @@
 import itertools
+from decimal import Decimal
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from marquee.booking.seating import best_available_seats, best_scattered_seats
+from marquee.booking.seating import (
+    best_available_seats,
+    best_scattered_seats,
+    cheapest_best_available_seats,
+    price_levels,
+)
 from marquee.catalog.layout import LayoutSeat
 
 
@@ -93,3 +99,78 @@ def test_every_candidate_is_free_adjacent_and_in_one_row(rows, per_row, quantity
         assert not taken & set(group)
         assert len({s.y for s in seats}) == 1
         assert all(b.x - a.x == 1 for a, b in itertools.pairwise(seats))
+
+
+# --- Without a tier: the cheapest tier that has room -----------------------------------------
+
+PRICES = {"standard": Decimal("10.00"), "premium": Decimal("12.50"), "vip": Decimal("13.75")}
+# Rows A-C standard, D-F premium (the sweet spot, two thirds back), G vip.
+TIERED = {"D": "premium", "E": "premium", "F": "premium", "G": "vip"}
+
+
+def tier_of(layout, ids):
+    by_id = {s.id: s for s in layout}
+    return {by_id[i].tier for i in ids}
+
+
+def test_price_levels_go_by_price_not_by_name_and_tie_equal_prices():
+    prices = {"standard": Decimal("10.00"), "premium": Decimal("14.00"), "vip": Decimal("12.00")}
+    assert price_levels(prices) == [{"standard"}, {"vip"}, {"premium"}]
+    same = {"standard": Decimal("10.00"), "premium": Decimal("10.00"), "vip": Decimal("15.00")}
+    assert price_levels(same) == [{"standard", "premium"}, {"vip"}]
+
+
+def test_without_a_tier_the_cheapest_tier_wins_over_the_sweet_spot():
+    layout = grid(rows=7, per_row=8, tiers=TIERED)
+
+    best = cheapest_best_available_seats(layout=layout, taken=[], quantity=2, prices=PRICES)[0]
+
+    # The sweet spot is row E (premium); the best standard pair is in row C, the nearest.
+    assert labels(layout, best) == ["C4", "C5"]
+
+
+def test_without_a_tier_a_dearer_tier_is_used_only_when_the_cheaper_has_no_room():
+    layout = grid(rows=7, per_row=8, tiers=TIERED)
+    # Every other standard seat taken: no two adjacent standard seats are left.
+    taken = [s.id for s in layout if s.tier == "standard" and s.number % 2 == 0]
+
+    candidates = cheapest_best_available_seats(
+        layout=layout, taken=taken, quantity=2, prices=PRICES, limit=50
+    )
+
+    assert candidates
+    assert all(tier_of(layout, group) == {"premium"} for group in candidates)
+
+
+def test_without_a_tier_the_next_cheapest_is_the_next_price_not_the_next_name():
+    layout = grid(rows=7, per_row=8, tiers=TIERED)
+    taken = [s.id for s in layout if s.tier == "standard"]
+    cheap_vip = PRICES | {"vip": Decimal("11.00")}
+
+    best = cheapest_best_available_seats(layout=layout, taken=taken, quantity=2, prices=cheap_vip)
+
+    assert tier_of(layout, best[0]) == {"vip"}
+
+
+def test_tiers_at_the_same_price_compete_on_the_sweet_spot():
+    layout = grid(rows=7, per_row=8, tiers=TIERED)
+    same = PRICES | {"premium": Decimal("10.00")}
+
+    best = cheapest_best_available_seats(layout=layout, taken=[], quantity=2, prices=same)[0]
+
+    assert labels(layout, best) == ["E4", "E5"]
+
+
+def test_split_seats_without_a_tier_are_the_cheapest_first():
+    layout = grid(rows=7, per_row=8, tiers=TIERED)
+    free_standard = {"A1", "C8"}
+    taken = [
+        s.id
+        for s in layout
+        if s.tier == "standard" and f"{s.row_label}{s.number}" not in free_standard
+    ]
+
+    seats = best_scattered_seats(layout=layout, taken=taken, quantity=3, prices=PRICES)
+
+    assert set(labels(layout, seats[:2])) == free_standard
+    assert tier_of(layout, seats[2:]) == {"premium"}

@@ -4,6 +4,7 @@ from decimal import Decimal
 import pytest
 from django.db import OperationalError, connection
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from marquee.catalog import services
 from marquee.catalog.models import Showtime
@@ -94,7 +95,10 @@ def test_an_overlapping_showtime_is_refused_with_the_conflict(
     assert error["details"]["conflicting_showtime"] == existing.pk
     # Written as every response body writes a moment: ISO 8601 with Z for UTC.
     assert error["details"]["starts_at"] == existing.starts_at.isoformat().replace("+00:00", "Z")
-    assert error["details"]["ends_at"] == existing.ends_at.isoformat().replace("+00:00", "Z")
+    film_ends_at = existing.starts_at + timedelta(minutes=existing.movie.duration_minutes)
+    assert error["details"]["ends_at"] == film_ends_at.isoformat().replace("+00:00", "Z")
+    free_at = existing.ends_at.isoformat().replace("+00:00", "Z")
+    assert error["details"]["screen_free_at"] == free_at
     assert Showtime.objects.count() == 1
 
 
@@ -319,6 +323,26 @@ def test_showtime_detail_shows_the_local_start_in_the_theater_timezone(api_clien
     assert body["currency"] == "EUR"
     assert body["status"] == "scheduled"
     assert body["capacity"] == 12
+
+
+def test_a_showtime_ends_when_the_film_ends_and_frees_its_screen_after_cleaning(
+    api_client, movie, db, settings
+):
+    settings.SHOWTIME_CLEANING_MINUTES = 15
+    theater = factories.TheaterFactory(timezone="Europe/Berlin")
+    screen = factories.screen_with_seats(rows=2, per_row=4, theater=theater)
+    starts_at = local_datetime(local_today() + timedelta(days=5), 20, 0)
+    showtime = services.showtime_schedule(
+        movie=movie, screen=screen, starts_at=starts_at, base_price=Decimal("10.00")
+    )
+
+    body = api_client.get(showtime_url(showtime.pk)).json()
+
+    # Heat runs 120 minutes: the film ends at 22:00, the screen is free at 22:15.
+    assert parse_datetime(body["ends_at"]) == starts_at + timedelta(minutes=120)
+    assert body["local_ends_at"] == (starts_at + timedelta(minutes=120)).isoformat()
+    assert body["local_ends_at"].endswith(("T22:00:00+01:00", "T22:00:00+02:00"))
+    assert parse_datetime(body["screen_free_at"]) == starts_at + timedelta(minutes=135)
 
 
 def test_unknown_showtime_is_404(api_client, admin_client_api, db):

@@ -3,11 +3,20 @@ import logging
 
 import pytest
 from django.db import connection
+from django.db.migrations.recorder import MigrationRecorder
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
+from marquee.common import health
 from marquee.common.logging import RequestContextFilter
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fresh_migration_check(monkeypatch):
+    # A process remembers that every migration is applied; each test starts as a new process.
+    monkeypatch.setattr(health, "_migrations_applied", False)
 
 
 def test_healthz_answers_while_the_process_lives():
@@ -15,11 +24,30 @@ def test_healthz_answers_while_the_process_lives():
     assert (response.status_code, response.json()) == (200, {"status": "ok"})
 
 
-def test_readyz_checks_database_cache_and_broker():
+def test_readyz_checks_database_migrations_cache_and_broker():
     body = Client().get("/readyz").json()
     assert body["status"] == "ready"
-    assert set(body["checks"]) == {"database", "cache", "broker"}
+    assert set(body["checks"]) == {"database", "migrations", "cache", "broker"}
     assert body["failed"] == []
+
+
+def test_readyz_is_503_naming_migrations_while_one_is_unapplied():
+    latest = MigrationRecorder.Migration.objects.filter(app="booking").latest("id")
+    latest.delete()  # as on a database the release's `migrate` has not reached yet
+
+    response = Client().get("/readyz")
+
+    assert response.status_code == 503
+    body = response.json()
+    assert body["failed"] == ["migrations"]
+    assert f"booking.{latest.name}" in body["checks"]["migrations"]["error"]
+
+
+def test_once_every_migration_is_applied_readyz_stops_looking():
+    assert Client().get("/readyz").status_code == 200
+    with CaptureQueriesContext(connection) as queries:
+        assert Client().get("/readyz").status_code == 200
+    assert [query["sql"] for query in queries] == ["SELECT 1"]
 
 
 def test_readyz_is_503_naming_the_failed_dependency(monkeypatch):
@@ -30,6 +58,16 @@ def test_readyz_is_503_naming_the_failed_dependency(monkeypatch):
     response = Client().get("/readyz")
     assert response.status_code == 503
     assert response.json()["failed"] == ["database"]
+    assert response.json()["checks"]["migrations"] == {"status": "skipped"}
+
+
+def test_probes_answer_for_any_host_the_rest_only_for_allowed_ones(settings):
+    settings.ALLOWED_HOSTS = ["tickets.example.com"]
+    probe = Client(HTTP_HOST="10.0.3.7:8000")  # how Docker or a load balancer addresses it
+    assert probe.get("/healthz").status_code == 200
+    assert probe.get("/readyz").status_code == 200
+    assert probe.get("/api/movies/").status_code == 400
+    assert Client(HTTP_HOST="tickets.example.com").get("/api/movies/").status_code == 200
 
 
 def test_readyz_reports_an_unreachable_broker(settings):

@@ -166,3 +166,45 @@ def test_threads_keeping_copies_at_once_leave_a_consistent_store(settings, fresh
         sys.setswitchinterval(switch)
     assert errors == []
     assert len(catalog_cache._local) == catalog_cache.LOCAL_KEPT
+
+
+# --- Another Host header cannot poison the cache ----------------------------------------------
+
+
+@pytest.fixture
+def another_host(settings):
+    """A Host the settings allow (as the dev profile may allow any), other than the usual."""
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "evil.example"]
+    return "evil.example"
+
+
+def links(body: dict) -> list[str]:
+    """Every absolute link of a catalog list: pagination, and each movie's poster."""
+    found = [body["next"]]
+    for item in body["results"]:
+        movie = item.get("movie", item)
+        found.append(movie["poster"])
+    return found
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/api/movies/", "/api/showtimes/"])
+def test_a_request_with_another_host_never_stores_its_links_for_everyone(
+    cached_catalog, fresh_local_copies, another_host, screen, path
+):
+    for n in range(21):  # two pages: a `next` link
+        movie = factories.MovieFactory(title=f"Movie {n:02}", poster="posters/p.jpg")
+        factories.ShowtimeFactory(
+            movie=movie, screen=screen, starts_at=factories.evening_in(1 + n, "UTC")
+        )
+    client = Client()
+    poisoned = client.get(path, HTTP_HOST=another_host).json()
+    assert all(link.startswith("http://evil.example/") for link in links(poisoned))
+    with assert_max_data_queries(0):  # the same host's second read is served from the cache
+        assert client.get(path, HTTP_HOST=another_host).json() == poisoned
+    own = client.get(path).json()
+    assert all(link.startswith("http://testserver/") for link in links(own))
+    secure = client.get(path, secure=True).json()
+    assert all(link.startswith("https://testserver/") for link in links(secure))
+    # And the other host's copy never replaced the usual one.
+    assert client.get(path).json() == own

@@ -1,7 +1,10 @@
 """`manage.py runserver` (what `make run` serves) takes a rush of connections without dropping
 them: Django's own listens with a backlog of 10."""
 
+import os
 import socket
+import subprocess
+from pathlib import Path
 
 from django.contrib.staticfiles.management.commands import runserver as staticfiles_runserver
 from django.core.management import get_commands, load_command_class
@@ -43,3 +46,40 @@ def test_make_run_s_runserver_is_this_one_and_still_serves_static_files():
     command = load_command_class("marquee.common", "runserver")
     assert command.server_cls is RushReadyWSGIServer
     assert isinstance(command, staticfiles_runserver.Command)
+
+
+def make_run_commands(*args: str, **env: str) -> str:
+    """What `make run` would execute (make -n: printed, not run)."""
+    root = Path(__file__).resolve().parents[2]
+    clean = {k: v for k, v in os.environ.items() if k not in {"SITE_URL", "HOST", "PORT"}}
+    result = subprocess.run(
+        ["make", "-s", "-n", "run", *args],
+        cwd=root,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    return result.stdout
+
+
+def test_make_run_prints_and_links_the_port_it_really_serves_on():
+    commands = make_run_commands("PORT=8765")
+
+    assert "seed_demo --base-url http://127.0.0.1:8765" in commands
+    assert "SITE_URL=http://127.0.0.1:8765 " in commands
+    assert "runserver 127.0.0.1:8765" in commands
+
+
+def test_make_run_on_every_interface_prints_a_url_a_browser_opens():
+    commands = make_run_commands("HOST=0.0.0.0")
+
+    assert "seed_demo --base-url http://127.0.0.1:8000" in commands
+    assert "runserver 0.0.0.0:8000" in commands
+
+
+def test_make_run_leaves_a_site_url_of_the_environment_alone():
+    commands = make_run_commands(SITE_URL="https://tickets.example.com")
+
+    assert "SITE_URL=" not in commands

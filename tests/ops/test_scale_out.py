@@ -19,6 +19,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from marquee.booking.models import Ticket
 from tests import factories
+from tests.redis_db import TEST_REDIS_URL
 from tests.servers import free_port, subprocess_database_url
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -148,7 +149,7 @@ def test_a_write_on_one_server_reaches_the_seat_maps_another_server_keeps(screen
     # Each process keeps showtime contexts and rendered seat maps; the versions in the shared
     # Redis are what tell another server's processes that something changed.
     redis = {
-        "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+        "REDIS_URL": TEST_REDIS_URL,
         "CACHE_KEY_PREFIX": f"scale-out-{os.getpid()}-{time.time_ns()}",
     }
     showtime = factories.ShowtimeFactory(screen=screen)

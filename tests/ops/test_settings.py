@@ -83,3 +83,58 @@ def test_sqlite_runs_in_wal_mode_with_immediate_transactions_and_a_busy_timeout(
         cursor.execute("PRAGMA busy_timeout")
         assert cursor.fetchone()[0] >= 5000
     assert connection.settings_dict["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+
+
+ISSUE_BEFORE_ROTATION = """
+from marquee.accounts.tokens import RefreshToken
+from marquee.booking.models import Ticket
+from marquee.tickets.codes import ticket_code
+token = RefreshToken()
+token["user_id"] = "7"
+print(ticket_code(Ticket(pk=4711, secret="q3Jx-9_kLmN0pQrS")), token)
+"""
+
+VERIFY_AFTER_ROTATION = """
+import sys
+from rest_framework_simplejwt.exceptions import TokenBackendError
+from marquee.accounts.tokens import token_backend
+from marquee.tickets.codes import parse_ticket_code
+from marquee.tickets.errors import TicketError
+code, token = sys.stdin.read().split()[-2:]
+try:
+    print(parse_ticket_code(code))
+except TicketError as error:
+    print(error.code)
+try:
+    print(token_backend().decode(token)["user_id"])
+except TokenBackendError:
+    print("token refused")
+"""
+
+
+def test_a_secret_key_rotated_through_the_environment_keeps_tickets_and_tokens_valid():
+    """Old key A, new key B: with SECRET_KEY_FALLBACKS=A a ticket code and a JWT made under A
+    still verify in a process started with B; without it they are refused."""
+    old_key, new_key = secrets.token_urlsafe(50), secrets.token_urlsafe(50)
+    issued = manage("shell", "-c", ISSUE_BEFORE_ROTATION, SECRET_KEY=old_key)
+    assert issued.returncode == 0, issued.stderr
+
+    def verify(**env: str) -> list[str]:
+        result = subprocess.run(
+            [sys.executable, "manage.py", "shell", "-c", VERIFY_AFTER_ROTATION],
+            cwd=ROOT,
+            env={**os.environ, **env},
+            input=issued.stdout,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout.strip().splitlines()[-2:]
+
+    rotated = verify(SECRET_KEY=new_key, SECRET_KEY_FALLBACKS=f"{old_key},")
+    forgotten = verify(SECRET_KEY=new_key, SECRET_KEY_FALLBACKS="")
+
+    assert rotated == ["(4711, 'q3Jx-9_kLmN0pQrS')", "7"]
+    assert forgotten == ["invalid_ticket_code", "token refused"]

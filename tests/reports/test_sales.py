@@ -5,7 +5,8 @@ from django.utils import timezone
 
 from marquee.payments.models import Payment, Refund
 from marquee.payments.services import refund_request
-from tests.reports.conftest import cancel, hold, pay
+from tests import factories
+from tests.reports.conftest import NEW_YORK, cancel, hold, local_moment, pay
 from tests.reports.ledger import as_tally, ledger, local_show_date
 
 pytestmark = pytest.mark.django_db
@@ -209,19 +210,41 @@ def test_a_range_without_shows_has_no_rows_and_no_totals(admin_client_api, sale)
     assert (body["rows"], body["totals"]) == ([], [])
 
 
-def test_without_dates_the_report_covers_the_last_30_days_up_to_today(admin_client_api, db):
+def test_without_dates_the_report_covers_the_last_30_days_and_the_coming_week(admin_client_api, db):
     today = timezone.now().astimezone(UTC).date()
 
     body = sales(admin_client_api, {})
 
-    assert body["to"] == today.isoformat()
+    assert body["to"] == (today + timedelta(days=7)).isoformat()
     assert body["from"] == (today - timedelta(days=29)).isoformat()
     assert body["group_by"] == "day"
 
 
-def test_only_from_runs_up_to_today_and_only_to_starts_29_days_earlier(admin_client_api, db):
+def test_only_from_runs_through_the_coming_week_and_only_to_starts_29_days_earlier(
+    admin_client_api, db
+):
     today = timezone.now().astimezone(UTC).date()
     week_ago = (today - timedelta(days=7)).isoformat()
 
-    assert sales(admin_client_api, {"from": week_ago})["to"] == today.isoformat()
+    assert (
+        sales(admin_client_api, {"from": week_ago})["to"] == (today + timedelta(days=7)).isoformat()
+    )
     assert sales(admin_client_api, {"to": "2026-03-31"})["from"] == "2026-03-02"
+
+
+def test_the_default_window_includes_sales_for_shows_later_this_week(
+    admin_client_api, venues, customer
+):
+    """Advance sales for the coming days are in a report without dates (they were not)."""
+    in_three_days = timezone.now().astimezone(UTC).date() + timedelta(days=3)
+    soon = factories.ShowtimeFactory(
+        movie=venues.alpha,
+        screen=venues.s1.screen,
+        starts_at=local_moment(in_three_days, 18, 0, NEW_YORK),
+        currency="USD",
+    )
+    pay(customer, hold(customer, soon, ["A1", "A2"]))
+
+    body = sales(admin_client_api, {})
+
+    assert [(row["currency"], row["tickets_sold"]) for row in body["totals"]] == [("USD", 2)]

@@ -11,7 +11,10 @@ from config.celery import app as celery_app
 from marquee.booking import services
 from marquee.booking.models import Booking
 from marquee.catalog.models import Seat
+from marquee.tickets import outbox
+from marquee.tickets.models import EmailDelivery
 from tests import factories
+from tests.servers import Inbox, SmtpServer, free_port
 
 
 def daytime_zone(now: datetime | None = None) -> str:
@@ -98,3 +101,36 @@ def book(customer, showtime):
         return Booking.objects.get(pk=booking.pk)
 
     return _book
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """A running SMTP server that Django's SMTP backend sends to; `.stop()` is an outage."""
+    server = SmtpServer(Inbox(), free_port())
+    server.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = server.port
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_HOST_USER = ""
+    settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_TIMEOUT = 5
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def smtp_inbox(smtp_server) -> Inbox:
+    return smtp_server.inbox
+
+
+def queued(booking, kind: str = "confirmation") -> EmailDelivery:
+    """The one outbox row of this kind the booking's change wrote."""
+    return EmailDelivery.objects.get(booking=booking, kind=kind)
+
+
+def send_queued(booking, kind: str = "confirmation", **options) -> str:
+    """Send the booking's outbox row as the task queued after the commit would."""
+    return outbox.email_delivery_send(delivery_id=queued(booking, kind).pk, **options)

@@ -187,3 +187,24 @@ def test_missing_or_malformed_code_is_400(staff_client, payload):
 def test_non_object_body_is_400(staff_client):
     response = staff_client.post("/api/checkin/", ["code"], format="json")
     assert response.status_code == 400
+
+
+def test_a_ticket_sold_before_a_key_rotation_is_admitted_after_it(settings, staff_client, ticket):
+    code = ticket_code(ticket)
+    old_key = settings.TICKET_SIGNING_KEY
+
+    settings.TICKET_SIGNING_KEY = "the-ticket-key-after-the-rotation-" + "b" * 30
+    settings.TICKET_SIGNING_KEY_FALLBACKS = [old_key]
+
+    assert scan(staff_client, code).status_code == 200
+
+
+def test_without_the_old_key_a_ticket_code_from_before_the_rotation_is_refused(
+    settings, staff_client, ticket
+):
+    code = ticket_code(ticket)
+
+    settings.TICKET_SIGNING_KEY = "the-ticket-key-after-the-rotation-" + "b" * 30
+    settings.TICKET_SIGNING_KEY_FALLBACKS = []
+
+    assert error_of(scan(staff_client, code)) == (400, "invalid_ticket_code")

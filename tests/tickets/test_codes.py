@@ -77,9 +77,35 @@ def test_forged_or_garbled_code_is_rejected_without_queries(name, django_assert_
     assert (refused.value.status_code, refused.value.code) == (400, "invalid_ticket_code")
 
 
-def test_codes_survive_a_secret_key_rotation(settings, ticket):
+OLD_KEY = "the-ticket-key-before-the-rotation-" + "a" * 30
+NEW_KEY = "the-ticket-key-after-the-rotation-" + "b" * 30
+
+
+def test_codes_are_signed_with_the_ticket_key(settings, ticket):
+    settings.TICKET_SIGNING_KEY = OLD_KEY
+    code = ticket_code(ticket)
+
+    assert code == genuine(4711, "q3Jx-9_kLmN0pQrS", key=OLD_KEY)
+    settings.SECRET_KEY = "another-site-secret-key-" + "c" * 40  # the site key is not used
+    assert parse_ticket_code(code) == (4711, "q3Jx-9_kLmN0pQrS")
+
+
+def test_codes_issued_before_a_key_rotation_still_verify_after_it(settings, ticket):
+    settings.TICKET_SIGNING_KEY = OLD_KEY
     old_code = ticket_code(ticket)
-    settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
-    settings.SECRET_KEY = "a-brand-new-secret-key-" + "x" * 40
+
+    settings.TICKET_SIGNING_KEY, settings.TICKET_SIGNING_KEY_FALLBACKS = NEW_KEY, [OLD_KEY]
+
     assert parse_ticket_code(old_code) == (4711, "q3Jx-9_kLmN0pQrS")
-    assert ticket_code(ticket) != old_code
+    assert ticket_code(ticket) == genuine(4711, "q3Jx-9_kLmN0pQrS", key=NEW_KEY)
+
+
+def test_codes_of_a_key_no_longer_listed_as_fallback_are_refused(settings, ticket):
+    settings.TICKET_SIGNING_KEY = OLD_KEY
+    old_code = ticket_code(ticket)
+
+    settings.TICKET_SIGNING_KEY, settings.TICKET_SIGNING_KEY_FALLBACKS = NEW_KEY, []
+
+    with pytest.raises(TicketError) as refused:
+        parse_ticket_code(old_code)
+    assert (refused.value.status_code, refused.value.code) == (400, "invalid_ticket_code")

@@ -9,11 +9,12 @@ from config.celery import app as celery_app
 from marquee.booking.models import Booking
 from marquee.booking.services import booking_cancel, booking_confirm
 from marquee.catalog.models import Movie, Screen, Showtime, Theater
-from marquee.tickets import emails, tasks
+from marquee.tickets import emails, outbox, tasks
 from marquee.tickets.codes import ticket_code
+from marquee.tickets.models import EmailDelivery
 from marquee.tickets.qr import ticket_qr_png
 from tests import factories
-from tests.tickets.conftest import as_email, qr_image_parts
+from tests.tickets.conftest import as_email, qr_image_parts, queued, send_queued
 
 pytestmark = pytest.mark.django_db
 
@@ -43,7 +44,7 @@ def test_confirmation_email_lists_show_seats_prices_total_and_codes(
     booking = book(["A1", "D2", "E3"], showtime=berlin_showtime)
     tickets = list(booking.tickets.select_related("seat").order_by("seat__y"))
 
-    assert emails.send_booking_confirmation(booking.pk) is True
+    assert send_queued(booking) == "sent"
 
     (message,) = mailoutbox
     assert message.to == [customer.email]
@@ -80,7 +81,7 @@ def test_confirmation_email_lists_show_seats_prices_total_and_codes(
 def test_html_part_escapes_the_movie_title(book, berlin_showtime, mailoutbox):
     Movie.objects.filter(pk=berlin_showtime.movie_id).update(title="Tom & <Jerry>")
     booking = book(["A1"], showtime=berlin_showtime)
-    emails.send_booking_confirmation(booking.pk)
+    send_queued(booking)
     parsed = as_email(mailoutbox[0])
     assert "Tom &amp; &lt;Jerry&gt;" in html_of(parsed)
     assert "Tom & <Jerry>" in text_of(parsed)
@@ -103,13 +104,23 @@ def test_confirming_a_booking_sends_one_email_after_commit(
     (message,) = mailoutbox
     assert message.subject.startswith("Your tickets for The Night Usher")
     assert len(qr_image_parts(as_email(message))) == 2
+    assert queued(booking).status == "sent"
 
 
-def test_confirmation_is_not_sent_for_an_unconfirmed_or_unknown_booking(book, mailoutbox):
-    booking = book(["B3"], confirm=False)
-    assert emails.send_booking_confirmation(booking.pk) is False
-    assert emails.send_booking_confirmation(987_654) is False
+def test_confirmation_is_not_sent_for_an_unconfirmed_booking(book, customer, mailoutbox):
+    with pytest.raises(emails.NothingToSend):
+        emails.confirmation_message(book(["B3"], confirm=False))
+
+    cancelled_before_sending = book(["B4"])
+    booking_cancel(booking=cancelled_before_sending, actor=customer)
+    assert send_queued(cancelled_before_sending) == "skipped"
+
     assert mailoutbox == []
+    delivery = queued(cancelled_before_sending)
+    assert (delivery.status, delivery.last_error) == (
+        "skipped",
+        "the booking is cancelled, not confirmed",
+    )
 
 
 @pytest.mark.parametrize(
@@ -154,9 +165,14 @@ def test_cancelled_showtime_says_so_in_each_email(
         assert "this showtime was cancelled" in message.body
 
 
-def test_refund_notice_states_the_amount(book, customer, mailoutbox):
+def test_refund_notice_states_the_amount(
+    book, customer, django_capture_on_commit_callbacks, mailoutbox
+):
     booking = book(["C2"])
-    assert tasks.send_refund_notice.delay(booking.pk, "10.00", "EUR").get() is True
+    with django_capture_on_commit_callbacks(execute=True):
+        outbox.email_queue(
+            kind="refund", booking_id=booking.pk, amount="10.00", currency="eur", dedupe_key="r:1"
+        )
     (message,) = mailoutbox
     assert message.subject == "Refund of 10.00 EUR for The Night Usher"
     assert "we have refunded 10.00 EUR" in message.body
@@ -167,8 +183,8 @@ def test_refund_notice_states_the_amount(book, customer, mailoutbox):
 def test_refund_notice_refuses_a_nonsense_amount(book, mailoutbox, amount):
     booking = book(["C3"])
     with pytest.raises(ValueError):
-        emails.send_refund_notice(booking.pk, amount, "EUR")
-    assert mailoutbox == []
+        outbox.email_queue(kind="refund", booking_id=booking.pk, amount=amount, currency="EUR")
+    assert not EmailDelivery.objects.filter(kind="refund").exists()
 
 
 @pytest.fixture
@@ -188,77 +204,92 @@ def soon_showtime(theater):
 
 
 def test_reminders_go_out_once_even_when_the_task_runs_twice(
-    book, soon_showtime, showtime, other_customer_factory, mailoutbox
+    book,
+    soon_showtime,
+    showtime,
+    other_customer_factory,
+    django_capture_on_commit_callbacks,
+    mailoutbox,
 ):
     due = book(["A1", "A2"], showtime=soon_showtime)
     book(["B1"], showtime=soon_showtime, user=other_customer_factory(), confirm=False)  # pending
     book(["A1"], showtime=showtime)  # three hours away: not yet
 
-    assert tasks.send_showtime_reminders.delay().get() == 1
-    assert tasks.send_showtime_reminders.delay().get() == 0
-    assert emails.send_showtime_reminder(due.pk) is False  # a straggling queued copy
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.send_showtime_reminders.delay().get() == 1
+        assert tasks.send_showtime_reminders.delay().get() == 0
+        tasks.send_showtime_reminder.delay(due.pk)  # a straggler of the previous release
 
     (message,) = mailoutbox
     assert message.subject.startswith("Starting soon: Soon")
     assert len(qr_image_parts(as_email(message))) == 2
     due.refresh_from_db()
     assert due.reminded_at is not None
+    assert queued(due, "reminder").status == "sent"
 
 
-def test_reminder_window_follows_the_setting(settings, book, soon_showtime, mailoutbox):
+def test_reminder_window_follows_the_setting(
+    settings, book, soon_showtime, django_capture_on_commit_callbacks, mailoutbox
+):
     book(["A1"], showtime=soon_showtime)
     settings.TICKET_REMINDER_MINUTES = 30
     assert tasks.send_showtime_reminders() == 0
     settings.TICKET_REMINDER_MINUTES = 90
-    assert tasks.send_showtime_reminders() == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.send_showtime_reminders() == 1
     assert len(mailoutbox) == 1
 
 
 def test_no_reminder_for_a_started_or_cancelled_booking(book, soon_showtime, customer, mailoutbox):
     started = book(["A1"], showtime=soon_showtime)
-    assert emails.send_showtime_reminder(started.pk, now=soon_showtime.starts_at) is False
+    assert outbox.showtime_reminders_queue(now=soon_showtime.starts_at) == 0
     cancelled = book(["A2"], showtime=soon_showtime)
     Booking.objects.filter(pk=cancelled.pk).update(status="cancelled")
-    assert emails.send_showtime_reminder(cancelled.pk) is False
-    assert mailoutbox == []
+    assert outbox.showtime_reminders_queue(now=soon_showtime.starts_at) == 0
     assert not Booking.objects.filter(reminded_at__isnull=False).exists()
 
+    # Queued in time, but the show started before the mail server took it: not sent late.
+    assert outbox.showtime_reminders_queue() == 1
+    assert send_queued(started, "reminder", now=soon_showtime.starts_at) == "skipped"
+    assert queued(started, "reminder").last_error == "the show has started"
+    assert mailoutbox == []
 
-def test_failed_reminder_send_can_be_retried(monkeypatch, book, soon_showtime, mailoutbox):
+
+def test_failed_reminder_send_is_retried(monkeypatch, book, soon_showtime, mailoutbox):
     booking = book(["A1"], showtime=soon_showtime)
     real_send = EmailMultiAlternatives.send
 
     def broken_send(self, fail_silently=False):
         raise SMTPServerDisconnected("connection lost")
 
+    assert send_queued(booking) == "sent"  # the confirmation
     monkeypatch.setattr(EmailMultiAlternatives, "send", broken_send)
-    with pytest.raises(SMTPServerDisconnected):
-        emails.send_showtime_reminder(booking.pk)
-    booking.refresh_from_db()
-    assert booking.reminded_at is None  # the claim was released for the retry
+    assert outbox.showtime_reminders_queue() == 1
+    assert send_queued(booking, "reminder") == "server_down"
+    delivery = queued(booking, "reminder")
+    assert (delivery.status, delivery.attempts) == ("pending", 1)
+    assert delivery.last_error == "SMTPServerDisconnected: connection lost"
 
     monkeypatch.setattr(EmailMultiAlternatives, "send", real_send)
-    assert emails.send_showtime_reminder(booking.pk) is True
-    assert len(mailoutbox) == 1
+    summary = outbox.email_deliveries_send_due(now=timezone.now() + timedelta(minutes=1))
+    assert summary.sent == 1
+    assert [m.subject[:14] for m in mailoutbox] == ["Your tickets f", "Starting soon:"]
+    assert outbox.showtime_reminders_queue() == 0  # queued once, for good
 
 
 def test_task_names_match_the_beat_schedule(settings):
-    assert tasks.send_showtime_reminders.name == "marquee.tickets.tasks.send_showtime_reminders"
-    assert settings.CELERY_BEAT_SCHEDULE["showtime-reminders"]["task"] == (
-        tasks.send_showtime_reminders.name
-    )
+    entries = settings.CELERY_BEAT_SCHEDULE.values()
+    schedule = {entry["task"]: entry["schedule"] for entry in entries}
+    assert schedule[tasks.send_showtime_reminders.name] == 300
+    assert schedule[tasks.send_pending_emails.name] == 60  # the outbox's retries, every minute
+    assert tasks.send_pending_emails.name == "marquee.tickets.tasks.send_pending_emails"
+    assert tasks.prune_email_deliveries.name in schedule
+    # The previous release's task names still take the messages it queued.
     assert tasks.send_refund_notice.name == "marquee.tickets.tasks.send_refund_notice"
-    for task in (
-        tasks.send_booking_confirmation,
-        tasks.send_booking_cancellation,
-        tasks.send_refund_notice,
-        tasks.send_showtime_reminder,
-    ):
-        assert task.max_retries == 5
-        assert task.retry_backoff
+    assert tasks.send_booking_confirmation.name == "marquee.tickets.tasks.send_booking_confirmation"
 
 
-def test_mail_trouble_in_process_fails_once_instead_of_retrying_in_the_request(
+def test_mail_trouble_in_process_is_recorded_once_instead_of_retried_in_the_request(
     monkeypatch, book, mailoutbox
 ):
     booking = book(["C4"])
@@ -271,7 +302,32 @@ def test_mail_trouble_in_process_fails_once_instead_of_retrying_in_the_request(
     monkeypatch.setattr(EmailMultiAlternatives, "send", broken_send)
     # As configured without a broker: eager, and errors logged rather than raised.
     celery_app.conf.task_eager_propagates = False  # the autouse fixture restores it
-    result = tasks.send_booking_confirmation.delay(booking.pk)
-    assert result.state == "FAILURE"
-    assert isinstance(result.result, ConnectionRefusedError)
-    assert len(attempts) == 1  # a worker would retry with backoff; the request must not
+    result = tasks.send_email_delivery.delay(queued(booking).pk)
+    assert result.state == "SUCCESS"  # nothing raised into the request
+    assert result.result == "server_down"
+    assert len(attempts) == 1  # the outbox retries later; the request does not
+    delivery = queued(booking)
+    assert (delivery.status, delivery.attempts) == ("pending", 1)
+    assert delivery.last_error == "ConnectionRefusedError: no mail server"
+
+
+def test_emails_show_when_the_film_ends_not_when_the_screen_is_free(
+    book, berlin_showtime, settings
+):
+    settings.SHOWTIME_CLEANING_MINUTES = 15
+    booking = book(["A1"], showtime=berlin_showtime)  # 19:00 Berlin, a 120-minute film
+
+    parsed = as_email(emails.confirmation_message(booking))
+    assert "Ends:    21:00\n" in text_of(parsed)
+    assert "<td>21:00</td>" in html_of(parsed)
+    assert "21:15" not in text_of(parsed)
+
+
+def test_a_film_ending_after_midnight_says_which_day():
+    theater = Theater(name="Kino", timezone="Europe/Berlin")
+    showtime = Showtime(
+        movie=Movie(title="Late", duration_minutes=125),
+        screen=Screen(theater=theater, name="1"),
+        starts_at=datetime(2026, 3, 14, 22, 30, tzinfo=UTC),  # 23:30 in Berlin
+    )
+    assert emails.local_end_text(showtime) == "01:35 on Sunday 15 March"

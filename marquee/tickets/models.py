@@ -1,0 +1,83 @@
+"""The email outbox: one row per customer email, written in the transaction that calls for it.
+
+A row cannot be lost with a broker outage or a mail server outage: it is committed with the
+booking change, sent by a task queued after the commit, and re-driven by the scheduler until
+it is sent or `give_up_at` passes (marquee/tickets/outbox.py).
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from marquee.booking.models import Booking
+
+
+class EmailKind(models.TextChoices):
+    CONFIRMATION = "confirmation", "Booking confirmation with e-tickets"
+    CANCELLATION = "cancellation", "Cancellation notice"
+    REFUND = "refund", "Refund notice"
+    REMINDER = "reminder", "Showtime reminder"
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Pending (to be sent or retried)"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed for good"
+    SKIPPED = "skipped", "Skipped (no longer applies)"
+
+
+class EmailDelivery(models.Model):
+    """One email to a booking's buyer. Its content is rendered from the booking when it is sent."""
+
+    kind = models.CharField(max_length=16, choices=EmailKind.choices)
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="email_deliveries")
+    # The address of the last attempt (the account's address at that moment).
+    recipient = models.EmailField(blank=True)
+    status = models.CharField(
+        max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    # Set while a sender holds the row; a claim older than the outbox's timeout is void.
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    give_up_at = models.DateTimeField()
+    # Why the last attempt failed, or why the email was skipped; never a credential.
+    last_error = models.CharField(max_length=500, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    # The refund notice's amount; the other kinds read everything from the booking.
+    amount = models.DecimalField(max_digits=11, decimal_places=3, null=True, blank=True)
+    currency = models.CharField(max_length=3, blank=True)
+    # One automatic email per event ("confirmation:<booking id>", "refund:<refund id>"); resends
+    # have none (NULLs never collide, on every database).
+    dedupe_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Who asked for this email to be sent again (empty: sent automatically).",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "email deliveries"
+        indexes = [
+            # The re-drive's scan: pending rows by due time, sending rows by claim age.
+            models.Index(fields=["status", "next_attempt_at"], name="email_delivery_due"),
+            models.Index(fields=["status", "claimed_at"], name="email_delivery_claimed"),
+            models.Index(fields=["created_at"], name="email_delivery_created"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(kind="refund") | Q(amount__gt=0),
+                name="email_delivery_refund_has_amount",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for booking {self.booking_id} ({self.status})"
