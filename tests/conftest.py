@@ -6,6 +6,7 @@ import shutil
 
 import pytest
 from django.core.cache import cache
+from django.core.management import call_command
 from django.db import connection
 from rest_framework.test import APIClient
 
@@ -175,6 +176,32 @@ def own_redis():
     server = OwnRedis()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def without_constraint(request):
+    """without_constraint(Model, "name"): the database stops enforcing one of the model's
+    constraints for the rest of the test, as a database that could not express it would.
+
+    For transactional tests only (DDL commits at once on MySQL/MariaDB): afterwards the tables
+    are flushed, so the breach the test wrote goes, and the constraint is created again."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None or not marker.kwargs.get("transaction"):
+        pytest.fail("without_constraint needs @pytest.mark.django_db(transaction=True)")
+    removed = []
+
+    def remove(model, name: str) -> None:
+        (constraint,) = [c for c in model._meta.constraints if c.name == name]
+        with connection.schema_editor(atomic=False) as editor:
+            editor.remove_constraint(model, constraint)
+        removed.append((model, constraint))
+
+    yield remove
+    if removed:
+        call_command("flush", verbosity=0, interactive=False)
+        for model, constraint in removed:
+            with connection.schema_editor(atomic=False) as editor:
+                editor.add_constraint(model, constraint)
 
 
 @pytest.fixture

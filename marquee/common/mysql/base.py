@@ -13,6 +13,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import NotSupportedError
 from django.db.backends.mysql import base, features, operations, schema
 
+from marquee.common.constraints import ConditionalUniqueConstraint
+
 MINIMUM_MYSQL = (8, 0, 16)
 MINIMUM_MARIADB = (10, 11)
 CASE_INSENSITIVE_LOOKUPS = ("iexact", "icontains", "istartswith", "iendswith")
@@ -36,6 +38,14 @@ class DatabaseSchemaEditor(schema.DatabaseSchemaEditor):
     sql_create_table = (
         "CREATE TABLE %(table)s (%(definition)s) DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"
     )
+
+    def remove_constraint(self, model, constraint):
+        if not isinstance(constraint, ConditionalUniqueConstraint):
+            return super().remove_constraint(model, constraint)
+        # Its index starts with the fields before the last (the last is the generated column):
+        # only those can be a foreign key that needs an index of its own once it is gone.
+        self._create_missing_fk_index(model, fields=constraint.fields[:-1])
+        self.execute(constraint.remove_sql(model, self))
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
