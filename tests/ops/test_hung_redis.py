@@ -158,6 +158,6 @@ def test_a_frozen_redis_keeps_seat_maps_and_holds_under_a_second(own_redis):
             "('held', 'sold') GROUP BY seat_id HAVING COUNT(*) > 1",
             [showtime.pk],
         )
-        assert cursor.fetchall() == []
+        assert list(cursor.fetchall()) == []
     held = [r for r in results if r[0] == "hold" and r[3] == 201]
     assert Ticket.objects.filter(showtime=showtime, status="held").count() == 2 * len(held)
