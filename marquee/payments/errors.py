@@ -34,6 +34,16 @@ def amount_not_chargeable(*, amount: str, currency: str) -> PaymentError:
     )
 
 
+def payment_processing() -> PaymentError:
+    # The money was taken and is on record; settling it met busy rows and is retried shortly.
+    return PaymentError(
+        "Your payment was received and is being confirmed; check the booking in a moment.",
+        code="payment_processing",
+        status_code=503,
+        details={"retry_after_seconds": 5},
+    )
+
+
 def provider_unavailable() -> PaymentError:
     # What went wrong (hosts, ports, errno) is logged; the customer gets a plain "try again".
     return PaymentError(

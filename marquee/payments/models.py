@@ -12,6 +12,9 @@ class Provider(models.TextChoices):
 
 class PaymentStatus(models.TextChoices):
     PENDING = "pending", "Pending (awaiting the customer)"
+    # Taken at the provider and on record, not yet settled (kept or refunded): a moment in the
+    # pay request, longer only if settling failed; the periodic retry settles it then.
+    CAPTURED = "captured", "Captured (being settled)"
     SUCCEEDED = "succeeded", "Succeeded"
     FAILED = "failed", "Failed"
     REFUNDED = "refunded", "Refunded"
@@ -21,6 +24,7 @@ class PaymentStatus(models.TextChoices):
 
 # Money that reached us: what the provider captured, whatever became of it since.
 CAPTURED_PAYMENT_STATUSES = (
+    PaymentStatus.CAPTURED,
     PaymentStatus.SUCCEEDED,
     PaymentStatus.DUPLICATE,
     PaymentStatus.REFUNDED,

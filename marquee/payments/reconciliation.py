@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
 
 from django.db.models import (
@@ -28,6 +29,7 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Coalesce, Round
+from django.utils import timezone
 
 from marquee.booking.models import (
     ACTIVE_TICKET_STATUSES,
@@ -40,6 +42,8 @@ from marquee.payments.models import Payment, PaymentStatus, Refund
 
 # A report names at most this many rows per check; a systematic breach is clear long before.
 DEFAULT_LIMIT = 1000
+# A capture is settled in the request that took it; one unsettled for longer lost its request.
+UNSETTLED_CAPTURE_GRACE = timedelta(minutes=15)
 
 
 def _ids(queryset: QuerySet, limit: int | None) -> list[int]:
@@ -127,12 +131,15 @@ def kept_payments_not_the_booking_total(*, limit: int | None = DEFAULT_LIMIT) ->
 
 def captured_payments_neither_kept_nor_refunded(*, limit: int | None = DEFAULT_LIMIT) -> list[int]:
     """Captured payments without a refund that are not what a confirmed booking stands on:
-    a succeeded payment of a booking that is not confirmed, or a duplicate capture."""
+    a succeeded payment of a booking that is not confirmed, a duplicate capture, or a capture
+    still unsettled after `UNSETTLED_CAPTURE_GRACE` (settling takes a moment in the request)."""
     refund = Refund.objects.filter(payment_id=OuterRef("pk"))
+    stuck = timezone.now() - UNSETTLED_CAPTURE_GRACE
     return _ids(
         Payment.objects.filter(
             Q(status=PaymentStatus.DUPLICATE)
             | Q(status=PaymentStatus.SUCCEEDED) & ~Q(booking__status=BookingStatus.CONFIRMED)
+            | Q(status=PaymentStatus.CAPTURED, created_at__lte=stuck)
         ).exclude(Exists(refund)),
         limit,
     )

@@ -11,16 +11,17 @@ goes through. So every captured payment ends as a confirmed booking's one paymen
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import stripe
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
 from marquee.booking import errors as booking_errors
 from marquee.booking.models import Booking, BookingStatus
 from marquee.booking.services import ConfirmOutcome, booking_confirm, booking_mark_refunded
 from marquee.catalog.models import Showtime, ShowtimeStatus
+from marquee.common.db_errors import is_lock_conflict
 from marquee.common.money import money_text
 from marquee.common.time import api_datetime
 from marquee.payments import errors
@@ -61,7 +62,9 @@ def _booking_locked(booking_id: int) -> Booking:
 
 def _check_payable(booking: Booking, now: datetime) -> None:
     """Under the booking's lock: only a running hold for a show still to come may be paid."""
-    if booking.status == BookingStatus.CONFIRMED:
+    if booking.status == BookingStatus.CONFIRMED or (
+        Payment.objects.filter(booking=booking, status=PaymentStatus.CAPTURED).exists()
+    ):
         raise errors.already_paid()
     if booking.status != BookingStatus.PENDING:
         raise errors.not_payable(booking.status)
@@ -110,6 +113,53 @@ def _refund_duplicate(payment: Payment, *, reason: str) -> str:
     return DUPLICATE_CAPTURE_REFUNDED
 
 
+SETTLE_ATTEMPTS = 3
+
+
+def _settle_capture(*, payment_id: int, actor=None) -> str:
+    """Keep or refund a capture that is on record, under the booking's lock.
+
+    A deadlock or lock timeout rolls the attempt back whole and it is tried again; if every
+    attempt fails the payment stays `captured` and `payments_settle_captured` (beat) settles
+    it later: 503 `payment_processing` for now, and the money is never lost.
+    """
+    for attempt in range(SETTLE_ATTEMPTS):
+        try:
+            with transaction.atomic():
+                booking_id = Payment.objects.values_list("booking_id", flat=True).get(pk=payment_id)
+                _booking_locked(booking_id)
+                payment = Payment.objects.select_related("booking").get(pk=payment_id)
+                if payment.status != PaymentStatus.CAPTURED:  # settled by someone else
+                    return (
+                        DUPLICATE_CAPTURE_REFUNDED
+                        if payment.status == PaymentStatus.DUPLICATE
+                        else str(ConfirmOutcome.CONFIRMED)
+                    )
+                return _keep_or_refund(payment, actor=actor)
+        except (OperationalError, booking_errors.SeatsBusy) as error:
+            if isinstance(error, OperationalError) and not is_lock_conflict(error):
+                raise
+            logger.warning("settling a capture met a lock; retrying", extra={"payment": payment_id})
+            if attempt == SETTLE_ATTEMPTS - 1:
+                raise errors.payment_processing() from error
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def payments_settle_captured(*, older_than: timedelta = timedelta(minutes=1)) -> int:
+    """Settle captures left unsettled (their request failed after the money was taken)."""
+    ids = list(
+        Payment.objects.filter(
+            status=PaymentStatus.CAPTURED, created_at__lte=timezone.now() - older_than
+        ).values_list("pk", flat=True)
+    )
+    for payment_id in ids:
+        try:
+            _settle_capture(payment_id=payment_id)
+        except errors.PaymentError:
+            logger.warning("capture still unsettled", extra={"payment": payment_id})
+    return len(ids)
+
+
 def payment_start(*, booking: Booking, user, card_number: str | None = None) -> dict:
     """Pay for a held booking with the configured provider; the booking is charged once."""
     provider = get_provider()
@@ -129,25 +179,22 @@ def _pay_now(*, booking: Booking, user, card_number: str | None, provider) -> di
         booking = _booking_locked(booking.pk)
         _check_payable(booking, timezone.now())
         # A synchronous charge is the capture: made under the booking's lock, a second payer
-        # waits here, then finds the booking paid and is never charged.
+        # waits here, then finds the capture on record and is never charged.
         result = provider.charge(
             amount=booking.total, currency=booking.currency, card_number=card_number
         )
-        payment = Payment(
+        payment = Payment.objects.create(
             booking=booking,
             provider=provider.name,
             provider_reference=result.reference,
             amount=booking.total,
             currency=booking.currency,
+            status=PaymentStatus.CAPTURED if result.succeeded else PaymentStatus.FAILED,
+            failure_code="" if result.succeeded else result.decline_code,
+            failure_message="" if result.succeeded else result.message,
         )
-        if result.succeeded:
-            outcome = _keep_or_refund(payment, actor=user)
-        else:
-            payment.status = PaymentStatus.FAILED
-            payment.failure_code = result.decline_code
-            payment.failure_message = result.message
-            payment.save()
-            outcome = "declined"
+    # Committed: the money taken is on record whatever happens to the settling below.
+    outcome = _settle_capture(payment_id=payment.pk, actor=user) if result.succeeded else "declined"
     if outcome == "declined":
         logger.info("payment declined", extra={"booking": str(booking.public_id)})
         raise errors.PaymentError(

@@ -3,7 +3,11 @@ import logging
 from celery import shared_task
 
 from marquee.payments import reconciliation
-from marquee.payments.services import refund_process, refunds_retry_failed
+from marquee.payments.services import (
+    payments_settle_captured,
+    refund_process,
+    refunds_retry_failed,
+)
 
 logger = logging.getLogger("marquee.payments")
 
@@ -15,6 +19,9 @@ def process_refund(refund_id: int) -> None:
 
 @shared_task(ignore_result=True)
 def retry_failed_refunds() -> int:
+    # Captures whose request failed after the money was taken are settled first (kept, or
+    # refunded), then the refunds that failed are tried again.
+    payments_settle_captured()
     return refunds_retry_failed()
 
 
