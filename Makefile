@@ -59,10 +59,15 @@ beat: $(STAMP) $(DB_STAMP)
 
 # Load scenarios and ceilings on PostgreSQL + gunicorn (never part of `make test`); rewrites the
 # results block of docs/benchmarks.md. RUNS=3 (medians); QUICK=1 for short scenarios.
+# DB=mariadb runs the same scenarios on MariaDB/MySQL (root@127.0.0.1:3306 unless
+# BENCH_DATABASE_URL says otherwise) and writes its own results block.
 RUNS ?= 3
+comma := ,
+BENCH_ENV := $(if $(filter mariadb mysql,$(DB)),BENCH_DATABASE_URL=$${BENCH_DATABASE_URL:-mysql://root@127.0.0.1:3306/marquee_bench})
+BENCH_EXTRAS := dev,bench$(if $(filter mariadb mysql,$(DB)),$(comma)mysql)
 bench: $(STAMP)
-	@$(BIN)/python -c 'import uvloop, orjson' 2>/dev/null && test -x $(BIN)/py-spy || $(BIN)/python -m pip install --quiet -e '.[dev,bench]'
-	$(BIN)/python bench/run.py --runs $(RUNS) $(if $(QUICK),--quick)
+	@$(BIN)/python -c 'import uvloop, orjson' 2>/dev/null && test -x $(BIN)/py-spy $(if $(filter mariadb mysql,$(DB)),&& $(BIN)/python -c 'import MySQLdb' 2>/dev/null) || $(BIN)/python -m pip install --quiet -e '.[$(BENCH_EXTRAS)]'
+	$(BENCH_ENV) $(BIN)/python bench/run.py --runs $(RUNS) $(if $(QUICK),--quick)
 
 # The bench's server and scenario data, left serving for another load generator (SERVE_SECONDS=600).
 SERVE_SECONDS ?= 600

@@ -1,6 +1,7 @@
 """`make bench`: the production-style server under load, on this machine, measured honestly.
 
-Creates a scratch PostgreSQL database, migrates it, builds its own scenario data through the
+Creates a scratch PostgreSQL database (or MySQL/MariaDB: BENCH_DATABASE_URL=mysql://...,
+`make bench DB=mariadb`), migrates it, builds its own scenario data through the
 project's services, starts gunicorn exactly as `make serve` does (config/gunicorn.conf.py,
 config.production, persistent connections) on a free loopback port, drives the scenarios with
 bench/load.py, measures the CPU of the server, the database and the load client for each, and
@@ -39,11 +40,19 @@ BENCH_DIR = BASE_DIR / "bench"
 DOC = BASE_DIR / "docs" / "benchmarks.md"
 RESULTS_START = "<!-- bench:results:start (written by `make bench`; edit outside this block) -->"
 RESULTS_END = "<!-- bench:results:end -->"
+# MariaDB's results live in a block of their own, beside PostgreSQL's.
+MYSQL_RESULTS_START = (
+    "<!-- bench:results:mysql:start (written by `make bench DB=mariadb`; edit outside) -->"
+)
+MYSQL_RESULTS_END = "<!-- bench:results:mysql:end -->"
 HOST = "127.0.0.1"
 DATABASE_URL = os.environ.get(
     "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/marquee_bench"
 )
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+# "postgresql" or "mysql" (MySQL 8 / MariaDB): the scratch database and the CPU meter follow it.
+VENDOR = "mysql" if DATABASE_URL.startswith("mysql://") else "postgresql"
+DATABASE_PROCESSES = {"postgresql": ("postgres",), "mysql": ("mariadbd", "mysqld")}[VENDOR]
 SEAT_MAP = "/api/showtimes/{}/seats/"
 RUSH_BUYERS, RUSH_HALL = 400, (10, 20)  # 200 seats
 BIG_HALL = (20, 25)  # 500 seats
@@ -122,6 +131,9 @@ class CpuMeter:
                 seen["server", pid] = cpu
             elif name == "postgres" and self._is_bench_backend(pid):
                 seen["database", pid] = cpu
+            elif name in DATABASE_PROCESSES and VENDOR == "mysql":
+                # One server process for every database: other sessions' queries count too.
+                seen["database", pid] = cpu
             elif name == "redis-server":
                 seen["redis", pid] = cpu
         return seen
@@ -177,7 +189,29 @@ def free_port() -> int:
 # --- The scratch database and its data -----------------------------------------------------
 
 
+def _mysql_admin():
+    from urllib.parse import urlsplit
+
+    import MySQLdb
+
+    url = urlsplit(DATABASE_URL)
+    return MySQLdb.connect(
+        host=url.hostname or "127.0.0.1",
+        port=url.port or 3306,
+        user=url.username or "root",
+        password=url.password or "",
+    )
+
+
 def recreate_database() -> None:
+    name = DATABASE_URL.rsplit("/", 1)[1]
+    if VENDOR == "mysql":
+        admin = _mysql_admin()
+        cursor = admin.cursor()
+        cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
+        cursor.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin")
+        admin.close()
+        return
     import psycopg
 
     name = DATABASE_URL.rsplit("/", 1)[1]
@@ -188,6 +222,11 @@ def recreate_database() -> None:
 
 
 def drop_database() -> None:
+    if VENDOR == "mysql":
+        admin = _mysql_admin()
+        admin.cursor().execute(f"DROP DATABASE IF EXISTS `{DATABASE_URL.rsplit('/', 1)[1]}`")
+        admin.close()
+        return
     import psycopg
 
     name = DATABASE_URL.rsplit("/", 1)[1]
@@ -282,6 +321,18 @@ def create_data(runs: int, durations: Durations) -> dict:
     )
     tokens = [str(AccessToken.for_user(user)) for user in users]
 
+    common = {
+        "runs": per_run,
+        "seat_map_showtime": seat_map_showtime,
+        "big_hall_seats": list(
+            halls["Hall 500"].seats.order_by("y", "x").values_list("id", flat=True)
+        ),
+        "browse_movie": browse_movie.pk,
+        "tokens": tokens,
+        "user_ids": [user.pk for user in users],
+    }
+    if VENDOR != "postgresql":
+        return {**common, "pgbench": None}  # pgbench speaks PostgreSQL only
     # The pgbench pool: consecutive showtime ids on a hall of its own (see pgbench_booking.sql).
     pgbench_screen = halls["pgbench hall"]
     with connection.cursor() as cursor:
@@ -303,17 +354,7 @@ def create_data(runs: int, durations: Durations) -> dict:
         )
         first_seat, last_seat = cursor.fetchone()
     assert pool[-1] - pool[0] == PGBENCH_POOL - 1 and last_seat - first_seat == 499
-    return {
-        "runs": per_run,
-        "seat_map_showtime": seat_map_showtime,
-        "big_hall_seats": list(
-            halls["Hall 500"].seats.order_by("y", "x").values_list("id", flat=True)
-        ),
-        "browse_movie": browse_movie.pk,
-        "tokens": tokens,
-        "user_ids": [user.pk for user in users],
-        "pgbench": {"first_showtime": pool[0], "first_seat": first_seat},
-    }
+    return {**common, "pgbench": {"first_showtime": pool[0], "first_seat": first_seat}}
 
 
 def measured_queries(data: dict) -> dict:
@@ -355,21 +396,22 @@ def rush_check(showtime_ids: list[int]) -> dict:
     """Straight from SQL: seats with two active tickets, and active tickets vs capacity."""
     from django.db import connection
 
+    ids = ", ".join(["%s"] * len(showtime_ids))  # IN (...): the same SQL on every database
     with connection.cursor() as cursor:
         cursor.execute(
-            """
+            f"""
             SELECT
               (SELECT count(*) FROM (
                  SELECT showtime_id, seat_id FROM booking_ticket
-                 WHERE showtime_id = ANY(%(ids)s) AND status IN ('held', 'sold')
+                 WHERE showtime_id IN ({ids}) AND status IN ('held', 'sold')
                  GROUP BY showtime_id, seat_id HAVING count(*) > 1) AS twice),
               (SELECT count(*) FROM booking_ticket
-                 WHERE showtime_id = ANY(%(ids)s) AND status IN ('held', 'sold')),
+                 WHERE showtime_id IN ({ids}) AND status IN ('held', 'sold')),
               (SELECT count(*) FROM catalog_showtime st
                  JOIN catalog_seat seat ON seat.screen_id = st.screen_id
-                 WHERE st.id = ANY(%(ids)s))
+                 WHERE st.id IN ({ids}))
             """,
-            {"ids": showtime_ids},
+            [*showtime_ids, *showtime_ids, *showtime_ids],
         )
         twice, active, capacity = cursor.fetchone()
     return {"seats_twice": twice, "seats_taken": active, "capacity": capacity}
@@ -609,7 +651,7 @@ def pgbench(data: dict, duration: float, cpu: CpuMeter) -> dict | None:
     from django.db import connection
 
     binary = shutil.which("pgbench") or "/usr/lib/postgresql/15/bin/pgbench"
-    if not Path(binary).exists():
+    if VENDOR != "postgresql" or not Path(binary).exists():
         return None
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_get_serial_sequence('booking_booking', 'id')")
@@ -704,8 +746,14 @@ def versions() -> dict:
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("SHOW server_version")
-        postgres = cursor.fetchone()[0]
+        cursor.execute("SHOW server_version" if VENDOR == "postgresql" else "SELECT VERSION()")
+        server_version = cursor.fetchone()[0]
+    database = (
+        f"PostgreSQL {server_version}"
+        if VENDOR == "postgresql"
+        else f"{'MariaDB' if 'mariadb' in server_version.lower() else 'MySQL'} "
+        f"{server_version.split('-')[0]}"
+    )
     import redis
 
     try:
@@ -718,7 +766,15 @@ def versions() -> dict:
             if line.startswith("Model name:"):
                 cpu_model = line.split(":", 1)[1].strip()
     packages = {}
-    for package in ("Django", "djangorestframework", "gunicorn", "psycopg", "uvloop", "orjson"):
+    for package in (
+        "Django",
+        "djangorestframework",
+        "gunicorn",
+        "psycopg",
+        "mysqlclient",
+        "uvloop",
+        "orjson",
+    ):
         try:
             packages[package] = metadata.version(package)
         except metadata.PackageNotFoundError:
@@ -727,7 +783,7 @@ def versions() -> dict:
         "cpu_model": cpu_model,
         "cores": os.cpu_count(),
         "python": platform.python_version(),
-        "postgresql": postgres,
+        "database": database,
         "redis": redis_version,
         **packages,
     }
@@ -892,7 +948,13 @@ def render(report: dict) -> str:
     lines = [
         f"Measured {info['date']} on {info['cpu_model']}, {info['cores']} cores; Python "
         f"{info['python']}, Django {info['Django']}, DRF {info['djangorestframework']}, gunicorn "
-        f"{info['gunicorn']}, psycopg {info['psycopg']}, PostgreSQL {info['postgresql']}, Redis "
+        f"{info['gunicorn']}, "
+        + (
+            f"psycopg {info['psycopg']}"
+            if VENDOR == "postgresql"
+            else f"mysqlclient {info['mysqlclient']}"
+        )
+        + f", {info['database']}, Redis "
         f"{info['redis']}; client uvloop {info['uvloop']}, orjson {info['orjson']}.",
         "",
         f"Server: `gunicorn -c config/gunicorn.conf.py config.wsgi` with config.production: "
@@ -906,8 +968,13 @@ def render(report: dict) -> str:
         "the server.",
         "",
         "CPU columns are percent of one core over the scenario (200% = both cores): server = "
-        "gunicorn master + workers, DB = the PostgreSQL backends of the bench database, "
-        "client = the load process(es); other = everything else on the machine (other "
+        "gunicorn master + workers, DB = "
+        + (
+            "the PostgreSQL backends of the bench database, "
+            if VENDOR == "postgresql"
+            else "the whole MariaDB/MySQL server process (other sessions' queries included), "
+        )
+        + "client = the load process(es); other = everything else on the machine (other "
         "sessions' test runs may share these cores: a high figure there means that scenario "
         "had less than two cores); busy = the whole machine (100% = both cores).",
         "",
@@ -964,7 +1031,8 @@ def render(report: dict) -> str:
             for r in runs
         )
         + ".",
-        f"Queries (full HTTP stack, PostgreSQL, warm caches, logged-in buyer): seat-map read "
+        f"Queries (full HTTP stack, {info['database'].split()[0]}, warm caches, logged-in buyer): "
+        f"seat-map read "
         f"{info['queries']['seat_map']} after a booking write changed the hall "
         f"({info['queries'].get('seat_map_unchanged', '-')} while nothing changed), hold "
         f"{info['queries']['hold']} (asserted in tests/booking/test_seat_map.py, "
@@ -1030,16 +1098,22 @@ below. Everything outside the block is written by hand.
 
 
 def write_doc(block: str) -> None:
+    start, end = (
+        (RESULTS_START, RESULTS_END)
+        if VENDOR == "postgresql"
+        else (MYSQL_RESULTS_START, MYSQL_RESULTS_END)
+    )
     text = (
         DOC.read_text()
         if DOC.exists()
         else DOC_TEMPLATE.format(minutes=6, start=RESULTS_START, end=RESULTS_END)
     )
-    if RESULTS_START not in text or RESULTS_END not in text:
-        text += f"\n## Results\n\n{RESULTS_START}\n{RESULTS_END}\n"
-    head, rest = text.split(RESULTS_START, 1)
-    _, tail = rest.split(RESULTS_END, 1)
-    DOC.write_text(f"{head}{RESULTS_START}\n{block}\n{RESULTS_END}{tail}")
+    if start not in text or end not in text:
+        title = "Results" if VENDOR == "postgresql" else "Results on MariaDB"
+        text += f"\n## {title}\n\n{start}\n{end}\n"
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    DOC.write_text(f"{head}{start}\n{block}\n{end}{tail}")
 
 
 def clean_up(workdir: Path, keep_db: bool) -> None:
