@@ -3,7 +3,9 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from marquee.common import health
+from marquee.common import health, media
+
+PAGE_METHODS = ["get", "head"]
 
 # Django tries the patterns in order: the on-sale hot paths (seat map, holds) come first so
 # they are not matched against every catalog route before their own (docs/benchmarks.md).
@@ -17,8 +19,17 @@ urlpatterns = [
     path("api/", include("marquee.payments.urls")),
     path("api/", include("marquee.reports.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    # Pages: no OPTIONS (DRF's metadata answer has no template to render them with).
+    path(
+        "api/docs/",
+        SpectacularSwaggerView.as_view(url_name="schema", http_method_names=PAGE_METHODS),
+        name="swagger-ui",
+    ),
+    path(
+        "api/redoc/",
+        SpectacularRedocView.as_view(url_name="schema", http_method_names=PAGE_METHODS),
+        name="redoc",
+    ),
     path("admin/", admin.site.urls),
 ]
 
@@ -31,10 +42,10 @@ if settings.BENCH_ENDPOINTS:  # framework ceilings for `make bench` only
         path("bench/drf/", bench_views.DrfJson.as_view()),
     ]
 
-if settings.DEBUG:
-    from django.conf.urls.static import static
+if settings.DEBUG:  # uploaded posters, served by Django only in development
+    from django.urls import re_path
 
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+    urlpatterns.append(re_path(r"^media/(?P<path>.*)$", media.media_file))
 
 handler400 = "marquee.common.errors.json_bad_request"
 handler403 = "marquee.common.errors.json_permission_denied"

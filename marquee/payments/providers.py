@@ -10,10 +10,12 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 import stripe
 from django.conf import settings
 
+from marquee.common.parsers import strict_json_loads
 from marquee.payments.models import Provider
 
 # Currencies Stripe counts in whole units (no cents).
@@ -156,14 +158,20 @@ class StripeProvider:
         return refund.id
 
     @staticmethod
-    def verify_webhook(*, payload: bytes, signature: str) -> stripe.Event:
-        """Raises stripe.SignatureVerificationError or ValueError for anything not from Stripe."""
-        return stripe.Webhook.construct_event(
+    def verify_webhook(*, payload: bytes, signature: str) -> Any:
+        """The signed body's JSON, read by the API's own strict rules (no NUL, no lone
+        surrogate, bounded depth: it is stored as jsonb). Raises
+        stripe.SignatureVerificationError for a bad signature, ValueError for a bad body."""
+        if not signature.isascii():
+            # The library would compare it with hmac.compare_digest, which raises TypeError.
+            raise stripe.SignatureVerificationError("Not a Stripe signature.", signature, payload)
+        stripe.WebhookSignature.verify_header(
             payload,
             signature,
             settings.STRIPE_WEBHOOK_SECRET,
             tolerance=settings.STRIPE_WEBHOOK_TOLERANCE_SECONDS,
         )
+        return strict_json_loads(payload)
 
 
 def get_provider(name: str | None = None):
