@@ -206,7 +206,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "marquee.common.pagination.StandardPagination",
     "PAGE_SIZE": 20,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "marquee.common.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "marquee.common.errors.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
         "marquee.common.throttling.AnonRateThrottle",
@@ -239,6 +239,11 @@ SPECTACULAR_SETTINGS = {
         "ShowtimeStatusEnum": "marquee.catalog.models.ShowtimeStatus",
     },
     "SWAGGER_UI_SETTINGS": {"persistAuthorization": True},
+    # The shared error responses every operation points at (marquee/common/openapi.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "marquee.common.openapi.add_error_responses",
+    ],
 }
 
 # --- Domain rules ---------------------------------------------------------------------------

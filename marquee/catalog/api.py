@@ -4,12 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import (
-    OpenApiResponse,
-    extend_schema,
-    extend_schema_field,
-    extend_schema_view,
-)
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -19,8 +14,9 @@ from marquee.catalog import selectors, services
 from marquee.catalog.filters import MovieFilter, ScreenFilter, ShowtimeFilter
 from marquee.catalog.models import Genre, Movie, Screen, Seat, Showtime, ShowtimeStatus, Theater
 from marquee.catalog.seat_generation import MAX_ROWS, MAX_SEATS_PER_ROW
+from marquee.common.openapi import error_response
 from marquee.common.permissions import IsAdminOrReadOnly
-from marquee.common.time import to_local
+from marquee.common.time import local_iso
 
 # --- Serializers ----------------------------------------------------------------------------
 
@@ -246,11 +242,11 @@ class ShowtimeSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(OpenApiTypes.DATETIME)
     def get_local_starts_at(self, showtime: Showtime) -> str:
-        return to_local(showtime.starts_at, showtime.screen.theater.timezone).isoformat()
+        return local_iso(showtime.starts_at, showtime.screen.theater.timezone)
 
     @extend_schema_field(OpenApiTypes.DATETIME)
     def get_local_ends_at(self, showtime: Showtime) -> str:
-        return to_local(showtime.ends_at, showtime.screen.theater.timezone).isoformat()
+        return local_iso(showtime.ends_at, showtime.screen.theater.timezone)
 
 
 CURRENCY_FIELD = {"regex": r"^[A-Z]{3}$", "max_length": 3, "min_length": 3}
@@ -279,23 +275,7 @@ class ShowtimeUpdateSerializer(serializers.Serializer):
 # --- Error documentation --------------------------------------------------------------------
 
 
-class CatalogErrorBody(serializers.Serializer):
-    code = serializers.CharField()
-    message = serializers.CharField()
-    details = serializers.DictField()
-
-
-class CatalogError(serializers.Serializer):
-    """The one error shape (marquee/common/errors.py), for the OpenAPI schema."""
-
-    error = CatalogErrorBody()
-
-
-def _error(description: str, *codes: str) -> OpenApiResponse:
-    return OpenApiResponse(
-        CatalogError,
-        description=f"{description} Codes: {', '.join(f'`{code}`' for code in codes)}.",
-    )
+_error = error_response
 
 
 NOT_FOUND = {404: _error("No such id.", "not_found")}
@@ -509,8 +489,11 @@ class ScreenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CatalogVie
     @extend_schema(
         summary="The seats of a screen, front row first",
         responses={200: ScreenSeatSerializer(many=True), **NOT_FOUND},
+        filters=False,
     )
-    @action(detail=True, methods=["get"], serializer_class=ScreenSeatSerializer)
+    @action(
+        detail=True, methods=["get"], serializer_class=ScreenSeatSerializer, pagination_class=None
+    )
     def seats(self, request, pk=None):
         screen = self.get_object()
         seats = selectors.seat_list(screen_id=screen.pk)
