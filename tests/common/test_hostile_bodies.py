@@ -214,3 +214,28 @@ def test_a_honoured_charset_is_kept(db):
     # Read as UTF-16: the credentials were looked at (as UTF-8 it would be a parse error).
     assert status.startswith("401"), answer
     assert json.loads(answer)["error"]["code"] == "invalid_credentials"
+
+
+ROUTES = api_routes()
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=[str(route) for route in ROUTES])
+def test_odd_methods_too_many_fields_and_a_bad_host_are_4xx(world, route):
+    url = route.url({name: world.ids.get(name, world.ids["pk"])[0] for name in route.params})
+    client = world.client("admin")
+    many = "&".join(f"f{n}=1" for n in range(1_500))  # over DATA_UPLOAD_MAX_NUMBER_FIELDS
+    requests = {
+        "TRACE": lambda: client.generic("TRACE", url),
+        "PROPFIND": lambda: client.generic("PROPFIND", url),
+        "many query fields": lambda: client.generic("GET", f"{url}?{many}"),
+        "many form fields": lambda: client.generic(
+            "POST", url, many.encode(), content_type="application/x-www-form-urlencoded"
+        ),
+        "unknown host": lambda: client.generic("GET", url, HTTP_HOST="evil.example"),
+        "host with a bad port": lambda: client.generic("GET", url, HTTP_HOST="localhost:9x"),
+    }
+    for what, send in requests.items():
+        response = isolated(send)
+
+        assert_no_server_error(response, f"{what} {url}")
+        assert_error_shape(response, f"{what} {url}")
