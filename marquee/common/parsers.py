@@ -28,8 +28,6 @@ from rest_framework.exceptions import ParseError
 MAX_JSON_DEPTH = 64
 NUL = "\x00"
 _ESCAPED_NUL = b"\\u0000"
-
-
 NUL_MESSAGE = "Text may not contain the NUL character (U+0000)."
 
 

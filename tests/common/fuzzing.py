@@ -179,10 +179,15 @@ def build_world() -> World:
         "seats": [str(pk) for pk in seat_ids],
         "genre": [genre.slug],
     }
-    tokens = {"anonymous": None} | {
-        role: str(AccessToken.for_user(user)) for role, user in users.items()
-    }
+    tokens = {"anonymous": None} | {role: _long_lived_token(user) for role, user in users.items()}
     return World(users=users, tokens=tokens, ids=ids, ticket_code=ticket_code(ticket))
+
+
+def _long_lived_token(user) -> str:
+    """An access token that outlives a slow module of fuzz tests."""
+    token = AccessToken.for_user(user)
+    token.set_exp(lifetime=timedelta(hours=2))
+    return str(token)
 
 
 def reset_process_state() -> None:
