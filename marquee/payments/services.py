@@ -187,9 +187,14 @@ def stripe_webhook_handle(*, payload: bytes, signature: str | None) -> str:
     except ValueError:
         raise errors.invalid_payload() from None
     # Signed is not the same as well-formed: check every field used before anything is stored.
-    event_id = _text(event, "id", limit=255)
-    event_type = _text(event, "type", limit=100)
-    intent = _stripe_intent(event, event_type) if event_type in INTENT_EVENTS else None
+    try:
+        event_id = _text(event, "id", limit=255)
+        event_type = _text(event, "type", limit=100)
+        intent = _stripe_intent(event, event_type) if event_type in INTENT_EVENTS else None
+    except errors.PaymentError as error:
+        # Signed by Stripe (or by whoever holds the secret) yet malformed: worth a look.
+        logger.warning("signed webhook event refused as malformed", extra=error.details)
+        raise
 
     with transaction.atomic():
         try:
