@@ -285,15 +285,17 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["marquee.common.renderers.FastJSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "marquee.common.renderers.ContentNegotiation",
+    # DRF's parsers with the project's limits: strict UTF-8 JSON, bounded depth and size,
+    # no NUL in any text (marquee/common/parsers.py).
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
+        "marquee.common.parsers.JSONParser",
+        "marquee.common.parsers.FormParser",
+        "marquee.common.parsers.MultiPartParser",
     ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "marquee.common.pagination.StandardPagination",
     "PAGE_SIZE": 20,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "marquee.common.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "marquee.common.errors.exception_handler",
     # Only for DRF's own throttles; Marquee's ask marquee.common.client_address.
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,
@@ -317,6 +319,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Cinema reservations: catalog, seat maps, holds, bookings and payments.",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and the docs pages are public: no token is read, so a bad one cannot fail
+    # them (the Swagger page met it first while rendering its template: a 500).
+    "SERVE_AUTHENTICATION": [],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
@@ -329,6 +334,11 @@ SPECTACULAR_SETTINGS = {
     },
     # Swagger UI would otherwise fetch a badge from validator.swagger.io: the docs stay offline.
     "SWAGGER_UI_SETTINGS": {"persistAuthorization": True, "validatorUrl": None},
+    # The shared error responses every operation points at (marquee/common/openapi.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "marquee.common.openapi.add_error_responses",
+    ],
 }
 
 # --- Domain rules ---------------------------------------------------------------------------

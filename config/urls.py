@@ -6,6 +6,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from marquee.common import health, media
 from marquee.tickets.pages import booking_page
 
+PAGE_METHODS = ["get", "head"]
+
 # Django tries the patterns in order: the on-sale hot paths (seat map, holds) come first so
 # they are not matched against every catalog route before their own (docs/benchmarks.md).
 urlpatterns = [
@@ -18,8 +20,17 @@ urlpatterns = [
     path("api/", include("marquee.payments.urls")),
     path("api/", include("marquee.reports.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    # Pages: no OPTIONS (DRF's metadata answer has no template to render them with).
+    path(
+        "api/docs/",
+        SpectacularSwaggerView.as_view(url_name="schema", http_method_names=PAGE_METHODS),
+        name="swagger-ui",
+    ),
+    path(
+        "api/redoc/",
+        SpectacularRedocView.as_view(url_name="schema", http_method_names=PAGE_METHODS),
+        name="redoc",
+    ),
     path("admin/", admin.site.urls),
     # The read-only booking page the emails link to (signed link; no login).
     path("b/<str:token>/", booking_page, name="booking-page"),

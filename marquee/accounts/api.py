@@ -6,7 +6,7 @@ import django_filters
 from django.conf import settings
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.middleware.csrf import get_token
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import filters, generics, serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
@@ -19,6 +19,7 @@ from marquee.accounts.authentication import JWTCookieAuthentication
 from marquee.accounts.cookies import clear_auth_cookies, set_auth_cookies
 from marquee.accounts.models import Role, User
 from marquee.accounts.throttles import LoginIPThrottle, LoginUsernameThrottle, SignupThrottle
+from marquee.common.openapi import error_response
 from marquee.common.permissions import IsAdminRole
 
 PASSWORD_MAX_LENGTH = 256  # hashing cost grows with length; nobody needs more
@@ -105,20 +106,7 @@ class RoleInputSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=Role.choices)
 
 
-class AuthErrorDetailSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    message = serializers.CharField()
-    details = serializers.DictField()
-
-
-class AuthErrorSerializer(serializers.Serializer):
-    """The one error shape (see marquee.common.errors)."""
-
-    error = AuthErrorDetailSerializer()
-
-
-def _error(description: str) -> OpenApiResponse:
-    return OpenApiResponse(AuthErrorSerializer, description=description)
+_error = error_response
 
 
 INVALID = _error("Invalid input (`invalid`, `parse_error`); field errors in `details`.")

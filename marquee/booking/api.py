@@ -6,7 +6,7 @@ from django.conf import settings
 from django.http import HttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -22,11 +22,12 @@ from marquee.booking.models import BookingStatus
 from marquee.catalog.models import SeatTier
 from marquee.common.money import money_text
 from marquee.common.money_fields import MoneyField
+from marquee.common.openapi import error_response
 from marquee.common.pagination import StandardPagination
 from marquee.common.permissions import is_staff_member
 from marquee.common.renderers import FastJSONRenderer
 from marquee.common.throttling import UserRateThrottle
-from marquee.common.time import api_datetime, to_local
+from marquee.common.time import api_datetime, local_iso
 
 MAX_LISTED_SEAT_IDS = 1000  # anything longer is garbage, not a big booking
 
@@ -68,8 +69,9 @@ class ShowtimeSummary(serializers.Serializer):
     starts_at = serializers.DateTimeField()
     local_starts_at = serializers.SerializerMethodField()
 
+    @extend_schema_field(OpenApiTypes.DATETIME)
     def get_local_starts_at(self, showtime) -> str:
-        return to_local(showtime.starts_at, showtime.screen.theater.timezone).isoformat()
+        return local_iso(showtime.starts_at, showtime.screen.theater.timezone)
 
 
 class BookingOutput(serializers.Serializer):
@@ -112,7 +114,7 @@ def booking_output(booking) -> dict:
             "theater": theater.name,
             "screen": screen.name,
             "starts_at": api_datetime(showtime.starts_at),
-            "local_starts_at": to_local(showtime.starts_at, theater.timezone).isoformat(),
+            "local_starts_at": local_iso(showtime.starts_at, theater.timezone),
         },
         "expires_at": api_datetime(booking.expires_at),
         "total": money_text(booking.total, booking.currency),
@@ -204,11 +206,14 @@ class ShowtimeSeatMapView(APIView):
 
     @extend_schema(
         summary="Seat map of a showtime",
-        responses={200: OpenApiTypes.OBJECT},
+        responses={
+            200: OpenApiTypes.OBJECT,
+            404: error_response("No such showtime.", "showtime_not_found"),
+        },
         description="Every seat with row, number, tier, kind, x/y, status "
         "(available, held, sold) and price, plus counts per status. Public: a bearer token "
         "is optional (it makes the rate limit per account instead of per address).",
-        auth=[],
+        auth=[{"jwtAuth": []}, {}],
     )
     def get(self, request, pk: int):
         renderer = request.accepted_renderer
@@ -234,9 +239,40 @@ class BookingBurstThrottle(UserRateThrottle):
         return super().get_cache_key(request, view)
 
 
+HOLD_ERRORS = {
+    400: error_response(
+        "Invalid request; field errors in `details` for `invalid`.",
+        "invalid",
+        "seats_or_quantity",
+        "no_seats_requested",
+        "too_many_seats",
+        "duplicate_seats",
+        "seats_not_in_screen",
+        "invalid_tier",
+        "invalid_idempotency_key",
+    ),
+    404: error_response("No such showtime.", "showtime_not_found"),
+    409: error_response(
+        "The seats cannot be held now.",
+        "seats_unavailable",
+        "seats_busy",
+        "not_enough_seats",
+        "no_adjacent_seats",
+        "showtime_cancelled",
+        "showtime_started",
+        "idempotency_in_progress",
+    ),
+    422: error_response(
+        "The Idempotency-Key was used with a different request.", "idempotency_key_reused"
+    ),
+}
+NOT_FOUND = {404: error_response("No such booking, or not yours.", "booking_not_found")}
+
+
 class BookingListCreateView(APIView):
     permission_classes = [IsAuthenticated]
     throttle_classes = [*api_settings.DEFAULT_THROTTLE_CLASSES, BookingBurstThrottle]
+    pagination_class = StandardPagination  # also tells the schema the list is paginated
 
     def throttle_reads_along(self, request) -> list[str] | None:
         """A hold reads the catalog version (for the showtime's context) with the throttles'
@@ -248,7 +284,10 @@ class BookingListCreateView(APIView):
     @extend_schema(
         summary="List bookings (your own; staff: ?all=1 for everyone's)",
         parameters=[BookingListQuery],
-        responses={200: BookingOutput(many=True)},
+        responses={
+            200: BookingOutput(many=True),
+            403: error_response("Only staff may list everyone's bookings.", "permission_denied"),
+        },
     )
     def get(self, request):
         query = BookingListQuery(data=request.query_params)
@@ -259,7 +298,7 @@ class BookingListCreateView(APIView):
         bookings = selectors.booking_list(
             user=request.user, filters=filters, all_bookings=filters["all"]
         )
-        paginator = StandardPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(bookings, request, view=self)
         return paginator.get_paginated_response(BookingOutput(page, many=True).data)
 
@@ -270,7 +309,7 @@ class BookingListCreateView(APIView):
         "that the answer is 409 `hold_limit_reached` with `scope`, `limit`, `held` and "
         "`requested` in its details. Staff are not limited.",
         request=BookingCreateInput,
-        responses={201: BookingOutput},
+        responses={201: BookingOutput, **HOLD_ERRORS},
         parameters=[
             OpenApiParameter(
                 "Idempotency-Key",
@@ -312,7 +351,8 @@ class BookingDetailView(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
-        summary="One booking with its tickets and history", responses=BookingDetailOutput
+        summary="One booking with its tickets and history",
+        responses={200: BookingDetailOutput, **NOT_FOUND},
     )
     def get(self, request, public_id):
         booking = selectors.booking_get(user=request.user, public_id=public_id)
@@ -325,7 +365,13 @@ class BookingCancelView(APIView):
     @extend_schema(
         summary="Cancel a booking and release its seats",
         request=None,
-        responses={200: BookingOutput},
+        responses={
+            200: BookingOutput,
+            **NOT_FOUND,
+            409: error_response(
+                "Not cancellable now.", "booking_not_cancellable", "cancellation_closed"
+            ),
+        },
         description=f"Held bookings any time; confirmed ones until "
         f"{settings.BOOKING_CANCELLATION_CUTOFF_MINUTES} minutes before the show.",
     )

@@ -38,7 +38,7 @@ from marquee.catalog.cache import catalog_version
 from marquee.catalog.layout import LayoutSeat, screen_layout
 from marquee.catalog.models import Showtime
 from marquee.common import redis_guard
-from marquee.common.time import api_datetime, to_local
+from marquee.common.time import api_datetime, local_iso
 
 AVAILABLE, HELD, SOLD = "available", "held", "sold"
 SEAT_STATUSES = (AVAILABLE, HELD, SOLD)
@@ -152,7 +152,7 @@ def _build(showtime_id: int) -> ShowtimeContext:
         "theater": {"id": theater.pk, "name": theater.name, "timezone": theater.timezone},
         "screen": {"id": showtime.screen_id, "name": showtime.screen.name},
         "starts_at": api_datetime(showtime.starts_at),
-        "local_starts_at": to_local(showtime.starts_at, theater.timezone).isoformat(),
+        "local_starts_at": local_iso(showtime.starts_at, theater.timezone),
         "status": showtime.status,
     }
     return ShowtimeContext(

@@ -41,9 +41,10 @@ def run_idempotent(
     *, user, key: str, payload: Any, perform: Callable[[], tuple[int, dict]]
 ) -> tuple[int, dict]:
     """Run `perform` once per (user, key); replay its (status, body) on a retry."""
-    if not key or len(key) > MAX_KEY_LENGTH:
+    # Printable only: a NUL would reach PostgreSQL's text (a 500), and no client sends controls.
+    if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
         raise ApplicationError(
-            f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters.",
+            f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} printable characters.",
             code="invalid_idempotency_key",
         )
     fingerprint = request_fingerprint(payload)

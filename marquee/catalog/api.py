@@ -5,12 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import (
-    OpenApiResponse,
-    extend_schema,
-    extend_schema_field,
-    extend_schema_view,
-)
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -32,8 +27,9 @@ from marquee.catalog.seat_generation import MAX_ROWS, MAX_SEATS_PER_ROW
 from marquee.catalog.services import PERCENT_STEP
 from marquee.common.money import money_text
 from marquee.common.money_fields import MONEY_SCHEMA, MoneyField
+from marquee.common.openapi import error_response
 from marquee.common.permissions import IsAdminOrReadOnly
-from marquee.common.time import to_local
+from marquee.common.time import local_iso
 
 # --- Serializers ----------------------------------------------------------------------------
 
@@ -318,11 +314,11 @@ class ShowtimeSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(OpenApiTypes.DATETIME)
     def get_local_starts_at(self, showtime: Showtime) -> str:
-        return to_local(showtime.starts_at, showtime.screen.theater.timezone).isoformat()
+        return local_iso(showtime.starts_at, showtime.screen.theater.timezone)
 
     @extend_schema_field(OpenApiTypes.DATETIME)
     def get_local_ends_at(self, showtime: Showtime) -> str:
-        return to_local(showtime.film_ends_at, showtime.screen.theater.timezone).isoformat()
+        return local_iso(showtime.film_ends_at, showtime.screen.theater.timezone)
 
 
 # Any short text: the service answers an unknown code with 400 `invalid_currency`, and a price
@@ -359,23 +355,7 @@ class ShowtimeUpdateSerializer(serializers.Serializer):
 # --- Error documentation --------------------------------------------------------------------
 
 
-class CatalogErrorBody(serializers.Serializer):
-    code = serializers.CharField()
-    message = serializers.CharField()
-    details = serializers.DictField()
-
-
-class CatalogError(serializers.Serializer):
-    """The one error shape (marquee/common/errors.py), for the OpenAPI schema."""
-
-    error = CatalogErrorBody()
-
-
-def _error(description: str, *codes: str) -> OpenApiResponse:
-    return OpenApiResponse(
-        CatalogError,
-        description=f"{description} Codes: {', '.join(f'`{code}`' for code in codes)}.",
-    )
+_error = error_response
 
 
 NOT_FOUND = {404: _error("No such id.", "not_found")}
@@ -611,8 +591,11 @@ class ScreenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CatalogVie
     @extend_schema(
         summary="The seats of a screen, front row first",
         responses={200: ScreenSeatSerializer(many=True), **NOT_FOUND},
+        filters=False,
     )
-    @action(detail=True, methods=["get"], serializer_class=ScreenSeatSerializer)
+    @action(
+        detail=True, methods=["get"], serializer_class=ScreenSeatSerializer, pagination_class=None
+    )
     def seats(self, request, pk=None):
         screen = self.get_object()
         seats = selectors.seat_list(screen_id=screen.pk)

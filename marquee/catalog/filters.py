@@ -6,14 +6,13 @@ from django import forms
 from django.db.models import Q
 from django.utils import timezone
 from django_filters import rest_framework as django_filters
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from marquee.catalog.models import Movie, Screen, Showtime, ShowtimeStatus
 from marquee.catalog.selectors import movie_ids_showing, starts_on_local_day_q
 
 
-@extend_schema_field(OpenApiTypes.INT)
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": 2**63 - 1})
 class IdFilter(django_filters.NumberFilter):
     """A positive integer id (a NumberFilter would also take 1.5)."""
 

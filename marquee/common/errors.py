@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, RequestDataTooBig, Suspicio
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
+from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
 logger = logging.getLogger(__name__)
@@ -96,9 +97,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]):
             response["Retry-After"] = str(exc.details.get("retry_after_seconds", 5))
         return response
     if isinstance(exc, exceptions.ValidationError):
-        response.data = error_body(
-            "invalid", "The request is invalid; see details.", _as_plain(exc.detail)
-        )
+        details = _as_plain(exc.detail)
+        if not isinstance(details, dict):  # e.g. a filter's own ValidationError(["..."])
+            details = {api_settings.NON_FIELD_ERRORS_KEY: details}
+        response.data = error_body("invalid", "The request is invalid; see details.", details)
         return response
 
     detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)

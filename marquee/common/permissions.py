@@ -31,6 +31,7 @@ class IsAdminOrReadOnly(BasePermission):
     """Public reads; writes need an admin (anonymous callers get 401, customers 403)."""
 
     message = "Only administrators may change the catalog."
+    anonymous_methods = SAFE_METHODS  # read by the OpenAPI schema (marquee/common/openapi.py)
 
     def has_permission(self, request, view) -> bool:
         return request.method in SAFE_METHODS or is_admin(request.user)

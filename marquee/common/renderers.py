@@ -6,9 +6,16 @@ orjson does not know (lazy translations, Decimal, ...) goes through DRF's own en
 do dates and times (DRF writes UTC as `Z`, orjson as `+00:00`); non-string keys become
 strings as the standard library makes them; an indented rendering
 (`Accept: application/json; indent=2`) is left to DRF. The default renderer of every view.
+
+Text that is not valid Unicode (a lone surrogate, say, echoed in a validation error) is
+written with U+FFFD in its place instead of failing the response (neither orjson nor UTF-8
+can write it), and so is an integer too large for orjson: those take DRF's path.
 """
 
 from __future__ import annotations
+
+import re
+from typing import Any
 
 import orjson
 from rest_framework.negotiation import DefaultContentNegotiation
@@ -24,14 +31,37 @@ class FastJSONRenderer(JSONRenderer):
         if data is None:
             return b""
         if self.get_indent(accepted_media_type, renderer_context or {}) is not None:
-            return super().render(data, accepted_media_type, renderer_context)
-        rendered = orjson.dumps(data, default=_fallback.default, option=OPTIONS)
+            return self._render_with_drf(data, accepted_media_type, renderer_context)
+        try:
+            rendered = orjson.dumps(data, default=_fallback.default, option=OPTIONS)
+        except orjson.JSONEncodeError:
+            return self._render_with_drf(data, accepted_media_type, renderer_context)
         # As DRF does: these two are valid JSON but end a line in JavaScript.
         if b"\xe2\x80\xa8" in rendered or b"\xe2\x80\xa9" in rendered:
             rendered = rendered.replace(b"\xe2\x80\xa8", b"\\u2028").replace(
                 b"\xe2\x80\xa9", b"\\u2029"
             )
         return rendered
+
+    def _render_with_drf(self, data, accepted_media_type, renderer_context) -> bytes:
+        try:
+            return super().render(data, accepted_media_type, renderer_context)
+        except UnicodeEncodeError:
+            return super().render(without_surrogates(data), accepted_media_type, renderer_context)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def without_surrogates(data: Any) -> Any:
+    """`data` with every lone surrogate in its text (keys included) replaced by U+FFFD."""
+    if isinstance(data, str):
+        return _SURROGATE.sub("\ufffd", data)
+    if isinstance(data, dict):
+        return {without_surrogates(key): without_surrogates(value) for key, value in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [without_surrogates(item) for item in data]
+    return data
 
 
 class ContentNegotiation(DefaultContentNegotiation):

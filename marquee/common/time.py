@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from rest_framework.fields import DateTimeField
@@ -57,3 +57,20 @@ def from_local(wall_clock: datetime, tz_name: str) -> datetime:
     if first.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != wall_clock:
         raise NonexistentLocalTime(wall_clock)
     raise AmbiguousLocalTime(wall_clock)
+
+
+def local_iso(moment: datetime, tz_name: str) -> str:
+    """`moment` in the theater's timezone, as an RFC 3339 date-time with that UTC offset
+    (what responses call `local_...`)."""
+    return iso_with_offset(to_local(moment, tz_name))
+
+
+def iso_with_offset(moment: datetime) -> str:
+    """An aware moment as RFC 3339 with its own offset. RFC 3339 offsets are whole minutes:
+    the seconds of a zone's old local mean time (Berlin before 1893: +00:53:28) are rounded
+    away from the offset, and the instant is kept."""
+    offset = moment.utcoffset()
+    if offset is not None and offset.total_seconds() % 60:
+        rounded = timedelta(minutes=round(offset.total_seconds() / 60))
+        moment = moment.astimezone(timezone(rounded))
+    return moment.isoformat()

@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 from marquee.booking import selectors as booking_selectors
 from marquee.booking.api import BookingOutput
 from marquee.common.money_fields import MoneyField
+from marquee.common.openapi import error_response
 from marquee.common.pagination import StandardPagination
 from marquee.common.permissions import IsAdminRole
 from marquee.payments import services
@@ -55,6 +56,11 @@ class RefundOutput(serializers.ModelSerializer):
         ]
 
 
+class WebhookOutput(serializers.Serializer):
+    received = serializers.BooleanField()
+    outcome = serializers.CharField(help_text="What the event did, e.g. `confirmed`, `duplicate`.")
+
+
 class RefundListQuery(serializers.Serializer):
     status = serializers.ChoiceField(choices=RefundStatus.values, required=False)
 
@@ -68,7 +74,27 @@ class BookingPayView(APIView):
         "4000000000000002 and the other documented decline cards decline with 402). Stripe: "
         "returns the Payment Intent's client_secret; the webhook confirms the booking.",
         request=PayInput,
-        responses={200: PaymentOutput},
+        responses={
+            200: PaymentOutput,
+            400: error_response("Invalid input.", "invalid", "invalid_card_number"),
+            402: error_response(
+                "The card was declined; the hold stays (`details.decline_code`).",
+                "payment_declined",
+            ),
+            404: error_response("No such booking, or not yours.", "booking_not_found"),
+            409: error_response(
+                "Not payable now.",
+                "already_paid",
+                "booking_not_payable",
+                "hold_expired",
+                "seats_lost",
+            ),
+            503: error_response(
+                "The payment provider or the database is unavailable; try again.",
+                "provider_unavailable",
+                "database_unavailable",
+            ),
+        },
     )
     def post(self, request, public_id):
         data = PayInput(data=request.data)
@@ -91,7 +117,14 @@ class StripeWebhookView(APIView):
     @extend_schema(
         summary="Stripe webhook (signed)",
         request=OpenApiTypes.OBJECT,
-        responses={200: OpenApiTypes.OBJECT},
+        responses={
+            200: WebhookOutput,
+            400: error_response(
+                "Not a signed Stripe event, or a malformed one; nothing changed.",
+                "invalid_signature",
+                "invalid_payload",
+            ),
+        },
     )
     def post(self, request):
         outcome = services.stripe_webhook_handle(
@@ -102,6 +135,7 @@ class StripeWebhookView(APIView):
 
 class RefundListView(APIView):
     permission_classes = [IsAdminRole]
+    pagination_class = StandardPagination  # also tells the schema the list is paginated
 
     @extend_schema(
         summary="Refunds (admins): failed ones are retried automatically",
@@ -114,6 +148,6 @@ class RefundListView(APIView):
         refunds = Refund.objects.select_related("payment__booking").order_by("-created_at")
         if query.validated_data.get("status"):
             refunds = refunds.filter(status=query.validated_data["status"])
-        paginator = StandardPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(refunds, request, view=self)
         return paginator.get_paginated_response(RefundOutput(page, many=True).data)

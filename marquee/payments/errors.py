@@ -51,3 +51,13 @@ def provider_unavailable() -> PaymentError:
         code="provider_unavailable",
         status_code=503,
     )
+
+
+def invalid_payload(*, field: str | None = None) -> PaymentError:
+    """A webhook body that is not a well-formed Stripe event (signed or not); nothing changes."""
+    message = "The webhook body is not a well-formed Stripe event."
+    if field:
+        message = f"The webhook event is malformed at `{field}`."
+    return PaymentError(
+        message, code="invalid_payload", details={"field": field} if field else None
+    )

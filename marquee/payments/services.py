@@ -279,6 +279,9 @@ def _pay_stripe(*, booking: Booking, provider: StripeProvider) -> dict:
     }
 
 
+INTENT_EVENTS = ("payment_intent.succeeded", "payment_intent.payment_failed")
+
+
 def stripe_webhook_handle(*, payload: bytes, signature: str | None) -> str:
     """Verify, store once, apply. Returns what happened (for the response and the log)."""
     try:
@@ -288,27 +291,27 @@ def stripe_webhook_handle(*, payload: bytes, signature: str | None) -> str:
             "The Stripe-Signature header does not verify.", code="invalid_signature"
         ) from None
     except ValueError:
-        raise errors.PaymentError(
-            "The webhook body is not a Stripe event.", code="invalid_payload"
-        ) from None
-    event_id = getattr(event, "id", None)
-    event_type = getattr(event, "type", None)
-    if not isinstance(event_id, str) or not isinstance(event_type, str):
-        raise errors.PaymentError("The webhook body is not a Stripe event.", code="invalid_payload")
+        raise errors.invalid_payload() from None
+    # Signed is not the same as well-formed: check every field used before anything is stored.
+    try:
+        event_id = _text(event, "id", limit=255)
+        event_type = _text(event, "type", limit=100)
+        intent = _stripe_intent(event, event_type) if event_type in INTENT_EVENTS else None
+    except errors.PaymentError as error:
+        # Signed by Stripe (or by whoever holds the secret) yet malformed: worth a look.
+        logger.warning("signed webhook event refused as malformed", extra=error.details)
+        raise
 
     with transaction.atomic():
         try:
             with transaction.atomic():
                 record = WebhookEvent.objects.create(
-                    provider=Provider.STRIPE,
-                    event_id=event_id[:255],
-                    type=event_type[:100],
-                    payload=event.to_dict(),
+                    provider=Provider.STRIPE, event_id=event_id, type=event_type, payload=event
                 )
         except IntegrityError:
             logger.info("duplicate webhook event", extra={"event": event_id})
             return "duplicate"
-        outcome = _apply_stripe_event(event)
+        outcome = _apply_stripe_event(event_type, intent) if intent is not None else "ignored"
         record.outcome = outcome
         record.save(update_fields=["outcome"])
     logger.info(
@@ -317,23 +320,62 @@ def stripe_webhook_handle(*, payload: bytes, signature: str | None) -> str:
     return outcome
 
 
-def _apply_stripe_event(event) -> str:
-    if event.type not in ("payment_intent.succeeded", "payment_intent.payment_failed"):
-        return "ignored"
-    intent = event.data.object.to_dict()
+def _field(data, path: str):
+    """`data` at the dotted `path` (`data.object.id`), or None where any step is missing."""
+    for key in path.split("."):
+        if not isinstance(data, dict):
+            return None
+        data = data.get(key)
+    return data
+
+
+def _text(data, path: str, *, limit: int, required: bool = True) -> str | None:
+    value = _field(data, path)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not value or len(value) > limit:
+        raise errors.invalid_payload(field=path)
+    return value
+
+
+def _stripe_intent(event: dict, event_type: str) -> dict:
+    """The event's Payment Intent, with every field the settlement reads of the right type."""
+    intent = _field(event, "data.object")
+    if not isinstance(intent, dict):
+        raise errors.invalid_payload(field="data.object")
+    _text(event, "data.object.id", limit=255)
+    if event_type == "payment_intent.succeeded":
+        for name, required in (("amount", True), ("amount_received", False)):
+            amount = intent.get(name)
+            if amount is None and not required:
+                continue
+            # bool is an int in Python; a minor-unit amount is a non-negative 64-bit integer.
+            if type(amount) is not int or not 0 <= amount < 2**63:
+                raise errors.invalid_payload(field=f"data.object.{name}")
+        _text(event, "data.object.currency", limit=3)
+    else:
+        error = intent.get("last_payment_error")
+        if error is not None and not isinstance(error, dict):
+            raise errors.invalid_payload(field="data.object.last_payment_error")
+        for name in ("decline_code", "code", "message"):
+            _text(event, f"data.object.last_payment_error.{name}", limit=5000, required=False)
+    return intent
+
+
+def _apply_stripe_event(event_type: str, intent: dict) -> str:
     found = (
-        Payment.objects.filter(provider=Provider.STRIPE, provider_reference=intent.get("id"))
+        Payment.objects.filter(provider=Provider.STRIPE, provider_reference=intent["id"])
         .values_list("pk", "booking_id")
         .first()
     )
     if found is None:
-        logger.error("webhook for an unknown payment intent", extra={"intent": intent.get("id")})
+        logger.error("webhook for an unknown payment intent", extra={"intent": intent["id"]})
         return "unknown_payment"
     payment_id, booking_id = found
     _booking_locked(booking_id)
     payment = Payment.objects.select_for_update().get(pk=payment_id)
 
-    if event.type == "payment_intent.payment_failed":
+    if event_type == "payment_intent.payment_failed":
         if payment.status == PaymentStatus.PENDING:
             error = intent.get("last_payment_error") or {}
             payment.status = PaymentStatus.FAILED
@@ -343,13 +385,13 @@ def _apply_stripe_event(event) -> str:
         return "payment_failed_recorded"
 
     amount = intent.get("amount_received") or intent.get("amount")
-    currency = str(intent.get("currency") or "").upper()
+    currency = intent["currency"].upper()
     expected = to_minor_units(payment.amount, payment.currency)
     if amount != expected or currency != payment.currency.upper():
         logger.error(
             "webhook amount or currency mismatch: refused",
             extra={
-                "intent": intent.get("id"),
+                "intent": intent["id"],
                 "amount": amount,
                 "currency": currency,
                 "expected_amount": expected,

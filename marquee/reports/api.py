@@ -10,7 +10,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from marquee.common.money_fields import MoneyField
+from marquee.common.openapi import error_response
 from marquee.common.permissions import IsAdminRole
+from marquee.common.time import iso_with_offset
 from marquee.reports import selectors
 from marquee.reports.renderers import CSVRenderer, ReportNegotiation
 
@@ -60,7 +62,7 @@ class LocalDateTimeField(serializers.DateTimeField):
     """A moment with the theater's own UTC offset (DRF would convert it to UTC)."""
 
     def to_representation(self, value):
-        return value.isoformat()
+        return iso_with_offset(value)
 
 
 class SalesRowOutput(serializers.Serializer):
@@ -141,25 +143,8 @@ class OccupancyReportOutput(serializers.Serializer):
         }
 
 
-class ReportsErrorBody(serializers.Serializer):
-    code = serializers.CharField()
-    message = serializers.CharField()
-    details = serializers.DictField()
-
-
-class ReportsError(serializers.Serializer):
-    """The common error shape (marquee/common/errors.py), for the OpenAPI schema."""
-
-    error = ReportsErrorBody()
-
-
 def _error(status: int, description: str, *codes: str) -> dict:
-    listed = ", ".join(f"`{code}`" for code in codes)
-    return {
-        (status, "application/json"): OpenApiResponse(
-            ReportsError, description=f"{description} Codes: {listed}."
-        )
-    }
+    return {(status, "application/json"): error_response(description, *codes)}
 
 
 REPORT_ERRORS = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.permissions import IsAuthenticated
@@ -15,32 +15,16 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from marquee.booking import selectors as booking_selectors
+from marquee.common.openapi import error_response
 from marquee.common.permissions import IsStaffRole
 from marquee.common.throttling import UserRateThrottle
-from marquee.common.time import to_local
+from marquee.common.time import local_iso
 from marquee.tickets import outbox, selectors, services
 from marquee.tickets.codes import MAX_CODE_LENGTH
 from marquee.tickets.models import DeliveryStatus, EmailKind
 from marquee.tickets.qr import ticket_qr_svg
 
-
-class TicketsErrorBody(serializers.Serializer):
-    code = serializers.CharField()
-    message = serializers.CharField()
-    details = serializers.DictField()
-
-
-class TicketsError(serializers.Serializer):
-    """The common error shape (marquee/common/errors.py), for the OpenAPI schema."""
-
-    error = TicketsErrorBody()
-
-
-def _error(description: str, *codes: str) -> OpenApiResponse:
-    return OpenApiResponse(
-        TicketsError,
-        description=f"{description} Codes: {', '.join(f'`{code}`' for code in codes)}.",
-    )
+_error = error_response
 
 
 class StrictCharField(serializers.CharField):
@@ -76,9 +60,10 @@ class CheckInOutput(serializers.Serializer):
     seat = CheckInSeatOutput()
     holder = serializers.SerializerMethodField()
 
+    @extend_schema_field(OpenApiTypes.DATETIME)
     def get_local_starts_at(self, ticket) -> str:
         showtime = ticket.showtime
-        return to_local(showtime.starts_at, showtime.screen.theater.timezone).isoformat()
+        return local_iso(showtime.starts_at, showtime.screen.theater.timezone)
 
     def get_holder(self, ticket) -> str:
         user = ticket.booking.user

@@ -7,7 +7,7 @@ from datetime import datetime
 from rest_framework import status
 
 from marquee.common.errors import ApplicationError
-from marquee.common.time import api_datetime
+from marquee.common.time import api_datetime, iso_with_offset
 
 
 class TicketError(ApplicationError):
@@ -46,7 +46,7 @@ def wrong_day(local_starts_at: datetime) -> TicketError:
         "This ticket is for a showtime on another day.",
         code="wrong_day",
         status_code=status.HTTP_409_CONFLICT,
-        details={"local_starts_at": local_starts_at.isoformat()},
+        details={"local_starts_at": iso_with_offset(local_starts_at)},
     )
 
 

@@ -87,3 +87,14 @@ def test_an_oversized_key_is_400(customer_client, showtime, seats):
         400,
         "invalid_idempotency_key",
     )
+
+
+@pytest.mark.parametrize("key", ["a\x00b", "tab\there", "\x7f", "bell\x07", "\x85next-line"])
+def test_a_key_with_control_characters_is_400(customer_client, showtime, seats, key):
+    # A NUL reached PostgreSQL (a 500); no client sends control characters in a key.
+    response = post(customer_client, {"showtime": showtime.pk, "seats": [seats["A1"].id]}, key)
+    assert (response.status_code, response.json()["error"]["code"]) == (
+        400,
+        "invalid_idempotency_key",
+    )
+    assert Booking.objects.count() == 0

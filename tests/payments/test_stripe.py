@@ -1,3 +1,4 @@
+import json
 import logging
 import os
 import secrets
@@ -123,6 +124,88 @@ def test_a_signed_body_that_is_not_an_event_is_400(deliver, fake_stripe):
         HTTP_STRIPE_SIGNATURE=sign("not json", WEBHOOK_SECRET),
     )
     assert (response.status_code, response.json()["error"]["code"]) == (400, "invalid_payload")
+
+
+def _malformed(intent_id: str) -> dict[str, dict | str]:
+    """Events that carry a valid signature but not the shape Stripe gives them."""
+    good = intent_event(intent_id, amount=2000)
+    failed = intent_event(intent_id, amount=2000, event_type="payment_intent.payment_failed")
+
+    def with_intent(base, **fields):
+        intent = {**base["data"]["object"], **fields}
+        return {**base, "data": {"object": {k: v for k, v in intent.items() if v is not ...}}}
+
+    return {
+        "no id": {k: v for k, v in good.items() if k != "id"},
+        "numeric id": {**good, "id": 42},
+        "no type": {k: v for k, v in good.items() if k != "type"},
+        "type is a list": {**good, "type": ["payment_intent.succeeded"]},
+        "no data": {k: v for k, v in good.items() if k != "data"},
+        "data is a list": {**good, "data": [good["data"]]},
+        "no data.object": {**good, "data": {}},
+        "data.object is text": {**good, "data": {"object": "pi"}},
+        "intent without id": with_intent(good, id=...),
+        "intent id is a number": with_intent(good, id=7),
+        "intent id is an object": with_intent(good, id={"id": intent_id}),
+        "amount is text": with_intent(good, amount="2000", amount_received="2000"),
+        "amount is a boolean": with_intent(good, amount=True, amount_received=True),
+        "amount is a float": with_intent(good, amount=2000.5, amount_received=2000.5),
+        "amount is negative": with_intent(good, amount=-2000, amount_received=-2000),
+        "no amount": with_intent(good, amount=..., amount_received=...),
+        "amount beyond 64 bits": with_intent(good, amount=2**70, amount_received=2**70),
+        "currency is a number": with_intent(good, currency=978),
+        "no currency": with_intent(good, currency=...),
+        "last_payment_error is text": with_intent(failed, last_payment_error="card declined"),
+        "decline_code is a list": with_intent(failed, last_payment_error={"decline_code": [1]}),
+        "an array": [good],
+        "a string": "payment_intent.succeeded",
+        "null": None,
+    } | {
+        # Raw bodies: what the JSON may not hold.
+        "NUL in a string": json.dumps(good).replace(intent_id, intent_id + "\\u0000"),
+        "lone surrogate": json.dumps(good).replace('"event"', '"\\ud800"'),
+        "nested 10,000 deep": json.dumps(good)[:-1] + ', "x": ' + "[" * 10_000 + "]" * 10_000 + "}",
+        "NaN amount": json.dumps(good).replace('"amount": 2000', '"amount": NaN'),
+    }
+
+
+MALFORMED_NAMES = list(_malformed("pi_x"))
+
+
+@pytest.mark.parametrize("name", MALFORMED_NAMES)
+def test_a_signed_but_malformed_event_is_400_and_changes_nothing(
+    deliver, intent, held_booking, name
+):
+    event = _malformed(intent)[name]
+
+    response = deliver(event if isinstance(event, str) else json.dumps(event))
+
+    assert (response.status_code, response.json()["error"]["code"]) == (400, "invalid_payload")
+    held_booking.refresh_from_db()
+    assert held_booking.status == "pending"
+    assert Payment.objects.get(provider_reference=intent).status == "pending"
+    assert WebhookEvent.objects.count() == 0
+
+
+def test_the_malformed_field_is_named_in_the_details(deliver, intent):
+    response = deliver(_malformed(intent)["amount is text"])
+
+    assert response.json()["error"]["details"] == {"field": "data.object.amount"}
+
+
+def test_an_event_of_another_type_needs_no_payment_intent(deliver, fake_stripe):
+    response = deliver({"id": "evt_other", "object": "event", "type": "customer.created"})
+
+    assert (response.status_code, response.json()["outcome"]) == (200, "ignored")
+
+
+@pytest.mark.parametrize(
+    "signature", ["t=1,v1=\xe9", "t=\xe9,v1=abc", "t=99999999999999999999,v1=0"]
+)
+def test_a_signature_header_that_cannot_be_read_is_invalid_signature(deliver, intent, signature):
+    response = deliver(intent_event(intent, amount=2000), signature=signature)
+
+    assert (response.status_code, response.json()["error"]["code"]) == (400, "invalid_signature")
 
 
 @pytest.mark.parametrize(("amount", "currency"), [(1999, "eur"), (2000, "usd")])
