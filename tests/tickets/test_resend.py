@@ -133,10 +133,11 @@ def test_the_resend_endpoint_is_in_the_schema_with_the_error_shape():
     assert not GENERATOR_STATS, "drf-spectacular reported warnings or errors for the tickets"
     operation = schema["paths"]["/api/bookings/{public_id}/resend-tickets/"]["post"]
     assert operation["operationId"] == "bookings_resend_tickets"
-    assert set(operation["responses"]) == {"202", "401", "404", "409", "429"}
-    for status in ("401", "404", "409", "429"):
+    # Its own answers, and those every operation documents (bad body, too big, outage).
+    assert {"202", "401", "404", "409", "429"} <= set(operation["responses"])
+    for status in set(operation["responses"]) - {"202"}:
         reference = operation["responses"][status]["content"]["application/json"]["schema"]
-        assert reference == {"$ref": "#/components/schemas/TicketsError"}
+        assert reference == {"$ref": "#/components/schemas/Error"}
     assert "booking_not_confirmed" in operation["responses"]["409"]["description"]
 
 
