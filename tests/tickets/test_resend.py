@@ -135,7 +135,7 @@ def test_the_resend_endpoint_is_in_the_schema_with_the_error_shape():
     assert operation["operationId"] == "bookings_resend_tickets"
     # Its own answers, and those every operation documents (bad body, too big, outage).
     assert {"202", "401", "404", "409", "429"} <= set(operation["responses"])
-    for status in set(operation["responses"]) - {"202"}:
+    for status in ("401", "404", "409", "429"):
         reference = operation["responses"][status]["content"]["application/json"]["schema"]
         assert reference == {"$ref": "#/components/schemas/Error"}
     assert "booking_not_confirmed" in operation["responses"]["409"]["description"]
