@@ -41,6 +41,8 @@ INSTALLED_APPS = [
     "marquee.tickets",
     "marquee.payments",
     "marquee.reports",
+    # The moviegoer's site: on top of everything, nothing imports it (docs/architecture.md).
+    "marquee.web",
 ]
 
 MIDDLEWARE = [
@@ -48,12 +50,15 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The visitor's language for the site's pages (never for /api/: it stays English, unvaried).
+    "marquee.common.middleware.PageLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
 
 # Admin messages live in the session the admin already uses. The default (cookie, then
@@ -73,6 +78,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
             ]
         },
     }
@@ -249,7 +255,12 @@ DEFAULT_CURRENCY = env("DEFAULT_CURRENCY", default="EUR")
 BENCH_ENDPOINTS = env.bool("BENCH_ENDPOINTS", default=False)
 
 # --- Internationalisation, files ------------------------------------------------------------
-LANGUAGE_CODE = "en-us"
+# English and German; the site picks one from the language cookie (the header's switch), else
+# the browser's Accept-Language. Dates and money are formatted with Babel (marquee/common/
+# formats.py) in the theater's time zone and the showtime's currency. Catalogs: locale/.
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("de", "Deutsch")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -303,6 +314,48 @@ if PAYMENT_PROVIDER == "stripe" and not DEBUG and not (STRIPE_SECRET_KEY and STR
     raise ImproperlyConfigured(
         "PAYMENT_PROVIDER=stripe needs STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET."
     )
+
+# The site's Stripe checkout: the Payment Element needs Stripe.js, loaded from Stripe (it cannot
+# be vendored); the URL is a setting so tests can serve a fake one (docs/operations.md).
+STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", default="")
+STRIPE_JS_URL = env("STRIPE_JS_URL", default="https://js.stripe.com/v3/")
+
+# --- The site (marquee/web) -----------------------------------------------------------------
+LOGIN_URL = "web:login"
+LOGIN_REDIRECT_URL = "web:home"
+LOGOUT_REDIRECT_URL = "web:home"
+# A locked-out login on the site gets a page; the API answers its own 429 (accounts.services).
+AXES_LOCKOUT_TEMPLATE = "web/accounts/locked.html"
+# Seconds between the seat picker's seat-map polls when the live channel is absent or failing.
+SEAT_PICKER_POLL_SECONDS = env.int("SEAT_PICKER_POLL_SECONDS", default=5)
+
+
+def _origin(url: str) -> str:
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{rest.split('/', 1)[0]}" if rest else url
+
+
+# Content-Security-Policy (django-csp): no inline script or style anywhere on the site, in
+# every profile, so a test run in a browser catches a violation. The API's JSON and its
+# Swagger UI/ReDoc pages, and the Django admin, are left without it (they are not ours).
+_STRIPE_ORIGINS = [_origin(STRIPE_JS_URL)] if PAYMENT_PROVIDER == "stripe" else []
+CONTENT_SECURITY_POLICY = {
+    "EXCLUDE_URL_PREFIXES": ["/api/", "/admin/"],
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", *_STRIPE_ORIGINS],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'", *(["https://api.stripe.com"] if _STRIPE_ORIGINS else [])],
+        "frame-src": [*_STRIPE_ORIGINS, *(["https://hooks.stripe.com"] if _STRIPE_ORIGINS else [])]
+        or ["'none'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 
 # --- Tickets --------------------------------------------------------------------------------
 TICKET_REMINDER_MINUTES = env.int("TICKET_REMINDER_MINUTES", default=120)

@@ -20,6 +20,8 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("admin/", admin.site.urls),
+    # The moviegoer's site, last: every route above is matched first.
+    path("", include("marquee.web.urls")),
 ]
 
 if settings.BENCH_ENDPOINTS:  # framework ceilings for `make bench` only
@@ -36,7 +38,8 @@ if settings.DEBUG:
 
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
-handler400 = "marquee.common.errors.json_bad_request"
-handler403 = "marquee.common.errors.json_permission_denied"
-handler404 = "marquee.common.errors.json_not_found"
-handler500 = "marquee.common.errors.json_server_error"
+# JSON under /api/ (and the probes), a page for a person everywhere else.
+handler400 = "marquee.web.errors.bad_request"
+handler403 = "marquee.web.errors.permission_denied"
+handler404 = "marquee.web.errors.not_found"
+handler500 = "marquee.web.errors.server_error"

@@ -104,6 +104,16 @@ def _seat_map(context: ShowtimeContext, now: datetime) -> tuple[dict, datetime |
     return body, valid_until
 
 
+def showtime_seat_statuses(
+    *, showtime_id: int, now: datetime
+) -> tuple[dict[int, str], datetime | None]:
+    """Seat id -> `held` or `sold` for every seat nobody else may take, and until when that
+    stays true if no booking write happens (the first lapse of a hold on it; None: no hold)."""
+    taken = _ticket_rows(showtime_id=showtime_id, now=now, among=None, stale=False)
+    lapses = [_as_datetime(held_until) for _, status, held_until in taken if status == HELD]
+    return {seat_id: status for seat_id, status, _ in taken}, min(lapses, default=None)
+
+
 def _as_datetime(value) -> datetime:
     """A datetime column read with a raw cursor: SQLite hands back naive UTC (or its text)."""
     parsed = value if isinstance(value, datetime) else parse_datetime(value)
