@@ -1,6 +1,8 @@
-"""Shared fixtures. `pytest.mark.postgres` tests skip on SQLite, and fail CI when skipped there."""
+"""Shared fixtures. `pytest.mark.postgres` tests skip on SQLite, and fail CI when skipped there;
+`pytest.mark.browser` tests skip without Chromium, and fail CI when skipped for that reason."""
 
 import os
+from pathlib import Path
 
 import pytest
 from django.core.cache import cache
@@ -12,13 +14,24 @@ from marquee.booking import services as booking_services
 from marquee.booking.context import showtime_contexts_clear
 from marquee.booking.selectors import rendered_seat_maps_clear
 from marquee.catalog.models import Seat
+from marquee.web.hall import picker_halls_clear
 from tests import factories
 
 REQUIRE_POSTGRES = os.environ.get("MARQUEE_REQUIRE_POSTGRES") == "1"
 _skipped_postgres_tests: list[str] = []
+# Browser tests drive Debian's Chromium (`apt-get install chromium`); never a downloaded one.
+CHROMIUM = Path(os.environ.get("MARQUEE_CHROMIUM", "/usr/bin/chromium"))
+REQUIRE_BROWSER = os.environ.get("MARQUEE_REQUIRE_BROWSER") == "1"
+NO_CHROMIUM = f"needs Chromium at {CHROMIUM} (apt-get install chromium)"
+_skipped_browser_tests: list[str] = []
 
 
 def pytest_collection_modifyitems(config, items):
+    if not CHROMIUM.exists():
+        no_browser = pytest.mark.skip(reason=NO_CHROMIUM)
+        for item in items:
+            if item.get_closest_marker("browser"):
+                item.add_marker(no_browser)
     on_postgres = connection.vendor == "postgresql"
     if REQUIRE_POSTGRES and not on_postgres:
         raise pytest.UsageError("MARQUEE_REQUIRE_POSTGRES=1 but DATABASE_URL is not PostgreSQL.")
@@ -36,6 +49,9 @@ def pytest_runtest_makereport(item, call):
     report = outcome.get_result()
     if report.skipped and item.get_closest_marker("postgres"):
         _skipped_postgres_tests.append(item.nodeid)
+    # Only a skip for want of Chromium counts: a browser test may skip for a reason of its own.
+    if report.skipped and item.get_closest_marker("browser") and NO_CHROMIUM in str(report.longrepr):
+        _skipped_browser_tests.append(item.nodeid)
 
 
 def pytest_sessionfinish(session, exitstatus):
@@ -43,6 +59,9 @@ def pytest_sessionfinish(session, exitstatus):
         print(
             f"\nPostgreSQL tests were skipped although CI requires them: {_skipped_postgres_tests}"
         )
+        session.exitstatus = 1
+    if REQUIRE_BROWSER and _skipped_browser_tests:
+        print(f"\nBrowser tests were skipped although CI requires them: {_skipped_browser_tests}")
         session.exitstatus = 1
 
 
@@ -53,11 +72,13 @@ def _clear_cache():
     cache.clear()
     showtime_contexts_clear()
     rendered_seat_maps_clear()
+    picker_halls_clear()
     verified_tokens_clear()
     yield
     cache.clear()
     showtime_contexts_clear()
     rendered_seat_maps_clear()
+    picker_halls_clear()
     verified_tokens_clear()
 
 

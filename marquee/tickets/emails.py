@@ -63,7 +63,8 @@ def _booking_context(booking: Booking) -> dict:
         "theater_address": theater.address,
         "screen": showtime.screen.name,
         "starts_at": local_start_text(showtime),
-        "booking_url": f"{settings.SITE_URL.rstrip('/')}/api/bookings/{booking.public_id}/",
+        # The booking page of the site (marquee.web), where the tickets and the QR codes are.
+        "booking_url": f"{settings.SITE_URL.rstrip('/')}/bookings/{booking.public_id}/",
     }
 
 
