@@ -50,7 +50,11 @@ def pytest_runtest_makereport(item, call):
     if report.skipped and item.get_closest_marker("postgres"):
         _skipped_postgres_tests.append(item.nodeid)
     # Only a skip for want of Chromium counts: a browser test may skip for a reason of its own.
-    if report.skipped and item.get_closest_marker("browser") and NO_CHROMIUM in str(report.longrepr):
+    if (
+        report.skipped
+        and item.get_closest_marker("browser")
+        and NO_CHROMIUM in str(report.longrepr)
+    ):
         _skipped_browser_tests.append(item.nodeid)
 
 

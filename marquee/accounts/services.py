@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth import authenticate, user_logged_in
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -114,6 +115,14 @@ def user_verify_email(*, user: User, token: str) -> bool:
         user.save(update_fields=["is_active"])
         logger.info("email verified for user %s", user.pk)
     return True
+
+
+def user_set_language(*, user: User, language: str) -> None:
+    """Remember the language a person reads the site in; their emails follow it."""
+    if language not in {code for code, _ in settings.LANGUAGES} or user.language == language:
+        return
+    user.language = language
+    user.save(update_fields=["language"])
 
 
 def user_update_profile(

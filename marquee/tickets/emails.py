@@ -17,11 +17,12 @@ from email.mime.image import MIMEImage
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, pgettext_lazy
 
 from marquee.booking.models import Booking, BookingStatus, TicketStatus
 from marquee.catalog.models import Showtime, ShowtimeStatus
-from marquee.common.time import to_local
+from marquee.common import formats
 from marquee.tickets import selectors, services
 from marquee.tickets.codes import ticket_code
 from marquee.tickets.qr import ticket_qr_png
@@ -36,15 +37,27 @@ class InlineImage:
     png: bytes
 
 
+TIERS = {
+    "standard": pgettext_lazy("tier", "Standard"),
+    "premium": pgettext_lazy("tier", "Premium"),
+    "vip": pgettext_lazy("tier", "VIP"),
+}
+
+
 def local_start_text(showtime: Showtime) -> str:
-    """E.g. "Saturday 14 March 2026, 20:00 (Europe/Berlin)": the theater's own clock."""
+    """E.g. "Saturday, 14 March 2026, 20:00 (Europe/Berlin)": the theater's own clock, in the
+    active language ("Samstag, 14. März 2026, 20:00 (Europe/Berlin)")."""
     tz_name = showtime.screen.theater.timezone
-    local = to_local(showtime.starts_at, tz_name)
-    return f"{local:%A} {local.day} {local:%B %Y}, {local:%H:%M} ({tz_name})"
+    return f"{formats.local_datetime(showtime.starts_at, tz_name)} ({tz_name})"
 
 
 def _money(amount: Decimal | str, currency: str) -> str:
-    return f"{amount} {currency}"
+    return formats.money(amount, currency)
+
+
+def _language(booking: Booking) -> str:
+    """The buyer's language (the one the site last served them), else the default."""
+    return booking.user.language or settings.LANGUAGE_CODE
 
 
 def _one_line(text: str) -> str:
@@ -77,7 +90,7 @@ def _ticket_lines(booking: Booking, *, with_codes: bool) -> tuple[list[dict], li
             "id": ticket.pk,
             "row": ticket.seat.row_label,
             "number": ticket.seat.number,
-            "tier": ticket.seat.get_tier_display(),
+            "tier": str(TIERS.get(ticket.seat.tier, ticket.seat.tier)),
             "price": _money(ticket.price, booking.currency),
         }
         if with_codes:
@@ -128,18 +141,20 @@ def send_booking_confirmation(booking_id: int) -> bool:
     booking = selectors.booking_get_for_email(booking_id=booking_id)
     if booking is None or booking.status != BookingStatus.CONFIRMED:
         return False
-    context = _booking_context(booking)
-    tickets, images = _ticket_lines(booking, with_codes=True)
-    if not tickets:
-        return False
-    context |= {"tickets": tickets, "total": _money(booking.total, booking.currency)}
-    return _send(
-        booking=booking,
-        template="booking_confirmed",
-        subject=f"Your tickets for {context['movie']}, {context['starts_at']}",
-        context=context,
-        images=images,
-    )
+    with translation.override(_language(booking)):
+        context = _booking_context(booking)
+        tickets, images = _ticket_lines(booking, with_codes=True)
+        if not tickets:
+            return False
+        context |= {"tickets": tickets, "total": _money(booking.total, booking.currency)}
+        return _send(
+            booking=booking,
+            template="booking_confirmed",
+            subject=gettext("Your tickets for %(movie)s, %(when)s")
+            % {"movie": context["movie"], "when": context["starts_at"]},
+            context=context,
+            images=images,
+        )
 
 
 def send_booking_cancellation(booking_id: int) -> bool:
@@ -151,17 +166,19 @@ def send_booking_cancellation(booking_id: int) -> bool:
     event = selectors.booking_cancellation_event(booking=booking)
     if event is None:
         return False
-    context = _booking_context(booking) | {
-        "was_paid": event.from_status == BookingStatus.CONFIRMED,
-        "showtime_cancelled": booking.showtime.status == ShowtimeStatus.CANCELLED,
-        "total": _money(booking.total, booking.currency),
-    }
-    return _send(
-        booking=booking,
-        template="booking_cancelled",
-        subject=f"Booking cancelled: {context['movie']}, {context['starts_at']}",
-        context=context,
-    )
+    with translation.override(_language(booking)):
+        context = _booking_context(booking) | {
+            "was_paid": event.from_status == BookingStatus.CONFIRMED,
+            "showtime_cancelled": booking.showtime.status == ShowtimeStatus.CANCELLED,
+            "total": _money(booking.total, booking.currency),
+        }
+        return _send(
+            booking=booking,
+            template="booking_cancelled",
+            subject=gettext("Booking cancelled: %(movie)s, %(when)s")
+            % {"movie": context["movie"], "when": context["starts_at"]},
+            context=context,
+        )
 
 
 def send_refund_notice(booking_id: int, amount: str, currency: str) -> bool:
@@ -175,13 +192,15 @@ def send_refund_notice(booking_id: int, amount: str, currency: str) -> bool:
     booking = selectors.booking_get_for_email(booking_id=booking_id)
     if booking is None:
         return False
-    context = _booking_context(booking) | {"amount": _money(amount, currency.upper())}
-    return _send(
-        booking=booking,
-        template="refund",
-        subject=f"Refund of {context['amount']} for {context['movie']}",
-        context=context,
-    )
+    with translation.override(_language(booking)):
+        context = _booking_context(booking) | {"amount": _money(value, currency.upper())}
+        return _send(
+            booking=booking,
+            template="refund",
+            subject=gettext("Refund of %(amount)s for %(movie)s")
+            % {"amount": context["amount"], "movie": context["movie"]},
+            context=context,
+        )
 
 
 def send_showtime_reminder(booking_id: int, *, now: datetime | None = None) -> bool:
@@ -199,17 +218,19 @@ def send_showtime_reminder(booking_id: int, *, now: datetime | None = None) -> b
     # Claim first: of two runs racing here, exactly one sends.
     if not services.booking_reminder_claim(booking_id=booking.pk, now=now):
         return False
-    context = _booking_context(booking)
-    tickets, images = _ticket_lines(booking, with_codes=True)
-    context["tickets"] = tickets
     try:
-        return _send(
-            booking=booking,
-            template="showtime_reminder",
-            subject=f"Starting soon: {context['movie']}, {context['starts_at']}",
-            context=context,
-            images=images,
-        )
+        with translation.override(_language(booking)):
+            context = _booking_context(booking)
+            tickets, images = _ticket_lines(booking, with_codes=True)
+            context["tickets"] = tickets
+            return _send(
+                booking=booking,
+                template="showtime_reminder",
+                subject=gettext("Starting soon: %(movie)s, %(when)s")
+                % {"movie": context["movie"], "when": context["starts_at"]},
+                context=context,
+                images=images,
+            )
     except Exception:
         services.booking_reminder_release(booking_id=booking.pk, claimed_at=now)
         raise

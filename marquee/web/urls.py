@@ -2,7 +2,6 @@
 
 from django.contrib.auth import views as auth_views
 from django.urls import path
-from django.views.i18n import set_language
 
 from marquee.web.views import accounts, bookings, catalog, picker
 
@@ -40,5 +39,5 @@ urlpatterns = [
         accounts.PasswordResetCompleteView.as_view(),
         name="password-reset-complete",
     ),
-    path("language/", set_language, name="set-language"),
+    path("language/", accounts.language, name="set-language"),
 ]

@@ -32,9 +32,9 @@ def test_local_start_reads_in_the_theaters_timezone():
         screen=Screen(theater=theater, name="1"),
         starts_at=datetime(2026, 3, 14, 19, 0, tzinfo=UTC),
     )
-    assert emails.local_start_text(showtime) == "Saturday 14 March 2026, 20:00 (Europe/Berlin)"
+    assert emails.local_start_text(showtime) == "Saturday, 14 March 2026, 20:00 (Europe/Berlin)"
     showtime.starts_at = datetime(2026, 7, 4, 18, 30, tzinfo=UTC)  # summer time
-    assert emails.local_start_text(showtime) == "Saturday 4 July 2026, 20:30 (Europe/Berlin)"
+    assert emails.local_start_text(showtime) == "Saturday, 4 July 2026, 20:30 (Europe/Berlin)"
 
 
 def test_confirmation_email_lists_show_seats_prices_total_and_codes(
@@ -57,11 +57,11 @@ def test_confirmation_email_lists_show_seats_prices_total_and_codes(
         assert when in body
         assert "Kino Babylon" in body
         assert berlin_showtime.screen.name in body
-        assert f"Total: {booking.total} EUR" in body
+        assert f"Total: €{booking.total}" in body
         assert str(booking.public_id) in body
-    assert "Row A, seat 1 (Standard): 10.00 EUR" in text
-    assert "Row D, seat 2 (Premium): 12.00 EUR" in text
-    assert "Row E, seat 3 (VIP): 15.00 EUR" in text
+    assert "Row A, seat 1 (Standard): €10.00" in text
+    assert "Row D, seat 2 (Premium): €12.00" in text
+    assert "Row E, seat 3 (VIP): €15.00" in text
     assert booking.total == sum(t.price for t in tickets)
     for ticket in tickets:
         assert ticket_code(ticket) in text
@@ -158,8 +158,8 @@ def test_refund_notice_states_the_amount(book, customer, mailoutbox):
     booking = book(["C2"])
     assert tasks.send_refund_notice.delay(booking.pk, "10.00", "EUR").get() is True
     (message,) = mailoutbox
-    assert message.subject == "Refund of 10.00 EUR for The Night Usher"
-    assert "we have refunded 10.00 EUR" in message.body
+    assert message.subject == "Refund of €10.00 for The Night Usher"
+    assert "we have refunded €10.00" in message.body
     assert message.to == [customer.email]
 
 

@@ -48,7 +48,9 @@ def test_signup_keeps_the_account_inactive_until_the_emailed_link_comes_back(cli
 
 def test_an_unconfirmed_account_is_told_to_confirm_on_login(client):
     client.post(reverse("web:signup"), SIGNUP)
-    response = client.post(reverse("web:login"), {"username": "ada", "password": SIGNUP["password1"]})
+    response = client.post(
+        reverse("web:login"), {"username": "ada", "password": SIGNUP["password1"]}
+    )
     assert "Please confirm your email address first" in response.content.decode()
 
 

@@ -191,8 +191,11 @@ def _watch_seats_turn_taken(pages, showtime, within: float) -> None:
     expect(seat(watcher, "F6")).to_have_accessible_name(re.compile(r", held$"))
 
 
-@pytest.mark.skipif(not _live_installed(), reason="the live seat channel (live:showtime-seats) "
-                    "is not installed yet: the picker polls instead (next test)")
+@pytest.mark.skipif(
+    not _live_installed(),
+    reason="the live seat channel (live:showtime-seats) "
+    "is not installed yet: the picker polls instead (next test)",
+)
 def test_a_second_browser_sees_held_seats_turn_taken_within_a_second(pages, demo_hall, settings):
     settings.SEAT_PICKER_POLL_SECONDS = 0  # the live channel alone
     _watch_seats_turn_taken(pages, demo_hall, within=1.0)
@@ -320,7 +323,9 @@ def test_in_german_the_picker_speaks_german_and_shows_euros_the_german_way(pages
     page = pages.new(viewport=PHONE, locale="de-DE")
     page.goto(reverse("web:seat-picker", args=[demo_hall.pk]))
     expect(page.locator("html")).to_have_attribute("lang", "de")
-    box = page.get_by_role("checkbox", name=re.compile(r"^Reihe H, Platz 7, Premium, 14,50\s€, frei$"))
+    box = page.get_by_role(
+        "checkbox", name=re.compile(r"^Reihe H, Platz 7, Premium, 14,50\s€, frei$")
+    )
     expect(box).to_have_count(1)
     page.locator(f'label[for="{box.get_attribute("id")}"]').click()
     expect(page.locator("#picker-status")).to_contain_text("14,50")

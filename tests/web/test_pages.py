@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from django.core import mail
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from icalendar import Calendar
 
 from marquee.booking.models import Booking, BookingStatus, TicketStatus
@@ -97,7 +97,7 @@ def test_picker_has_one_labelled_checkbox_per_free_seat_grouped_by_row(client, s
     html = client.get(reverse("web:seat-picker", args=[showtime.pk])).content.decode()
     assert html.count('type="checkbox" class="seat-input"') == 40
     assert html.count('<fieldset class="hall-row"') == 5
-    assert "Row E, seat 3, VIP, €15.00, <span class=\"seat-status\">available" in html
+    assert 'Row E, seat 3, VIP, €15.00, <span class="seat-status">available' in html
     assert "Row D, seat 3, premium, €12.00" in html
     # An aisle after seat 4 is one gap between seat 4 and seat 5 of every row.
     row_a = html.split('data-row="A"')[1].split("</fieldset>")[0]
@@ -112,8 +112,8 @@ def test_picker_marks_held_and_sold_seats_as_taken(client, showtime, seat_ids, o
     held = re.search(rf'<input[^>]*id="seat-{seat_ids["B2"]}"[^>]*>', html).group(0)
     sold = re.search(rf'<input[^>]*id="seat-{seat_ids["B3"]}"[^>]*>', html).group(0)
     assert "disabled" in held and "disabled" in sold
-    assert "Row B, seat 2, standard, €10.00, <span class=\"seat-status\">held" in html
-    assert "Row B, seat 3, standard, €10.00, <span class=\"seat-status\">sold" in html
+    assert 'Row B, seat 2, standard, €10.00, <span class="seat-status">held' in html
+    assert 'Row B, seat 3, standard, €10.00, <span class="seat-status">sold' in html
     assert "38 seats free" in html
 
 
@@ -270,7 +270,10 @@ def test_another_buyers_booking_is_a_404_and_anonymous_visitors_are_sent_to_logi
     booking = booking_hold(user=customer, showtime_id=showtime.pk, seat_ids=[seat_ids["A1"]])
     url = reverse("web:booking", args=[booking.public_id])
     assert other_site_client.get(url).status_code == 404
-    assert other_site_client.post(reverse("web:booking-cancel", args=[booking.public_id])).status_code == 404
+    assert (
+        other_site_client.post(reverse("web:booking-cancel", args=[booking.public_id])).status_code
+        == 404
+    )
     assert client.get(url).status_code == 302
     booking.refresh_from_db()
     assert booking.status == BookingStatus.PENDING
@@ -283,7 +286,9 @@ def test_cancel_shows_the_cutoff_before_the_button_and_refunds(
     page = site_client.get(reverse("web:booking-cancel", args=[booking.public_id])).content.decode()
     cutoff = page.index("Cancelling is possible until")
     assert cutoff < page.index("Yes, cancel the booking")
-    response = site_client.post(reverse("web:booking-cancel", args=[booking.public_id]), follow=True)
+    response = site_client.post(
+        reverse("web:booking-cancel", args=[booking.public_id]), follow=True
+    )
     booking.refresh_from_db()
     assert booking.status in (BookingStatus.CANCELLED, BookingStatus.REFUNDED)
     assert "refunded in full" in response.content.decode()
@@ -321,7 +326,9 @@ def test_my_bookings_lists_upcoming_and_past(site_client, customer, showtime, se
     assert "C3" in upcoming and "Confirmed" in upcoming
 
 
-def test_an_expired_hold_reads_expired_and_cannot_be_paid(site_client, customer, showtime, seat_ids):
+def test_an_expired_hold_reads_expired_and_cannot_be_paid(
+    site_client, customer, showtime, seat_ids
+):
     booking = booking_hold(
         user=customer,
         showtime_id=showtime.pk,
@@ -357,12 +364,14 @@ def test_german_visitors_get_german_pages_dates_and_money(client, showtime):
     html = response.content.decode()
     assert response["Content-Language"] == "de"
     assert '<html lang="de">' in html
-    assert "Reihe E, Platz 3, VIP, 15,00\xa0€, <span class=\"seat-status\">verfügbar" in html
-    assert "Plätze wählen" in html or "Wählen Sie Ihre Plätze" in html
+    assert 'Reihe E, Platz 3, VIP, 15,00\xa0€, <span class="seat-status">frei' in html
+    assert "Wähle deine Plätze" in html
 
 
 def test_the_language_switch_sets_the_language(client, showtime):
-    response = client.post(reverse("web:set-language"), {"language": "de", "next": "/"}, follow=True)
+    response = client.post(
+        reverse("web:set-language"), {"language": "de", "next": "/"}, follow=True
+    )
     assert response.content.decode().count('lang="de"') >= 1
     assert "Programm" in response.content.decode()
 
@@ -374,6 +383,19 @@ def test_the_api_answers_in_english_whatever_the_page_language(client, showtime)
     assert response.status_code == 401
     assert "Content-Language" not in response
     assert "credentials were not provided" in response.json()["error"]["message"]
+
+
+def test_a_buyer_who_reads_german_gets_german_emails_whoever_sends_them(
+    site_client, customer, showtime, seat_ids, django_capture_on_commit_callbacks
+):
+    site_client.post(reverse("web:set-language"), {"language": "de", "next": "/"})
+    customer.refresh_from_db()
+    assert customer.language == "de"
+    with django_capture_on_commit_callbacks(execute=True), translation.override("en"):
+        _paid(customer, showtime, [seat_ids["A4"]])
+    [message] = [m for m in mail.outbox if m.subject.startswith("Deine Tickets")]
+    assert "Reihe A, Platz 4 (Standard): 10,00\xa0€" in message.body
+    assert "Gesamt: 10,00\xa0€" in message.body
 
 
 # --- Headers ----------------------------------------------------------------------------------

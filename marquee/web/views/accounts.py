@@ -13,8 +13,10 @@ from django.template.loader import render_to_string
 from django.urls import reverse, reverse_lazy
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import get_language, gettext, ngettext
 from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_POST
+from django.views.i18n import set_language
 
 from marquee.accounts import services
 from marquee.accounts.throttles import LoginIPThrottle, SignupThrottle
@@ -71,6 +73,7 @@ def signup(request):
         if form.is_valid():
             user = form.save()
             if user is not None:
+                services.user_set_language(user=user, language=get_language())
                 send_verification_email(request, user)
                 request.session["verify_email"] = user.email
                 return redirect("web:verify-sent")
@@ -89,6 +92,7 @@ def verify_sent(request):
                 email__iexact=form.cleaned_data["email"], is_active=False, last_login__isnull=True
             ).first()
             if user is not None:
+                services.user_set_language(user=user, language=get_language())
                 send_verification_email(request, user)
             messages.info(
                 request, gettext("If an account waits for that address, a new link is on its way.")
@@ -125,6 +129,20 @@ class LoginView(auth_views.LoginView):
         if wait is not None:
             return _too_many(request, self.template_name, self.get_context_data(), wait)
         return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        services.user_set_language(user=form.get_user(), language=get_language())
+        return response
+
+
+@require_POST
+def language(request):
+    """Django's set_language; a logged-in person's emails follow the choice too."""
+    response = set_language(request)
+    if request.user.is_authenticated:
+        services.user_set_language(user=request.user, language=request.POST.get("language", ""))
+    return response
 
 
 class PasswordResetView(auth_views.PasswordResetView):
