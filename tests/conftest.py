@@ -15,6 +15,7 @@ from marquee.booking.context import showtime_contexts_clear
 from marquee.booking.selectors import rendered_seat_maps_clear
 from marquee.catalog.models import Seat
 from marquee.web.hall import picker_halls_clear
+from marquee.web.views.picker import picker_pages_clear
 from tests import factories
 
 REQUIRE_POSTGRES = os.environ.get("MARQUEE_REQUIRE_POSTGRES") == "1"
@@ -77,12 +78,14 @@ def _clear_cache():
     showtime_contexts_clear()
     rendered_seat_maps_clear()
     picker_halls_clear()
+    picker_pages_clear()
     verified_tokens_clear()
     yield
     cache.clear()
     showtime_contexts_clear()
     rendered_seat_maps_clear()
     picker_halls_clear()
+    picker_pages_clear()
     verified_tokens_clear()
 
 

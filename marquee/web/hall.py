@@ -223,6 +223,9 @@ class PickerHall:
     html: str
     free: int  # seats nobody holds or bought
     seat_version: int | None  # the seat-status version read before the statuses
+    # The process's reusable rendering this hall is (identity changes with every fresh
+    # rendering); None when it may not be reused. Pages built on it may be reused with it.
+    memo: object | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,7 +277,7 @@ def picker_hall(
             and (memo.valid_until is None or now < memo.valid_until)
             and time.monotonic() - memo.built < availability.MAX_AGE_SECONDS
         ):
-            return PickerHall(context, parts, memo.html, memo.free, seat_version)
+            return PickerHall(context, parts, memo.html, memo.free, seat_version, memo)
     statuses, lapse = booking_selectors.showtime_seat_statuses(showtime_id=showtime_id, now=now)
     html = hall_html(parts, statuses, selected=selected, yours=yours)
     free = len(parts.ids) - sum(1 for seat_id in statuses if seat_id in context.seats_by_id)
@@ -285,9 +288,11 @@ def picker_hall(
             valid_until = starts if valid_until is None else min(valid_until, starts)
         if len(_rendered) >= RENDERED_KEPT:
             _rendered.clear()
-        _rendered[key] = _Rendered(
+        memo = _Rendered(
             catalog_version, seat_version, local_change, valid_until, time.monotonic(), html, free
         )
+        _rendered[key] = memo
+        return PickerHall(context, parts, html, free, seat_version, memo)
     return PickerHall(context, parts, html, free, seat_version)
 
 

@@ -77,7 +77,14 @@ def booking_detail(request, public_id, *, error: str | None = None, status: int 
                 if ticket.status == TicketStatus.SOLD
             ],
         }
-    return render(request, "web/bookings/detail.html", context, status=status)
+    response = render(request, "web/bookings/detail.html", context, status=status)
+    if context.get("client_secret"):
+        # Stripe.js and its frames, on this page only (settings.STRIPE_ORIGINS).
+        response._csp_replace = {"frame-src": list(settings.STRIPE_ORIGINS["frame-src"])}
+        response._csp_update = {
+            key: values for key, values in settings.STRIPE_ORIGINS.items() if key != "frame-src"
+        }
+    return response
 
 
 def _checkout_context(request, booking, error) -> dict:

@@ -5,12 +5,15 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from marquee.booking import errors as booking_errors
@@ -50,11 +53,28 @@ def _wants_json(request) -> bool:
 
 def seat_picker(request, showtime_id: int):
     selected = frozenset(_seat_ids(request.GET.get("seats", "").split(",")))
-    return _render_picker(request, showtime_id, selected=selected)
+    return _render_picker(request, showtime_id, selected=selected, reusable=not request.GET)
+
+
+# The page as rendered for a plain GET, per (showtime, language, logged in or not): reused while
+# its hall is (`PickerHall.memo`), with this request's CSRF token put in. Only when nothing on
+# it is the visitor's own: no hold of theirs, no message waiting, no error, no seat ticked. The
+# template costs about three times the rest of the request for a 500-seat hall (docs/
+# benchmarks.md); tests/web/test_picker_speed.py pins the reused page to a fresh rendering.
+_pages: dict[tuple[int, str, bool], tuple[object, list[bytes]]] = {}
+PAGES_KEPT = 256
+CSRF_MARK = "csrf-token-of-this-request"
 
 
 def _render_picker(
-    request, showtime_id: int, *, selected=frozenset(), error=None, taken=(), status=200
+    request,
+    showtime_id: int,
+    *,
+    selected=frozenset(),
+    error=None,
+    taken=(),
+    status=200,
+    reusable=False,
 ):
     now = timezone.now()
     hold = selectors.own_active_hold(user=request.user, showtime_id=showtime_id, now=now)
@@ -77,6 +97,15 @@ def _render_picker(
         if refused.code == "showtime_not_found":
             raise Http404 from None
         raise
+    language = translation.get_language()
+    page_key = (showtime_id, language, request.user.is_authenticated)
+    reusable = (
+        reusable and hall.memo is not None and hold is None and not messages.get_messages(request)
+    )
+    if reusable:
+        page = _pages.get(page_key)
+        if page is not None and page[0] is hall.memo:
+            return HttpResponse(get_token(request).encode().join(page[1]))
     context = hall.context
     showtime = context.showtime
     tiers_present = {seat.tier for seat in context.layout}
@@ -100,30 +129,39 @@ def _render_picker(
         for seat_id, label in zip(hall.parts.ids, hall.parts.labels, strict=True)
         if seat_id in set(taken)
     ]
-    return render(
-        request,
-        "web/picker/picker.html",
-        {
-            "showtime": showtime,
-            "theater": showtime.screen.theater,
-            "hall": hall,
-            "on_sale": context.on_sale(now),
-            "tiers": tiers,
-            "kinds": kinds,
-            "hold": hold,
-            "selected_count": len(selected - yours),
-            "error": error,
-            "taken_labels": taken_labels,
-            "live_url": live_url(showtime_id),
-            "map_url": reverse("showtime-seats", args=[showtime_id]),
-            "poll_seconds": settings.SEAT_PICKER_POLL_SECONDS,
-            "max_seats": settings.BOOKING_MAX_SEATS,
-            "quantities": range(1, settings.BOOKING_MAX_SEATS + 1),
-            "yours_ids": ",".join(str(seat_id) for seat_id in sorted(yours)),
-            "currency": showtime.currency,
-        },
-        status=status,
-    )
+    page = {
+        "showtime": showtime,
+        "theater": showtime.screen.theater,
+        "hall": hall,
+        "on_sale": context.on_sale(now),
+        "tiers": tiers,
+        "kinds": kinds,
+        "hold": hold,
+        "selected_count": len(selected - yours),
+        "error": error,
+        "taken_labels": taken_labels,
+        "live_url": live_url(showtime_id),
+        "map_url": reverse("showtime-seats", args=[showtime_id]),
+        "poll_seconds": settings.SEAT_PICKER_POLL_SECONDS,
+        "max_seats": settings.BOOKING_MAX_SEATS,
+        "quantities": range(1, settings.BOOKING_MAX_SEATS + 1),
+        "yours_ids": ",".join(str(seat_id) for seat_id in sorted(yours)),
+        "currency": showtime.currency,
+    }
+    if not reusable:
+        return render(request, "web/picker/picker.html", page, status=status)
+    html = render_to_string("web/picker/picker.html", page | {"csrf_token": CSRF_MARK}, request)
+    # Kept encoded and cut where the token goes: a page is then one join of a few pieces.
+    pieces = html.encode().split(CSRF_MARK.encode())
+    if len(_pages) >= PAGES_KEPT:
+        _pages.clear()
+    _pages[page_key] = (hall.memo, pieces)
+    return HttpResponse(get_token(request).encode().join(pieces))
+
+
+def picker_pages_clear() -> None:
+    """Forget the pages this process rendered (tests)."""
+    _pages.clear()
 
 
 @require_POST
@@ -192,13 +230,3 @@ def _json_error(code: str, message: str, details: dict, status: int) -> JsonResp
     return JsonResponse(
         {"error": {"code": code, "message": message, "details": details}}, status=status
     )
-
-
-def picker_texts() -> dict[str, str]:
-    """Sentences the picker's script says (in the page's language), for `data-` attributes."""
-    return {
-        "selected": gettext("%(count)s selected"),
-        "none": gettext("No seats selected yet."),
-        "taken": gettext("%(seat)s was just taken by someone else."),
-        "max": gettext("You can book at most %(count)s seats at a time."),
-    }
