@@ -330,7 +330,7 @@ def test_in_german_the_picker_speaks_german_and_shows_euros_the_german_way(pages
     page.locator(f'label[for="{box.get_attribute("id")}"]').click()
     expect(page.locator("#picker-status")).to_contain_text("14,50")
     assert_accessible(page)
-    page.get_by_role("button", name="English").click()
+    page.get_by_role("link", name="English").click()
     expect(page.locator("html")).to_have_attribute("lang", "en")
 
 

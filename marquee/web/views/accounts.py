@@ -3,19 +3,24 @@ with the site's templates, the accounts service for the rules, sessions and CSRF
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth import views as auth_views
 from django.core.mail import EmailMultiAlternatives
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse, reverse_lazy
 from django.utils.encoding import force_bytes
-from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
-from django.utils.translation import get_language, gettext, ngettext
+from django.utils.http import (
+    url_has_allowed_host_and_scheme,
+    urlsafe_base64_decode,
+    urlsafe_base64_encode,
+)
+from django.utils.translation import check_for_language, get_language, gettext, ngettext
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods
 from django.views.i18n import set_language
 
 from marquee.accounts import services
@@ -136,12 +141,33 @@ class LoginView(auth_views.LoginView):
         return response
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def language(request):
-    """Django's set_language; a logged-in person's emails follow the choice too."""
-    response = set_language(request)
-    if request.user.is_authenticated:
-        services.user_set_language(user=request.user, language=request.POST.get("language", ""))
+    """Django's set_language (a POST form for a logged-in person, whose emails follow the
+    choice too); a visitor's page has links instead, which only set the language cookie."""
+    if request.method == "POST":
+        response = set_language(request)
+        if request.user.is_authenticated:
+            services.user_set_language(user=request.user, language=request.POST.get("language", ""))
+        return response
+    next_url = request.GET.get("next", "/")
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        next_url = "/"
+    response = HttpResponseRedirect(next_url)
+    code = request.GET.get("language", "")
+    if not request.user.is_authenticated and code and check_for_language(code):
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            code,
+            max_age=settings.LANGUAGE_COOKIE_AGE,
+            path=settings.LANGUAGE_COOKIE_PATH,
+            domain=settings.LANGUAGE_COOKIE_DOMAIN,
+            secure=settings.LANGUAGE_COOKIE_SECURE,
+            httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+            samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+        )
     return response
 
 

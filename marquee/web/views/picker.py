@@ -14,7 +14,7 @@ from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods
 
 from marquee.booking import errors as booking_errors
 from marquee.booking import services as booking_services
@@ -57,7 +57,8 @@ def seat_picker(request, showtime_id: int):
 
 
 # The page as rendered for a plain GET, per (showtime, language, logged in or not): reused while
-# its hall is (`PickerHall.memo`), with this request's CSRF token put in. Only when nothing on
+# its hall is (`PickerHall.memo`), with this request's CSRF token put in (a visitor's page has
+# none: the same bytes for every visitor). Only when nothing on
 # it is the visitor's own: no hold of theirs, no message waiting, no error, no seat ticked. The
 # template costs about three times the rest of the request for a 500-seat hall (docs/
 # benchmarks.md); tests/web/test_picker_speed.py pins the reused page to a fresh rendering.
@@ -105,7 +106,7 @@ def _render_picker(
     if reusable:
         page = _pages.get(page_key)
         if page is not None and page[0] is hall.memo:
-            return HttpResponse(get_token(request).encode().join(page[1]))
+            return _page_response(request, page[1])
     context = hall.context
     showtime = context.showtime
     tiers_present = {seat.tier for seat in context.layout}
@@ -147,6 +148,7 @@ def _render_picker(
         "quantities": range(1, settings.BOOKING_MAX_SEATS + 1),
         "yours_ids": ",".join(str(seat_id) for seat_id in sorted(yours)),
         "currency": showtime.currency,
+        "form_method": "post" if request.user.is_authenticated else "get",
     }
     if not reusable:
         return render(request, "web/picker/picker.html", page, status=status)
@@ -156,6 +158,12 @@ def _render_picker(
     if len(_pages) >= PAGES_KEPT:
         _pages.clear()
     _pages[page_key] = (hall.memo, pieces)
+    return _page_response(request, pieces)
+
+
+def _page_response(request, pieces: list[bytes]) -> HttpResponse:
+    if len(pieces) == 1:
+        return HttpResponse(pieces[0])
     return HttpResponse(get_token(request).encode().join(pieces))
 
 
@@ -164,18 +172,22 @@ def picker_pages_clear() -> None:
     _pages.clear()
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def hold(request, showtime_id: int):
-    """Hold the ticked seats (or the best `quantity` seats) and go to checkout."""
-    seat_ids = _seat_ids(request.POST.getlist("seat"))
-    best = request.POST.get("mode") == "best"
-    if not request.user.is_authenticated:
+    """POST: hold the ticked seats (or the best `quantity` seats) and go to checkout. GET (a
+    visitor's form): to the login, then back to the picker with the same seats ticked."""
+    data = request.POST if request.method == "POST" else request.GET
+    seat_ids = _seat_ids(data.getlist("seat"))
+    best = data.get("mode") == "best"
+    if not request.user.is_authenticated or request.method == "GET":
         back = reverse("web:seat-picker", args=[showtime_id])
         if seat_ids and not best:
             back += "?" + urlencode({"seats": ",".join(map(str, seat_ids))})
         if _wants_json(request):
             login = reverse(settings.LOGIN_URL) + "?" + urlencode({"next": back})
             return JsonResponse({"redirect": login}, status=401)
+        if request.user.is_authenticated:
+            return redirect(back)
         return redirect_to_login(back)
     wait = throttle_wait(request, BookingBurstThrottle)
     if wait is not None:

@@ -185,7 +185,8 @@
 
   /* Holding without leaving the page: a 409 marks exactly the seats someone else took. */
   form.addEventListener("submit", function (event) {
-    if (!window.fetch || !window.FormData) { return; }
+    // A visitor's form is a GET to the login and back: the browser does that best.
+    if (!window.fetch || !window.FormData || form.method.toLowerCase() !== "post") { return; }
     event.preventDefault();
     if (!picked().length) { update(); return; }
     holdButton.disabled = true;
