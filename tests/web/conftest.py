@@ -3,7 +3,8 @@ Chromium (Debian's, never a downloaded one) driven by Playwright against the liv
 
 Playwright's sync API runs an event loop in the test's thread, and Django refuses ORM calls
 from a thread with a running loop unless told the caller knows it is synchronous: the tests
-set up data through the ORM between browser steps, so DJANGO_ALLOW_ASYNC_UNSAFE is set here.
+set up data through the ORM between browser steps, so DJANGO_ALLOW_ASYNC_UNSAFE is set while
+a module's browser runs (only then: a process another test starts must not inherit it).
 """
 
 from __future__ import annotations
@@ -18,8 +19,6 @@ from django.test import Client
 from marquee.catalog.models import Seat
 from tests import factories
 from tests.conftest import CHROMIUM
-
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM_ARGS = [
     "--headless",
@@ -87,17 +86,21 @@ def demo_hall(db):
 # --- Browser ----------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium():
-    """One headless Chromium for the session (tests marked `browser` only)."""
+    """One headless Chromium per test module (tests marked `browser` only)."""
     from playwright.sync_api import sync_playwright
 
     if not CHROMIUM.exists():  # pragma: no cover - the marker's skip normally comes first
         pytest.skip(f"needs Chromium at {CHROMIUM}")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            yield browser
+            browser.close()
+    finally:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
 class Pages:
