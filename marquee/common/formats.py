@@ -4,12 +4,13 @@ the API keeps its machine formats (ISO 8601, decimal strings)."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_date, format_datetime, format_time
+from babel.dates import format_date, format_skeleton, format_time
 from babel.numbers import format_currency
 from django.utils import translation
 
@@ -39,19 +40,34 @@ def local_time(moment: datetime, tz_name: str, language: str | None = None) -> s
     return format_time(to_local(moment, tz_name), "short", locale=locale_for(language))
 
 
+@lru_cache(maxsize=64)
+def _without_year(locale: Locale) -> str:
+    # The language's full date pattern less the year: "EEEE, MMMM d" / "EEEE, d. MMMM".
+    return re.sub(r"[,\s]*y+[.\s]*", "", locale.date_formats["full"].pattern).strip()
+
+
 def local_date(moment: datetime | date, tz_name: str | None = None, language=None) -> str:
-    """E.g. "Saturday, 14 March" / "Samstag, 14. März"."""
+    """E.g. "Saturday, March 14" / "Samstag, 14. März"."""
     day = to_local(moment, tz_name).date() if isinstance(moment, datetime) else moment
-    return format_date(day, "EEEE, d MMMM", locale=locale_for(language))
+    locale = locale_for(language)
+    return format_date(day, _without_year(locale), locale=locale)
+
+
+def full_date(day: date, language: str | None = None) -> str:
+    """E.g. "January 1, 2026" / "1. Januar 2026"."""
+    return format_date(day, "long", locale=locale_for(language))
 
 
 def short_date(day: date, language: str | None = None) -> str:
-    """E.g. "Sat 14 Mar" / "Sa. 14. März": a day tab."""
-    return format_date(day, "EEE d MMM", locale=locale_for(language))
+    """E.g. "Sat, Mar 14" / "Sa., 14. März": a day tab."""
+    return format_skeleton("MMMEd", day, locale=locale_for(language))
 
 
 def local_datetime(moment: datetime, tz_name: str, language: str | None = None) -> str:
-    """E.g. "Saturday, 14 March 2026, 20:00": the theater's clock, in full."""
-    return format_datetime(
-        to_local(moment, tz_name), "EEEE, d MMMM y, HH:mm", locale=locale_for(language)
+    """E.g. "Saturday, March 14, 2026, 8:00 PM" / "Samstag, 14. März 2026, 20:00": the
+    theater's clock, in full."""
+    local = to_local(moment, tz_name)
+    locale = locale_for(language)
+    return (
+        f"{format_date(local, 'full', locale=locale)}, {format_time(local, 'short', locale=locale)}"
     )

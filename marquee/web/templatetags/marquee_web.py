@@ -41,6 +41,17 @@ def moment_at(moment, theater) -> str:
 
 
 @register.filter
+def clock_at(moment, theater) -> str:
+    """{{ booking.expires_at|clock_at:theater }}: the time of day on a theater's clock."""
+    return formats.local_time(moment, theater.timezone)
+
+
+@register.filter
+def date_full(day) -> str:
+    return formats.full_date(day)
+
+
+@register.filter
 def day_long(day) -> str:
     return formats.local_date(day)
 
