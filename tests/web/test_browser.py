@@ -379,3 +379,38 @@ def test_screenshots_of_the_key_pages_at_phone_and_desktop_width(pages, tmp_path
 
         Ticket.objects.filter(booking__user=customer).update(status="cancelled")
     assert len(list(out.glob("*.png"))) == 10
+
+
+def test_the_picker_follows_the_live_channel_contract(pages, demo_hall, settings):
+    """Against a stand-in built to the contract (tests/web/live_contract_urls.py): the page
+    names the channel and its seat version, the client connects from that version, and a
+    `seats` event turns exactly those seats taken, the buyer's own held seat staying theirs."""
+    from tests.web import live_contract_urls
+
+    settings.ROOT_URLCONF = "tests.web.live_contract_urls"
+    settings.SEAT_PICKER_POLL_SECONDS = 0  # the live channel alone
+    ids = seat_ids(demo_hall)
+    buyer = factories.UserFactory(username="watcher")
+    booking_hold(user=buyer, showtime_id=demo_hall.pk, seat_ids=[ids["B4"]])
+    live_contract_urls.script.update(
+        seats=[
+            {"id": ids["C7"], "status": "held"},
+            {"id": ids["C8"], "status": "sold"},
+            {"id": ids["B4"], "status": "held"},
+        ],
+        version=41,
+        since=[],
+    )
+    page = pages.new()
+    pages.login(page, buyer.username)
+    page.goto(reverse("web:seat-picker", args=[demo_hall.pk]))
+    picker = page.locator("#picker")
+    expect(picker).to_have_attribute("data-live-url", f"/live/showtimes/{demo_hall.pk}/seats/")
+    version = picker.get_attribute("data-seat-version")
+    assert version.isdigit()
+    expect(seat_box(page, ids["C7"])).to_have_class(re.compile(r"\bis-held\b"), timeout=3000)
+    expect(seat_box(page, ids["C8"])).to_have_class(re.compile(r"\bis-sold\b"))
+    expect(seat(page, "C8")).to_have_accessible_name(re.compile(r", sold$"))
+    expect(seat_box(page, ids["B4"])).to_have_class(re.compile(r"\bis-yours\b"))
+    expect(seat_box(page, ids["C6"])).to_have_class(re.compile(r"\bis-available\b"))
+    assert live_contract_urls.script["since"][0] == version
