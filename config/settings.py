@@ -194,6 +194,13 @@ AUTH_COOKIE_SAMESITE = env("AUTH_COOKIE_SAMESITE", default="Lax")
 AUTH_COOKIE_DOMAIN = env("AUTH_COOKIE_DOMAIN", default=None)
 CSRF_COOKIE_SECURE = AUTH_COOKIE_SECURE
 SESSION_COOKIE_SECURE = AUTH_COOKIE_SECURE
+# The site's sessions: read from the shared cache, written through to the database, when there
+# is a shared cache (a logged-in page then costs a Redis GET instead of a session query).
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db"
+    if REDIS_URL
+    else "django.contrib.sessions.backends.db"
+)
 
 # --- REST framework -------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -134,23 +134,6 @@ def movie_next_show(*, movie_id: int, now: datetime | None = None):
     )
 
 
-def own_active_hold(*, user, showtime_id: int, now: datetime | None = None) -> Booking | None:
-    """The caller's pending booking for this showtime whose hold is still running, if any."""
-    if not user.is_authenticated:
-        return None
-    return (
-        Booking.objects.filter(
-            user=user,
-            showtime_id=showtime_id,
-            status=BookingStatus.PENDING,
-            expires_at__gt=now or timezone.now(),
-        )
-        .prefetch_related("tickets")
-        .order_by("-created_at")
-        .first()
-    )
-
-
 def bookings_for_page(*, user, upcoming: bool, now: datetime | None = None):
     """The caller's bookings, upcoming (shows not started) or past, soonest or latest first."""
     now = now or timezone.now()

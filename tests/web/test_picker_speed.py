@@ -85,3 +85,44 @@ def test_a_buyer_with_a_hold_gets_a_page_of_their_own(client, showtime, seats, c
     booking_hold(user=customer, showtime_id=showtime.pk, seat_ids=[seats["B2"].id])
     page = _page(client, showtime)
     assert "You are holding 1 seat" in page and "is-yours" in page
+
+
+def test_a_logged_in_buyers_warm_page_costs_the_session_the_user_and_their_hold(
+    client, showtime, customer, django_assert_num_queries
+):
+    client.force_login(customer)
+    client.get(reverse("web:seat-picker", args=[showtime.pk]))
+    with django_assert_num_queries(3):  # session (db sessions here), user, own hold
+        client.get(reverse("web:seat-picker", args=[showtime.pk]))
+
+
+def test_own_hold_seats_names_only_the_callers_running_hold(
+    showtime, seats, customer, other_customer
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from marquee.booking.selectors import own_hold_seats
+    from marquee.booking.services import booking_cancel
+
+    now = timezone.now()
+    assert own_hold_seats(user_id=customer.pk, showtime_id=showtime.pk, now=now) == (None, [])
+    booking_hold(user=other_customer, showtime_id=showtime.pk, seat_ids=[seats["A1"].id])
+    lapsed = booking_hold(
+        user=customer,
+        showtime_id=showtime.pk,
+        seat_ids=[seats["A2"].id],
+        now=now - timedelta(hours=1),
+    )
+    cancelled = booking_hold(user=customer, showtime_id=showtime.pk, seat_ids=[seats["A3"].id])
+    booking_cancel(booking=cancelled, actor=customer)
+    assert own_hold_seats(user_id=customer.pk, showtime_id=showtime.pk, now=now) == (None, [])
+    running = booking_hold(
+        user=customer, showtime_id=showtime.pk, seat_ids=[seats["B1"].id, seats["B2"].id]
+    )
+    assert own_hold_seats(user_id=customer.pk, showtime_id=showtime.pk, now=now) == (
+        running.public_id,
+        sorted([seats["B1"].id, seats["B2"].id]),
+    )
+    assert lapsed.public_id != running.public_id

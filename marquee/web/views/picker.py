@@ -17,13 +17,12 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
 from marquee.booking import errors as booking_errors
+from marquee.booking import selectors as booking_selectors
 from marquee.booking import services as booking_services
 from marquee.booking.api import BookingBurstThrottle
-from marquee.booking.models import TicketStatus
 from marquee.catalog.models import SeatKind, SeatTier
 from marquee.common.errors import ApplicationError
 from marquee.common.formats import money
-from marquee.web import selectors
 from marquee.web.hall import kind_text, picker_hall, tier_text
 from marquee.web.messages import error_message
 from marquee.web.throttles import throttle_wait
@@ -78,14 +77,13 @@ def _render_picker(
     reusable=False,
 ):
     now = timezone.now()
-    hold = selectors.own_active_hold(user=request.user, showtime_id=showtime_id, now=now)
-    yours = (
-        frozenset(
-            ticket.seat_id for ticket in hold.tickets.all() if ticket.status == TicketStatus.HELD
+    hold, yours = None, frozenset()
+    if request.user.is_authenticated:
+        public_id, held = booking_selectors.own_hold_seats(
+            user_id=request.user.pk, showtime_id=showtime_id, now=now
         )
-        if hold
-        else frozenset()
-    )
+        if public_id is not None:
+            hold, yours = {"public_id": public_id, "seats": len(held)}, frozenset(held)
     try:
         hall = picker_hall(
             showtime_id=showtime_id,
