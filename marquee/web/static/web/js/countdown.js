@@ -11,7 +11,8 @@
   var status = document.getElementById("countdown-status");
   var minuteSaid = false;
 
-  function left() { return Math.max(0, Math.round((expires - (Date.now() + skew)) / 1000)); }
+  // Rounded up: the page never says "expired" before the server would.
+  function left() { return Math.max(0, Math.ceil((expires - (Date.now() + skew)) / 1000)); }
   function clock(seconds) {
     var minutes = Math.floor(seconds / 60);
     var rest = seconds % 60;
