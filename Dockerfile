@@ -17,6 +17,7 @@ RUN useradd --create-home --uid 10001 marquee
 COPY pyproject.toml README.md manage.py ./
 COPY config ./config
 COPY marquee ./marquee
+COPY locale ./locale
 RUN pip install .
 
 # collectstatic only reads settings; this key exists for the build step alone.

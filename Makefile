@@ -12,7 +12,7 @@ URL_HOST := $(if $(filter 0.0.0.0,$(HOST)),127.0.0.1,$(HOST))
 RUN_URL := http://$(URL_HOST):$(PORT)
 RUN_SITE_URL := $(if $(or $(SITE_URL),$(shell grep -s '^SITE_URL=' .env)),,SITE_URL=$(RUN_URL))
 
-.PHONY: run test lint format install bench bench-serve clean migrate worker beat serve
+.PHONY: run test lint format install bench bench-serve clean migrate worker beat serve screenshots messages compilemessages
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (set PYTHON=...)")'
@@ -74,6 +74,20 @@ SERVE_SECONDS ?= 600
 bench-serve: $(STAMP)
 	@$(BIN)/python -c 'import uvloop, orjson' 2>/dev/null && test -x $(BIN)/py-spy || $(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python bench/run.py --runs 1 --serve $(SERVE_SECONDS)
+
+# docs/screenshots/*.png: the key pages at 360 px and 1280 px, from the browser test that takes them.
+screenshots: $(STAMP)
+	MARQUEE_SCREENSHOTS=1 $(BIN)/python -m pytest -q tests/web/test_browser.py -k screenshots
+
+# Translations (locale/): `messages` extracts strings (needs GNU gettext, for translators only);
+# `compilemessages` compiles the .po files with Babel (pure Python). The compiled .mo files are
+# committed, so `make run` needs neither; tests/web/test_translations.py checks they are current.
+messages: $(STAMP)
+	$(BIN)/python manage.py makemessages -l de --no-location --no-obsolete \
+		--ignore=.venv --ignore=tests --ignore=bench --ignore=staticfiles --ignore=docs
+
+compilemessages: $(STAMP)
+	$(BIN)/python manage.py compile_translations
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -54,6 +54,7 @@ REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 VENDOR = "mysql" if DATABASE_URL.startswith("mysql://") else "postgresql"
 DATABASE_PROCESSES = {"postgresql": ("postgres",), "mysql": ("mariadbd", "mysqld")}[VENDOR]
 SEAT_MAP = "/api/showtimes/{}/seats/"
+SEAT_PICKER = "/showtimes/{}/"  # the site's seat picker page (HTML) of the same hall
 RUSH_BUYERS, RUSH_HALL = 400, (10, 20)  # 200 seats
 BIG_HALL = (20, 25)  # 500 seats
 STORM_BUYERS = 100
@@ -320,6 +321,20 @@ def create_data(runs: int, durations: Durations) -> dict:
         for n in range(RUSH_BUYERS)
     )
     tokens = [str(AccessToken.for_user(user)) for user in users]
+    # A site session (the seat picker page of a logged-in buyer), as the login view makes one;
+    # the first buyer, who holds nothing on the seat-map hall (measured_queries' hold is the
+    # last buyer's: a page with a hold of one's own is rendered for its owner alone).
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
+    session = SessionStore()
+    session[SESSION_KEY] = str(users[0].pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = users[0].get_session_auth_hash()
+    session.create()
+    from django.middleware.csrf import _get_new_csrf_string
+
+    csrf_cookie = _get_new_csrf_string()  # a browser sends back the CSRF cookie it was given
 
     common = {
         "runs": per_run,
@@ -329,6 +344,8 @@ def create_data(runs: int, durations: Durations) -> dict:
         ),
         "browse_movie": browse_movie.pk,
         "tokens": tokens,
+        "session_key": session.session_key,
+        "csrf_cookie": csrf_cookie,
         "user_ids": [user.pk for user in users],
     }
     if VENDOR != "postgresql":
@@ -471,6 +488,13 @@ class Server:
     def start(self) -> None:
         gunicorn = Path(sys.executable).with_name("gunicorn")
         env = {**os.environ, **self.environment, "DJANGO_SETTINGS_MODULE": "config.production"}
+        # As `make serve` does: the site's pages name their static files through the manifest.
+        subprocess.run(
+            [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
+            cwd=BASE_DIR,
+            env=env,
+            check=True,
+        )
         self.log = self.log_path.open("w")
         self.process = subprocess.Popen(
             [str(gunicorn), "-c", "config/gunicorn.conf.py", "config.wsgi"],
@@ -549,14 +573,21 @@ class Bench:
         usage["client_cpu"] = round(100 * client / usage.pop("wall"), 1)
         return results, with_other_cpu(usage)
 
-    def fixed(self, paths: list[str], duration: float, *, token: str | None = None) -> dict:
+    def fixed(
+        self,
+        paths: list[str],
+        duration: float,
+        *,
+        token: str | None = None,
+        headers: list[str] | None = None,
+    ) -> dict:
         spec = {
             "kind": "fixed",
             "paths": paths,
             "connections": 32,
             "duration": duration,
-            "distinct_clients": token is None,
-            "headers": [f"Authorization: Bearer {token}"] if token else [],
+            "distinct_clients": token is None and not headers,
+            "headers": ([f"Authorization: Bearer {token}"] if token else []) + (headers or []),
             "timeout": duration + 60,
         }
         [result], usage = self.load(spec)
@@ -584,6 +615,13 @@ class Bench:
         results["ceiling_drf"] = self.fixed(["/bench/drf/"], d.ceiling)
         print(f"  run {number + 1}: seat map, browse", flush=True)
         results["seat_map"] = self.fixed(seat_map, d.seat_map)
+        picker = [SEAT_PICKER.format(self.data["seat_map_showtime"])]
+        results["seat_picker"] = self.fixed(picker, d.browse)
+        # A logged-in buyer's page: the session read, the own-hold query, a CSRF token spliced in.
+        cookie = [
+            f"Cookie: sessionid={self.data['session_key']}; csrftoken={self.data['csrf_cookie']}"
+        ]
+        results["seat_picker_logged_in"] = self.fixed(picker, d.browse, headers=cookie)
         movie = self.data["browse_movie"]
         results["browse_movies"] = self.fixed(["/api/movies/"], d.browse)
         results["browse_showtimes"] = self.fixed([f"/api/movies/{movie}/showtimes/"], d.browse)
@@ -862,6 +900,20 @@ def summarize(runs: list[dict]) -> dict:
     )
     row("seat map, 500 seats, idle", "seat_map", "req/s", *plain, [r["seat_map"] for r in runs])
     row(
+        "seat picker page (HTML), 500 seats, idle",
+        "seat_picker",
+        "req/s",
+        *plain,
+        [r["seat_picker"] for r in runs],
+    )
+    row(
+        "seat picker page (HTML), 500 seats, logged in",
+        "seat_picker_logged_in",
+        "req/s",
+        *plain,
+        [r["seat_picker_logged_in"] for r in runs],
+    )
+    row(
         "seat map, 500 seats, during rushes",
         "seat_map_during_rush",
         "req/s",
@@ -926,6 +978,8 @@ def render(report: dict) -> str:
     drf = rows["framework ceiling: DRF APIView (project defaults)"]["rate"]
     rush = rows["rush: holds (POST) of 400 buyers, 200 seats"]
     seat_map = rows["seat map, 500 seats, idle"]
+    seat_picker = rows["seat picker page (HTML), 500 seats, idle"]
+    picker_logged_in = rows["seat picker page (HTML), 500 seats, logged in"]
     sustained = rows["sustained holds, 4 fresh seats each, 16 conns"]
     database = [r["pgbench"] for r in runs if r.get("pgbench")]
     five_xx = sum(
@@ -1052,6 +1106,7 @@ def render(report: dict) -> str:
 
     rush_ratio = ratio(rush["rate"], ceiling)
     seat_ratio = ratio(seat_map["rate"], ceiling)
+    picker_ratio = ratio(seat_picker["rate"], ceiling)
     lines += [
         f"| 0 seats held or sold twice | {twice} (SQL over every rush and storm showtime) | "
         f"{verdict(twice == 0)} |",
@@ -1069,6 +1124,10 @@ def render(report: dict) -> str:
         _rush_bound(rush_detail, ceiling),
         f"| seat map (500 seats) >= 50% of the framework ceiling | {seat_map['rate']:.0f} / "
         f"{ceiling:.0f} = {seat_ratio:.0%} | {verdict(seat_ratio >= 0.5)} |",
+        f"| seat picker page (500 seats) >= 25% of the framework ceiling | "
+        f"{seat_picker['rate']:.0f} / {ceiling:.0f} = {picker_ratio:.0%} (logged in: "
+        f"{picker_logged_in['rate']:.0f} = {ratio(picker_logged_in['rate'], ceiling):.0%}) | "
+        f"{verdict(picker_ratio >= 0.25 and ratio(picker_logged_in['rate'], ceiling) >= 0.25)} |",
         f"| <= 6 queries per hold, <= 3 per seat-map read | {info['queries']['hold']} and "
         f"{info['queries']['seat_map']} | "
         f"{verdict(info['queries']['hold'] <= 6 and info['queries']['seat_map'] <= 3)} |",
@@ -1181,7 +1240,13 @@ def main() -> None:
         cpu = CpuMeter(server.process.pid, DATABASE_URL.rsplit("/", 1)[1])
         bench = Bench(port=port, data=data, durations=durations, workdir=workdir, cpu=cpu)
         bench.fixed(  # warm-up: every worker and thread connected, every module imported
-            ["/bench/plain/", SEAT_MAP.format(data["seat_map_showtime"]), "/api/movies/"], 3
+            [
+                "/bench/plain/",
+                SEAT_MAP.format(data["seat_map_showtime"]),
+                SEAT_PICKER.format(data["seat_map_showtime"]),
+                "/api/movies/",
+            ],
+            3,
         )
         for number in range(args.runs):
             results = bench.run(number)

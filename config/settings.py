@@ -78,6 +78,8 @@ INSTALLED_APPS = [
     "marquee.payments",
     "marquee.reports",
     "marquee.demo",
+    # The moviegoer's site: on top of everything, nothing imports it (docs/architecture.md).
+    "marquee.web",
 ]
 
 MIDDLEWARE = [
@@ -87,12 +89,15 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The visitor's language for the site's pages (never for /api/: it stays English, unvaried).
+    "marquee.common.middleware.PageLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
 
 # Admin messages live in the session the admin already uses. The default (cookie, then
@@ -112,6 +117,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
             ]
         },
     }
@@ -277,6 +283,13 @@ AUTH_COOKIE_SAMESITE = env("AUTH_COOKIE_SAMESITE", default="Lax")
 AUTH_COOKIE_DOMAIN = env("AUTH_COOKIE_DOMAIN", default=None)
 CSRF_COOKIE_SECURE = AUTH_COOKIE_SECURE
 SESSION_COOKIE_SECURE = AUTH_COOKIE_SECURE
+# The site's sessions: read from the shared cache, written through to the database, when there
+# is a shared cache (a logged-in page then costs a Redis GET instead of a session query).
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db"
+    if REDIS_URL
+    else "django.contrib.sessions.backends.db"
+)
 
 # --- REST framework -------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -364,7 +377,12 @@ if not is_currency(DEFAULT_CURRENCY):
 BENCH_ENDPOINTS = env.bool("BENCH_ENDPOINTS", default=False)
 
 # --- Internationalisation, files ------------------------------------------------------------
-LANGUAGE_CODE = "en-us"
+# English and German; the site picks one from the language cookie (the header's switch), else
+# the browser's Accept-Language. Dates and money are formatted with Babel (marquee/common/
+# formats.py) in the theater's time zone and the showtime's currency. Catalogs: locale/.
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("de", "Deutsch")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -477,6 +495,52 @@ if PAYMENT_PROVIDER == "stripe" and not DEBUG and not (STRIPE_SECRET_KEY and STR
     raise ImproperlyConfigured(
         "PAYMENT_PROVIDER=stripe needs STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET."
     )
+
+# The site's Stripe checkout: the Payment Element needs Stripe.js, loaded from Stripe (it cannot
+# be vendored); the URL is a setting so tests can serve a fake one (docs/operations.md).
+STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", default="")
+STRIPE_JS_URL = env("STRIPE_JS_URL", default="https://js.stripe.com/v3/")
+
+# --- The site (marquee/web) -----------------------------------------------------------------
+LOGIN_URL = "web:login"
+LOGIN_REDIRECT_URL = "web:home"
+LOGOUT_REDIRECT_URL = "web:home"
+# A locked-out login on the site gets a page; the API answers its own 429 (accounts.services).
+AXES_LOCKOUT_TEMPLATE = "web/accounts/locked.html"
+# Seconds between the seat picker's seat-map polls when the live channel is absent or failing.
+SEAT_PICKER_POLL_SECONDS = env.int("SEAT_PICKER_POLL_SECONDS", default=5)
+
+
+def _origin(url: str) -> str:
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{rest.split('/', 1)[0]}" if rest else url
+
+
+# Content-Security-Policy (django-csp): no inline script or style anywhere on the site, in
+# every profile, so a test run in a browser catches a violation. The API's JSON and its
+# Swagger UI/ReDoc pages, and the Django admin, are left without it (they are not ours).
+# Only the Stripe checkout page widens it, for Stripe's origins (marquee/web/views/bookings.py).
+STRIPE_ORIGINS = {
+    "script-src": [_origin(STRIPE_JS_URL)],
+    "frame-src": [_origin(STRIPE_JS_URL), "https://hooks.stripe.com"],
+    "connect-src": [_origin(STRIPE_JS_URL), "https://api.stripe.com"],
+}
+CONTENT_SECURITY_POLICY = {
+    "EXCLUDE_URL_PREFIXES": ["/api/", "/admin/"],
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "frame-src": ["'none'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 
 # --- Tickets --------------------------------------------------------------------------------
 TICKET_REMINDER_MINUTES = env.int("TICKET_REMINDER_MINUTES", default=120)

@@ -34,6 +34,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # The read-only booking page the emails link to (signed link; no login).
     path("b/<str:token>/", booking_page, name="booking-page"),
+    # The moviegoer's site, last: every route above is matched first.
+    path("", include("marquee.web.urls")),
 ]
 
 if settings.BENCH_ENDPOINTS:  # framework ceilings for `make bench` only
@@ -48,7 +50,8 @@ if settings.BENCH_ENDPOINTS:  # framework ceilings for `make bench` only
 if settings.MEDIA_STORAGE == "filesystem":  # in every profile; object storage serves its own
     urlpatterns.append(path(f"{settings.MEDIA_URL.lstrip('/')}<path:path>", media.media_serve))
 
-handler400 = "marquee.common.errors.json_bad_request"
-handler403 = "marquee.common.errors.json_permission_denied"
-handler404 = "marquee.common.errors.json_not_found"
-handler500 = "marquee.common.errors.json_server_error"
+# JSON under /api/ (and the probes), a page for a person everywhere else.
+handler400 = "marquee.web.errors.bad_request"
+handler403 = "marquee.web.errors.permission_denied"
+handler404 = "marquee.web.errors.not_found"
+handler500 = "marquee.web.errors.server_error"

@@ -1,8 +1,10 @@
 """Shared fixtures. Tests marked `postgres`, `mysql` or `server_db` (either) skip elsewhere, and
-fail CI's leg on that database when they are skipped there."""
+fail CI's leg on that database when they are skipped there; `browser` tests skip without
+Chromium, and fail CI when skipped for that reason."""
 
 import os
 import shutil
+from pathlib import Path
 
 import hypothesis
 import pytest
@@ -17,6 +19,8 @@ from marquee.booking.context import showtime_contexts_clear
 from marquee.booking.selectors import rendered_seat_maps_clear
 from marquee.catalog.models import Seat
 from marquee.common import redis_guard
+from marquee.web.hall import picker_halls_clear
+from marquee.web.views.picker import picker_pages_clear
 from tests import factories
 from tests.concurrency import assert_reconciled
 from tests.redis_db import CONFIGURED_REDIS_URL, TEST_REDIS_URL
@@ -40,6 +44,11 @@ DATABASE_MARKERS = {
     "server_db": {"postgresql", "mysql"},
 }
 _skipped_database_tests: list[str] = []
+# Browser tests drive Debian's Chromium (`apt-get install chromium`); never a downloaded one.
+CHROMIUM = Path(os.environ.get("MARQUEE_CHROMIUM", "/usr/bin/chromium"))
+REQUIRE_BROWSER = os.environ.get("MARQUEE_REQUIRE_BROWSER") == "1"
+NO_CHROMIUM = f"needs Chromium at {CHROMIUM} (apt-get install chromium)"
+_skipped_browser_tests: list[str] = []
 
 
 def _required_markers() -> set[str]:
@@ -74,6 +83,11 @@ def pytest_report_header(config):
 
 
 def pytest_collection_modifyitems(config, items):
+    if not CHROMIUM.exists():
+        no_browser = pytest.mark.skip(reason=NO_CHROMIUM)
+        for item in items:
+            if item.get_closest_marker("browser"):
+                item.add_marker(no_browser)
     vendor = connection.vendor
     if REQUIRE_POSTGRES and vendor != "postgresql":
         raise pytest.UsageError("MARQUEE_REQUIRE_POSTGRES=1 but DATABASE_URL is not PostgreSQL.")
@@ -93,6 +107,13 @@ def pytest_runtest_makereport(item, call):
     report = outcome.get_result()
     if report.skipped and any(item.get_closest_marker(m) for m in _required_markers()):
         _skipped_database_tests.append(item.nodeid)
+    # Only a skip for want of Chromium counts: a browser test may skip for a reason of its own.
+    if (
+        report.skipped
+        and item.get_closest_marker("browser")
+        and NO_CHROMIUM in str(report.longrepr)
+    ):
+        _skipped_browser_tests.append(item.nodeid)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -112,6 +133,9 @@ def pytest_sessionfinish(session, exitstatus):
             f"{_skipped_database_tests}"
         )
         session.exitstatus = 1
+    if REQUIRE_BROWSER and _skipped_browser_tests:
+        print(f"\nBrowser tests were skipped although CI requires them: {_skipped_browser_tests}")
+        session.exitstatus = 1
 
 
 @pytest.fixture(autouse=True)
@@ -123,12 +147,16 @@ def _clear_cache():
     cache.clear()
     showtime_contexts_clear()
     rendered_seat_maps_clear()
+    picker_halls_clear()
+    picker_pages_clear()
     verified_tokens_clear()
     yield
     redis_guard.reset()
     cache.clear()
     showtime_contexts_clear()
     rendered_seat_maps_clear()
+    picker_halls_clear()
+    picker_pages_clear()
     verified_tokens_clear()
 
 

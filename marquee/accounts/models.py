@@ -19,6 +19,9 @@ class User(AbstractUser):
 
     email = models.EmailField("email address", unique=True)
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.CUSTOMER)
+    # The language the site last served this person (one of settings.LANGUAGES; empty: the
+    # default): their emails are written in it, whichever process sends them.
+    language = models.CharField(max_length=8, blank=True, default="")
 
     objects = MarqueeUserManager()
 

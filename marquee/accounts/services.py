@@ -77,9 +77,18 @@ def _save_unique(user: User, *, username: str | None, email: str | None, **save_
 
 
 def user_signup(
-    *, username: str, email: str, password: str, first_name: str = "", last_name: str = ""
+    *,
+    username: str,
+    email: str,
+    password: str,
+    first_name: str = "",
+    last_name: str = "",
+    verified: bool = True,
 ) -> User:
-    """A new customer account; the password must pass Django's validators. Never sets a role."""
+    """A new customer account; the password must pass Django's validators. Never sets a role.
+
+    `verified=False` (the site's sign-up): the account stays inactive, so it cannot log in,
+    until the link sent to its email address comes back (`user_verify_email`)."""
     username = User.normalize_username(username)
     email = User.objects.normalize_email(email)
     user = User(
@@ -88,6 +97,7 @@ def user_signup(
         first_name=first_name,
         last_name=last_name,
         role=Role.CUSTOMER,
+        is_active=verified,
     )
     errors = _identity_conflicts(username=username, email=email)
     try:
@@ -99,6 +109,27 @@ def user_signup(
     user.set_password(password)
     _save_unique(user, username=username, email=email)
     return user
+
+
+def user_verify_email(*, user: User, token: str) -> bool:
+    """Activate an account whose verification link came back; False for a bad or used link."""
+    from marquee.accounts.verification import email_verification_token
+
+    if not email_verification_token.check_token(user, token):
+        return False
+    if not user.is_active:
+        user.is_active = True
+        user.save(update_fields=["is_active"])
+        logger.info("email verified for user %s", user.pk)
+    return True
+
+
+def user_set_language(*, user: User, language: str) -> None:
+    """Remember the language a person reads the site in; their emails follow it."""
+    if language not in {code for code, _ in settings.LANGUAGES} or user.language == language:
+        return
+    user.language = language
+    user.save(update_fields=["language"])
 
 
 def user_update_profile(

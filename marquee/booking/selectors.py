@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -115,6 +116,51 @@ def _seat_map(context: ShowtimeContext, now: datetime) -> tuple[dict, datetime |
         "seats": seats,
     }
     return body, valid_until
+
+
+def showtime_seat_statuses(
+    *, showtime_id: int, now: datetime
+) -> tuple[dict[int, str], datetime | None]:
+    """Seat id -> `held` or `sold` for every seat nobody else may take, and until when that
+    stays true if no booking write happens (the first lapse of a hold on it; None: no hold)."""
+    taken = _ticket_rows(showtime_id=showtime_id, now=now, among=None, stale=False)
+    lapses = [_as_datetime(held_until) for _, status, held_until in taken if status == HELD]
+    return {seat_id: status for seat_id, status, _ in taken}, min(lapses, default=None)
+
+
+_OWN_HOLD_SQL = (
+    "SELECT b.public_id, t.seat_id FROM {booking} b JOIN {ticket} t ON t.booking_id = b.id"
+    " WHERE b.user_id = %s AND b.showtime_id = %s AND b.status = %s AND b.expires_at > %s"
+    " AND t.status = %s ORDER BY b.created_at DESC, b.id DESC, t.seat_id"
+)
+
+
+def own_hold_seats(
+    *, user_id: int, showtime_id: int, now: datetime
+) -> tuple[uuid.UUID | None, list[int]]:
+    """The caller's running hold on this showtime: (its public id, its held seat ids), or
+    (None, []). Hand-written SQL, like `seat_statuses`: the seat picker asks it on every page
+    of a logged-in buyer."""
+    database = connections[router.db_for_read(Booking)]
+    sql = _OWN_HOLD_SQL.format(
+        booking=database.ops.quote_name(Booking._meta.db_table),
+        ticket=database.ops.quote_name(Ticket._meta.db_table),
+    )
+    params = [
+        user_id,
+        showtime_id,
+        BookingStatus.PENDING.value,
+        database.ops.adapt_datetimefield_value(now),
+        TicketStatus.HELD.value,
+    ]
+    with database.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    if not rows:
+        return None, []
+    first = rows[0][0]
+    seat_ids = [seat_id for public_id, seat_id in rows if public_id == first]
+    return uuid.UUID(str(first)), seat_ids  # SQLite answers hex text, PostgreSQL a UUID
 
 
 def _as_datetime(value) -> datetime:

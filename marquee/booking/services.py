@@ -419,6 +419,11 @@ def _cancel_for_cancelled_showtime(booking: Booking, *, actor) -> None:
     logger.warning("payment for a cancelled showtime", extra={"booking": str(booking.public_id)})
 
 
+def cancellation_cutoff(starts_at: datetime) -> datetime:
+    """The last moment a buyer may cancel a paid booking themselves (staff may go later)."""
+    return starts_at - timedelta(minutes=settings.BOOKING_CANCELLATION_CUTOFF_MINUTES)
+
+
 def booking_cancel(*, booking: Booking, actor, now: datetime | None = None, reason: str = ""):
     """Cancel a held booking any time, a confirmed one until the cutoff (staff may override)."""
     now = now or timezone.now()
@@ -427,9 +432,7 @@ def booking_cancel(*, booking: Booking, actor, now: datetime | None = None, reas
         showtime = Showtime.objects.get(pk=booking.showtime_id)
         availability.seats_changed(showtime.pk)
         if booking.status == BookingStatus.CONFIRMED:
-            cutoff = showtime.starts_at - timedelta(
-                minutes=settings.BOOKING_CANCELLATION_CUTOFF_MINUTES
-            )
+            cutoff = cancellation_cutoff(showtime.starts_at)
             if now >= cutoff and not is_staff_member(actor):
                 raise errors.BookingError(
                     "This booking can no longer be cancelled.",

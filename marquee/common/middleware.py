@@ -1,6 +1,9 @@
 import re
 import uuid
 
+from django.middleware.locale import LocaleMiddleware
+from django.utils import translation
+
 from marquee.common import request_context
 from marquee.common.client_address import client_ip
 
@@ -65,3 +68,26 @@ class HealthProbeMiddleware:
         if probe is not None and request.method in {"GET", "HEAD"}:
             return probe(request)
         return self.get_response(request)
+
+
+class PageLocaleMiddleware(LocaleMiddleware):
+    """Django's LocaleMiddleware for the site's pages only.
+
+    The API answers in English whoever asks (its error codes are the contract) and the probes
+    need no language: they skip the language negotiation and the `Vary: Accept-Language`
+    it adds, which would also split any HTTP cache of the public catalog by language."""
+
+    SKIPPED_PREFIXES = ("/api/", "/healthz", "/readyz", "/bench/")
+
+    def process_request(self, request):
+        if request.path_info.startswith(self.SKIPPED_PREFIXES):
+            request.skip_locale = True
+            # The thread may have served a German page last: back to the default language.
+            translation.deactivate()
+            return None
+        return super().process_request(request)
+
+    def process_response(self, request, response):
+        if getattr(request, "skip_locale", False):
+            return response
+        return super().process_response(request, response)

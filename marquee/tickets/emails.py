@@ -16,14 +16,15 @@ from email.mime.image import MIMEImage
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
-from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext, pgettext_lazy
 
 from marquee.booking.models import Booking, BookingStatus, TicketStatus
 from marquee.catalog.models import Showtime, ShowtimeStatus
-from marquee.common.money import money_text
+from marquee.common import formats
 from marquee.common.time import to_local
 from marquee.tickets import selectors
-from marquee.tickets.codes import booking_page_token, ticket_code
+from marquee.tickets.codes import ticket_code
 from marquee.tickets.models import EmailDelivery, EmailKind
 from marquee.tickets.qr import ticket_qr_png
 
@@ -35,32 +36,44 @@ class InlineImage:
     png: bytes
 
 
+TIERS = {
+    "standard": pgettext_lazy("tier", "Standard"),
+    "premium": pgettext_lazy("tier", "Premium"),
+    "vip": pgettext_lazy("tier", "VIP"),
+}
+
+
 def local_start_text(showtime: Showtime) -> str:
-    """E.g. "Saturday 14 March 2026, 20:00 (Europe/Berlin)": the theater's own clock."""
+    """E.g. "Saturday, 14 March 2026, 20:00 (Europe/Berlin)": the theater's own clock, in the
+    active language ("Samstag, 14. März 2026, 20:00 (Europe/Berlin)")."""
     tz_name = showtime.screen.theater.timezone
-    local = to_local(showtime.starts_at, tz_name)
-    return f"{local:%A} {local.day} {local:%B %Y}, {local:%H:%M} ({tz_name})"
+    return f"{formats.local_datetime(showtime.starts_at, tz_name)} ({tz_name})"
 
 
 def local_end_text(showtime: Showtime) -> str:
-    """When the film ends on the theater's clock, e.g. "22:05", or "00:35 on Sunday 15 March"
-    past midnight (needs the movie)."""
+    """When the film ends on the theater's clock, e.g. "22:05", or with its day past midnight
+    ("00:35, Sunday 15 March"), in the active language (needs the movie)."""
     tz_name = showtime.screen.theater.timezone
     start, end = to_local(showtime.starts_at, tz_name), to_local(showtime.film_ends_at, tz_name)
+    time_text = formats.local_time(showtime.film_ends_at, tz_name)
     if end.date() == start.date():
-        return f"{end:%H:%M}"
-    return f"{end:%H:%M} on {end:%A} {end.day} {end:%B}"
+        return time_text
+    return f"{time_text}, {formats.local_date(showtime.film_ends_at, tz_name)}"
 
 
 def booking_page_url(booking: Booking) -> str:
-    """The booking page's full address (a signed link a browser opens without logging in)."""
-    path = reverse("booking-page", args=[booking_page_token(booking)])
-    return f"{settings.SITE_URL.rstrip('/')}{path}"
+    """The booking on the site (marquee.web): its tickets, QR codes, calendar file and cancel."""
+    return f"{settings.SITE_URL.rstrip('/')}/bookings/{booking.public_id}/"
 
 
 def _money(amount: Decimal | str, currency: str) -> str:
-    """The amount with exactly its currency's decimals: "1531 JPY", "12.50 EUR"."""
-    return f"{money_text(Decimal(amount), currency)} {currency}"
+    """In the active language and the currency's own format: "€12.50", "12,50 €", "¥1,531"."""
+    return formats.money(amount, currency)
+
+
+def _language(booking: Booking) -> str:
+    """The buyer's language (the one the site last served them), else the default."""
+    return booking.user.language or settings.LANGUAGE_CODE
 
 
 def _one_line(text: str) -> str:
@@ -93,7 +106,7 @@ def _ticket_lines(booking: Booking, *, with_codes: bool) -> tuple[list[dict], li
             "id": ticket.pk,
             "row": ticket.seat.row_label,
             "number": ticket.seat.number,
-            "tier": ticket.seat.get_tier_display(),
+            "tier": str(TIERS.get(ticket.seat.tier, ticket.seat.tier)),
             "price": _money(ticket.price, booking.currency),
         }
         if with_codes:
@@ -144,18 +157,20 @@ def confirmation_message(booking: Booking) -> EmailMultiAlternatives:
     """The e-tickets of a confirmed booking: seats, prices, total and one QR code per seat."""
     if booking.status != BookingStatus.CONFIRMED:
         raise NothingToSend(f"the booking is {booking.status}, not confirmed")
-    context = _booking_context(booking)
-    tickets, images = _ticket_lines(booking, with_codes=True)
-    if not tickets:
-        raise NothingToSend("the booking has no sold tickets")
-    context |= {"tickets": tickets, "total": _money(booking.total, booking.currency)}
-    return _message(
-        booking=booking,
-        template="booking_confirmed",
-        subject=f"Your tickets for {context['movie']}, {context['starts_at']}",
-        context=context,
-        images=images,
-    )
+    with translation.override(_language(booking)):
+        context = _booking_context(booking)
+        tickets, images = _ticket_lines(booking, with_codes=True)
+        if not tickets:
+            raise NothingToSend("the booking has no sold tickets")
+        context |= {"tickets": tickets, "total": _money(booking.total, booking.currency)}
+        return _message(
+            booking=booking,
+            template="booking_confirmed",
+            subject=gettext("Your tickets for %(movie)s, %(when)s")
+            % {"movie": context["movie"], "when": context["starts_at"]},
+            context=context,
+            images=images,
+        )
 
 
 def cancellation_message(booking: Booking) -> EmailMultiAlternatives:
@@ -166,28 +181,32 @@ def cancellation_message(booking: Booking) -> EmailMultiAlternatives:
     event = selectors.booking_cancellation_event(booking=booking)
     if event is None:
         raise NothingToSend("the booking was never cancelled")
-    context = _booking_context(booking) | {
-        "was_paid": event.from_status == BookingStatus.CONFIRMED,
-        "showtime_cancelled": booking.showtime.status == ShowtimeStatus.CANCELLED,
-        "total": _money(booking.total, booking.currency),
-    }
-    return _message(
-        booking=booking,
-        template="booking_cancelled",
-        subject=f"Booking cancelled: {context['movie']}, {context['starts_at']}",
-        context=context,
-    )
+    with translation.override(_language(booking)):
+        context = _booking_context(booking) | {
+            "was_paid": event.from_status == BookingStatus.CONFIRMED,
+            "showtime_cancelled": booking.showtime.status == ShowtimeStatus.CANCELLED,
+            "total": _money(booking.total, booking.currency),
+        }
+        return _message(
+            booking=booking,
+            template="booking_cancelled",
+            subject=gettext("Booking cancelled: %(movie)s, %(when)s")
+            % {"movie": context["movie"], "when": context["starts_at"]},
+            context=context,
+        )
 
 
 def refund_message(booking: Booking, *, amount: Decimal, currency: str) -> EmailMultiAlternatives:
     """Confirm money went back to the buyer; sent whatever state the booking is in now."""
-    context = _booking_context(booking) | {"amount": _money(amount, currency.upper())}
-    return _message(
-        booking=booking,
-        template="refund",
-        subject=f"Refund of {context['amount']} for {context['movie']}",
-        context=context,
-    )
+    with translation.override(_language(booking)):
+        context = _booking_context(booking) | {"amount": _money(amount, currency.upper())}
+        return _message(
+            booking=booking,
+            template="refund",
+            subject=gettext("Refund of %(amount)s for %(movie)s")
+            % {"amount": context["amount"], "movie": context["movie"]},
+            context=context,
+        )
 
 
 def reminder_message(booking: Booking, *, now: datetime) -> EmailMultiAlternatives:
@@ -198,16 +217,18 @@ def reminder_message(booking: Booking, *, now: datetime) -> EmailMultiAlternativ
         raise NothingToSend(f"the showtime is {booking.showtime.status}")
     if booking.showtime.starts_at <= now:
         raise NothingToSend("the show has started")
-    context = _booking_context(booking)
-    tickets, images = _ticket_lines(booking, with_codes=True)
-    context["tickets"] = tickets
-    return _message(
-        booking=booking,
-        template="showtime_reminder",
-        subject=f"Starting soon: {context['movie']}, {context['starts_at']}",
-        context=context,
-        images=images,
-    )
+    with translation.override(_language(booking)):
+        context = _booking_context(booking)
+        tickets, images = _ticket_lines(booking, with_codes=True)
+        context["tickets"] = tickets
+        return _message(
+            booking=booking,
+            template="showtime_reminder",
+            subject=gettext("Starting soon: %(movie)s, %(when)s")
+            % {"movie": context["movie"], "when": context["starts_at"]},
+            context=context,
+            images=images,
+        )
 
 
 def delivery_message(delivery: EmailDelivery, *, now: datetime) -> EmailMultiAlternatives:

@@ -1,0 +1,56 @@
+"""What the site says when a service refuses: the domain error's stable `code` mapped to a
+sentence in the visitor's language. The services' own messages are the API's (English)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.utils.translation import gettext, ngettext
+
+from marquee.common.errors import ApplicationError
+
+_MESSAGES = {
+    "seats_unavailable": lambda: gettext(
+        "Someone else took some of these seats a moment ago. They are marked as taken; "
+        "the rest of your selection is kept."
+    ),
+    "seats_busy": lambda: gettext("These seats are being booked right now. Please try again."),
+    "showtime_cancelled": lambda: gettext("This show was cancelled."),
+    "showtime_started": lambda: gettext("This show has already started."),
+    "showtime_not_found": lambda: gettext("This show does not exist."),
+    "no_seats_requested": lambda: gettext("Pick at least one seat."),
+    "too_many_seats": lambda: (
+        ngettext(
+            "You can book at most %(count)d seat at a time.",
+            "You can book at most %(count)d seats at a time.",
+            settings.BOOKING_MAX_SEATS,
+        )
+        % {"count": settings.BOOKING_MAX_SEATS}
+    ),
+    "duplicate_seats": lambda: gettext("A seat was picked twice."),
+    "seats_not_in_screen": lambda: gettext("Some of these seats are not in this hall."),
+    "no_adjacent_seats": lambda: gettext(
+        "No row has that many free seats side by side. Pick seats on the map instead."
+    ),
+    "not_enough_seats": lambda: gettext("There are not that many free seats left."),
+    "invalid_tier": lambda: gettext("Unknown seat category."),
+    "cancellation_closed": lambda: gettext("This booking can no longer be cancelled."),
+    "booking_not_cancellable": lambda: gettext("This booking cannot be cancelled."),
+    "booking_not_found": lambda: gettext("No such booking."),
+    "already_paid": lambda: gettext("This booking is already paid."),
+    "booking_not_payable": lambda: gettext("This booking can no longer be paid."),
+    "hold_expired": lambda: gettext("Your hold on these seats has expired. Pick them again."),
+    "invalid_card_number": lambda: gettext("Please enter a valid card number."),
+    "payment_declined": lambda: gettext("Your card was declined. Try another card."),
+    "seats_lost": lambda: gettext(
+        "The seats were released before the payment arrived; the payment is being refunded."
+    ),
+    "provider_unavailable": lambda: gettext(
+        "The payment service is unavailable right now. Please try again in a moment."
+    ),
+}
+
+
+def error_message(error: ApplicationError) -> str:
+    """The visitor-facing sentence for a refused request."""
+    message = _MESSAGES.get(error.code)
+    return message() if message else gettext("That did not work. Please try again.")

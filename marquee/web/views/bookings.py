@@ -1,0 +1,189 @@
+"""A buyer's bookings: the list, one booking (hold and checkout, or tickets), paying,
+cancelling, the calendar file and each ticket's QR code. Login required; another buyer's
+booking is a 404, as in the API."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.views.decorators.http import require_POST
+
+from marquee.booking import selectors as booking_selectors
+from marquee.booking import services as booking_services
+from marquee.booking.models import BookingStatus, TicketStatus
+from marquee.common.errors import ApplicationError
+from marquee.payments import services as payment_services
+from marquee.payments.models import Payment, PaymentStatus, Provider
+from marquee.tickets import selectors as ticket_selectors
+from marquee.tickets.codes import ticket_code
+from marquee.tickets.qr import ticket_qr_svg
+from marquee.web import selectors
+from marquee.web.calendar import booking_ics
+from marquee.web.messages import error_message
+
+
+def _booking(request, public_id):
+    try:
+        return booking_selectors.booking_get(user=request.user, public_id=public_id)
+    except ApplicationError:
+        raise Http404 from None
+
+
+@login_required
+def booking_list(request):
+    now = timezone.now()
+    return render(
+        request,
+        "web/bookings/list.html",
+        {
+            "upcoming": selectors.bookings_for_page(user=request.user, upcoming=True, now=now),
+            "past": selectors.bookings_for_page(user=request.user, upcoming=False, now=now),
+        },
+    )
+
+
+@login_required
+def booking_detail(request, public_id, *, error: str | None = None, status: int = 200):
+    booking = _booking(request, public_id)
+    now = timezone.now()
+    shown_status = booking_selectors.booking_display_status(booking, now)
+    showtime = booking.showtime
+    context = {
+        "booking": booking,
+        "showtime": showtime,
+        "theater": showtime.screen.theater,
+        "status": shown_status,
+        "error": error,
+        "now": now,
+        "tickets": list(booking.tickets.all()),
+    }
+    if shown_status == BookingStatus.PENDING:
+        context |= _checkout_context(request, booking, error)
+    elif shown_status == BookingStatus.CONFIRMED:
+        cutoff = booking_services.cancellation_cutoff(showtime.starts_at)
+        context |= {
+            "cutoff": cutoff,
+            "can_cancel": now < cutoff,
+            "started": showtime.starts_at <= now,
+            "sold": [
+                {"ticket": ticket, "code": ticket_code(ticket)}
+                for ticket in context["tickets"]
+                if ticket.status == TicketStatus.SOLD
+            ],
+        }
+    response = render(request, "web/bookings/detail.html", context, status=status)
+    if context.get("client_secret"):
+        # Stripe.js and its frames, on this page only (settings.STRIPE_ORIGINS).
+        response._csp_replace = {"frame-src": list(settings.STRIPE_ORIGINS["frame-src"])}
+        response._csp_update = {
+            key: values for key, values in settings.STRIPE_ORIGINS.items() if key != "frame-src"
+        }
+    return response
+
+
+def _checkout_context(request, booking, error) -> dict:
+    provider = settings.PAYMENT_PROVIDER
+    context = {"provider": provider, "hold_seconds": settings.BOOKING_HOLD_MINUTES * 60}
+    if provider != Provider.STRIPE:
+        return context
+    processing = (
+        Payment.objects.filter(
+            booking=booking, provider=Provider.STRIPE, status=PaymentStatus.PENDING
+        ).exists()
+        and request.GET.get("payment") == "processing"
+    )
+    context["processing"] = processing
+    if processing or error:
+        return context
+    try:
+        intent = payment_services.payment_start(booking=booking, user=request.user)
+    except ApplicationError as refused:
+        context["error"] = error_message(refused)
+        return context
+    context |= {
+        "client_secret": intent["client_secret"],
+        "publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
+        "stripe_js_url": settings.STRIPE_JS_URL,
+        "return_url": request.build_absolute_uri(
+            reverse("web:booking", args=[booking.public_id]) + "?payment=processing"
+        ),
+    }
+    return context
+
+
+@login_required
+@require_POST
+def booking_pay(request, public_id):
+    """The simulated provider's card form: charge now, then show the tickets."""
+    booking = _booking(request, public_id)
+    try:
+        payment_services.payment_start(
+            booking=booking, user=request.user, card_number=request.POST.get("card_number", "")[:40]
+        )
+    except ApplicationError as refused:
+        return booking_detail(
+            request, public_id, error=error_message(refused), status=refused.status_code
+        )
+    messages.success(request, gettext("Payment received. Your tickets are below. Enjoy the show!"))
+    return redirect(reverse("web:booking", args=[booking.public_id]))
+
+
+@login_required
+def booking_cancel(request, public_id):
+    """GET: what cancelling means (and until when it is possible); POST: cancel."""
+    booking = _booking(request, public_id)
+    now = timezone.now()
+    if request.method == "POST":
+        try:
+            booking_services.booking_cancel(booking=booking, actor=request.user)
+        except ApplicationError as refused:
+            return booking_detail(
+                request, public_id, error=error_message(refused), status=refused.status_code
+            )
+        was_paid = booking.status == BookingStatus.CONFIRMED
+        messages.success(
+            request,
+            gettext("Your booking is cancelled; the payment will be refunded in full.")
+            if was_paid
+            else gettext("Your hold is released."),
+        )
+        return redirect(reverse("web:booking", args=[booking.public_id]))
+    cutoff = booking_services.cancellation_cutoff(booking.showtime.starts_at)
+    return render(
+        request,
+        "web/bookings/cancel.html",
+        {
+            "booking": booking,
+            "showtime": booking.showtime,
+            "theater": booking.showtime.screen.theater,
+            "status": booking_selectors.booking_display_status(booking, now),
+            "cutoff": cutoff,
+            "can_cancel": booking.status == BookingStatus.PENDING or now < cutoff,
+        },
+    )
+
+
+@login_required
+def booking_calendar(request, public_id):
+    booking = _booking(request, public_id)
+    url = request.build_absolute_uri(reverse("web:booking", args=[booking.public_id]))
+    response = HttpResponse(booking_ics(booking, url=url), content_type="text/calendar")
+    response["Content-Disposition"] = f'attachment; filename="marquee-{booking.public_id}.ics"'
+    return response
+
+
+@login_required
+def ticket_qr(request, ticket_id: int):
+    try:
+        ticket = ticket_selectors.ticket_get_for_qr(user=request.user, ticket_id=ticket_id)
+    except ApplicationError:
+        raise Http404 from None
+    response = HttpResponse(ticket_qr_svg(ticket), content_type="image/svg+xml")
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
