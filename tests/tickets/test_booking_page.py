@@ -1,4 +1,5 @@
-"""The booking page the emails link to: opened in a browser from its signed link alone."""
+"""The booking pages: the site's, which the emails link to, and the signed read-only page the
+emails linked to before the site existed (opened from its link alone)."""
 
 import re
 from datetime import timedelta
@@ -22,20 +23,34 @@ def link_in(message) -> str:
     return re.search(r"Your booking: (\S+)", text).group(1)
 
 
-def test_the_confirmation_email_links_to_a_page_a_browser_opens(
-    book, berlin_showtime, mailoutbox, settings
+def test_the_confirmation_email_links_to_the_sites_booking_page(
+    book, berlin_showtime, customer, mailoutbox, settings
 ):
     settings.SITE_URL = "https://tickets.example.com"
     booking = book(["A1", "E3"], showtime=berlin_showtime)
     emails.confirmation_message(booking).send()
 
     link = link_in(mailoutbox[-1])
-    assert link.startswith("https://tickets.example.com/b/")
-    assert "/api/" not in link
+    assert link == f"https://tickets.example.com/bookings/{booking.public_id}/"
     html_part = as_email(mailoutbox[-1]).get_body(preferencelist=("html",)).get_content()
     assert f'href="{link}"' in html_part
 
-    page = Client().get(link.removeprefix("https://tickets.example.com"))  # no login
+    path = link.removeprefix("https://tickets.example.com")
+    assert Client().get(path).status_code == 302  # to the log-in page, then back
+    owner = Client()
+    owner.force_login(customer)
+    page = owner.get(path)
+    assert page.status_code == 200
+    html = page.content.decode()
+    for ticket in booking.tickets.all():
+        assert ticket_code(ticket) in html
+
+
+def test_the_signed_page_shows_the_tickets_without_a_login(book, berlin_showtime):
+    # The page the emails of the release before the site linked to keeps working.
+    booking = book(["A1", "E3"], showtime=berlin_showtime)
+
+    page = Client().get(f"/b/{booking_page_token(booking)}/")  # no login
 
     assert page.status_code == 200
     assert page["Content-Type"].startswith("text/html")
@@ -47,7 +62,6 @@ def test_the_confirmation_email_links_to_a_page_a_browser_opens(
     assert html.count('src="data:image/svg+xml') == 2
     assert "Metropolis" in html
     assert "Kino Babylon" in html
-    assert emails.local_start_text(berlin_showtime) in html  # the theater's clock and zone
     assert "(Europe/Berlin)" in html
     assert "Confirmed" in html
 
@@ -140,4 +154,4 @@ def test_the_reminder_links_to_the_page_too(book, showtime, mailoutbox):
 
     emails.reminder_message(booking, now=timezone.now()).send()
 
-    assert link_in(mailoutbox[-1]).endswith(f"/b/{booking_page_token(booking)}/")
+    assert link_in(mailoutbox[-1]).endswith(f"/bookings/{booking.public_id}/")

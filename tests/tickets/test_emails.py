@@ -3,7 +3,7 @@ from smtplib import SMTPServerDisconnected
 
 import pytest
 from django.core.mail import EmailMultiAlternatives
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from config.celery import app as celery_app
 from marquee.booking.models import Booking
@@ -324,9 +324,9 @@ def test_emails_show_when_the_film_ends_not_when_the_screen_is_free(
     booking = book(["A1"], showtime=berlin_showtime)  # 19:00 Berlin, a 120-minute film
 
     parsed = as_email(emails.confirmation_message(booking))
-    assert "Ends:    21:00\n" in text_of(parsed)
-    assert "<td>21:00</td>" in html_of(parsed)
-    assert "21:15" not in text_of(parsed)
+    assert "Ends:    9:00\u202fPM\n" in text_of(parsed)  # English: the film's end, 12-hour
+    assert "<td>9:00\u202fPM</td>" in html_of(parsed)
+    assert "9:15" not in text_of(parsed)
 
 
 def test_a_film_ending_after_midnight_says_which_day():
@@ -336,4 +336,6 @@ def test_a_film_ending_after_midnight_says_which_day():
         screen=Screen(theater=theater, name="1"),
         starts_at=datetime(2026, 3, 14, 22, 30, tzinfo=UTC),  # 23:30 in Berlin
     )
-    assert emails.local_end_text(showtime) == "01:35 on Sunday 15 March"
+    assert emails.local_end_text(showtime) == "1:35\u202fAM, Sunday, March 15"
+    with translation.override("de"):
+        assert emails.local_end_text(showtime) == "01:35, Sonntag, 15. März"

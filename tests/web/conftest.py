@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -63,7 +64,14 @@ def demo_hall(db):
     wheelchair and companion seats, and an evening show two days ahead."""
     from marquee.catalog.services import seats_generate
 
-    screen = factories.ScreenFactory(name="Screen 1")
+    # The demo theater's surcharges: premium 2 EUR more, VIP 5 EUR.
+    theater = factories.TheaterFactory(
+        surcharge_kind="amount",
+        surcharge_currency="EUR",
+        premium_surcharge=Decimal("2.00"),
+        vip_surcharge=Decimal("5.00"),
+    )
+    screen = factories.ScreenFactory(name="Screen 1", theater=theater)
     seats_generate(
         screen=screen,
         rows=10,
