@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "marquee.demo",
     # The moviegoer's site: on top of everything, nothing imports it (docs/architecture.md).
     "marquee.web",
+    "marquee.staff",
 ]
 
 MIDDLEWARE = [
