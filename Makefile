@@ -12,7 +12,7 @@ URL_HOST := $(if $(filter 0.0.0.0,$(HOST)),127.0.0.1,$(HOST))
 RUN_URL := http://$(URL_HOST):$(PORT)
 RUN_SITE_URL := $(if $(or $(SITE_URL),$(shell grep -s '^SITE_URL=' .env)),,SITE_URL=$(RUN_URL))
 
-.PHONY: run test lint format install bench bench-serve clean migrate worker beat serve screenshots messages compilemessages
+.PHONY: run test lint format install bench bench-serve clean migrate worker beat serve live screenshots messages compilemessages
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (set PYTHON=...)")'
@@ -31,17 +31,21 @@ $(MYSQL_STAMP): $(STAMP)
 
 install: $(STAMP) $(DB_STAMP)
 
+# Served by uvicorn (ASGI): the site and the live seat map in one process, with the seat
+# changes fanned out in-process; it restarts when a Python file or a template changes.
 run: $(STAMP) $(DB_STAMP)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo --base-url $(RUN_URL)
 	@echo "Serving Marquee on $(RUN_URL)/ (Ctrl-C stops it)"
-	$(RUN_SITE_URL) $(BIN)/python manage.py runserver $(HOST):$(PORT)
+	$(RUN_SITE_URL) $(BIN)/python -m uvicorn config.asgi:application --host $(HOST) --port $(PORT) \
+		--lifespan off --reload --reload-dir marquee --reload-dir config --reload-include '*.html'
 
 test: $(STAMP) $(DB_STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The production processes, all with config.production (docs/operations.md): `make migrate`
-# first, then `make serve` (gunicorn), `make worker` and `make beat` (Celery; they need the
+# first, then `make serve` (gunicorn), `make live` (the live seat map's ASGI server, beside it:
+# a proxy routes /live/ there), `make worker` and `make beat` (Celery; they need the
 # CELERY_BROKER_URL the web processes send tasks to, and beat keeps its schedule in STATE_DIR).
 PRODUCTION := DJANGO_SETTINGS_MODULE=config.production
 migrate: $(STAMP) $(DB_STAMP)
@@ -50,6 +54,13 @@ migrate: $(STAMP) $(DB_STAMP)
 serve: $(STAMP) $(DB_STAMP)
 	$(PRODUCTION) $(BIN)/python manage.py collectstatic --noinput -v 0
 	$(PRODUCTION) $(BIN)/gunicorn -c config/gunicorn.conf.py config.wsgi
+
+LIVE_BIND ?= 0.0.0.0
+LIVE_PORT ?= 8001
+LIVE_WORKERS ?= 1
+live: $(STAMP) $(DB_STAMP)
+	$(PRODUCTION) $(BIN)/uvicorn config.asgi:application --host $(LIVE_BIND) --port $(LIVE_PORT) \
+		--workers $(LIVE_WORKERS) --lifespan off --no-access-log --timeout-graceful-shutdown 5
 
 worker: $(STAMP) $(DB_STAMP)
 	$(PRODUCTION) $(BIN)/celery -A config worker --queues=marquee --loglevel=INFO

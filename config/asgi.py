@@ -1,6 +1,20 @@
+"""The ASGI application: the whole site, and the live seat map's event streams (marquee/live).
+
+`make run` serves it with uvicorn (reloading on code changes); in production gunicorn serves
+the site (config.wsgi) and `make live` this application for /live/ (docs/operations.md).
+"""
+
 import os
 
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 application = get_asgi_application()
+
+from django.conf import settings  # noqa: E402  (after the settings are configured)
+
+if settings.DEBUG and "django.contrib.staticfiles" in settings.INSTALLED_APPS:
+    # As `runserver` does while developing: the apps' static files, without collectstatic.
+    from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+
+    application = ASGIStaticFilesHandler(application)

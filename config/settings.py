@@ -73,6 +73,8 @@ INSTALLED_APPS = [
     "axes",
     "marquee.accounts",
     "marquee.catalog",
+    # Seat-change events for the live seat map; below booking, beside common.
+    "marquee.live",
     "marquee.booking",
     "marquee.tickets",
     "marquee.payments",
@@ -511,6 +513,18 @@ AXES_LOCKOUT_TEMPLATE = "web/accounts/locked.html"
 # Seconds between the seat picker's seat-map polls when the live channel is absent or failing.
 SEAT_PICKER_POLL_SECONDS = env.int("SEAT_PICKER_POLL_SECONDS", default=5)
 
+# --- The live seat map (marquee/live) -------------------------------------------------------
+# Seat changes a viewer can catch up on after a reconnect (per showtime); further behind, it
+# fetches the whole map.
+LIVE_REPLAY_SIZE = env.int("LIVE_REPLAY_SIZE", default=500)
+# A comment on an idle stream this often, so proxies and browsers keep it open.
+LIVE_HEARTBEAT_SECONDS = env.float("LIVE_HEARTBEAT_SECONDS", default=15.0)
+# Open streams one process serves at most; more answer 503 `live_full` (the page then polls).
+LIVE_MAX_VIEWERS = env.int("LIVE_MAX_VIEWERS", default=5000)
+# Where the ASGI live server answers /live/ when this process is WSGI (gunicorn) and no proxy
+# routes /live/ there: e.g. https://live.example.com. Unset: a WSGI process answers 421.
+LIVE_URL = env("LIVE_URL", default="")
+
 
 def _origin(url: str) -> str:
     scheme, _, rest = url.partition("://")
@@ -534,7 +548,7 @@ CONTENT_SECURITY_POLICY = {
         "style-src": ["'self'"],
         "img-src": ["'self'", "data:"],
         "font-src": ["'self'"],
-        "connect-src": ["'self'"],
+        "connect-src": ["'self'", *([_origin(LIVE_URL)] if LIVE_URL else [])],
         "frame-src": ["'none'"],
         "object-src": ["'none'"],
         "base-uri": ["'self'"],

@@ -34,6 +34,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # The read-only booking page the emails link to (signed link; no login).
     path("b/<str:token>/", booking_page, name="booking-page"),
+    # The live seat map's event streams (served by the ASGI server: docs/operations.md).
+    path("live/", include("marquee.live.urls")),
     # The staff pages (door, box office, dashboard).
     path("staff/", include("marquee.staff.urls")),
     # The moviegoer's site, last: every route above is matched first.

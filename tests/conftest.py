@@ -19,6 +19,7 @@ from marquee.booking.context import showtime_contexts_clear
 from marquee.booking.selectors import rendered_seat_maps_clear
 from marquee.catalog.models import Seat
 from marquee.common import redis_guard
+from marquee.live.broker import broker_reset
 from marquee.web.hall import picker_halls_clear
 from marquee.web.views.picker import picker_pages_clear
 from tests import factories
@@ -145,6 +146,7 @@ def _clear_cache():
     # a Redis outage a test caused (the breaker, the invalidations owed).
     redis_guard.reset()
     cache.clear()
+    broker_reset()
     showtime_contexts_clear()
     rendered_seat_maps_clear()
     picker_halls_clear()
@@ -153,6 +155,7 @@ def _clear_cache():
     yield
     redis_guard.reset()
     cache.clear()
+    broker_reset()
     showtime_contexts_clear()
     rendered_seat_maps_clear()
     picker_halls_clear()

@@ -15,21 +15,27 @@ read renders; `CATALOG_CACHE_SECONDS` decides, as for the showtime context. The 
 while this process skips a Redis that failed (`marquee.common.redis_guard`): a bump that could
 not reach Redis is sent as soon as it answers, and a map rendered before the outage is not
 reused after it.
+
+The same commit publishes the changed seats with their new statuses to the live seat map
+(`marquee.live`): every open seat picker of the showtime gets them as an event.
 """
 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Mapping
 
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from marquee.booking.models import Ticket
+from marquee.booking.context import AVAILABLE, HELD, SOLD
+from marquee.booking.models import ACTIVE_TICKET_STATUSES, Ticket, TicketStatus
 from marquee.catalog.cache import VERSION_KEY as CATALOG_VERSION_KEY
 from marquee.catalog.cache import fresh_version
 from marquee.common import redis_guard
+from marquee.live.services import seat_changes_publish
 
 MAX_AGE_SECONDS = 5.0
 
@@ -58,10 +64,12 @@ _change_numbers = itertools.count(1)
 LOCAL_CHANGES_KEPT = 10_000
 
 
-def seats_changed(showtime_id: int) -> None:
-    """Call inside the transaction that changes ticket statuses of this showtime.
+def seats_changed(showtime_id: int, seats: Mapping[int, str]) -> None:
+    """Call inside the transaction that changes ticket statuses of this showtime, with the
+    seats whose status on the map changed and their new status (`available`, `held`, `sold`).
 
-    The shared version is bumped once the transaction commits: every process renders the
+    Once the transaction commits, the seats go to the live seat map's viewers and the shared
+    version is bumped once the transaction commits: every process renders the
     map afresh from then on. A read before the commit still finds the old statuses in the
     database, so it cannot matter that it also finds the old version. The exception is code in
     this process inside the same transaction, which sees the change in the database: for it
@@ -72,6 +80,13 @@ def seats_changed(showtime_id: int) -> None:
         _local_changes.clear()  # a forgotten entry reads as 0, which no rendered map holds
     _local_changes[showtime_id] = next(_change_numbers)
     transaction.on_commit(lambda: _bump_now_or_later(showtime_id))
+    if seats:
+        changed = dict(seats)
+        # Robust: a live viewer missing a change must never turn a committed booking into an
+        # error (the publisher itself owes Redis a reset when it cannot reach it).
+        transaction.on_commit(
+            lambda: seat_changes_publish(showtime_id=showtime_id, seats=changed), robust=True
+        )
 
 
 def local_change(showtime_id: int) -> int:
@@ -105,6 +120,21 @@ def versions(showtime_id: int, known: dict | None = None) -> tuple[int | None, i
     return found.get(keys[0]), found.get(keys[1])
 
 
+def ticket_seat_status(ticket: Ticket, *, gone: bool = False) -> str:
+    """The status on the map of the ticket's seat after this ticket was saved (or deleted)."""
+    if not gone and ticket.status == TicketStatus.SOLD:
+        return SOLD
+    if not gone and ticket.status == TicketStatus.HELD:
+        return HELD
+    # This ticket no longer holds the seat; another active one may (a lapsed hold's seat).
+    others = Ticket.objects.filter(
+        showtime_id=ticket.showtime_id, seat_id=ticket.seat_id, status__in=ACTIVE_TICKET_STATUSES
+    ).exclude(pk=ticket.pk)
+    status = others.values_list("status", flat=True).first()
+    return SOLD if status == TicketStatus.SOLD else HELD if status is not None else AVAILABLE
+
+
 @receiver([post_save, post_delete], sender=Ticket, dispatch_uid="seat-statuses-version")
-def _ticket_saved(sender, instance: Ticket, **kwargs) -> None:
-    seats_changed(instance.showtime_id)
+def _ticket_saved(sender, instance: Ticket, signal, **kwargs) -> None:
+    gone = signal is post_delete
+    seats_changed(instance.showtime_id, {instance.seat_id: ticket_seat_status(instance, gone=gone)})

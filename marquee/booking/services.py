@@ -19,8 +19,9 @@ from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from marquee.booking import availability, errors
-from marquee.booking.context import ShowtimeContext, showtime_context
+from marquee.booking.context import AVAILABLE, HELD, SOLD, ShowtimeContext, showtime_context
 from marquee.booking.models import (
+    ACTIVE_TICKET_STATUSES,
     Booking,
     BookingEvent,
     BookingStatus,
@@ -217,7 +218,7 @@ def _insert_hold(
             fast_insert.insert(
                 [_event(booking, from_status="", to_status=BookingStatus.PENDING, actor=user)]
             )
-            availability.seats_changed(showtime.pk)
+            availability.seats_changed(showtime.pk, dict.fromkeys(seat_ids, HELD))
     except IntegrityError:
         raise errors.SeatsUnavailable(
             active_seat_ids(showtime_id=showtime.pk, now=now, among=seat_ids)
@@ -366,7 +367,6 @@ def _booking_confirm_once(*, booking_id: int, actor, now: datetime | None) -> Co
         if booking.status not in (BookingStatus.PENDING, BookingStatus.EXPIRED):
             return ConfirmOutcome.NOT_CONFIRMABLE
         previous = booking.status
-        availability.seats_changed(booking.showtime_id)  # every path below changes tickets
         if (
             Showtime.objects.filter(pk=booking.showtime_id).values_list("status", flat=True).first()
             != ShowtimeStatus.SCHEDULED
@@ -393,9 +393,11 @@ def _booking_confirm_once(*, booking_id: int, actor, now: datetime | None) -> Co
             if booking.status == BookingStatus.PENDING:
                 booking.status = BookingStatus.EXPIRED
                 booking.save(update_fields=["status", "updated_at"])
+                freed = _active_seat_ids_of([booking.pk])
                 Ticket.objects.filter(booking=booking, status=TicketStatus.HELD).update(
                     status=TicketStatus.EXPIRED
                 )
+                availability.seats_changed(booking.showtime_id, dict.fromkeys(freed, AVAILABLE))
             _event(
                 booking,
                 from_status=previous,
@@ -405,13 +407,25 @@ def _booking_confirm_once(*, booking_id: int, actor, now: datetime | None) -> Co
             ).save()
             logger.warning("late payment lost its seats", extra={"booking": str(booking.public_id)})
             return ConfirmOutcome.SEATS_LOST
+        availability.seats_changed(booking.showtime_id, dict.fromkeys(seat_ids, SOLD))
         _move(booking, BookingStatus.CONFIRMED, actor=actor)
         booking_confirmed.send(sender=Booking, booking=booking, actor=actor)
     logger.info("booking confirmed", extra={"booking": str(booking.public_id)})
     return ConfirmOutcome.CONFIRMED
 
 
+def _active_seat_ids_of(booking_ids: list[int]) -> list[int]:
+    """The seats these bookings' tickets hold or sold: free on the map once they let go."""
+    return list(
+        Ticket.objects.filter(
+            booking_id__in=booking_ids, status__in=ACTIVE_TICKET_STATUSES
+        ).values_list("seat_id", flat=True)
+    )
+
+
 def _cancel_for_cancelled_showtime(booking: Booking, *, actor) -> None:
+    freed = _active_seat_ids_of([booking.pk])
+    availability.seats_changed(booking.showtime_id, dict.fromkeys(freed, AVAILABLE))
     Ticket.objects.filter(
         booking=booking, status__in=[TicketStatus.HELD, TicketStatus.EXPIRED]
     ).update(status=TicketStatus.CANCELLED)
@@ -430,7 +444,6 @@ def booking_cancel(*, booking: Booking, actor, now: datetime | None = None, reas
     with transaction.atomic():
         booking = Booking.objects.select_for_update().get(pk=booking.pk)
         showtime = Showtime.objects.get(pk=booking.showtime_id)
-        availability.seats_changed(showtime.pk)
         if booking.status == BookingStatus.CONFIRMED:
             cutoff = cancellation_cutoff(showtime.starts_at)
             if now >= cutoff and not is_staff_member(actor):
@@ -446,6 +459,8 @@ def booking_cancel(*, booking: Booking, actor, now: datetime | None = None, reas
                 code="booking_not_cancellable",
                 status_code=409,
             )
+        freed = _active_seat_ids_of([booking.pk])
+        availability.seats_changed(showtime.pk, dict.fromkeys(freed, AVAILABLE))
         Ticket.objects.filter(
             booking=booking, status__in=[TicketStatus.HELD, TicketStatus.SOLD]
         ).update(status=TicketStatus.CANCELLED)
@@ -468,8 +483,8 @@ def bookings_cancel_for_showtime(*, showtime: Showtime, actor=None) -> int:
         )
         if not bookings:
             return 0
-        availability.seats_changed(showtime.pk)
         ids = [b.pk for b in bookings]
+        availability.seats_changed(showtime.pk, dict.fromkeys(_active_seat_ids_of(ids), AVAILABLE))
         Ticket.objects.filter(
             booking_id__in=ids, status__in=[TicketStatus.HELD, TicketStatus.SOLD]
         ).update(status=TicketStatus.CANCELLED)
@@ -519,6 +534,13 @@ def bookings_expire(*, now: datetime | None = None, batch_size: int = 500) -> in
             if not rows:
                 return expired
             batch = [pk for pk, _ in rows]
+            freed: dict[int, dict[int, str]] = {}
+            for showtime_id, seat_id in Ticket.objects.filter(
+                booking_id__in=batch, status=TicketStatus.HELD
+            ).values_list("showtime_id", "seat_id"):
+                freed.setdefault(showtime_id, {})[seat_id] = AVAILABLE
+            for showtime_id, seats in freed.items():
+                availability.seats_changed(showtime_id, seats)
             Booking.objects.filter(pk__in=batch).update(
                 status=BookingStatus.EXPIRED, updated_at=now
             )
@@ -545,7 +567,8 @@ def booking_mark_refunded(*, booking_id: int, actor=None, reason: str = "") -> B
         booking = Booking.objects.select_for_update().get(pk=booking_id)
         if booking.status == BookingStatus.REFUNDED:
             return booking
-        availability.seats_changed(booking.showtime_id)
+        freed = _active_seat_ids_of([booking.pk])
+        availability.seats_changed(booking.showtime_id, dict.fromkeys(freed, AVAILABLE))
         Ticket.objects.filter(booking=booking).exclude(status=TicketStatus.EXPIRED).update(
             status=TicketStatus.REFUNDED
         )

@@ -29,6 +29,7 @@ from marquee.booking.context import AVAILABLE, HELD, SOLD, ShowtimeContext, show
 from marquee.catalog.cache import VERSION_KEY as CATALOG_VERSION_KEY
 from marquee.catalog.models import SeatKind, SeatTier
 from marquee.common.formats import money
+from marquee.live import selectors as live_selectors
 
 YOURS = "yours"  # a seat in the buyer's own hold
 GAP = '<span class="gap" aria-hidden="true"></span>'
@@ -222,7 +223,9 @@ class PickerHall:
     parts: HallParts
     html: str
     free: int  # seats nobody holds or bought
-    seat_version: int | None  # the seat-status version read before the statuses
+    # The live seat map's version (`marquee.live`), read before the statuses: the page's live
+    # stream starts after it, so no change is missed (None: unknown, the stream resets).
+    seat_version: int | None
     # The process's reusable rendering this hall is (identity changes with every fresh
     # rendering); None when it may not be reused. Pages built on it may be reused with it.
     memo: object | None = None
@@ -232,6 +235,7 @@ class PickerHall:
 class _Rendered:
     catalog_version: int
     seat_version: int
+    live_version: int | None
     local_change: int
     valid_until: datetime | None
     built: float
@@ -253,8 +257,9 @@ def picker_hall(
 ) -> PickerHall:
     """The hall of a showtime as the picker shows it now.
 
-    The seat-status version is read first, then the statuses, so a change after the version
-    is either in the statuses already or arrives as a live event (`live.js`). With a shared
+    The live seat map's version is read first, then the statuses, so a change after the
+    version is either in the statuses already or arrives as a live event (`live.js`); a
+    reused rendering keeps the version it was rendered with, for the same reason. With a shared
     cache (`CATALOG_CACHE_SECONDS` > 0) a process reuses the markup it joined last while the
     catalog and seat versions and its own change number are unchanged, no hold shown on it has
     lapsed and the show has not started, for at most `availability.MAX_AGE_SECONDS`: the same
@@ -277,7 +282,8 @@ def picker_hall(
             and (memo.valid_until is None or now < memo.valid_until)
             and time.monotonic() - memo.built < availability.MAX_AGE_SECONDS
         ):
-            return PickerHall(context, parts, memo.html, memo.free, seat_version, memo)
+            return PickerHall(context, parts, memo.html, memo.free, memo.live_version, memo)
+    live_version = live_selectors.seat_version(showtime_id=showtime_id)
     statuses, lapse = booking_selectors.showtime_seat_statuses(showtime_id=showtime_id, now=now)
     html = hall_html(parts, statuses, selected=selected, yours=yours)
     free = len(parts.ids) - sum(1 for seat_id in statuses if seat_id in context.seats_by_id)
@@ -289,11 +295,18 @@ def picker_hall(
         if len(_rendered) >= RENDERED_KEPT:
             _rendered.clear()
         memo = _Rendered(
-            catalog_version, seat_version, local_change, valid_until, time.monotonic(), html, free
+            catalog_version,
+            seat_version,
+            live_version,
+            local_change,
+            valid_until,
+            time.monotonic(),
+            html,
+            free,
         )
         _rendered[key] = memo
-        return PickerHall(context, parts, html, free, seat_version, memo)
-    return PickerHall(context, parts, html, free, seat_version)
+        return PickerHall(context, parts, html, free, live_version, memo)
+    return PickerHall(context, parts, html, free, live_version)
 
 
 def picker_halls_clear() -> None:

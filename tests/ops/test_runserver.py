@@ -1,5 +1,6 @@
-"""`manage.py runserver` (what `make run` serves) takes a rush of connections without dropping
-them: Django's own listens with a backlog of 10."""
+"""`manage.py runserver` takes a rush of connections without dropping them (Django's own listens
+with a backlog of 10); `make run` serves the ASGI application with uvicorn (the live seat map
+needs ASGI), on the port it prints."""
 
 import os
 import socket
@@ -69,14 +70,14 @@ def test_make_run_prints_and_links_the_port_it_really_serves_on():
 
     assert "seed_demo --base-url http://127.0.0.1:8765" in commands
     assert "SITE_URL=http://127.0.0.1:8765 " in commands
-    assert "runserver 127.0.0.1:8765" in commands
+    assert "uvicorn config.asgi:application --host 127.0.0.1 --port 8765" in commands
 
 
 def test_make_run_on_every_interface_prints_a_url_a_browser_opens():
     commands = make_run_commands("HOST=0.0.0.0")
 
     assert "seed_demo --base-url http://127.0.0.1:8000" in commands
-    assert "runserver 0.0.0.0:8000" in commands
+    assert "uvicorn config.asgi:application --host 0.0.0.0 --port 8000" in commands
 
 
 def test_make_run_leaves_a_site_url_of_the_environment_alone():

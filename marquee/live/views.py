@@ -1,0 +1,186 @@
+"""The live seat channel: `GET /live/showtimes/<id>/seats/?since=<version>`, server-sent events.
+
+Events (the client is `marquee/web/static/web/js/live.js`):
+
+- `seats`, id = the version: `{"version": v, "seats": [{"id": seat id, "status": ...}]}`, the
+  seats that changed (status `available`, `held` or `sold`), in version order;
+- `reset`: `{"version": v}`, the viewer is too far behind (or the changes are unknown): fetch
+  the whole map and reconnect from `v`; the stream ends;
+- a comment every `LIVE_HEARTBEAT_SECONDS`, so proxies keep an idle stream open.
+
+It starts after `since` (or the `Last-Event-ID` an EventSource sends when it reconnects): the
+changes since then come first, from the broker's log. It needs an ASGI server (each viewer is
+an open request); a WSGI server answers 421 `live_needs_asgi`, or redirects to `LIVE_URL`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+
+from django.conf import settings
+from django.core.handlers.asgi import ASGIRequest
+from django.http import HttpResponseRedirect, JsonResponse, StreamingHttpResponse
+from django.views.decorators.http import require_GET
+from redis import RedisError
+
+from marquee.catalog.models import Showtime
+from marquee.common.errors import error_body
+from marquee.live.broker import CLOSED, Entry, Viewer, broker
+
+logger = logging.getLogger("marquee.live")
+
+RETRY_MILLISECONDS = 2000  # how soon an EventSource reconnects after the stream ends
+
+
+class _Count:
+    """This process's open streams (every event loop of it)."""
+
+    def __init__(self) -> None:
+        self.open = 0
+        self._lock = threading.Lock()
+
+    def enter(self) -> bool:
+        with self._lock:
+            if self.open >= settings.LIVE_MAX_VIEWERS:
+                return False
+            self.open += 1
+            return True
+
+    def leave(self) -> None:
+        with self._lock:
+            self.open -= 1
+
+
+viewers = _Count()
+
+
+def _error(code: str, message: str, status: int, **headers) -> JsonResponse:
+    response = JsonResponse(error_body(code, message), status=status)
+    for name, value in headers.items():
+        response[name.replace("_", "-")] = value
+    return response
+
+
+def _since(request) -> int | None:
+    value = request.headers.get("Last-Event-ID") or request.GET.get("since", "")
+    if value.isascii() and value.isdigit() and len(value) < 19:
+        return int(value)
+    return None
+
+
+def frame(entry: Entry) -> bytes:
+    if entry.reset:
+        return b'event: reset\ndata: {"version":%d}\n\n' % entry.version
+    return b"id: %d\nevent: seats\ndata: %s\n\n" % (entry.version, entry.data)
+
+
+def _reset(version: int) -> Entry:
+    return Entry(version, b"", reset=True)
+
+
+def catch_up(since: int, version: int, log: list[Entry]) -> list[Entry]:
+    """What a viewer whose map is at `since` needs first: the logged changes after it, or one
+    reset when the log no longer reaches back to it (or it is ahead of the version: the log
+    restarted)."""
+    if since == version:
+        return []
+    later = [entry for entry in log if entry.version > since]
+    if since > version or not later or later[0].version != since + 1:
+        return [_reset(version)]
+    if any(entry.reset for entry in later):
+        return [_reset(version)]
+    return later
+
+
+class _Stream:
+    """The response's content: the catch-up, then each change as it comes, until a reset.
+
+    Django closes it (`close`) once the response ends, the client having left or not; the
+    viewer leaves then at the latest."""
+
+    def __init__(self, viewer: Viewer, first: list[Entry], since: int) -> None:
+        self.viewer, self.first, self.since = viewer, first, since
+        self.closed = False
+        self._closing = threading.Lock()
+
+    def close(self) -> None:
+        with self._closing:
+            if self.closed:
+                return
+            self.closed = True
+        viewers.leave()
+        self.viewer.leave()
+
+    async def __aiter__(self):
+        heartbeat = settings.LIVE_HEARTBEAT_SECONDS
+        last = self.since
+        try:
+            yield b"retry: %d\n: version %d\n\n" % (RETRY_MILLISECONDS, last)
+            for entry in self.first:
+                yield frame(entry)
+                if entry.reset:
+                    return
+                last = entry.version
+            queue = self.viewer.queue
+            while True:
+                try:
+                    entry = await asyncio.wait_for(queue.get(), heartbeat)
+                except TimeoutError:
+                    yield b": heartbeat\n\n"
+                    continue
+                if entry is CLOSED:
+                    return
+                if entry.version <= last and not entry.reset:
+                    continue  # already sent in the catch-up
+                if entry.reset or entry.version != last + 1:
+                    # Unknown changes, a gap, or this viewer fell too far behind its queue.
+                    yield frame(_reset(entry.version))
+                    return
+                yield frame(entry)
+                last = entry.version
+        finally:
+            # Runs when the client leaves too: Django cancels the response, here.
+            self.close()
+
+
+@require_GET
+async def showtime_seats(request, showtime_id: int):
+    if not isinstance(request, ASGIRequest):
+        if settings.LIVE_URL:
+            return HttpResponseRedirect(settings.LIVE_URL.rstrip("/") + request.get_full_path())
+        return _error(
+            "live_needs_asgi",
+            "The live seat map is served by the ASGI server; this one is WSGI.",
+            421,
+        )
+    if not await Showtime.objects.filter(pk=showtime_id).aexists():
+        return _error("showtime_not_found", "Showtime not found.", 404)
+    if not viewers.enter():
+        return _error(
+            "live_full",
+            "Too many viewers on this server; the seat map refreshes by itself.",
+            503,
+            Retry_After="30",
+        )
+    try:
+        viewer, version, log = await broker().join(showtime_id)
+    except (RedisError, OSError, TimeoutError) as error:
+        viewers.leave()
+        logger.warning("live channel unavailable: %s", error)
+        return _error(
+            "live_unavailable",
+            "The live seat map is unavailable; the seat map refreshes by itself.",
+            503,
+            Retry_After="30",
+        )
+    since = _since(request)
+    start = version if since is None else since
+    stream = _Stream(viewer, catch_up(start, version, log), start)
+    response = StreamingHttpResponse(stream, content_type="text/event-stream")
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"  # nginx: pass each event on at once
+    # Seat ids and states only, the same as the public seat map: any page may listen.
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
