@@ -1,5 +1,7 @@
 import pytest
 from django.core.asgi import get_asgi_application
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 
 from marquee.live.broker import broker, broker_reset
 
@@ -21,6 +23,12 @@ def redis_broker(redis_cache, settings):
     broker_reset()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def asgi_app():
-    return get_asgi_application()
+    """The project's ASGI application; as Django's test client does, requests leave the test's
+    database connection open (and so inside the test's transaction)."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield get_asgi_application()
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)

@@ -65,7 +65,8 @@ class Stream:
             self.ended = True
 
     async def blocks(self, count: int, *, timeout: float = 5.0) -> list[dict]:
-        """The next `count` blocks (events or comments); fewer if the stream ends first."""
+        """The next `count` blocks (events or comments); fewer if the stream ends or the
+        time runs out first."""
         found: list[dict] = []
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
@@ -73,9 +74,12 @@ class Stream:
             while b"\n\n" in self.buffer and len(found) < count:
                 block, self.buffer = self.buffer.split(b"\n\n", 1)
                 found.append(parse_block(block))
-            if len(found) >= count or self.ended:
+            if len(found) >= count or self.ended or loop.time() >= deadline:
                 break
-            await self._more(max(0.01, deadline - loop.time()))
+            try:
+                await self._more(max(0.01, deadline - loop.time()))
+            except TimeoutError:
+                break
         return found
 
     async def events(self, count: int, *, timeout: float = 5.0) -> list[dict]:

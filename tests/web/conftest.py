@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import os
 import re
+import threading
+import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -20,6 +22,7 @@ from django.test import Client
 from marquee.catalog.models import Seat
 from tests import factories
 from tests.conftest import CHROMIUM
+from tests.servers import free_port
 
 CHROMIUM_ARGS = [
     "--headless",
@@ -156,6 +159,58 @@ class Pages:
 def pages(chromium, live_server, settings):
     settings.ALLOWED_HOSTS = ["*"]
     opened = Pages(chromium, live_server.url)
+    yield opened
+    opened.close()
+    assert not opened.problems, opened.problems
+
+
+class AsgiLiveServer:
+    """The project's ASGI application (what `make run` and `make live` serve) under uvicorn, in
+    a thread of the test process, on a free port, with the static files as the live server
+    has them. Django's `live_server` is WSGI: the live seat map refuses it (421)."""
+
+    def __init__(self) -> None:
+        import uvicorn
+        from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+        from django.core.asgi import get_asgi_application
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(
+            ASGIStaticFilesHandler(get_asgi_application()),
+            host="127.0.0.1",
+            port=self.port,
+            lifespan="off",
+            log_level="warning",
+            timeout_graceful_shutdown=1,
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, name="asgi-live-server")
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                self.stop()
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.02)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture
+def asgi_live_server(transactional_db, settings):
+    settings.ALLOWED_HOSTS = ["*"]
+    server = AsgiLiveServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def asgi_pages(chromium, asgi_live_server):
+    """`pages` against the ASGI server: the site with its live seat map."""
+    opened = Pages(chromium, asgi_live_server.url)
     yield opened
     opened.close()
     assert not opened.problems, opened.problems

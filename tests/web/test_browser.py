@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -162,14 +162,6 @@ def test_without_javascript_the_plain_form_still_books(pages, demo_hall):
     expect(page.get_by_role("heading", name="Your 2 tickets")).to_be_visible()
 
 
-def _live_installed() -> bool:
-    try:
-        reverse("live:showtime-seats", args=[1])
-    except NoReverseMatch:
-        return False
-    return True
-
-
 def _watch_seats_turn_taken(pages, showtime, within: float) -> None:
     ids = seat_ids(showtime)
     watcher = pages.new()
@@ -191,19 +183,18 @@ def _watch_seats_turn_taken(pages, showtime, within: float) -> None:
     expect(seat(watcher, "F6")).to_have_accessible_name(re.compile(r", held$"))
 
 
-@pytest.mark.skipif(
-    not _live_installed(),
-    reason="the live seat channel (live:showtime-seats) "
-    "is not installed yet: the picker polls instead (next test)",
-)
-def test_a_second_browser_sees_held_seats_turn_taken_within_a_second(pages, demo_hall, settings):
+def test_a_second_browser_sees_held_seats_turn_taken_within_a_second(
+    asgi_pages, demo_hall, settings
+):
+    """On the ASGI server (`make run`, `make live`): the live seat map's events."""
     settings.SEAT_PICKER_POLL_SECONDS = 0  # the live channel alone
-    _watch_seats_turn_taken(pages, demo_hall, within=1.0)
+    _watch_seats_turn_taken(asgi_pages, demo_hall, within=1.0)
 
 
 def test_without_the_live_channel_a_second_browser_sees_held_seats_by_polling(
     pages, demo_hall, settings
 ):
+    """On a WSGI server the live channel refuses (421 `live_needs_asgi`): the page polls."""
     settings.SEAT_PICKER_POLL_SECONDS = 1
     _watch_seats_turn_taken(pages, demo_hall, within=2.5)
 
