@@ -59,8 +59,7 @@ LIVE_BIND ?= 0.0.0.0
 LIVE_PORT ?= 8001
 LIVE_WORKERS ?= 1
 live: $(STAMP) $(DB_STAMP)
-	$(PRODUCTION) $(BIN)/uvicorn config.asgi:application --host $(LIVE_BIND) --port $(LIVE_PORT) \
-		--workers $(LIVE_WORKERS) --lifespan off --no-access-log --timeout-graceful-shutdown 5
+	$(PRODUCTION) $(BIN)/uvicorn config.asgi:application --host $(LIVE_BIND) --port $(LIVE_PORT) --workers $(LIVE_WORKERS) --lifespan off --no-access-log
 
 worker: $(STAMP) $(DB_STAMP)
 	$(PRODUCTION) $(BIN)/celery -A config worker --queues=marquee --loglevel=INFO

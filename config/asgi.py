@@ -9,6 +9,8 @@ import os
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+# No guard as config/wsgi.py has: Django's ASGI request does not decode the query string with
+# the Content-Type's charset (tests/common/test_hostile_bodies.py shows it).
 application = get_asgi_application()
 
 from django.conf import settings  # noqa: E402  (after the settings are configured)

@@ -193,6 +193,31 @@ def test_a_content_type_naming_a_codec_that_is_no_text_encoding_is_read_as_utf8(
     assert status.startswith("200"), (status, body[:200])
 
 
+@pytest.mark.parametrize("charset", ["rot13", "unicode_escape", "utf-8''rot13"])
+def test_the_asgi_entry_point_reads_such_a_content_type_as_utf8_too(db, charset):
+    # `make run` and the live server serve config.asgi, which needs no guard for it.
+    from asgiref.sync import async_to_sync
+
+    from config.asgi import application
+    from tests.live.sse import Stream
+
+    parameter = f"charset*={charset}" if "''" in charset else f"charset={charset}"
+
+    async def call():
+        headers = {"Content-Type": f"application/json; {parameter}"}
+        async with Stream(application, "/api/genres/?a=%5Cud800", headers) as stream:
+            return stream.status, await stream.body()
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        status, body = async_to_sync(call)()
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+    assert status == 200, (status, body[:200])
+
+
 def test_a_honoured_charset_is_kept(db):
     body = json.dumps({"username": "nobody", "password": "wrong"}).encode("utf-16")
     status, answer = wsgi_call(

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "compose.yaml").read_text())
 SERVICES = COMPOSE["services"]
 MARQUEE = {name: service for name, service in SERVICES.items() if service.get("build") == "."}
-LONG_RUNNING = {"web", "worker", "beat"}
+LONG_RUNNING = {"web", "live", "worker", "beat"}
 # Set for Python and pip themselves, not the project.
 INTERPRETER_VARIABLES = {"PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED", "PIP_NO_CACHE_DIR"}
 
@@ -42,7 +42,7 @@ def project_source() -> str:
 
 
 def test_the_services_are_the_documented_processes():
-    assert set(MARQUEE) == {"init", "web", "worker", "beat"}
+    assert set(MARQUEE) == {"init", "web", "live", "worker", "beat"}
     assert MARQUEE["web"]["command"] == json.loads(instruction("CMD"))
 
 
@@ -56,6 +56,10 @@ def test_every_command_exists(name):
         config, module = args[args.index("-c") + 1], args[-1]
         assert (ROOT / config).is_file()
         assert f"{module}.application" == settings.WSGI_APPLICATION
+    elif program == "uvicorn":
+        module, attribute = args[0].split(":")
+        assert (module, attribute) == ("config.asgi", "application")
+        assert (ROOT / "config" / "asgi.py").is_file()
     elif program == "celery":
         assert args[:2] == ["-A", "config"] and (ROOT / "config" / "celery.py").is_file()
         assert args[2] in {"worker", "beat"}
@@ -66,7 +70,7 @@ def test_every_command_exists(name):
 
 
 @pytest.mark.parametrize(
-    ("target", "service"), [("serve", "web"), *[(n, n) for n in ("worker", "beat")]]
+    ("target", "service"), [("serve", "web"), *[(n, n) for n in ("live", "worker", "beat")]]
 )
 def test_the_makefile_runs_what_compose_runs_with_the_production_profile(target, service):
     result = subprocess.run(
@@ -114,6 +118,9 @@ def test_each_service_has_a_health_check_that_fits_what_it_runs():
         "celery -A config inspect ping -d celerybeat@$$HOSTNAME --timeout 10",
     ]
     assert MARQUEE["init"]["healthcheck"] == {"disable": True}  # a one-shot serves nothing
+    live_port = MARQUEE["live"]["command"][MARQUEE["live"]["command"].index("--port") + 1]
+    assert MARQUEE["live"]["ports"] == [f"{live_port}:{live_port}"]
+    assert f"127.0.0.1:{live_port}/healthz" in MARQUEE["live"]["healthcheck"]["test"][-1]
     for name in ("db", "redis"):
         assert "test" in SERVICES[name]["healthcheck"]
 
