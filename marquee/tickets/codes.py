@@ -182,7 +182,13 @@ def ticket_code(ticket) -> str:
     """The Ed25519-signed code printed in a ticket's QR image."""
     ring = key_ring()
     body = SEPARATOR.join(
-        [ED25519_PREFIX, ring.signing_key_id, str(ticket.pk), str(ticket.showtime_id), ticket.secret]
+        [
+            ED25519_PREFIX,
+            ring.signing_key_id,
+            str(ticket.pk),
+            str(ticket.showtime_id),
+            ticket.secret,
+        ]
     )
     return f"{body}{SEPARATOR}{b64url(ring.signing_key.sign(body.encode('ascii')))}"
 

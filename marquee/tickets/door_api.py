@@ -70,8 +70,11 @@ def _ids(**kwargs):
 
 class ScanInput(serializers.Serializer):
     code = StrictCharField(max_length=MAX_CODE_LENGTH)
-    nonce = NonceField(required=False, help_text="Chosen by the device, one per scan: a retry "
-                       "with the same nonce gets the first answer back.")
+    nonce = NonceField(
+        required=False,
+        help_text="Chosen by the device, one per scan: a retry "
+        "with the same nonce gets the first answer back.",
+    )
     device = StrictCharField(max_length=64, required=False, allow_blank=True, default="")
     direction = serializers.ChoiceField(choices=ScanDirection.choices, default=ScanDirection.ENTRY)
     showtimes = _ids(help_text="The door's showtimes: a ticket of another is `wrong_showtime`.")

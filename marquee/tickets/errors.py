@@ -108,9 +108,7 @@ def scan_not_undoable(reason: str) -> TicketError:
         "undo_not_latest": "A later scan of this ticket must be undone first.",
         "scan_not_undoable": "Only an admission or an exit can be undone.",
     }
-    return TicketError(
-        messages[reason], code=reason, status_code=status.HTTP_409_CONFLICT
-    )
+    return TicketError(messages[reason], code=reason, status_code=status.HTTP_409_CONFLICT)
 
 
 def nonce_reused() -> TicketError:

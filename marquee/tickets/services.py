@@ -133,7 +133,9 @@ def ticket_scan(
                 raise errors.wrong_screen(_showtime_summary(showtime))
             reentry = _reentry_allowed(showtime)
             latest = _latest_door_scan(ticket)
-            inside = latest.direction == ScanDirection.ENTRY if latest else bool(ticket.checked_in_at)
+            inside = (
+                latest.direction == ScanDirection.ENTRY if latest else bool(ticket.checked_in_at)
+            )
             if direction == ScanDirection.EXIT:
                 if not reentry:
                     raise errors.reentry_not_allowed()
@@ -141,7 +143,9 @@ def ticket_scan(
                     raise errors.not_checked_in()
             else:
                 if not _is_showtime_day(showtime, now):
-                    raise errors.wrong_day(to_local(showtime.starts_at, showtime.screen.theater.timezone))
+                    raise errors.wrong_day(
+                        to_local(showtime.starts_at, showtime.screen.theater.timezone)
+                    )
                 if inside:
                     raise errors.already_checked_in(
                         latest.scanned_at if latest else ticket.checked_in_at,
@@ -220,10 +224,11 @@ def door_scans_upload(
 ) -> list[UploadedScan]:
     """Record the scans a device let through offline, each once by its nonce, in the order they
     happened; one the server would refuse now (another device admitted the ticket first, it was
-    cancelled meanwhile) is kept as a conflict, never merged into the ticket's state."""
+    cancelled meanwhile) is kept as a conflict, never merged into the ticket's state. The
+    answers come in the order of `scans`."""
     now = now or timezone.now()
-    outcomes = []
-    for item in sorted(scans, key=lambda item: item["scanned_at"]):
+    outcomes: dict[int, UploadedScan] = {}
+    for index, item in sorted(enumerate(scans), key=lambda pair: pair[1]["scanned_at"]):
         scanned_at = min(item["scanned_at"], now)  # a device clock ahead of ours is ours
         options = {
             "direction": item.get("direction", ScanDirection.ENTRY),
@@ -238,16 +243,19 @@ def door_scans_upload(
             )
         except TicketError as error:
             if error.code in _NOT_A_TICKET:
-                outcomes.append(
-                    UploadedScan(item["nonce"], "refused", code=error.code, details=error.details)
+                outcomes[index] = UploadedScan(
+                    item["nonce"], "refused", code=error.code, details=error.details
                 )
                 continue
             scan = _conflict_record(
-                code=item["code"], staff_user=staff_user, scanned_at=scanned_at, error=error,
+                code=item["code"],
+                staff_user=staff_user,
+                scanned_at=scanned_at,
+                error=error,
                 **options,
             )
-        outcomes.append(UploadedScan(item["nonce"], scan.result, scan, scan.reason, scan.details))
-    return outcomes
+        outcomes[index] = UploadedScan(item["nonce"], scan.result, scan, scan.reason, scan.details)
+    return [outcomes[index] for index in range(len(scans))]
 
 
 def _conflict_record(*, code, staff_user, scanned_at, error, **options) -> DoorScan:

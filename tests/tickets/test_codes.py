@@ -133,8 +133,12 @@ def forged_ed25519_codes(keys) -> dict[str, str]:
 
 
 @pytest.mark.parametrize(
-    "name", list(forged_ed25519_codes({"k1": Ed25519PrivateKey.generate(),
-                                       "k0": Ed25519PrivateKey.generate()}))
+    "name",
+    list(
+        forged_ed25519_codes(
+            {"k1": Ed25519PrivateKey.generate(), "k0": Ed25519PrivateKey.generate()}
+        )
+    ),
 )
 def test_forged_ed25519_code_is_rejected_without_queries(keys, name, django_assert_num_queries):
     code = forged_ed25519_codes(keys)[name]
@@ -199,8 +203,14 @@ def test_the_default_key_is_derived_from_the_ticket_key_and_rotates_with_it(sett
 
 @pytest.mark.parametrize(
     "entry",
-    ["k1", "k1:", "k1:not-base64!", "k1:" + b64url(b"short"), "bad id!:" + b64url(b"x" * 32),
-     ":" + b64url(b"x" * 32)],
+    [
+        "k1",
+        "k1:",
+        "k1:not-base64!",
+        "k1:" + b64url(b"short"),
+        "bad id!:" + b64url(b"x" * 32),
+        ":" + b64url(b"x" * 32),
+    ],
 )
 def test_a_malformed_key_setting_is_a_configuration_error(settings, ticket, entry):
     settings.TICKET_SIGNING_ED25519_KEYS = [entry]
