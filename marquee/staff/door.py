@@ -1,0 +1,39 @@
+"""The door scanner page: a staff member's phone reads tickets' QR codes, and keeps admitting
+valid ones when the network is down. The page holds no rule: online it asks the door API
+(marquee/tickets/door_api.py), offline it applies the check-in list and public keys the API
+gave it, and uploads its scans when the network is back."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.csrf import ensure_csrf_cookie
+
+from marquee.common.permissions import is_staff_member
+from marquee.common.time import to_local
+from marquee.tickets import selectors
+
+
+@login_required
+@ensure_csrf_cookie
+def door_page(request):
+    if not is_staff_member(request.user):
+        raise PermissionDenied
+    showtimes = [
+        {
+            "showtime": showtime,
+            "local_starts_at": to_local(showtime.starts_at, showtime.screen.theater.timezone),
+            "reentry_allowed": selectors.reentry_allowed(showtime),
+        }
+        for showtime in selectors.door_showtimes_today(now=timezone.now())
+    ]
+    response = render(
+        request,
+        "staff/door.html",
+        {"showtimes": showtimes, "undo_seconds": settings.DOOR_UNDO_SECONDS},
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,50 @@
+"""The door scanner page: for staff only, lists today's showtimes, and sends the site's CSP."""
+
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from tests import factories
+from tests.staff.door_fixtures import door_showtime  # noqa: F401  (a fixture)
+
+pytestmark = pytest.mark.django_db
+
+
+def client_for(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_staff_see_todays_showtimes_to_choose_from(staff_user, door_showtime):
+    later = factories.ShowtimeFactory(
+        screen=door_showtime.screen, starts_at=timezone.now() + timedelta(days=3)
+    )
+    response = client_for(staff_user).get("/staff/door/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert f'id="door-showtime-{door_showtime.pk}"' in html
+    assert "The Night Usher" in html
+    assert f'id="door-showtime-{later.pk}"' not in html
+    assert response["Cache-Control"] == "private, no-store"
+
+
+def test_the_page_has_no_inline_script_and_a_strict_csp(staff_user, door_showtime):
+    response = client_for(staff_user).get("/staff/door/")
+    csp = response["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    html = response.content.decode()
+    assert "<script>" not in html and " on" + "click=" not in html
+    assert "staff/vendor/jsqr-1.4.0/jsQR.js" in html
+
+
+def test_customers_are_refused(customer):
+    assert client_for(customer).get("/staff/door/").status_code == 403
+
+
+def test_strangers_are_sent_to_log_in():
+    response = Client().get("/staff/door/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
