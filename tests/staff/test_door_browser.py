@@ -20,17 +20,14 @@ from marquee.tickets.codes import hmac_ticket_code, ticket_code
 from marquee.tickets.models import DoorScan
 from tests import factories
 from tests.conftest import CHROMIUM
-from tests.staff.door_fixtures import door_book, door_showtime  # noqa: F401  (fixtures)
-from tests.web.conftest import (  # noqa: F401  (fixtures)
-    CHROMIUM_ARGS,
-    PHONE,
-    Pages,
-    assert_accessible,
-    chromium,
-    pages,
-)
+from tests.staff import door_fixtures
+from tests.web import conftest as web
+from tests.web.conftest import CHROMIUM_ARGS, PHONE, Pages, assert_accessible
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+# Fixtures of tests/web (the browser) and of the door's data, used here too.
+chromium, pages = web.chromium, web.pages
+door_showtime, door_book = door_fixtures.door_showtime, door_fixtures.door_book
 
 
 @pytest.fixture

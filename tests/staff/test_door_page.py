@@ -7,9 +7,10 @@ from django.test import Client
 from django.utils import timezone
 
 from tests import factories
-from tests.staff.door_fixtures import door_showtime  # noqa: F401  (a fixture)
+from tests.staff import door_fixtures
 
 pytestmark = pytest.mark.django_db
+door_showtime = door_fixtures.door_showtime
 
 
 def client_for(user) -> Client:
