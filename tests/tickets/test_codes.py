@@ -13,6 +13,7 @@ from django.core import signing
 from django.core.exceptions import ImproperlyConfigured
 
 from marquee.booking.models import Ticket
+from marquee.tickets.checks import ticket_keys_check
 from marquee.tickets.codes import (
     SALT,
     SEPARATOR,
@@ -216,6 +217,13 @@ def test_a_malformed_key_setting_is_a_configuration_error(settings, ticket, entr
     settings.TICKET_SIGNING_ED25519_KEYS = [entry]
     with pytest.raises(ImproperlyConfigured):
         ticket_code(ticket)
+
+
+def test_the_system_check_names_a_malformed_key_setting(settings):
+    assert ticket_keys_check(None) == []
+    settings.TICKET_SIGNING_ED25519_KEYS = ["k1:short"]
+    (error,) = ticket_keys_check(None)
+    assert error.id == "tickets.E001" and "TICKET_SIGNING_ED25519_KEYS" in error.msg
 
 
 def test_a_new_key_entry_is_usable_as_is(settings, ticket):
