@@ -40,7 +40,7 @@ def open_door(pages: Pages, staff, showtime):
     page = pages.new(viewport=PHONE)
     pages.login(page, staff.username)
     page.goto("/staff/door/")
-    page.get_by_label(re.compile("The Night Usher")).check()
+    page.get_by_label(re.compile(r"^\d\d:\d\d · The Night Usher")).check()
     expect(page.locator("#door-net")).to_contain_text(re.compile(r"[1-9]\d* tickets in the list"))
     return page
 
@@ -187,6 +187,38 @@ def test_online_refusals_are_red_with_the_reason_and_undo_takes_a_scan_back(
     expect(verdict(page)).to_contain_text("Already checked in")
     expect(verdict(page)).to_have_class(re.compile("verdict-refused"))
     assert_accessible(page)
+
+
+def test_with_reentry_on_a_guest_is_let_out_and_back_in(
+    pages, door_staff, door_book, door_showtime
+):
+    ticket = door_book(["D2"]).tickets.get()
+    page = open_door(pages, door_staff, door_showtime)
+    enter(page, ticket_code(ticket))
+    expect(verdict(page)).to_contain_text("Admitted")
+
+    page.get_by_label("People going out (they may come back in)").check()
+    enter(page, ticket_code(ticket))
+    expect(verdict(page)).to_contain_text("No re-entry at this showtime")
+
+    page.get_by_label(re.compile("Guests may leave and come back in")).check()
+    expect(page.get_by_label(re.compile("Guests may leave"))).to_be_checked()
+    page.wait_for_function(
+        "() => Object.values(window.MarqueeDoor.state().showtimes)[0].reentry_allowed"
+    )
+    enter(page, ticket_code(ticket))
+    expect(verdict(page)).to_contain_text("Out: may come back in")
+    expect(verdict(page)).to_have_class(re.compile("verdict-exit"))
+    assert_accessible(page)
+
+    page.get_by_label("People coming in").check()
+    enter(page, ticket_code(ticket))
+    expect(verdict(page)).to_contain_text("Admitted")
+    assert list(ticket.door_scans.order_by("scanned_at").values_list("direction", flat=True)) == [
+        "entry",
+        "exit",
+        "entry",
+    ]
 
 
 # --- Offline ---------------------------------------------------------------------------------

@@ -607,7 +607,24 @@
   showNet();
   showConflicts();
 
+  function setReentry(box) {
+    var url = cfg.policyUrl.replace("/0/policy/", "/" + Number(box.value) + "/policy/");
+    api("PUT", url, { reentry_allowed: box.checked }).then(function (response) {
+      if (response.status !== 200) throw new Error("refused");
+      var showtime = state.showtimes[response.body.showtime];
+      if (showtime) showtime.reentry_allowed = response.body.reentry_allowed;
+      save();
+    }).catch(function () {
+      box.checked = !box.checked;
+      show("refused", "Re-entry could not be changed", "", "", "", online() ? "" : "No network");
+    });
+  }
+
   $("door-setup").addEventListener("change", function (event) {
+    if (event.target.name === "reentry") {
+      setReentry(event.target);
+      return;
+    }
     readSetup();
     if (event.target.name === "showtime" || event.target.name === "mode") {
       state.cursor = null;
