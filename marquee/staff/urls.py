@@ -9,4 +9,5 @@ app_name = "staff"
 
 urlpatterns: list = [
     path("door/", door.door_page, name="door"),
+    path("door/sw.js", door.door_service_worker, name="door-sw"),
 ]

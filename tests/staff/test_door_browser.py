@@ -266,6 +266,48 @@ def test_offline_the_door_admits_valid_refuses_forged_and_duplicates_and_syncs_l
     expect(page.locator("#door-conflicts")).to_be_hidden()
 
 
+def test_the_scanner_keeps_its_page_cached_and_its_list_and_queue_across_a_reload(
+    pages, door_staff, door_book, door_showtime
+):
+    """The service worker keeps the page and its scripts for a reload without the network
+    (Playwright's offline switch does not reach a service worker's own fetches, so the test
+    reads its cache); the list and the queue of scans live through a reload offline."""
+    ticket = door_book(["C6"]).tickets.get()
+    page = open_door(pages, door_staff, door_showtime)
+    page.evaluate("() => navigator.serviceWorker.ready")
+    page.reload()
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+    cached = page.evaluate(
+        """async () => {
+            const scripts = [...document.querySelectorAll("script[src], link[rel=stylesheet]")]
+                .map(element => new URL(element.src || element.href).pathname);
+            const found = {};
+            for (const path of ["/staff/door/", ...scripts]) {
+                found[path] = Boolean(await caches.match(path));
+            }
+            return found;
+        }"""
+    )
+    assert cached and all(cached.values()), cached
+    assert any(path.endswith("jsQR.js") for path in cached)
+
+    page.context.set_offline(True)
+    page.reload()
+    expect(page.locator("#door-net")).to_contain_text("tickets in the list")
+    enter(page, ticket_code(ticket))
+    expect(verdict(page)).to_contain_text("Admitted")
+    expect(verdict(page)).to_contain_text("Offline")
+    expect(verdict(page)).to_contain_text("Row C · Seat 6")
+    page.reload()
+    expect(page.locator("#door-net")).to_have_attribute("data-queue", "1")
+
+    page.context.set_offline(False)
+    page.evaluate("window.MarqueeDoor.sync()")
+    expect(page.locator("#door-net")).to_have_attribute("data-queue", "0", timeout=15_000)
+    ticket.refresh_from_db()
+    assert ticket.checked_in_at is not None
+
+
 def test_two_devices_admitting_one_ticket_offline_show_a_conflict(
     pages, door_staff, door_book, door_showtime
 ):

@@ -49,3 +49,12 @@ def test_strangers_are_sent_to_log_in():
     response = Client().get("/staff/door/")
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
+
+
+def test_the_service_worker_is_served_under_the_page_with_what_it_keeps():
+    response = Client().get("/staff/door/sw.js")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/javascript")
+    assert response["Cache-Control"] == "no-cache"
+    body = response.content.decode()
+    assert '"/staff/door/"' in body and "/static/staff/vendor/jsqr-1.4.0/jsQR.js" in body

@@ -647,6 +647,10 @@
     if (navigator.onLine !== false) sync();
   }, SYNC_MS);
   if (state.selected.length) sync();
+  // Keeps the page itself for a reload without the network (the list and queue are above).
+  if ("serviceWorker" in navigator && window.isSecureContext) {
+    navigator.serviceWorker.register(cfg.swUrl, { scope: cfg.pageUrl }).catch(function () {});
+  }
 
   window.MarqueeDoor = { decodeFrame: decodeFrame, sync: sync, state: function () { return state; } };
 })();
