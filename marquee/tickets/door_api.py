@@ -277,7 +277,7 @@ class DoorShowtimesView(DoorView):
     )
     def get(self, request):
         showtimes = selectors.door_showtimes_today(now=timezone.now())
-        rows = [selectors._door_showtime(showtime) for showtime in showtimes]
+        rows = [selectors.door_showtime_row(showtime) for showtime in showtimes]
         return Response(DoorShowtimeOutput(rows, many=True).data)
 
 

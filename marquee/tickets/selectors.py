@@ -175,7 +175,7 @@ def door_checkin_list(
     tickets = list(tickets.order_by("pk"))
     states = _door_states(tickets)
     return {
-        "showtimes": [_door_showtime(showtime) for showtime in showtimes],
+        "showtimes": [door_showtime_row(showtime) for showtime in showtimes],
         "tickets": [_door_ticket(ticket, states.get(ticket.pk)) for ticket in tickets],
         "full": full,
         "cursor": door_cursor(now),
@@ -195,7 +195,8 @@ def _door_states(tickets: list[Ticket]) -> dict[int, DoorScan]:
     return latest
 
 
-def _door_showtime(showtime: Showtime) -> dict:
+def door_showtime_row(showtime: Showtime) -> dict:
+    """A showtime as the door sees it: when, where, and whether guests may come back in."""
     tz_name = showtime.screen.theater.timezone
     return {
         "id": showtime.pk,
