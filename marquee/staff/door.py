@@ -30,7 +30,10 @@ def door_page(request):
     showtimes = [
         {
             "showtime": showtime,
-            "local_starts_at": to_local(showtime.starts_at, showtime.screen.theater.timezone),
+            # The theater's clock, as on the tickets (a template filter would use the site's).
+            "local_time": to_local(showtime.starts_at, showtime.screen.theater.timezone).strftime(
+                "%H:%M"
+            ),
             "reentry_allowed": selectors.reentry_allowed(showtime),
         }
         for showtime in selectors.door_showtimes_today(now=timezone.now())

@@ -6,6 +6,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from marquee.common.time import to_local
 from tests import factories
 from tests.staff import door_fixtures
 
@@ -28,6 +29,8 @@ def test_staff_see_todays_showtimes_to_choose_from(staff_user, door_showtime):
     html = response.content.decode()
     assert f'id="door-showtime-{door_showtime.pk}"' in html
     assert "The Night Usher" in html
+    local = to_local(door_showtime.starts_at, door_showtime.screen.theater.timezone)
+    assert f"{local:%H:%M} · The Night Usher" in html  # the theater's clock
     assert f'id="door-showtime-{later.pk}"' not in html
     assert response["Cache-Control"] == "private, no-store"
 

@@ -495,7 +495,8 @@
 
   function showNet() {
     var parts = [online() ? "Online" : "OFFLINE: checking on this device"];
-    parts.push(Object.keys(state.tickets).length + " tickets in the list");
+    var count = Object.keys(state.tickets).length;
+    parts.push(count + (count === 1 ? " ticket" : " tickets") + " in the list");
     if (state.syncedAt) parts.push("synced " + clock(state.syncedAt));
     parts.push(state.queue.length + " to upload");
     net.textContent = parts.join(" · ");
