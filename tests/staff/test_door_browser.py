@@ -266,6 +266,33 @@ def test_offline_the_door_admits_valid_refuses_forged_and_duplicates_and_syncs_l
     expect(page.locator("#door-conflicts")).to_be_hidden()
 
 
+def test_a_browser_without_ed25519_falls_back_to_the_lists_digests(
+    pages, door_staff, door_book, door_showtime
+):
+    listed = door_book(["A5"]).tickets.get()
+    page = pages.new(viewport=PHONE)
+    page.add_init_script(
+        """const importKey = crypto.subtle.importKey.bind(crypto.subtle);
+        crypto.subtle.importKey = (format, data, algorithm, ...rest) =>
+            (algorithm && algorithm.name === "Ed25519")
+                ? Promise.reject(new DOMException("no Ed25519", "NotSupportedError"))
+                : importKey(format, data, algorithm, ...rest);"""
+    )
+    pages.login(page, door_staff.username)
+    page.goto("/staff/door/")
+    page.get_by_label(re.compile(r"^\d\d:\d\d · The Night Usher")).check()
+    expect(page.locator("#door-net")).to_contain_text("1 ticket in the list")
+    sold_later = door_book(["A6"]).tickets.get()
+
+    page.context.set_offline(True)
+    enter(page, ticket_code(listed))
+    expect(verdict(page)).to_contain_text("Admitted")
+    enter(page, forged(ticket_code(listed)).replace(listed.secret, listed.secret[::-1]))
+    expect(verdict(page)).to_contain_text("Not a valid ticket")
+    enter(page, ticket_code(sold_later))
+    expect(verdict(page)).to_contain_text("Unknown ticket (offline)")
+
+
 def test_the_scanner_keeps_its_page_cached_and_its_list_and_queue_across_a_reload(
     pages, door_staff, door_book, door_showtime
 ):

@@ -13,6 +13,7 @@
   var SYNC_MS = 15000;
   var SAME_CODE_MS = 4000; // the camera sees one code many times a second
   var FRAME_MS = 150;
+  var UNSUPPORTED = "unsupported";
 
   var $ = function (id) { return document.getElementById(id); };
   var verdictBox = $("door-verdict");
@@ -66,12 +67,16 @@
     if (!entry) return Promise.resolve(null);
     keyCache[keyId] = window.crypto.subtle.importKey(
       "raw", fromB64url(entry.public_key), { name: "Ed25519" }, false, ["verify"]
-    ).catch(function () { return null; });
+    ).catch(function (error) {
+      return error && error.name === "NotSupportedError" ? UNSUPPORTED : null;
+    });
     return keyCache[keyId];
   }
 
+  // True or false; null where this browser has no Ed25519 (the list's digest must do).
   function verifySignature(keyId, body, signature) {
     return publicKey(keyId).then(function (key) {
+      if (key === UNSUPPORTED) return null;
       if (!key || !/^[A-Za-z0-9_-]{86}$/.test(signature)) return false;
       return window.crypto.subtle.verify(
         { name: "Ed25519" }, key, fromB64url(signature), new TextEncoder().encode(body)
@@ -247,7 +252,8 @@
         return Promise.resolve(refusal("invalid_ticket_code"));
       }
       parsed = verifySignature(parts[1], parts.slice(0, 5).join("."), parts[5]).then(function (ok) {
-        return ok ? { id: Number(parts[2]), showtime: Number(parts[3]), secret: parts[4], signed: true } : null;
+        if (ok === false) return null;
+        return { id: Number(parts[2]), showtime: Number(parts[3]), secret: parts[4], signed: ok };
       });
     } else if (parts.length === 3 && /^\d+$/.test(parts[0])) {
       // An HMAC code of before: no key here to check it, only the list's digest.
@@ -364,6 +370,11 @@
   }
 
   function scanOffline(scan) {
+    if (!window.crypto || !window.crypto.subtle) {
+      // WebCrypto exists only on HTTPS (and localhost): no checks on the device without it.
+      refused("offline_unavailable", {}, "", true);
+      return Promise.resolve();
+    }
     return judgeOffline(scan.code, scan.direction).then(function (verdict) {
       if (!verdict.ok) {
         refused(verdict.code, verdict.details, "", true);
@@ -445,6 +456,7 @@
     not_checked_in: "Not checked in, so cannot go out",
     reentry_not_allowed: "No re-entry at this showtime",
     unknown_offline: "Unknown ticket (offline): ask a supervisor",
+    offline_unavailable: "No network, and this page needs HTTPS to check tickets alone",
     nonce_reused: "Scan again",
     not_authenticated: "Log in again",
     permission_denied: "Log in again (staff only)",
