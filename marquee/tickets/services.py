@@ -22,6 +22,7 @@ from marquee.common.locks import lock_rows
 from marquee.common.time import iso_with_offset, to_local
 from marquee.tickets import errors
 from marquee.tickets.codes import parse_ticket_code
+from marquee.tickets.error_codes import TicketErrorCode
 from marquee.tickets.errors import TicketError
 from marquee.tickets.models import DoorPolicy, DoorScan, ScanDirection, ScanResult
 
@@ -306,11 +307,11 @@ def door_scan_undo(*, nonce: str, staff_user, now: datetime | None = None) -> Do
         if scan.undone_at is not None:
             return scan
         if scan.result != ScanResult.ADMITTED:
-            raise errors.scan_not_undoable("scan_not_undoable")
+            raise errors.scan_not_undoable(TicketErrorCode.SCAN_NOT_UNDOABLE)
         if now - scan.recorded_at > timedelta(seconds=settings.DOOR_UNDO_SECONDS):
-            raise errors.scan_not_undoable("undo_window_passed")
+            raise errors.scan_not_undoable(TicketErrorCode.UNDO_WINDOW_PASSED)
         if _latest_door_scan(ticket).pk != scan.pk:
-            raise errors.scan_not_undoable("undo_not_latest")
+            raise errors.scan_not_undoable(TicketErrorCode.UNDO_NOT_LATEST)
         DoorScan.objects.filter(pk=scan.pk).update(
             undone_at=now, undone_by=staff_user, changed_at=timezone.now()
         )

@@ -13,6 +13,7 @@ from django.core import signing
 from django.core.exceptions import ImproperlyConfigured
 
 from marquee.booking.models import Ticket
+from marquee.common.errors import http_status
 from marquee.tickets.checks import ticket_keys_check
 from marquee.tickets.codes import (
     SALT,
@@ -49,7 +50,7 @@ def ed25519_code(ticket_id, showtime_id, secret, *, key: Ed25519PrivateKey, key_
 def refused(code) -> tuple[int, str]:
     with pytest.raises(TicketError) as error:
         parse_ticket_code(code)
-    return error.value.status_code, error.value.code
+    return http_status(error.value), error.value.code
 
 
 @pytest.fixture
