@@ -41,6 +41,19 @@ def _signing_key(name: str) -> tuple[str, list[str]]:
 
 # E-ticket codes (and the booking page links in emails); verified with the fallbacks too.
 TICKET_SIGNING_KEY, TICKET_SIGNING_KEY_FALLBACKS = _signing_key("TICKET_SIGNING_KEY")
+# Ed25519 ticket codes, which a door device verifies offline with the public keys
+# (marquee/tickets/codes.py). Each entry is `<key id>:<private key>` (the 32-byte seed in
+# base64url, from `manage.py ticket_signing_key`); the first signs, the others only verify.
+# Empty: one key derived from TICKET_SIGNING_KEY, and one from each of its fallbacks.
+TICKET_SIGNING_ED25519_KEYS = _keys("TICKET_SIGNING_ED25519_KEYS", [])
+# `<key id>:<public key>` of retired keys whose private half is gone: their codes still verify.
+TICKET_VERIFY_ED25519_PUBLIC_KEYS = _keys("TICKET_VERIFY_ED25519_PUBLIC_KEYS", [])
+# The transition: HMAC codes issued before the Ed25519 codes are still admitted while True.
+TICKET_CODES_ACCEPT_HMAC = env.bool("TICKET_CODES_ACCEPT_HMAC", default=True)
+# The door: how long a scan may be undone, and how far back the check-in list's delta feed
+# looks again before its cursor (a change committed late by a slow transaction still shows).
+DOOR_UNDO_SECONDS = env.int("DOOR_UNDO_SECONDS", default=120)
+DOOR_FEED_OVERLAP_SECONDS = env.int("DOOR_FEED_OVERLAP_SECONDS", default=60)
 # JWTs: signed with the key, verified with it or a fallback (marquee/accounts/tokens.py).
 JWT_SIGNING_KEY, JWT_SIGNING_KEY_FALLBACKS = _signing_key("JWT_SIGNING_KEY")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])

@@ -106,6 +106,16 @@ HTTP_STATUS: dict[str, int] = {
     TicketErrorCode.WRONG_DAY: 409,
     TicketErrorCode.ALREADY_CHECKED_IN: 409,
     TicketErrorCode.BOOKING_NOT_CONFIRMED: 409,
+    TicketErrorCode.WRONG_SHOWTIME: 409,
+    TicketErrorCode.WRONG_SCREEN: 409,
+    TicketErrorCode.NOT_CHECKED_IN: 409,
+    TicketErrorCode.REENTRY_NOT_ALLOWED: 409,
+    TicketErrorCode.NONCE_REUSED: 409,
+    TicketErrorCode.SCAN_NOT_FOUND: 404,
+    TicketErrorCode.UNDO_WINDOW_PASSED: 409,
+    TicketErrorCode.UNDO_NOT_LATEST: 409,
+    TicketErrorCode.SCAN_NOT_UNDOABLE: 409,
+    TicketErrorCode.SHOWTIME_NOT_FOUND: 404,
 }
 
 

@@ -1,6 +1,6 @@
 from django.contrib import admin, messages
 
-from marquee.tickets.models import DeliveryStatus, EmailDelivery
+from marquee.tickets.models import DeliveryStatus, DoorPolicy, DoorScan, EmailDelivery
 from marquee.tickets.outbox import email_delivery_resend
 
 
@@ -71,3 +71,47 @@ class EmailDeliveryAdmin(admin.ModelAdmin):
             self.message_user(
                 request, f"{busy} email(s) are being sent right now; left alone.", messages.WARNING
             )
+
+
+@admin.register(DoorScan)
+class DoorScanAdmin(admin.ModelAdmin):
+    """The door's record, read-only: scans change only through the door (its undo included).
+    Filter by result for the offline conflicts a supervisor should look into."""
+
+    list_display = (
+        "scanned_at",
+        "ticket",
+        "showtime",
+        "direction",
+        "result",
+        "reason",
+        "device",
+        "staff",
+        "offline",
+        "undone_at",
+    )
+    list_filter = ("result", "direction", "offline", "scanned_at")
+    search_fields = ("nonce", "device", "ticket__id", "ticket__booking__public_id")
+    list_select_related = ("ticket", "showtime__movie", "staff")
+    date_hierarchy = "scanned_at"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(DoorPolicy)
+class DoorPolicyAdmin(admin.ModelAdmin):
+    list_display = ("showtime", "reentry_allowed", "updated_at", "updated_by")
+    list_filter = ("reentry_allowed",)
+    raw_id_fields = ("showtime",)
+    readonly_fields = ("updated_at", "updated_by")
+
+    def save_model(self, request, obj, form, change) -> None:
+        obj.updated_by = request.user
+        super().save_model(request, obj, form, change)

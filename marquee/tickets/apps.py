@@ -7,4 +7,4 @@ class TicketsConfig(AppConfig):
 
     def ready(self) -> None:
         # Confirmation and cancellation emails follow the booking signals.
-        from marquee.tickets import receivers  # noqa: F401
+        from marquee.tickets import checks, receivers  # noqa: F401

@@ -10,7 +10,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from marquee.booking.models import Booking
+from marquee.booking.models import Booking, Ticket
+from marquee.catalog.models import Showtime
 
 
 class EmailKind(models.TextChoices):
@@ -81,3 +82,81 @@ class EmailDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} for booking {self.booking_id} ({self.status})"
+
+
+class ScanDirection(models.TextChoices):
+    ENTRY = "entry", "Entry"
+    EXIT = "exit", "Exit (re-entry allowed)"
+
+
+class ScanResult(models.TextChoices):
+    ADMITTED = "admitted", "Admitted (or let out)"
+    # A device admitted the ticket offline, and the server would have refused it (another
+    # device admitted it first, it was cancelled meanwhile): kept and shown, never merged.
+    CONFLICT = "conflict", "Conflict (admitted offline, refused on upload)"
+
+
+class DoorScan(models.Model):
+    """One scan at the door that let someone in or out, or an offline admission in conflict.
+
+    The ticket's door state is its latest admitted scan not undone (entry: inside); the first
+    admission also stays on the ticket (`Ticket.checked_in_at`), as before."""
+
+    # Chosen by the device for each scan: a retried or re-uploaded scan is answered again, not
+    # counted twice.
+    nonce = models.CharField(max_length=64, unique=True)
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="door_scans")
+    showtime = models.ForeignKey(Showtime, on_delete=models.CASCADE, related_name="door_scans")
+    direction = models.CharField(max_length=8, choices=ScanDirection.choices)
+    result = models.CharField(max_length=16, choices=ScanResult.choices)
+    # For a conflict: the code the server refused it with (`already_checked_in`, ...).
+    reason = models.CharField(max_length=32, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    device = models.CharField(max_length=64, blank=True, help_text="The scanner's own name.")
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    offline = models.BooleanField(default=False)
+    # When the device scanned (its clock for an offline scan), and when the server learnt of it.
+    scanned_at = models.DateTimeField()
+    recorded_at = models.DateTimeField(default=timezone.now)
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Recorded or undone: what the check-in list's delta feed follows.
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["scanned_at", "id"]
+        indexes = [
+            models.Index(fields=["showtime", "changed_at"], name="door_scan_feed"),
+            models.Index(fields=["ticket", "scanned_at"], name="door_scan_ticket"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(result="conflict") | Q(reason=""), name="door_scan_reason_on_conflict"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.direction} {self.result} ticket {self.ticket_id} at {self.device or '?'}"
+
+
+class DoorPolicy(models.Model):
+    """How the door treats one showtime: whether a guest may leave and come back in."""
+
+    showtime = models.OneToOneField(
+        Showtime, on_delete=models.CASCADE, primary_key=True, related_name="door_policy"
+    )
+    reentry_allowed = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name_plural = "door policies"
+
+    def __str__(self) -> str:
+        return f"Showtime {self.showtime_id}: re-entry {'on' if self.reentry_allowed else 'off'}"

@@ -91,7 +91,7 @@ from marquee.booking.models import Ticket
 from marquee.tickets.codes import ticket_code
 token = RefreshToken()
 token["user_id"] = "7"
-print(ticket_code(Ticket(pk=4711, secret="q3Jx-9_kLmN0pQrS")), token)
+print(ticket_code(Ticket(pk=4711, showtime_id=815, secret="q3Jx-9_kLmN0pQrS")), token)
 """
 
 VERIFY_AFTER_ROTATION = """
@@ -102,7 +102,8 @@ from marquee.tickets.codes import parse_ticket_code
 from marquee.tickets.errors import TicketError
 code, token = sys.stdin.read().split()[-2:]
 try:
-    print(parse_ticket_code(code))
+    parsed = parse_ticket_code(code)
+    print((parsed.ticket_id, parsed.secret))
 except TicketError as error:
     print(error.code)
 try:
@@ -138,3 +139,52 @@ def test_a_secret_key_rotated_through_the_environment_keeps_tickets_and_tokens_v
 
     assert rotated == ["(4711, 'q3Jx-9_kLmN0pQrS')", "7"]
     assert forgotten == ["invalid_ticket_code", "token refused"]
+
+
+ISSUE_ED25519 = """
+from marquee.booking.models import Ticket
+from marquee.tickets.codes import ticket_code
+print(ticket_code(Ticket(pk=4711, showtime_id=815, secret="q3Jx-9_kLmN0pQrS")))
+"""
+
+VERIFY_ED25519 = """
+import sys
+from marquee.tickets.codes import parse_ticket_code
+from marquee.tickets.errors import TicketError
+try:
+    print(parse_ticket_code(sys.stdin.read().split()[-1]).key_id)
+except TicketError as error:
+    print(error.code)
+"""
+
+
+def test_ed25519_ticket_keys_rotate_through_the_environment():
+    """A code signed under key `old` verifies in a process whose keys list `new,old`, or `new`
+    and the retired key's public half; with `new` alone it is refused."""
+    from marquee.tickets.codes import new_signing_key_entry
+
+    (old, old_public), (new, _) = new_signing_key_entry(), new_signing_key_entry()
+    issued = manage("shell", "-c", ISSUE_ED25519, TICKET_SIGNING_ED25519_KEYS=old)
+    assert issued.returncode == 0, issued.stderr
+    old_id = old.split(":")[0]
+
+    def verify(**env: str) -> str:
+        result = subprocess.run(
+            [sys.executable, "manage.py", "shell", "-c", VERIFY_ED25519],
+            cwd=ROOT,
+            env={**os.environ, "TICKET_VERIFY_ED25519_PUBLIC_KEYS": "", **env},
+            input=issued.stdout,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout.strip().splitlines()[-1]
+
+    assert verify(TICKET_SIGNING_ED25519_KEYS=f"{new},{old}") == old_id
+    assert (
+        verify(TICKET_SIGNING_ED25519_KEYS=new, TICKET_VERIFY_ED25519_PUBLIC_KEYS=old_public)
+        == old_id
+    )
+    assert verify(TICKET_SIGNING_ED25519_KEYS=new) == "invalid_ticket_code"

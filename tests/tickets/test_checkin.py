@@ -10,7 +10,7 @@ from marquee.booking.services import booking_cancel
 from marquee.catalog.models import Showtime
 from marquee.common.errors import http_status
 from marquee.common.time import to_local
-from marquee.tickets.codes import ticket_code
+from marquee.tickets.codes import hmac_ticket_code, ticket_code
 from marquee.tickets.errors import TicketError
 from marquee.tickets.services import ticket_check_in
 from tests import factories
@@ -87,12 +87,31 @@ def test_forged_code_is_400(staff_client, ticket, forge):
 
 
 def test_genuine_code_with_a_stale_secret_is_400(staff_client, ticket):
-    stale = ticket_code(SimpleNamespace(pk=ticket.pk, secret="an-old-secret"))
+    stale = ticket_code(
+        SimpleNamespace(pk=ticket.pk, showtime_id=ticket.showtime_id, secret="an-old-secret")
+    )
     assert error_of(scan(staff_client, stale)) == (400, "invalid_ticket_code")
 
 
+def test_genuine_code_naming_another_showtime_is_400(staff_client, ticket):
+    moved = ticket_code(
+        SimpleNamespace(pk=ticket.pk, showtime_id=ticket.showtime_id + 1, secret=ticket.secret)
+    )
+    assert error_of(scan(staff_client, moved)) == (400, "invalid_ticket_code")
+
+
+def test_an_hmac_code_sold_before_the_ed25519_codes_is_admitted(staff_client, ticket):
+    assert scan(staff_client, hmac_ticket_code(ticket)).status_code == 200
+
+
+def test_an_hmac_code_is_refused_after_the_transition(settings, staff_client, ticket):
+    settings.TICKET_CODES_ACCEPT_HMAC = False
+    assert error_of(scan(staff_client, hmac_ticket_code(ticket))) == (400, "invalid_ticket_code")
+    assert scan(staff_client, ticket_code(ticket)).status_code == 200
+
+
 def test_genuine_code_of_a_vanished_ticket_is_404(staff_client):
-    code = ticket_code(SimpleNamespace(pk=987_654, secret="whatever"))
+    code = ticket_code(SimpleNamespace(pk=987_654, showtime_id=1, secret="whatever"))
     assert error_of(scan(staff_client, code)) == (404, "ticket_not_found")
 
 
@@ -175,7 +194,7 @@ def test_anonymous_check_in_is_401(api_client, ticket):
 
 @pytest.mark.parametrize(
     "payload",
-    [{}, {"code": ""}, {"code": "x" * 129}, {"code": 12345}, {"code": None}, {"code": ["a"]}],
+    [{}, {"code": ""}, {"code": "x" * 201}, {"code": 12345}, {"code": None}, {"code": ["a"]}],
     ids=["missing", "empty", "oversized", "number", "null", "list"],
 )
 def test_missing_or_malformed_code_is_400(staff_client, payload):
