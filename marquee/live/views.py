@@ -19,8 +19,10 @@ import asyncio
 import logging
 import threading
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.handlers.asgi import ASGIRequest
+from django.db import DatabaseError, connection
 from django.http import HttpResponseRedirect, JsonResponse, StreamingHttpResponse
 from django.views.decorators.http import require_GET
 from redis import RedisError
@@ -61,6 +63,45 @@ def _error(code: str, message: str, status: int, **headers) -> JsonResponse:
     for name, value in headers.items():
         response[name.replace("_", "-")] = value
     return response
+
+
+def _unavailable() -> JsonResponse:
+    return _error(
+        "live_unavailable",
+        "The live seat map is unavailable; the seat map refreshes by itself.",
+        503,
+        Retry_After="30",
+    )
+
+
+# Showtimes this process has found: one database read per showtime and process, not one per
+# viewer. A read in the request's own thread would keep a database connection open for as long
+# as the stream (Django closes it when the request ends): one per viewer.
+_known_showtimes: set[int] = set()
+KNOWN_SHOWTIMES_KEPT = 10_000
+
+
+def known_showtimes_clear() -> None:
+    """Forget the showtimes found (tests)."""
+    _known_showtimes.clear()
+
+
+def _showtime_found(showtime_id: int) -> bool:
+    try:
+        return Showtime.objects.filter(pk=showtime_id).exists()
+    finally:
+        connection.close()  # a pool thread, serving no request: nothing closes it otherwise
+
+
+async def _showtime_exists(showtime_id: int) -> bool:
+    if showtime_id in _known_showtimes:
+        return True
+    found = await sync_to_async(_showtime_found, thread_sensitive=False)(showtime_id)
+    if found:
+        if len(_known_showtimes) >= KNOWN_SHOWTIMES_KEPT:
+            _known_showtimes.clear()
+        _known_showtimes.add(showtime_id)
+    return found
 
 
 def _since(request) -> int | None:
@@ -155,7 +196,12 @@ async def showtime_seats(request, showtime_id: int):
             "The live seat map is served by the ASGI server; this one is WSGI.",
             421,
         )
-    if not await Showtime.objects.filter(pk=showtime_id).aexists():
+    try:
+        exists = await _showtime_exists(showtime_id)
+    except DatabaseError as error:
+        logger.warning("live channel: showtime %s not checked: %s", showtime_id, error)
+        return _unavailable()
+    if not exists:
         return _error("showtime_not_found", "Showtime not found.", 404)
     if not viewers.enter():
         return _error(
@@ -169,12 +215,7 @@ async def showtime_seats(request, showtime_id: int):
     except (RedisError, OSError, TimeoutError) as error:
         viewers.leave()
         logger.warning("live channel unavailable: %s", error)
-        return _error(
-            "live_unavailable",
-            "The live seat map is unavailable; the seat map refreshes by itself.",
-            503,
-            Retry_After="30",
-        )
+        return _unavailable()
     since = _since(request)
     start = version if since is None else since
     stream = _Stream(viewer, catch_up(start, version, log), start)

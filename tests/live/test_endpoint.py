@@ -13,28 +13,27 @@ from marquee.live import views
 from marquee.live.broker import seats_json
 from tests.live.sse import Stream
 
-pytestmark = pytest.mark.django_db
+# Committed data: the view reads the showtime in a worker thread of its own, on a connection
+# of its own, as in a server.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 URL = "/live/showtimes/{}/seats/"
 
 
 def run(scenario):
-    # async_to_sync from the test's thread: the view's database reads come back to it (and to
-    # its test transaction).
     return async_to_sync(scenario)()
 
 
 @pytest.fixture
-def hold_committed(customer, showtime, seats, django_capture_on_commit_callbacks):
-    """hold_committed(["A1"]) from the event loop: the hold and its after-commit publish."""
+def hold_committed(customer, showtime, seats):
+    """hold_committed(["A1"]) from the event loop: the hold, committed, and its publish."""
 
     def _hold(labels, user=None):
-        with django_capture_on_commit_callbacks(execute=True):
-            return services.booking_hold(
-                user=user or customer,
-                showtime_id=showtime.pk,
-                seat_ids=[seats[label].pk for label in labels],
-            )
+        return services.booking_hold(
+            user=user or customer,
+            showtime_id=showtime.pk,
+            seat_ids=[seats[label].pk for label in labels],
+        )
 
     return sync_to_async(_hold)
 
@@ -222,12 +221,9 @@ def test_a_wsgi_server_redirects_to_the_live_server_when_one_is_named(
     )
 
 
-def test_the_picker_page_names_the_channel_and_the_version_it_shows(
-    local_broker, showtime, hold, django_capture_on_commit_callbacks
-):
-    with django_capture_on_commit_callbacks(execute=True):
-        hold(["A1"])
-        hold(["A2"])
+def test_the_picker_page_names_the_channel_and_the_version_it_shows(local_broker, showtime, hold):
+    hold(["A1"])
+    hold(["A2"])
     html = Client().get(reverse("web:seat-picker", args=[showtime.pk])).content.decode()
     assert f'data-live-url="/live/showtimes/{showtime.pk}/seats/"' in html
     assert 'data-seat-version="2"' in html
