@@ -749,7 +749,9 @@ def live_scenario(bench: Bench, environment: dict[str, str], quick: bool) -> dic
         cpu_before, wall_before = _process_cpu(server.pid), time.monotonic()
         [rush], usage = bench.load(bench.rush_spec([showtime]))
         time.sleep(2)  # the last events on their way
-        server_cpu = (_process_cpu(server.pid) - cpu_before) / (time.monotonic() - wall_before)
+        server_cpu_seconds = _process_cpu(server.pid) - cpu_before
+        server_cpu = server_cpu_seconds / (time.monotonic() - wall_before)
+        load_average = Path("/proc/loadavg").read_text().split()[0]
         rss_after = _rss_mib(server.pid)
         output, _ = client.communicate("stop\n", timeout=120)
         result = json.loads(output)
@@ -799,6 +801,10 @@ def live_scenario(bench: Bench, environment: dict[str, str], quick: bool) -> dic
         "max": latencies[-1] if latencies else None,
         "within_1s": within / len(latencies) if latencies else 0.0,
         "live_server_cpu": round(100 * server_cpu, 1),
+        "live_server_cpu_per_delivery_us": round(1e6 * server_cpu_seconds / len(latencies), 1)
+        if latencies
+        else None,
+        "load_average": load_average,
         "client_cpu_seconds": round(result["client"]["cpu_seconds"], 1),
         "rush_usage": usage,
         "workers": LIVE_WORKERS,
@@ -831,7 +837,9 @@ def render_live(live: dict) -> str:
             f"{ms(live['max'])} ms |",
             f"| delivered within 1 s (target 99%) | {live['within_1s']:.2%} "
             f"{'(met)' if ok else '(NOT met)'} |",
-            f"| live server CPU during the rush (% of a core) | {live['live_server_cpu']} |",
+            f"| live server CPU during the rush (% of a core) / per delivery | "
+            f"{live['live_server_cpu']} / {live['live_server_cpu_per_delivery_us']} us |",
+            f"| machine load average (1 min) at the end of the rush | {live['load_average']} |",
             f"| viewer client CPU (whole scenario) | {live['client_cpu_seconds']} s |",
         ]
     )

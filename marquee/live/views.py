@@ -167,7 +167,9 @@ class _Stream:
             queue = self.viewer.queue
             while True:
                 try:
-                    entry = await asyncio.wait_for(queue.get(), heartbeat)
+                    # asyncio.timeout, not wait_for: no task made per event and viewer.
+                    async with asyncio.timeout(heartbeat):
+                        entry = await queue.get()
                 except TimeoutError:
                     yield b": heartbeat\n\n"
                     continue
