@@ -44,6 +44,11 @@ class Entry:
     version: int
     data: bytes  # the event's JSON
     reset: bool = False
+    frame: bytes = b""  # the event as streamed (`seats` entries), made once for every viewer
+
+
+def seats_entry(version: int, data: bytes) -> Entry:
+    return Entry(version, data, False, b"id: %d\nevent: seats\ndata: %s\n\n" % (version, data))
 
 
 CLOSED = Entry(
@@ -63,7 +68,9 @@ def _entry_data(version: int, seats: bytes | None) -> bytes:
 
 def parse_entry(raw: bytes) -> Entry:
     version, _, data = raw.partition(b" ")
-    return Entry(int(version), data, reset=data.endswith(b'"reset":true}'))
+    if data.endswith(b'"reset":true}'):
+        return Entry(int(version), data, reset=True)
+    return seats_entry(int(version), data)
 
 
 class Viewer:
@@ -146,7 +153,10 @@ class LocalBroker:
                 del self._versions[forgotten]
                 self._logs.pop(forgotten, None)
             self._versions[showtime_id] = version
-            entry = Entry(version, _entry_data(version, seats), reset=seats is None)
+            data = _entry_data(version, seats)
+            entry = (
+                Entry(version, data, reset=True) if seats is None else seats_entry(version, data)
+            )
             self._logs.setdefault(showtime_id, deque(maxlen=self.log_size)).append(entry)
             hubs = list(self._hubs.items())
         for loop, hub in hubs:

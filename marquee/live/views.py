@@ -169,20 +169,33 @@ class _Stream:
                 try:
                     # asyncio.timeout, not wait_for: no task made per event and viewer.
                     async with asyncio.timeout(heartbeat):
-                        entry = await queue.get()
+                        entries = [await queue.get()]
                 except TimeoutError:
                     yield b": heartbeat\n\n"
                     continue
-                if entry is CLOSED:
-                    return
-                if entry.version <= last and not entry.reset:
-                    continue  # already sent in the catch-up
-                if entry.reset or entry.version != last + 1:
-                    # Unknown changes, a gap, or this viewer fell too far behind its queue.
-                    yield frame(_reset(entry.version))
-                    return
-                yield frame(entry)
-                last = entry.version
+                # Whatever else is waiting goes out in the same write: under load a viewer
+                # wakes once for many changes, not once per change.
+                while not queue.empty():
+                    entries.append(queue.get_nowait())
+                frames = []
+                for entry in entries:
+                    if entry is CLOSED:
+                        break
+                    if entry.version <= last and not entry.reset:
+                        continue  # already sent in the catch-up
+                    if entry.reset or entry.version != last + 1:
+                        # Unknown changes, a gap, or this viewer fell too far behind its queue.
+                        frames.append(frame(_reset(entry.version)))
+                        break
+                    frames.append(entry.frame or frame(entry))
+                    last = entry.version
+                else:
+                    if frames:
+                        yield b"".join(frames)
+                    continue
+                if frames:
+                    yield b"".join(frames)
+                return
         finally:
             # Runs when the client leaves too: Django cancels the response, here.
             self.close()

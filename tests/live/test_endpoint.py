@@ -111,6 +111,20 @@ def test_a_viewer_too_far_behind_gets_a_reset_to_the_current_version_and_the_str
     assert ended
 
 
+def test_changes_waiting_for_a_viewer_go_out_in_one_write(asgi_app, local_broker, showtime):
+    async def scenario():
+        async with Stream(asgi_app, URL.format(showtime.pk)) as stream:
+            await stream.blocks(1)  # the stream is open and waiting
+            for seat in (1, 2, 3):  # three commits before the viewer's next turn
+                local_broker.publish(showtime.pk, seats_json([(seat, "held")]))
+            events = await stream.events(3)
+            return events, stream.chunks[-1]
+
+    events, last_write = run(scenario)
+    assert [event["id"] for event in events] == ["1", "2", "3"]
+    assert last_write.count(b"event: seats") == 3
+
+
 def test_a_viewer_without_a_version_starts_from_now(asgi_app, local_broker, showtime):
     local_broker.publish(showtime.pk, seats_json([(1, "held")]))
 
