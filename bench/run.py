@@ -703,6 +703,29 @@ def _process_cpu(pid: int) -> float:
     return stat[2] if stat else 0.0
 
 
+class _Publishes:
+    """When each seat change of one showtime went through Redis (a subscriber of its own)."""
+
+    def __init__(self, environment: dict[str, str], showtime: int) -> None:
+        import redis
+
+        self.times: dict[int, float] = {}
+        self.prefix = f"{showtime} ".encode()
+        self.pubsub = redis.Redis.from_url(environment["REDIS_URL"]).pubsub(
+            ignore_subscribe_messages=True
+        )
+        self.pubsub.subscribe(**{f"{environment['CACHE_KEY_PREFIX']}:live:seats": self._seen})
+        self.thread = self.pubsub.run_in_thread(sleep_time=0.01, daemon=True)
+
+    def _seen(self, message) -> None:
+        data = message["data"]
+        if data.startswith(self.prefix):
+            self.times[int(data.split(b" ", 2)[1])] = time.time()
+
+    def stop(self) -> None:
+        self.thread.stop()
+
+
 def live_scenario(bench: Bench, environment: dict[str, str], quick: bool) -> dict:
     """2,000 viewers (500 with QUICK) stream one showtime's seat changes from the ASGI live
     server (`make live`: uvicorn, config.asgi) while a rush of 400 buyers holds its seats
@@ -732,6 +755,7 @@ def live_scenario(bench: Bench, environment: dict[str, str], quick: bool) -> dic
                 raise SystemExit(f"the live server did not start; see {log_path}")
             time.sleep(0.2)
         rss_idle = _rss_mib(server.pid)
+        published = _Publishes(environment, showtime)
         spec = {"host": HOST, "port": port, "showtime": showtime, "viewers": viewers}
         spec_path = bench.workdir / "live-spec.json"
         spec_path.write_text(json.dumps(spec))
@@ -755,6 +779,7 @@ def live_scenario(bench: Bench, environment: dict[str, str], quick: bool) -> dic
         rss_after = _rss_mib(server.pid)
         output, _ = client.communicate("stop\n", timeout=120)
         result = json.loads(output)
+        published.stop()
     finally:
         server.terminate()
         try:
@@ -768,7 +793,7 @@ def live_scenario(bench: Bench, environment: dict[str, str], quick: bool) -> dic
             "seat_id", "booking__created_at"
         )
     }
-    latencies, missing = [], 0
+    latencies, missing, to_publish, from_publish = [], 0, [], []
     for version, times in result["deliveries"].items():
         seats = result["seats"].get(version, [])
         starts = [written[seat] for seat in seats if seat in written]
@@ -777,10 +802,15 @@ def live_scenario(bench: Bench, environment: dict[str, str], quick: bool) -> dic
         start = min(starts)
         latencies.extend(arrived - start for arrived in times)
         missing += result["open"] - len(times)
-    latencies.sort()
+        if int(version) in published.times:
+            at = published.times[int(version)]
+            to_publish.append(at - start)
+            from_publish.extend(arrived - at for arrived in times)
+    for values in (latencies, to_publish, from_publish):
+        values.sort()
 
-    def quantile(q: float) -> float | None:
-        return latencies[min(len(latencies) - 1, int(q * len(latencies)))] if latencies else None
+    def quantile(q: float, values=latencies) -> float | None:
+        return values[min(len(values) - 1, int(q * len(values)))] if values else None
 
     within = sum(1 for value in latencies if value <= 1.0)
     return {
@@ -796,6 +826,10 @@ def live_scenario(bench: Bench, environment: dict[str, str], quick: bool) -> dic
         "hold_statuses": rush["holds"]["statuses"],
         "deliveries": len(latencies),
         "missing": missing,
+        "publish_p50": quantile(0.50, to_publish),
+        "publish_p99": quantile(0.99, to_publish),
+        "fanout_p50": quantile(0.50, from_publish),
+        "fanout_p99": quantile(0.99, from_publish),
         "p50": quantile(0.50),
         "p99": quantile(0.99),
         "max": latencies[-1] if latencies else None,
@@ -835,6 +869,10 @@ def render_live(live: dict) -> str:
             f"{live['missing']} |",
             f"| commit-to-delivery p50 / p99 / max | {ms(live['p50'])} / {ms(live['p99'])} / "
             f"{ms(live['max'])} ms |",
+            f"| of which: booking row to Redis PUBLISH, p50 / p99 | {ms(live['publish_p50'])} / "
+            f"{ms(live['publish_p99'])} ms |",
+            f"| of which: PUBLISH to arrival on a stream, p50 / p99 | {ms(live['fanout_p50'])} / "
+            f"{ms(live['fanout_p99'])} ms |",
             f"| delivered within 1 s (target 99%) | {live['within_1s']:.2%} "
             f"{'(met)' if ok else '(NOT met)'} |",
             f"| live server CPU during the rush (% of a core) / per delivery | "

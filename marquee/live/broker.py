@@ -204,6 +204,7 @@ redis.call('EXPIRE', KEYS[2], ARGV[3])
 redis.call('PUBLISH', KEYS[3], ARGV[4] .. ' ' .. entry)
 return version
 """
+JOIN_CONNECTIONS = 16  # per live process and event loop, besides its subscription
 KEYS_SECONDS = 3 * 24 * 3600  # a showtime's version and log outlive its last change this long
 
 
@@ -271,11 +272,16 @@ class _RedisFeed:
 
         self.broker = broker
         self.hub = _Hub()
-        self.redis = redis.asyncio.Redis.from_url(
+        # Viewers joining at once wait for one of a few connections (for their catch-up read)
+        # instead of failing with "Too many connections" or opening one each.
+        pool = redis.asyncio.BlockingConnectionPool.from_url(
             broker.url,
+            max_connections=JOIN_CONNECTIONS,
+            timeout=10,
             socket_connect_timeout=settings.REDIS_CONNECT_TIMEOUT_SECONDS * 4,
             socket_timeout=5.0,
         )
+        self.redis = redis.asyncio.Redis(connection_pool=pool)
         self.pubsub = None
         self.reader: asyncio.Task | None = None
         self.dead = False
