@@ -6,9 +6,11 @@ project's services, starts gunicorn exactly as `make serve` does (config/gunicor
 config.production, persistent connections) on a free loopback port, drives the scenarios with
 bench/load.py, measures the CPU of the server, the database and the load client for each, and
 writes the results into docs/benchmarks.md between the results markers (the hand-written
-sections of that file are kept). Only 127.0.0.1 is ever a target; every loop is bounded.
+sections of that file are kept). After the runs, the live seat map: the ASGI live server
+(uvicorn, as `make live`) with 2,000 Server-Sent Events viewers (bench/live.py) during a rush.
+Only 127.0.0.1 is ever a target; every loop is bounded.
 
-    python bench/run.py [--runs 3] [--quick] [--no-write] [--json PATH]
+    python bench/run.py [--runs 3] [--quick] [--no-write] [--json PATH] [--live-only]
 """
 
 from __future__ import annotations
