@@ -51,9 +51,9 @@ def seats_entry(version: int, data: bytes) -> Entry:
     return Entry(version, data, False, b"id: %d\nevent: seats\ndata: %s\n\n" % (version, data))
 
 
-CLOSED = Entry(
-    -1, b"", reset=True
-)  # the feed ended (Redis lost): the stream ends, clients reconnect
+# The feed ended (Redis lost): the stream ends, and the clients reconnect.
+CLOSED = Entry(-1, b"", reset=True)
+HEARTBEAT = Entry(-2, b"", False, b": heartbeat\n\n")  # an idle stream's comment
 
 
 def seats_json(seats: Iterable[tuple[int, str]]) -> bytes:
@@ -105,13 +105,25 @@ class Viewer:
 
 
 class _Hub:
-    """The viewers of one event loop, by showtime."""
+    """The viewers of one event loop, by showtime, and their heartbeats: one timer for all of
+    them, rather than one per viewer and wait."""
 
     def __init__(self) -> None:
         self.viewers: dict[int, set[Viewer]] = {}
+        self._beating: asyncio.Task | None = None
 
     def add(self, viewer: Viewer) -> None:
         self.viewers.setdefault(viewer.showtime_id, set()).add(viewer)
+        if self._beating is None or self._beating.done():
+            self._beating = viewer.loop.create_task(self._beat())
+
+    async def _beat(self) -> None:
+        while self.viewers:
+            await asyncio.sleep(settings.LIVE_HEARTBEAT_SECONDS)
+            for watching in list(self.viewers.values()):
+                for viewer in list(watching):
+                    if viewer.queue.empty():  # a viewer with changes waiting needs none
+                        viewer.put(HEARTBEAT)
 
     def remove(self, viewer: Viewer) -> None:
         watching = self.viewers.get(viewer.showtime_id)

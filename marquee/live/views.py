@@ -15,7 +15,6 @@ an open request); a WSGI server answers 421 `live_needs_asgi`, or redirects to `
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import threading
 
@@ -29,7 +28,7 @@ from redis import RedisError
 
 from marquee.catalog.models import Showtime
 from marquee.common.errors import error_body
-from marquee.live.broker import CLOSED, Entry, Viewer, broker
+from marquee.live.broker import CLOSED, HEARTBEAT, Entry, Viewer, broker
 
 logger = logging.getLogger("marquee.live")
 
@@ -155,7 +154,6 @@ class _Stream:
         self.viewer.leave()
 
     async def __aiter__(self):
-        heartbeat = settings.LIVE_HEARTBEAT_SECONDS
         last = self.since
         try:
             yield b"retry: %d\n: version %d\n\n" % (RETRY_MILLISECONDS, last)
@@ -166,13 +164,7 @@ class _Stream:
                 last = entry.version
             queue = self.viewer.queue
             while True:
-                try:
-                    # asyncio.timeout, not wait_for: no task made per event and viewer.
-                    async with asyncio.timeout(heartbeat):
-                        entries = [await queue.get()]
-                except TimeoutError:
-                    yield b": heartbeat\n\n"
-                    continue
+                entries = [await queue.get()]  # a change, or the hub's heartbeat
                 # Whatever else is waiting goes out in the same write: under load a viewer
                 # wakes once for many changes, not once per change.
                 while not queue.empty():
@@ -181,6 +173,9 @@ class _Stream:
                 for entry in entries:
                     if entry is CLOSED:
                         break
+                    if entry is HEARTBEAT:
+                        frames.append(entry.frame)
+                        continue
                     if entry.version <= last and not entry.reset:
                         continue  # already sent in the catch-up
                     if entry.reset or entry.version != last + 1:
