@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from marquee.booking import availability, errors
 from marquee.booking.context import AVAILABLE, HELD, SOLD, ShowtimeContext, showtime_context
+from marquee.booking.error_codes import BookingErrorCode
 from marquee.booking.models import (
     ACTIVE_TICKET_STATUSES,
     Booking,
@@ -83,11 +84,13 @@ def active_seat_ids(*, showtime_id: int, now: datetime, among: Iterable[int] | N
 
 def _check_quantity(count: int) -> None:
     if count < 1:
-        raise errors.BookingError("Ask for at least one seat.", code="no_seats_requested")
+        raise errors.BookingError(
+            "Ask for at least one seat.", code=BookingErrorCode.NO_SEATS_REQUESTED
+        )
     if count > settings.BOOKING_MAX_SEATS:
         raise errors.BookingError(
             f"At most {settings.BOOKING_MAX_SEATS} seats per booking.",
-            code="too_many_seats",
+            code=BookingErrorCode.TOO_MANY_SEATS,
             details={"max_seats": settings.BOOKING_MAX_SEATS},
         )
 
@@ -143,14 +146,14 @@ def _validate_seat_ids(seat_ids: Sequence[int], seats_by_id: dict[int, LayoutSea
         duplicates = sorted({i for i in seat_ids if seat_ids.count(i) > 1})
         raise errors.BookingError(
             "A seat is listed more than once.",
-            code="duplicate_seats",
+            code=BookingErrorCode.DUPLICATE_SEATS,
             details={"seat_ids": duplicates},
         )
     foreign = sorted(set(seat_ids) - seats_by_id.keys())
     if foreign:
         raise errors.BookingError(
             "These seats are not in this showtime's screen.",
-            code="seats_not_in_screen",
+            code=BookingErrorCode.SEATS_NOT_IN_SCREEN,
             details={"seat_ids": foreign},
         )
     return sorted(seat_ids)
@@ -275,10 +278,12 @@ def booking_hold(
         raise AssertionError("unreachable")  # pragma: no cover
 
     if quantity is None:
-        raise errors.BookingError("Give seats or a quantity.", code="no_seats_requested")
+        raise errors.BookingError(
+            "Give seats or a quantity.", code=BookingErrorCode.NO_SEATS_REQUESTED
+        )
     _check_quantity(quantity)
     if tier is not None and tier not in SeatTier.values:
-        raise errors.BookingError("Unknown seat tier.", code="invalid_tier")
+        raise errors.BookingError("Unknown seat tier.", code=BookingErrorCode.INVALID_TIER)
     return _hold_best_available(
         user=user, context=context, quantity=quantity, tier=tier, allow_split=allow_split, now=now
     )
@@ -313,11 +318,10 @@ def _hold_best_available(*, user, context, quantity, tier, allow_split, now) -> 
                 raise errors.BookingError(
                     f"No row has {quantity} adjacent free seats; ask with allow_split to "
                     "accept seats apart.",
-                    code="no_adjacent_seats",
-                    status_code=409,
+                    code=BookingErrorCode.NO_ADJACENT_SEATS,
                 )
             raise errors.BookingError(
-                f"Fewer than {quantity} seats are free.", code="not_enough_seats", status_code=409
+                f"Fewer than {quantity} seats are free.", code=BookingErrorCode.NOT_ENOUGH_SEATS
             )
         for candidate in candidates:
             attempts += 1
@@ -449,15 +453,13 @@ def booking_cancel(*, booking: Booking, actor, now: datetime | None = None, reas
             if now >= cutoff and not is_staff_member(actor):
                 raise errors.BookingError(
                     "This booking can no longer be cancelled.",
-                    code="cancellation_closed",
-                    status_code=409,
+                    code=BookingErrorCode.CANCELLATION_CLOSED,
                     details={"cutoff": api_datetime(cutoff)},
                 )
         elif booking.status != BookingStatus.PENDING:
             raise errors.BookingError(
                 f"A booking that is {booking.status} cannot be cancelled.",
-                code="booking_not_cancellable",
-                status_code=409,
+                code=BookingErrorCode.BOOKING_NOT_CANCELLABLE,
             )
         freed = _active_seat_ids_of([booking.pk])
         availability.seats_changed(showtime.pk, dict.fromkeys(freed, AVAILABLE))
