@@ -22,6 +22,7 @@ from rest_framework.views import set_rollback
 from marquee.accounts.error_codes import AccountsErrorCode
 from marquee.booking.error_codes import BookingErrorCode
 from marquee.catalog.error_codes import CatalogErrorCode
+from marquee.live.error_codes import LiveErrorCode
 from marquee.payments.error_codes import PaymentErrorCode
 from marquee.tickets.error_codes import TicketErrorCode
 
@@ -106,6 +107,9 @@ HTTP_STATUS: dict[str, int] = {
     TicketErrorCode.WRONG_DAY: 409,
     TicketErrorCode.ALREADY_CHECKED_IN: 409,
     TicketErrorCode.BOOKING_NOT_CONFIRMED: 409,
+    LiveErrorCode.LIVE_FULL: 503,
+    LiveErrorCode.LIVE_UNAVAILABLE: 503,
+    LiveErrorCode.LIVE_NEEDS_ASGI: 421,
 }
 
 

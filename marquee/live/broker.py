@@ -156,8 +156,9 @@ class LocalBroker:
 
     # --- publishing (any thread) ---
 
-    def publish(self, showtime_id: int, seats: bytes | None) -> int:
-        """Append a change (`seats`: `seats_json()`, None for a reset); its version back."""
+    def publish(self, showtime_id: int, seats: bytes | None, counter=None) -> int:
+        """Append a change (`seats`: `seats_json()`, None for a reset); its version back.
+        (`counter` is for a Redis broker only: here the caller's cache is its own.)"""
         with self._lock:
             version = self._versions.get(showtime_id, 0) + 1
             if showtime_id not in self._versions and len(self._versions) >= SHOWTIMES_KEPT:
@@ -214,6 +215,13 @@ redis.call('LTRIM', KEYS[2], -tonumber(ARGV[2]), -1)
 redis.call('EXPIRE', KEYS[1], ARGV[3])
 redis.call('EXPIRE', KEYS[2], ARGV[3])
 redis.call('PUBLISH', KEYS[3], ARGV[4] .. ' ' .. entry)
+if KEYS[4] then
+  if redis.call('EXISTS', KEYS[4]) == 1 then
+    redis.call('INCR', KEYS[4])
+  else
+    redis.call('SET', KEYS[4], ARGV[5])
+  end
+end
 return version
 """
 JOIN_CONNECTIONS = 16  # per live process and event loop, besides its subscription
@@ -227,7 +235,6 @@ class RedisBroker:
     def __init__(self, url: str, prefix: str, log_size: int) -> None:
         self.url, self.prefix, self.log_size = url, prefix, log_size
         self.channel = f"{prefix}live:seats"
-        self._script = None
         self._feeds: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _RedisFeed] = (
             weakref.WeakKeyDictionary()
         )
@@ -244,19 +251,21 @@ class RedisBroker:
 
         return get_redis_connection("default")
 
-    def publish(self, showtime_id: int, seats: bytes | None) -> int:
-        """Raises redis.RedisError when Redis did not take it."""
-        client = self._client()
-        if self._script is None:
-            self._script = client.register_script(PUBLISH_SCRIPT)
+    def publish(
+        self, showtime_id: int, seats: bytes | None, counter: tuple[str, int] | None = None
+    ) -> int:
+        """Raises redis.RedisError when Redis did not take it. `counter`: (key, fresh value)
+        of the caller's, incremented (or set to the fresh value) in the same script.
+
+        EVAL with the script's text rather than EVALSHA: one round trip whatever Redis has
+        cached (no NOSCRIPT retry after a restart); Redis reuses the compiled script."""
         version_key, log_key = self.keys(showtime_id)
-        return int(
-            self._script(
-                keys=[version_key, log_key, self.channel],
-                args=[seats or b"", self.log_size, KEYS_SECONDS, showtime_id],
-                client=client,
-            )
-        )
+        keys = [version_key, log_key, self.channel]
+        args = [seats or b"", self.log_size, KEYS_SECONDS, showtime_id]
+        if counter is not None:
+            keys.append(counter[0])
+            args.append(counter[1])
+        return int(self._client().eval(PUBLISH_SCRIPT, len(keys), *keys, *args))
 
     def version(self, showtime_id: int) -> int:
         value = self._client().get(self.keys(showtime_id)[0])

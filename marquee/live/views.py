@@ -27,8 +27,9 @@ from django.views.decorators.http import require_GET
 from redis import RedisError
 
 from marquee.catalog.models import Showtime
-from marquee.common.errors import error_body
+from marquee.common.errors import HTTP_STATUS, error_body
 from marquee.live.broker import CLOSED, HEARTBEAT, Entry, Viewer, broker
+from marquee.live.error_codes import LiveErrorCode
 
 logger = logging.getLogger("marquee.live")
 
@@ -57,8 +58,8 @@ class _Count:
 viewers = _Count()
 
 
-def _error(code: str, message: str, status: int, **headers) -> JsonResponse:
-    response = JsonResponse(error_body(code, message), status=status)
+def _error(code: LiveErrorCode, message: str, **headers) -> JsonResponse:
+    response = JsonResponse(error_body(code, message), status=HTTP_STATUS[code])
     for name, value in headers.items():
         response[name.replace("_", "-")] = value
     return response
@@ -66,9 +67,8 @@ def _error(code: str, message: str, status: int, **headers) -> JsonResponse:
 
 def _unavailable() -> JsonResponse:
     return _error(
-        "live_unavailable",
+        LiveErrorCode.LIVE_UNAVAILABLE,
         "The live seat map is unavailable; the seat map refreshes by itself.",
-        503,
         Retry_After="30",
     )
 
@@ -202,9 +202,8 @@ async def showtime_seats(request, showtime_id: int):
         if settings.LIVE_URL:
             return HttpResponseRedirect(settings.LIVE_URL.rstrip("/") + request.get_full_path())
         return _error(
-            "live_needs_asgi",
+            LiveErrorCode.LIVE_NEEDS_ASGI,
             "The live seat map is served by the ASGI server; this one is WSGI.",
-            421,
         )
     try:
         exists = await _showtime_exists(showtime_id)
@@ -212,12 +211,11 @@ async def showtime_seats(request, showtime_id: int):
         logger.warning("live channel: showtime %s not checked: %s", showtime_id, error)
         return _unavailable()
     if not exists:
-        return _error("showtime_not_found", "Showtime not found.", 404)
+        return _error(LiveErrorCode.SHOWTIME_NOT_FOUND, "Showtime not found.")
     if not viewers.enter():
         return _error(
-            "live_full",
+            LiveErrorCode.LIVE_FULL,
             "Too many viewers on this server; the seat map refreshes by itself.",
-            503,
             Retry_After="30",
         )
     try:

@@ -90,7 +90,7 @@ def test_an_unchanged_seat_map_costs_one_redis_round_trip(
     assert by_label(after)["A1"]["status"] == "held"
 
 
-def test_a_warm_hold_costs_three_redis_round_trips(
+def test_a_warm_hold_costs_two_redis_round_trips(
     context_cache, token_client, showtime, seats, redis_commands, django_capture_on_commit_callbacks
 ):
     token_client.get(seat_map_url(showtime))  # the hall's versions exist, as in a rush
@@ -106,8 +106,7 @@ def test_a_warm_hold_costs_three_redis_round_trips(
     assert redis_commands == ["EVALSHA"]
     for callback in on_commit:
         callback()
-    # After commit: the seat-status version, then the live seat map's publish (one script).
-    assert redis_commands == ["EVALSHA", "EVAL", "EVALSHA"]
+    assert redis_commands == ["EVALSHA", "EVAL"]  # the seat-status version, after commit
 
 
 def test_a_map_read_inside_the_holding_transaction_shows_the_hold(
