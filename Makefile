@@ -32,13 +32,15 @@ $(MYSQL_STAMP): $(STAMP)
 install: $(STAMP) $(DB_STAMP)
 
 # Served by uvicorn (ASGI): the site and the live seat map in one process, with the seat
-# changes fanned out in-process; it restarts when a Python file or a template changes.
+# changes fanned out in-process; it restarts when a Python file or a template changes (open
+# event streams are cut after a second: the pages reconnect).
 run: $(STAMP) $(DB_STAMP)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo --base-url $(RUN_URL)
 	@echo "Serving Marquee on $(RUN_URL)/ (Ctrl-C stops it)"
 	$(RUN_SITE_URL) $(BIN)/python -m uvicorn config.asgi:application --host $(HOST) --port $(PORT) \
-		--lifespan off --reload --reload-dir marquee --reload-dir config --reload-include '*.html'
+		--lifespan off --timeout-graceful-shutdown 1 \
+		--reload --reload-dir marquee --reload-dir config --reload-include '*.html'
 
 test: $(STAMP) $(DB_STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -59,7 +61,7 @@ LIVE_BIND ?= 0.0.0.0
 LIVE_PORT ?= 8001
 LIVE_WORKERS ?= 1
 live: $(STAMP) $(DB_STAMP)
-	$(PRODUCTION) $(BIN)/uvicorn config.asgi:application --host $(LIVE_BIND) --port $(LIVE_PORT) --workers $(LIVE_WORKERS) --lifespan off --no-access-log
+	$(PRODUCTION) $(BIN)/uvicorn config.asgi:application --host $(LIVE_BIND) --port $(LIVE_PORT) --workers $(LIVE_WORKERS) --lifespan off --no-access-log --timeout-graceful-shutdown 5
 
 worker: $(STAMP) $(DB_STAMP)
 	$(PRODUCTION) $(BIN)/celery -A config worker --queues=marquee --loglevel=INFO

@@ -6,9 +6,11 @@ project's services, starts gunicorn exactly as `make serve` does (config/gunicor
 config.production, persistent connections) on a free loopback port, drives the scenarios with
 bench/load.py, measures the CPU of the server, the database and the load client for each, and
 writes the results into docs/benchmarks.md between the results markers (the hand-written
-sections of that file are kept). Only 127.0.0.1 is ever a target; every loop is bounded.
+sections of that file are kept). After the runs, the live seat map: the ASGI live server
+(uvicorn, as `make live`) with 2,000 Server-Sent Events viewers (bench/live.py) during a rush.
+Only 127.0.0.1 is ever a target; every loop is bounded.
 
-    python bench/run.py [--runs 3] [--quick] [--no-write] [--json PATH]
+    python bench/run.py [--runs 3] [--quick] [--no-write] [--json PATH] [--live-only]
 """
 
 from __future__ import annotations
@@ -309,6 +311,7 @@ def create_data(runs: int, durations: Durations) -> dict:
             }
         )
     seat_map_showtime = schedule(halls["Hall 500"], 1)[0]
+    live_showtime = schedule(halls["Hall 200"], 1)[0]  # watched by the live scenario's viewers
     for movie in movies[1:]:
         schedule(halls["Hall 200"], 2, movie=movie)
     browse_movie = movies[1]
@@ -339,6 +342,7 @@ def create_data(runs: int, durations: Durations) -> dict:
     common = {
         "runs": per_run,
         "seat_map_showtime": seat_map_showtime,
+        "live_showtime": live_showtime,
         "big_hall_seats": list(
             halls["Hall 500"].seats.order_by("y", "x").values_list("id", flat=True)
         ),
@@ -679,6 +683,206 @@ class Bench:
             Seat.objects.filter(screen_id=screen_id).order_by("y", "x").values_list("id", flat=True)
         )
         return seats[len(seats) // 2]
+
+
+# --- The live seat map --------------------------------------------------------------------
+
+LIVE_VIEWERS = 2000
+LIVE_WORKERS = 1  # uvicorn processes; docs/benchmarks.md compares
+
+
+def _rss_mib(pid: int) -> float | None:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    kib = int(re.search(r"VmRSS:\s+(\d+)", status).group(1))
+    return round(kib / 1024, 1)
+
+
+def _process_cpu(pid: int) -> float:
+    stat = _proc_stat(pid)
+    return stat[2] if stat else 0.0
+
+
+class _Publishes:
+    """When each seat change of one showtime went through Redis (a subscriber of its own)."""
+
+    def __init__(self, environment: dict[str, str], showtime: int) -> None:
+        import redis
+
+        self.times: dict[int, float] = {}
+        self.prefix = f"{showtime} ".encode()
+        self.pubsub = redis.Redis.from_url(environment["REDIS_URL"]).pubsub(
+            ignore_subscribe_messages=True
+        )
+        self.pubsub.subscribe(**{f"{environment['CACHE_KEY_PREFIX']}:live:seats": self._seen})
+        self.thread = self.pubsub.run_in_thread(sleep_time=0.01, daemon=True)
+
+    def _seen(self, message) -> None:
+        data = message["data"]
+        if data.startswith(self.prefix):
+            self.times[int(data.split(b" ", 2)[1])] = time.time()
+
+    def stop(self) -> None:
+        self.thread.stop()
+
+
+def live_scenario(bench: Bench, environment: dict[str, str], quick: bool) -> dict:
+    """2,000 viewers (500 with QUICK) stream one showtime's seat changes from the ASGI live
+    server (`make live`: uvicorn, config.asgi) while a rush of 400 buyers holds its seats
+    through gunicorn. Latency: from the hold's booking row (written in the hold's transaction,
+    a few ms before its commit) to the arrival of its event on each stream."""
+    from marquee.booking.models import Ticket
+
+    showtime = bench.data["live_showtime"]
+    viewers = 500 if quick else LIVE_VIEWERS
+    port = free_port()
+    env = {**os.environ, **environment, "DJANGO_SETTINGS_MODULE": "config.production"}
+    log_path = bench.workdir / "live.log"
+    uvicorn = Path(sys.executable).with_name("uvicorn")
+    command = [str(uvicorn), "config.asgi:application", "--host", HOST, "--port", str(port)]
+    command += ["--workers", str(LIVE_WORKERS), "--lifespan", "off", "--no-access-log"]
+    command += ["--timeout-graceful-shutdown", "2"]
+    with log_path.open("w") as log:
+        server = subprocess.Popen(command, cwd=BASE_DIR, env=env, stdout=log, stderr=log)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            url = f"http://{HOST}:{port}/healthz"
+            with contextlib.suppress(OSError), urllib.request.urlopen(url, timeout=2) as answer:
+                if answer.status == 200:
+                    break
+            if time.monotonic() > deadline or server.poll() is not None:
+                raise SystemExit(f"the live server did not start; see {log_path}")
+            time.sleep(0.2)
+        rss_idle = _rss_mib(server.pid)
+        published = _Publishes(environment, showtime)
+        spec = {"host": HOST, "port": port, "showtime": showtime, "viewers": viewers}
+        spec_path = bench.workdir / "live-spec.json"
+        spec_path.write_text(json.dumps(spec))
+        client = subprocess.Popen(
+            [sys.executable, str(BENCH_DIR / "live.py"), str(spec_path)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        connect_started = time.monotonic()
+        ready = client.stdout.readline().split()
+        connect_seconds = time.monotonic() - connect_started
+        time.sleep(1)
+        rss_viewers = _rss_mib(server.pid)
+        cpu_before, wall_before = _process_cpu(server.pid), time.monotonic()
+        [rush], usage = bench.load(bench.rush_spec([showtime]))
+        time.sleep(2)  # the last events on their way
+        server_cpu_seconds = _process_cpu(server.pid) - cpu_before
+        server_cpu = server_cpu_seconds / (time.monotonic() - wall_before)
+        load_average = Path("/proc/loadavg").read_text().split()[0]
+        rss_after = _rss_mib(server.pid)
+        output, _ = client.communicate("stop\n", timeout=120)
+        result = json.loads(output)
+        published.stop()
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+    written = {
+        seat: created.timestamp()
+        for seat, created in Ticket.objects.filter(showtime_id=showtime).values_list(
+            "seat_id", "booking__created_at"
+        )
+    }
+    latencies, missing, to_publish, from_publish = [], 0, [], []
+    for version, times in result["deliveries"].items():
+        seats = result["seats"].get(version, [])
+        starts = [written[seat] for seat in seats if seat in written]
+        if not starts:
+            continue
+        start = min(starts)
+        latencies.extend(arrived - start for arrived in times)
+        missing += result["open"] - len(times)
+        if int(version) in published.times:
+            at = published.times[int(version)]
+            to_publish.append(at - start)
+            from_publish.extend(arrived - at for arrived in times)
+    for values in (latencies, to_publish, from_publish):
+        values.sort()
+
+    def quantile(q: float, values=latencies) -> float | None:
+        return values[min(len(values) - 1, int(q * len(values)))] if values else None
+
+    within = sum(1 for value in latencies if value <= 1.0)
+    return {
+        "viewers": viewers,
+        "open": int(ready[1]) if len(ready) == 2 else 0,
+        "statuses": result["statuses"],
+        "connect_seconds": round(connect_seconds, 2),
+        "rss_idle_mib": rss_idle,
+        "rss_viewers_mib": rss_viewers,
+        "rss_after_mib": rss_after,
+        "events": len(result["deliveries"]),
+        "holds": rush["outcomes"].get("held", 0),
+        "hold_statuses": rush["holds"]["statuses"],
+        "deliveries": len(latencies),
+        "missing": missing,
+        "publish_p50": quantile(0.50, to_publish),
+        "publish_p99": quantile(0.99, to_publish),
+        "fanout_p50": quantile(0.50, from_publish),
+        "fanout_p99": quantile(0.99, from_publish),
+        "p50": quantile(0.50),
+        "p99": quantile(0.99),
+        "max": latencies[-1] if latencies else None,
+        "within_1s": within / len(latencies) if latencies else 0.0,
+        "live_server_cpu": round(100 * server_cpu, 1),
+        "live_server_cpu_per_delivery_us": round(1e6 * server_cpu_seconds / len(latencies), 1)
+        if latencies
+        else None,
+        "load_average": load_average,
+        "client_cpu_seconds": round(result["client"]["cpu_seconds"], 1),
+        "rush_usage": usage,
+        "workers": LIVE_WORKERS,
+    }
+
+
+def render_live(live: dict) -> str:
+    ms = lambda value: "-" if value is None else f"{1000 * value:.0f}"  # noqa: E731
+    ok = live["open"] == live["viewers"] and live["missing"] == 0 and live["within_1s"] >= 0.99
+    return "\n".join(
+        [
+            "",
+            f"**Live seat map**: {live['viewers']} Server-Sent Events viewers of one showtime on "
+            f"the ASGI live server (`make live`: uvicorn, {live['workers']} process, "
+            "config.asgi), while 400 buyers rush its 200 seats through gunicorn. Latency is "
+            "from the hold's booking row (written in its transaction, just before the commit) "
+            "to the event's arrival on each stream, measured by the client on the same clock.",
+            "",
+            "| figure | value |",
+            "| --- | ---: |",
+            f"| streams open / asked (statuses) | {live['open']} / {live['viewers']} "
+            f"({live['statuses']}) |",
+            f"| time to open them all (batches of 200) | {live['connect_seconds']} s |",
+            f"| live server RSS: idle, {live['viewers']} viewers, after the rush | "
+            f"{live['rss_idle_mib']} / {live['rss_viewers_mib']} / {live['rss_after_mib']} MiB |",
+            f"| holds committed / events streamed | {live['holds']} / {live['events']} |",
+            f"| deliveries measured (events x viewers) / missing | {live['deliveries']} / "
+            f"{live['missing']} |",
+            f"| commit-to-delivery p50 / p99 / max | {ms(live['p50'])} / {ms(live['p99'])} / "
+            f"{ms(live['max'])} ms |",
+            f"| of which: booking row to Redis PUBLISH, p50 / p99 | {ms(live['publish_p50'])} / "
+            f"{ms(live['publish_p99'])} ms |",
+            f"| of which: PUBLISH to arrival on a stream, p50 / p99 | {ms(live['fanout_p50'])} / "
+            f"{ms(live['fanout_p99'])} ms |",
+            f"| delivered within 1 s (target 99%) | {live['within_1s']:.2%} "
+            f"{'(met)' if ok else '(NOT met)'} |",
+            f"| live server CPU during the rush (% of a core) / per delivery | "
+            f"{live['live_server_cpu']} / {live['live_server_cpu_per_delivery_us']} us |",
+            f"| machine load average (1 min) at the end of the rush | {live['load_average']} |",
+            f"| viewer client CPU (whole scenario) | {live['client_cpu_seconds']} s |",
+        ]
+    )
 
 
 # --- The database ceiling ------------------------------------------------------------------
@@ -1138,6 +1342,8 @@ def render(report: dict) -> str:
             f"{sustained['rate']:.0f} holds/s: PostgreSQL has "
             f"{ratio(db['per_second'], sustained['rate']):.1f}x headroom | |"
         )
+    if report.get("live"):
+        lines.append(render_live(report["live"]))
     lines.append("")
     lines.append(f"`make bench` wall time: {info['elapsed_seconds'] / 60:.1f} min.")
     return "\n".join(lines)
@@ -1200,6 +1406,11 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also save the raw results here")
     parser.add_argument("--keep-db", action="store_true", help="keep the scratch database")
     parser.add_argument(
+        "--live-only",
+        action="store_true",
+        help="only the live seat map scenario (printed; docs/benchmarks.md left alone)",
+    )
+    parser.add_argument(
         "--serve",
         type=int,
         metavar="SECONDS",
@@ -1248,13 +1459,24 @@ def main() -> None:
             ],
             3,
         )
-        for number in range(args.runs):
+        live = None
+        if args.live_only:
+            print("bench: live seat map", flush=True)
+            live = live_scenario(bench, environment, args.quick)
+        for number in range(0 if args.live_only else args.runs):
             results = bench.run(number)
             print(f"  run {number + 1}: database ceiling (pgbench)", flush=True)
             results["pgbench"] = pgbench(data, durations.pgbench, cpu)
             runs.append(results)
+        if not args.live_only:
+            print("bench: live seat map", flush=True)
+            live = live_scenario(bench, environment, args.quick)
     finally:
         server.stop()
+    if args.live_only:
+        clean_up(workdir, args.keep_db)
+        print(render_live(live))
+        return
     info = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         **versions(),
@@ -1264,7 +1486,7 @@ def main() -> None:
     }
     clean_up(workdir, args.keep_db)
     info["elapsed_seconds"] = time.monotonic() - started
-    report = {"info": info, "runs": runs, "summary": summarize(runs)}
+    report = {"info": info, "runs": runs, "summary": summarize(runs), "live": live}
     if args.json:
         args.json.write_text(json.dumps(report, indent=1, default=str))
     block = render(report)

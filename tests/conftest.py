@@ -20,6 +20,7 @@ from marquee.booking.selectors import rendered_seat_maps_clear
 from marquee.catalog.models import Seat
 from marquee.common import redis_guard
 from marquee.live.broker import broker_reset
+from marquee.live.views import known_showtimes_clear
 from marquee.web.hall import picker_halls_clear
 from marquee.web.views.picker import picker_pages_clear
 from tests import factories
@@ -147,6 +148,7 @@ def _clear_cache():
     redis_guard.reset()
     cache.clear()
     broker_reset()
+    known_showtimes_clear()
     showtime_contexts_clear()
     rendered_seat_maps_clear()
     picker_halls_clear()
@@ -156,6 +158,7 @@ def _clear_cache():
     redis_guard.reset()
     cache.clear()
     broker_reset()
+    known_showtimes_clear()
     showtime_contexts_clear()
     rendered_seat_maps_clear()
     picker_halls_clear()

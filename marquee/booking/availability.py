@@ -35,7 +35,7 @@ from marquee.booking.models import ACTIVE_TICKET_STATUSES, Ticket, TicketStatus
 from marquee.catalog.cache import VERSION_KEY as CATALOG_VERSION_KEY
 from marquee.catalog.cache import fresh_version
 from marquee.common import redis_guard
-from marquee.live.services import seat_changes_publish
+from marquee.live.services import publishes_through_cache_redis, seat_changes_publish
 
 MAX_AGE_SECONDS = 5.0
 
@@ -69,8 +69,8 @@ def seats_changed(showtime_id: int, seats: Mapping[int, str]) -> None:
     seats whose status on the map changed and their new status (`available`, `held`, `sold`).
 
     Once the transaction commits, the seats go to the live seat map's viewers and the shared
-    version is bumped once the transaction commits: every process renders the
-    map afresh from then on. A read before the commit still finds the old statuses in the
+    version is bumped, in one Redis round trip: every process renders the map afresh from
+    then on. A read before the commit still finds the old statuses in the
     database, so it cannot matter that it also finds the old version. The exception is code in
     this process inside the same transaction, which sees the change in the database: for it
     the change is also counted here (`local_change`, no round trip), and a map rendered
@@ -79,14 +79,29 @@ def seats_changed(showtime_id: int, seats: Mapping[int, str]) -> None:
     if len(_local_changes) >= LOCAL_CHANGES_KEPT:
         _local_changes.clear()  # a forgotten entry reads as 0, which no rendered map holds
     _local_changes[showtime_id] = next(_change_numbers)
-    transaction.on_commit(lambda: _bump_now_or_later(showtime_id))
-    if seats:
-        changed = dict(seats)
-        # Robust: a live viewer missing a change must never turn a committed booking into an
-        # error (the publisher itself owes Redis a reset when it cannot reach it).
-        transaction.on_commit(
-            lambda: seat_changes_publish(showtime_id=showtime_id, seats=changed), robust=True
-        )
+    changed = dict(seats)
+    transaction.on_commit(lambda: _committed(showtime_id, changed))
+
+
+def _committed(showtime_id: int, seats: dict[int, str]) -> None:
+    counter = _shared_counter(showtime_id) if seats else None
+    if counter is None:
+        _bump_now_or_later(showtime_id)
+        if seats:
+            seat_changes_publish(showtime_id=showtime_id, seats=seats)
+        return
+    # The live publish bumps the version in the same script: one round trip after commit.
+    # If Redis did not take it, the publisher owes its viewers a reset; the bump is owed here.
+    if not seat_changes_publish(showtime_id=showtime_id, seats=seats, counter=counter):
+        _bump_now_or_later(showtime_id)
+
+
+def _shared_counter(showtime_id: int) -> tuple[str, int] | None:
+    """The version's key in Redis and a fresh value for it, when the cache is the Redis the
+    live seat map publishes through (its client is the cache's); else None."""
+    if not publishes_through_cache_redis():
+        return None
+    return cache.make_key(_key(showtime_id)), fresh_version()
 
 
 def local_change(showtime_id: int) -> int:

@@ -22,6 +22,7 @@ from rest_framework.views import set_rollback
 from marquee.accounts.error_codes import AccountsErrorCode
 from marquee.booking.error_codes import BookingErrorCode
 from marquee.catalog.error_codes import CatalogErrorCode
+from marquee.live.error_codes import LiveErrorCode
 from marquee.payments.error_codes import PaymentErrorCode
 from marquee.tickets.error_codes import TicketErrorCode
 
@@ -116,6 +117,9 @@ HTTP_STATUS: dict[str, int] = {
     TicketErrorCode.UNDO_NOT_LATEST: 409,
     TicketErrorCode.SCAN_NOT_UNDOABLE: 409,
     TicketErrorCode.SHOWTIME_NOT_FOUND: 404,
+    LiveErrorCode.LIVE_FULL: 503,
+    LiveErrorCode.LIVE_UNAVAILABLE: 503,
+    LiveErrorCode.LIVE_NEEDS_ASGI: 421,
 }
 
 

@@ -44,11 +44,16 @@ class Entry:
     version: int
     data: bytes  # the event's JSON
     reset: bool = False
+    frame: bytes = b""  # the event as streamed (`seats` entries), made once for every viewer
 
 
-CLOSED = Entry(
-    -1, b"", reset=True
-)  # the feed ended (Redis lost): the stream ends, clients reconnect
+def seats_entry(version: int, data: bytes) -> Entry:
+    return Entry(version, data, False, b"id: %d\nevent: seats\ndata: %s\n\n" % (version, data))
+
+
+# The feed ended (Redis lost): the stream ends, and the clients reconnect.
+CLOSED = Entry(-1, b"", reset=True)
+HEARTBEAT = Entry(-2, b"", False, b": heartbeat\n\n")  # an idle stream's comment
 
 
 def seats_json(seats: Iterable[tuple[int, str]]) -> bytes:
@@ -63,7 +68,9 @@ def _entry_data(version: int, seats: bytes | None) -> bytes:
 
 def parse_entry(raw: bytes) -> Entry:
     version, _, data = raw.partition(b" ")
-    return Entry(int(version), data, reset=data.endswith(b'"reset":true}'))
+    if data.endswith(b'"reset":true}'):
+        return Entry(int(version), data, reset=True)
+    return seats_entry(int(version), data)
 
 
 class Viewer:
@@ -98,13 +105,25 @@ class Viewer:
 
 
 class _Hub:
-    """The viewers of one event loop, by showtime."""
+    """The viewers of one event loop, by showtime, and their heartbeats: one timer for all of
+    them, rather than one per viewer and wait."""
 
     def __init__(self) -> None:
         self.viewers: dict[int, set[Viewer]] = {}
+        self._beating: asyncio.Task | None = None
 
     def add(self, viewer: Viewer) -> None:
         self.viewers.setdefault(viewer.showtime_id, set()).add(viewer)
+        if self._beating is None or self._beating.done():
+            self._beating = viewer.loop.create_task(self._beat())
+
+    async def _beat(self) -> None:
+        while self.viewers:
+            await asyncio.sleep(settings.LIVE_HEARTBEAT_SECONDS)
+            for watching in list(self.viewers.values()):
+                for viewer in list(watching):
+                    if viewer.queue.empty():  # a viewer with changes waiting needs none
+                        viewer.put(HEARTBEAT)
 
     def remove(self, viewer: Viewer) -> None:
         watching = self.viewers.get(viewer.showtime_id)
@@ -137,8 +156,9 @@ class LocalBroker:
 
     # --- publishing (any thread) ---
 
-    def publish(self, showtime_id: int, seats: bytes | None) -> int:
-        """Append a change (`seats`: `seats_json()`, None for a reset); its version back."""
+    def publish(self, showtime_id: int, seats: bytes | None, counter=None) -> int:
+        """Append a change (`seats`: `seats_json()`, None for a reset); its version back.
+        (`counter` is for a Redis broker only: here the caller's cache is its own.)"""
         with self._lock:
             version = self._versions.get(showtime_id, 0) + 1
             if showtime_id not in self._versions and len(self._versions) >= SHOWTIMES_KEPT:
@@ -146,7 +166,10 @@ class LocalBroker:
                 del self._versions[forgotten]
                 self._logs.pop(forgotten, None)
             self._versions[showtime_id] = version
-            entry = Entry(version, _entry_data(version, seats), reset=seats is None)
+            data = _entry_data(version, seats)
+            entry = (
+                Entry(version, data, reset=True) if seats is None else seats_entry(version, data)
+            )
             self._logs.setdefault(showtime_id, deque(maxlen=self.log_size)).append(entry)
             hubs = list(self._hubs.items())
         for loop, hub in hubs:
@@ -192,8 +215,16 @@ redis.call('LTRIM', KEYS[2], -tonumber(ARGV[2]), -1)
 redis.call('EXPIRE', KEYS[1], ARGV[3])
 redis.call('EXPIRE', KEYS[2], ARGV[3])
 redis.call('PUBLISH', KEYS[3], ARGV[4] .. ' ' .. entry)
+if KEYS[4] then
+  if redis.call('EXISTS', KEYS[4]) == 1 then
+    redis.call('INCR', KEYS[4])
+  else
+    redis.call('SET', KEYS[4], ARGV[5])
+  end
+end
 return version
 """
+JOIN_CONNECTIONS = 16  # per live process and event loop, besides its subscription
 KEYS_SECONDS = 3 * 24 * 3600  # a showtime's version and log outlive its last change this long
 
 
@@ -204,7 +235,6 @@ class RedisBroker:
     def __init__(self, url: str, prefix: str, log_size: int) -> None:
         self.url, self.prefix, self.log_size = url, prefix, log_size
         self.channel = f"{prefix}live:seats"
-        self._script = None
         self._feeds: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _RedisFeed] = (
             weakref.WeakKeyDictionary()
         )
@@ -221,19 +251,21 @@ class RedisBroker:
 
         return get_redis_connection("default")
 
-    def publish(self, showtime_id: int, seats: bytes | None) -> int:
-        """Raises redis.RedisError when Redis did not take it."""
-        client = self._client()
-        if self._script is None:
-            self._script = client.register_script(PUBLISH_SCRIPT)
+    def publish(
+        self, showtime_id: int, seats: bytes | None, counter: tuple[str, int] | None = None
+    ) -> int:
+        """Raises redis.RedisError when Redis did not take it. `counter`: (key, fresh value)
+        of the caller's, incremented (or set to the fresh value) in the same script.
+
+        EVAL with the script's text rather than EVALSHA: one round trip whatever Redis has
+        cached (no NOSCRIPT retry after a restart); Redis reuses the compiled script."""
         version_key, log_key = self.keys(showtime_id)
-        return int(
-            self._script(
-                keys=[version_key, log_key, self.channel],
-                args=[seats or b"", self.log_size, KEYS_SECONDS, showtime_id],
-                client=client,
-            )
-        )
+        keys = [version_key, log_key, self.channel]
+        args = [seats or b"", self.log_size, KEYS_SECONDS, showtime_id]
+        if counter is not None:
+            keys.append(counter[0])
+            args.append(counter[1])
+        return int(self._client().eval(PUBLISH_SCRIPT, len(keys), *keys, *args))
 
     def version(self, showtime_id: int) -> int:
         value = self._client().get(self.keys(showtime_id)[0])
@@ -261,11 +293,16 @@ class _RedisFeed:
 
         self.broker = broker
         self.hub = _Hub()
-        self.redis = redis.asyncio.Redis.from_url(
+        # Viewers joining at once wait for one of a few connections (for their catch-up read)
+        # instead of failing with "Too many connections" or opening one each.
+        pool = redis.asyncio.BlockingConnectionPool.from_url(
             broker.url,
+            max_connections=JOIN_CONNECTIONS,
+            timeout=10,
             socket_connect_timeout=settings.REDIS_CONNECT_TIMEOUT_SECONDS * 4,
             socket_timeout=5.0,
         )
+        self.redis = redis.asyncio.Redis(connection_pool=pool)
         self.pubsub = None
         self.reader: asyncio.Task | None = None
         self.dead = False

@@ -15,19 +15,21 @@ an open request); a WSGI server answers 421 `live_needs_asgi`, or redirects to `
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import threading
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.handlers.asgi import ASGIRequest
+from django.db import DatabaseError, connection
 from django.http import HttpResponseRedirect, JsonResponse, StreamingHttpResponse
 from django.views.decorators.http import require_GET
 from redis import RedisError
 
 from marquee.catalog.models import Showtime
-from marquee.common.errors import error_body
-from marquee.live.broker import CLOSED, Entry, Viewer, broker
+from marquee.common.errors import HTTP_STATUS, error_body
+from marquee.live.broker import CLOSED, HEARTBEAT, Entry, Viewer, broker
+from marquee.live.error_codes import LiveErrorCode
 
 logger = logging.getLogger("marquee.live")
 
@@ -56,11 +58,49 @@ class _Count:
 viewers = _Count()
 
 
-def _error(code: str, message: str, status: int, **headers) -> JsonResponse:
-    response = JsonResponse(error_body(code, message), status=status)
+def _error(code: LiveErrorCode, message: str, **headers) -> JsonResponse:
+    response = JsonResponse(error_body(code, message), status=HTTP_STATUS[code])
     for name, value in headers.items():
         response[name.replace("_", "-")] = value
     return response
+
+
+def _unavailable() -> JsonResponse:
+    return _error(
+        LiveErrorCode.LIVE_UNAVAILABLE,
+        "The live seat map is unavailable; the seat map refreshes by itself.",
+        Retry_After="30",
+    )
+
+
+# Showtimes this process has found: one database read per showtime and process, not one per
+# viewer. A read in the request's own thread would keep a database connection open for as long
+# as the stream (Django closes it when the request ends): one per viewer.
+_known_showtimes: set[int] = set()
+KNOWN_SHOWTIMES_KEPT = 10_000
+
+
+def known_showtimes_clear() -> None:
+    """Forget the showtimes found (tests)."""
+    _known_showtimes.clear()
+
+
+def _showtime_found(showtime_id: int) -> bool:
+    try:
+        return Showtime.objects.filter(pk=showtime_id).exists()
+    finally:
+        connection.close()  # a pool thread, serving no request: nothing closes it otherwise
+
+
+async def _showtime_exists(showtime_id: int) -> bool:
+    if showtime_id in _known_showtimes:
+        return True
+    found = await sync_to_async(_showtime_found, thread_sensitive=False)(showtime_id)
+    if found:
+        if len(_known_showtimes) >= KNOWN_SHOWTIMES_KEPT:
+            _known_showtimes.clear()
+        _known_showtimes.add(showtime_id)
+    return found
 
 
 def _since(request) -> int | None:
@@ -114,7 +154,6 @@ class _Stream:
         self.viewer.leave()
 
     async def __aiter__(self):
-        heartbeat = settings.LIVE_HEARTBEAT_SECONDS
         last = self.since
         try:
             yield b"retry: %d\n: version %d\n\n" % (RETRY_MILLISECONDS, last)
@@ -125,21 +164,33 @@ class _Stream:
                 last = entry.version
             queue = self.viewer.queue
             while True:
-                try:
-                    entry = await asyncio.wait_for(queue.get(), heartbeat)
-                except TimeoutError:
-                    yield b": heartbeat\n\n"
+                entries = [await queue.get()]  # a change, or the hub's heartbeat
+                # Whatever else is waiting goes out in the same write: under load a viewer
+                # wakes once for many changes, not once per change.
+                while not queue.empty():
+                    entries.append(queue.get_nowait())
+                frames = []
+                for entry in entries:
+                    if entry is CLOSED:
+                        break
+                    if entry is HEARTBEAT:
+                        frames.append(entry.frame)
+                        continue
+                    if entry.version <= last and not entry.reset:
+                        continue  # already sent in the catch-up
+                    if entry.reset or entry.version != last + 1:
+                        # Unknown changes, a gap, or this viewer fell too far behind its queue.
+                        frames.append(frame(_reset(entry.version)))
+                        break
+                    frames.append(entry.frame or frame(entry))
+                    last = entry.version
+                else:
+                    if frames:
+                        yield b"".join(frames)
                     continue
-                if entry is CLOSED:
-                    return
-                if entry.version <= last and not entry.reset:
-                    continue  # already sent in the catch-up
-                if entry.reset or entry.version != last + 1:
-                    # Unknown changes, a gap, or this viewer fell too far behind its queue.
-                    yield frame(_reset(entry.version))
-                    return
-                yield frame(entry)
-                last = entry.version
+                if frames:
+                    yield b"".join(frames)
+                return
         finally:
             # Runs when the client leaves too: Django cancels the response, here.
             self.close()
@@ -151,17 +202,20 @@ async def showtime_seats(request, showtime_id: int):
         if settings.LIVE_URL:
             return HttpResponseRedirect(settings.LIVE_URL.rstrip("/") + request.get_full_path())
         return _error(
-            "live_needs_asgi",
+            LiveErrorCode.LIVE_NEEDS_ASGI,
             "The live seat map is served by the ASGI server; this one is WSGI.",
-            421,
         )
-    if not await Showtime.objects.filter(pk=showtime_id).aexists():
-        return _error("showtime_not_found", "Showtime not found.", 404)
+    try:
+        exists = await _showtime_exists(showtime_id)
+    except DatabaseError as error:
+        logger.warning("live channel: showtime %s not checked: %s", showtime_id, error)
+        return _unavailable()
+    if not exists:
+        return _error(LiveErrorCode.SHOWTIME_NOT_FOUND, "Showtime not found.")
     if not viewers.enter():
         return _error(
-            "live_full",
+            LiveErrorCode.LIVE_FULL,
             "Too many viewers on this server; the seat map refreshes by itself.",
-            503,
             Retry_After="30",
         )
     try:
@@ -169,12 +223,7 @@ async def showtime_seats(request, showtime_id: int):
     except (RedisError, OSError, TimeoutError) as error:
         viewers.leave()
         logger.warning("live channel unavailable: %s", error)
-        return _error(
-            "live_unavailable",
-            "The live seat map is unavailable; the seat map refreshes by itself.",
-            503,
-            Retry_After="30",
-        )
+        return _unavailable()
     since = _since(request)
     start = version if since is None else since
     stream = _Stream(viewer, catch_up(start, version, log), start)

@@ -15,6 +15,7 @@ from marquee.booking.error_codes import BookingErrorCode
 from marquee.booking.errors import BookingError, SeatsUnavailable
 from marquee.catalog.error_codes import CatalogErrorCode
 from marquee.common.errors import HTTP_STATUS, CommonErrorCode, DomainError, http_status
+from marquee.live.error_codes import LiveErrorCode
 from marquee.payments.error_codes import PaymentErrorCode
 from marquee.reports.error_codes import ReportErrorCode
 from marquee.tickets.error_codes import TicketErrorCode
@@ -24,6 +25,7 @@ ENUMS: list[type[StrEnum]] = [
     AccountsErrorCode,
     BookingErrorCode,
     CatalogErrorCode,
+    LiveErrorCode,
     PaymentErrorCode,
     ReportErrorCode,
     TicketErrorCode,

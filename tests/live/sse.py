@@ -27,6 +27,7 @@ class Stream:
     def __init__(self, app, url: str, headers: dict[str, str] | None = None) -> None:
         self.app, self.url, self.extra = app, url, headers or {}
         self.buffer = b""
+        self.chunks: list[bytes] = []  # the body as the application sent it, message by message
         self.ended = False
 
     async def __aenter__(self) -> Stream:
@@ -60,6 +61,7 @@ class Stream:
 
     async def _more(self, timeout: float) -> None:
         message = await asyncio.wait_for(self.outgoing.get(), timeout)
+        self.chunks.append(message.get("body", b""))
         self.buffer += message.get("body", b"")
         if not message.get("more_body", False):
             self.ended = True

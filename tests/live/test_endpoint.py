@@ -13,28 +13,27 @@ from marquee.live import views
 from marquee.live.broker import seats_json
 from tests.live.sse import Stream
 
-pytestmark = pytest.mark.django_db
+# Committed data: the view reads the showtime in a worker thread of its own, on a connection
+# of its own, as in a server.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 URL = "/live/showtimes/{}/seats/"
 
 
 def run(scenario):
-    # async_to_sync from the test's thread: the view's database reads come back to it (and to
-    # its test transaction).
     return async_to_sync(scenario)()
 
 
 @pytest.fixture
-def hold_committed(customer, showtime, seats, django_capture_on_commit_callbacks):
-    """hold_committed(["A1"]) from the event loop: the hold and its after-commit publish."""
+def hold_committed(customer, showtime, seats):
+    """hold_committed(["A1"]) from the event loop: the hold, committed, and its publish."""
 
     def _hold(labels, user=None):
-        with django_capture_on_commit_callbacks(execute=True):
-            return services.booking_hold(
-                user=user or customer,
-                showtime_id=showtime.pk,
-                seat_ids=[seats[label].pk for label in labels],
-            )
+        return services.booking_hold(
+            user=user or customer,
+            showtime_id=showtime.pk,
+            seat_ids=[seats[label].pk for label in labels],
+        )
 
     return sync_to_async(_hold)
 
@@ -110,6 +109,20 @@ def test_a_viewer_too_far_behind_gets_a_reset_to_the_current_version_and_the_str
     events, ended = run(scenario)
     assert [(event["event"], event["json"]) for event in events] == [("reset", {"version": 7})]
     assert ended
+
+
+def test_changes_waiting_for_a_viewer_go_out_in_one_write(asgi_app, local_broker, showtime):
+    async def scenario():
+        async with Stream(asgi_app, URL.format(showtime.pk)) as stream:
+            await stream.blocks(1)  # the stream is open and waiting
+            for seat in (1, 2, 3):  # three commits before the viewer's next turn
+                local_broker.publish(showtime.pk, seats_json([(seat, "held")]))
+            events = await stream.events(3)
+            return events, stream.chunks[-1]
+
+    events, last_write = run(scenario)
+    assert [event["id"] for event in events] == ["1", "2", "3"]
+    assert last_write.count(b"event: seats") == 3
 
 
 def test_a_viewer_without_a_version_starts_from_now(asgi_app, local_broker, showtime):
@@ -222,12 +235,9 @@ def test_a_wsgi_server_redirects_to_the_live_server_when_one_is_named(
     )
 
 
-def test_the_picker_page_names_the_channel_and_the_version_it_shows(
-    local_broker, showtime, hold, django_capture_on_commit_callbacks
-):
-    with django_capture_on_commit_callbacks(execute=True):
-        hold(["A1"])
-        hold(["A2"])
+def test_the_picker_page_names_the_channel_and_the_version_it_shows(local_broker, showtime, hold):
+    hold(["A1"])
+    hold(["A2"])
     html = Client().get(reverse("web:seat-picker", args=[showtime.pk])).content.decode()
     assert f'data-live-url="/live/showtimes/{showtime.pk}/seats/"' in html
     assert 'data-seat-version="2"' in html
