@@ -61,3 +61,27 @@ def invalid_payload(*, field: str | None = None) -> PaymentError:
     return PaymentError(
         message, code="invalid_payload", details={"field": field} if field else None
     )
+
+
+def till_not_found() -> PaymentError:
+    return PaymentError("No such till.", code="till_not_found", status_code=404)
+
+
+def till_closed() -> PaymentError:
+    return PaymentError(
+        "This till is closed; choose another one.", code="till_closed", status_code=409
+    )
+
+
+def not_a_till_method(method: str) -> PaymentError:
+    return PaymentError(
+        "A till takes cash or card_present.",
+        code="invalid_payment_method",
+        details={"payment_method": method},
+    )
+
+
+def not_staff() -> PaymentError:
+    return PaymentError(
+        "Only staff take payments at a till.", code="permission_denied", status_code=403
+    )
