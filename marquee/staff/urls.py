@@ -35,5 +35,6 @@ urlpatterns: list = [
         name="box-office-email",
     ),
     path("tills/<int:till_id>/summary/", box_office.till_summary, name="till-summary"),
-    path("dashboard/", dashboard.dashboard, name="dashboard"),
+    path("dashboard/", dashboard.dashboard_page, name="dashboard"),
+    path("dashboard/<slug:name>.csv", dashboard.dashboard_csv, name="dashboard-csv"),
 ]
