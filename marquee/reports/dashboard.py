@@ -157,9 +157,16 @@ def busiest_sale_day(*, period: ReportPeriod, zone_name: str = "UTC") -> date | 
 
 
 def day_window(day: date, zone_name: str) -> tuple[datetime, datetime]:
+    """The UTC moments a local day starts and ends at; 400 `invalid` for a day at the very
+    edge of the calendar (no datetime holds its end)."""
     zone = selectors._zone(zone_name)
-    start = datetime.combine(day, time.min, tzinfo=zone)
-    return start.astimezone(UTC), (start + timedelta(days=1)).astimezone(UTC)
+    try:
+        start = datetime.combine(day, time.min, tzinfo=zone)
+        return start.astimezone(UTC), (start + timedelta(days=1)).astimezone(UTC)
+    except OverflowError:
+        raise ApplicationError(
+            "No such day.", code="invalid", details={"day": [f"{day} is out of range."]}
+        ) from None
 
 
 # --- Occupancy per movie and per screen -----------------------------------------------------

@@ -466,8 +466,13 @@ def till_day_summary(
     zone = _zone(zone_name)
     now = now or timezone.now()
     day = day or now.astimezone(zone).date()
-    start = datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC)
-    end = datetime.combine(_shift(day, 1), time.min, tzinfo=zone).astimezone(UTC)
+    try:
+        start = datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC)
+        end = datetime.combine(_shift(day, 1), time.min, tzinfo=zone).astimezone(UTC)
+    except OverflowError:  # the first or last day a datetime can hold, in a far zone
+        raise ApplicationError(
+            "No such day.", code="invalid", details={"date": [f"{day} is out of range."]}
+        ) from None
     taken = Payment.objects.filter(
         till_id=till.pk,
         created_at__gte=start,

@@ -4,6 +4,7 @@ import pytest
 from django.test import Client
 
 from marquee.payments.models import Till
+from tests.web.conftest import chromium, demo_hall, pages  # noqa: F401  (the browser's fixtures)
 
 
 @pytest.fixture

@@ -255,3 +255,16 @@ def test_a_cancelled_box_office_sale_gives_the_cash_back(
     summary = staff_client.get(f"/api/staff/tills/{till.pk}/summary/").json()
     assert summary["by_method"][0]["net"] == "0.00"
     assert BookingEvent.objects.filter(booking=payment.booking, to_status="refunded").exists()
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31"])
+def test_a_till_summary_at_the_edges_of_the_calendar_is_not_a_500(staff_client, day, showtime):
+    from marquee.payments.models import Till
+
+    for zone in ("Pacific/Kiritimati", "Pacific/Pago_Pago"):
+        theater = showtime.screen.theater
+        theater.timezone = zone
+        theater.save(update_fields=["timezone"])
+        till = Till.objects.create(name=f"Edge {zone}", theater=theater)
+        response = staff_client.get(f"/api/staff/tills/{till.pk}/summary/", {"date": day})
+        assert response.status_code in (200, 400), response.content

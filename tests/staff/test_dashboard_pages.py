@@ -131,3 +131,12 @@ def test_customers_may_not_see_the_dashboard_or_its_files(customer):
     client.force_login(customer)
     assert client.get("/staff/dashboard/").status_code == 403
     assert client.get("/staff/dashboard/showtimes.csv").status_code == 403
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31"])
+def test_the_edges_of_the_calendar_are_a_400_not_a_500(staff_site_client, day):
+    assert staff_site_client.get("/staff/dashboard/", {"day": day}).status_code in (200, 400)
+    assert staff_site_client.get("/staff/dashboard/", {"from": day, "to": day}).status_code in (
+        200,
+        400,
+    )
