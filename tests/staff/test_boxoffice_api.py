@@ -268,3 +268,18 @@ def test_a_till_summary_at_the_edges_of_the_calendar_is_not_a_500(staff_client, 
         till = Till.objects.create(name=f"Edge {zone}", theater=theater)
         response = staff_client.get(f"/api/staff/tills/{till.pk}/summary/", {"date": day})
         assert response.status_code in (200, 400), response.content
+
+
+def test_walk_in_sales_are_not_in_the_cashiers_own_bookings(
+    staff_client, staff_user, showtime, seats, till
+):
+    from django.test import Client
+
+    sale = sell(staff_client, showtime, [seats["A1"].pk], till).json()
+    own = staff_client.get("/api/bookings/").json()["results"]
+    assert own == []
+    everyone = staff_client.get("/api/bookings/", {"all": "true"}).json()["results"]
+    assert [b["id"] for b in everyone] == [sale["id"]]
+    site = Client()
+    site.force_login(staff_user)
+    assert sale["id"] not in site.get("/bookings/").content.decode()
