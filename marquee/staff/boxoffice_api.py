@@ -6,7 +6,6 @@ Thin: parse, call one service or selector in `marquee.staff.boxoffice` or
 
 from __future__ import annotations
 
-from django.http import HttpResponse
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
@@ -16,14 +15,13 @@ from rest_framework.views import APIView
 
 from marquee.booking.api import MAX_LISTED_SEAT_IDS, BookingOutput
 from marquee.catalog.models import SeatTier
-from marquee.common.errors import ApplicationError
 from marquee.common.money_fields import MoneyField
 from marquee.common.openapi import error_response
 from marquee.common.permissions import IsStaffRole
 from marquee.payments.models import IN_PERSON_PROVIDERS, Payment, Till
 from marquee.reports import selectors as report_selectors
 from marquee.staff import boxoffice
-from marquee.staff.boxoffice_pdf import tickets_pdf
+from marquee.staff.boxoffice_pdf import pdf_response
 from marquee.tickets.codes import ticket_code
 
 DATE_FORMAT = "%Y-%m-%d"
@@ -219,20 +217,6 @@ class SalePdfView(APIView):
     )
     def get(self, request, public_id):
         return pdf_response(boxoffice.box_office_sale(public_id=public_id))
-
-
-def pdf_response(booking) -> HttpResponse:
-    if booking.status != "confirmed":
-        raise ApplicationError(
-            "Only a paid sale has tickets to print.",
-            code="sale_not_confirmed",
-            status_code=409,
-            details={"status": booking.status},
-        )
-    response = HttpResponse(tickets_pdf(booking), content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="tickets-{booking.public_id}.pdf"'
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 class SaleEmailView(APIView):

@@ -4,11 +4,13 @@ rendered from an HTML template by WeasyPrint (it needs Pango from the system: De
 
 from __future__ import annotations
 
+from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.utils import translation
 
-from marquee.booking.models import Booking, TicketStatus
+from marquee.booking.models import Booking, BookingStatus, TicketStatus
 from marquee.common import formats
+from marquee.common.errors import ApplicationError
 from marquee.tickets.codes import ticket_code
 from marquee.tickets.emails import TIERS, local_start_text
 from marquee.tickets.qr import ticket_qr_data_uri
@@ -48,3 +50,18 @@ def tickets_pdf(booking: Booking) -> bytes:
     with translation.override(translation.get_language()):
         html = render_to_string("staff/boxoffice/tickets_pdf.html", tickets_pdf_context(booking))
     return HTML(string=html).write_pdf()
+
+
+def pdf_response(booking: Booking) -> HttpResponse:
+    """The tickets as a download; a sale not paid (yet, or any more) has none: 409."""
+    if booking.status != BookingStatus.CONFIRMED:
+        raise ApplicationError(
+            "Only a paid sale has tickets to print.",
+            code="sale_not_confirmed",
+            status_code=409,
+            details={"status": booking.status},
+        )
+    response = HttpResponse(tickets_pdf(booking), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="tickets-{booking.public_id}.pdf"'
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -29,12 +29,24 @@ from marquee.payments.models import IN_PERSON_PROVIDERS, Payment, Provider, Till
 from marquee.reports import dashboard
 from marquee.reports import selectors as report_selectors
 from marquee.staff import boxoffice
-from marquee.staff.boxoffice_api import pdf_response
+from marquee.staff.boxoffice_pdf import pdf_response
 from marquee.tickets.codes import ticket_code
 from marquee.tickets.qr import ticket_qr_data_uri
 from marquee.web.hall import picker_hall, tier_text
 from marquee.web.messages import error_message as site_error_message
-from marquee.web.views.picker import _seat_ids, live_url
+from marquee.web.views.picker import live_url
+
+MAX_FORM_SEATS = 1000  # more checkboxes than any hall has is not a sale
+
+
+def _seat_ids(values: list[str]) -> list[int]:
+    """The ids among the form's values; anything else is not a seat."""
+    return [
+        int(value)
+        for value in values[:MAX_FORM_SEATS]
+        if value.isascii() and value.isdigit() and len(value) < 12
+    ]
+
 
 TILL_COOKIE = "marquee_till"  # this device's till: a preference, checked again on every sale
 TILL_COOKIE_AGE = 400 * 24 * 3600

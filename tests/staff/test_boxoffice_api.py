@@ -283,3 +283,18 @@ def test_walk_in_sales_are_not_in_the_cashiers_own_bookings(
     site = Client()
     site.force_login(staff_user)
     assert sale["id"] not in site.get("/bookings/").content.decode()
+
+
+def test_a_hold_not_yet_paid_has_no_tickets_to_print(staff_client, staff_user, showtime, seats):
+    from marquee.staff.boxoffice import box_office_hold
+
+    booking = box_office_hold(staff=staff_user, showtime_id=showtime.pk, seat_ids=[seats["A1"].pk])
+    detail = staff_client.get(f"{SALES}{booking.public_id}/").json()
+    assert detail["status"] == "pending" and detail["codes"] == []
+    response = staff_client.get(f"{SALES}{booking.public_id}/tickets.pdf")
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "sale_not_confirmed"
+    emailed = staff_client.post(
+        f"{SALES}{booking.public_id}/email/", {"email": "a@b.example"}, format="json"
+    )
+    assert emailed.status_code == 409
