@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from marquee.booking import availability, errors
 from marquee.booking.context import ShowtimeContext, showtime_context
+from marquee.booking.error_codes import BookingErrorCode
 from marquee.booking.models import (
     Booking,
     BookingEvent,
@@ -39,6 +40,7 @@ from marquee.catalog.layout import LayoutSeat
 from marquee.catalog.models import Seat, SeatTier, Showtime, ShowtimeStatus
 from marquee.common import fast_insert
 from marquee.common.db_errors import is_lock_conflict
+from marquee.common.errors import CommonErrorCode
 from marquee.common.permissions import is_staff_member
 from marquee.common.time import api_datetime
 
@@ -83,11 +85,13 @@ def active_seat_ids(*, showtime_id: int, now: datetime, among: Iterable[int] | N
 
 def _check_quantity(count: int) -> None:
     if count < 1:
-        raise errors.BookingError("Ask for at least one seat.", code="no_seats_requested")
+        raise errors.BookingError(
+            "Ask for at least one seat.", code=BookingErrorCode.NO_SEATS_REQUESTED
+        )
     if count > settings.BOOKING_MAX_SEATS:
         raise errors.BookingError(
             f"At most {settings.BOOKING_MAX_SEATS} seats per booking.",
-            code="too_many_seats",
+            code=BookingErrorCode.TOO_MANY_SEATS,
             details={"max_seats": settings.BOOKING_MAX_SEATS},
         )
 
@@ -143,14 +147,14 @@ def _validate_seat_ids(seat_ids: Sequence[int], seats_by_id: dict[int, LayoutSea
         duplicates = sorted({i for i in seat_ids if seat_ids.count(i) > 1})
         raise errors.BookingError(
             "A seat is listed more than once.",
-            code="duplicate_seats",
+            code=BookingErrorCode.DUPLICATE_SEATS,
             details={"seat_ids": duplicates},
         )
     foreign = sorted(set(seat_ids) - seats_by_id.keys())
     if foreign:
         raise errors.BookingError(
             "These seats are not in this showtime's screen.",
-            code="seats_not_in_screen",
+            code=BookingErrorCode.SEATS_NOT_IN_SCREEN,
             details={"seat_ids": foreign},
         )
     return sorted(seat_ids)
@@ -289,10 +293,12 @@ def booking_hold(
         raise AssertionError("unreachable")  # pragma: no cover
 
     if quantity is None:
-        raise errors.BookingError("Give seats or a quantity.", code="no_seats_requested")
+        raise errors.BookingError(
+            "Give seats or a quantity.", code=BookingErrorCode.NO_SEATS_REQUESTED
+        )
     _check_quantity(quantity)
     if tier is not None and tier not in SeatTier.values:
-        raise errors.BookingError("Unknown seat tier.", code="invalid_tier")
+        raise errors.BookingError("Unknown seat tier.", code=BookingErrorCode.INVALID_TIER)
     return _hold_best_available(
         user=user,
         context=context,
@@ -306,10 +312,10 @@ def booking_hold(
 
 def _check_channel(user, channel: str) -> None:
     if channel not in SalesChannel.values:
-        raise errors.BookingError("Unknown sales channel.", code="invalid_channel")
+        raise errors.BookingError("Unknown sales channel.", code=BookingErrorCode.INVALID_CHANNEL)
     if channel == SalesChannel.BOX_OFFICE and not is_staff_member(user):
         raise errors.BookingError(
-            "Only staff sell at the box office.", code="permission_denied", status_code=403
+            "Only staff sell at the box office.", code=CommonErrorCode.PERMISSION_DENIED
         )
 
 
@@ -344,11 +350,10 @@ def _hold_best_available(
                 raise errors.BookingError(
                     f"No row has {quantity} adjacent free seats; ask with allow_split to "
                     "accept seats apart.",
-                    code="no_adjacent_seats",
-                    status_code=409,
+                    code=BookingErrorCode.NO_ADJACENT_SEATS,
                 )
             raise errors.BookingError(
-                f"Fewer than {quantity} seats are free.", code="not_enough_seats", status_code=409
+                f"Fewer than {quantity} seats are free.", code=BookingErrorCode.NOT_ENOUGH_SEATS
             )
         for candidate in candidates:
             attempts += 1
@@ -469,15 +474,13 @@ def booking_cancel(*, booking: Booking, actor, now: datetime | None = None, reas
             if now >= cutoff and not is_staff_member(actor):
                 raise errors.BookingError(
                     "This booking can no longer be cancelled.",
-                    code="cancellation_closed",
-                    status_code=409,
+                    code=BookingErrorCode.CANCELLATION_CLOSED,
                     details={"cutoff": api_datetime(cutoff)},
                 )
         elif booking.status != BookingStatus.PENDING:
             raise errors.BookingError(
                 f"A booking that is {booking.status} cannot be cancelled.",
-                code="booking_not_cancellable",
-                status_code=409,
+                code=BookingErrorCode.BOOKING_NOT_CANCELLABLE,
             )
         Ticket.objects.filter(
             booking=booking, status__in=[TicketStatus.HELD, TicketStatus.SOLD]

@@ -29,9 +29,10 @@ from django.utils import timezone
 
 from marquee.booking.models import BookingEvent, BookingStatus, Ticket, TicketStatus
 from marquee.catalog.models import Screen, Seat, Showtime, ShowtimeStatus
-from marquee.common.errors import ApplicationError
+from marquee.common.errors import CommonErrorCode, DomainError
 from marquee.payments.models import CAPTURED_PAYMENT_STATUSES, Payment
 from marquee.reports import selectors
+from marquee.reports.error_codes import ReportErrorCode
 from marquee.reports.selectors import ReportPeriod
 
 SECONDS_PER_HOUR = 3600
@@ -93,7 +94,9 @@ def sales_over_time(
     confirmation, money at its capture. `since`/`until` narrow to sales in that window (an
     on-sale's hours). Rows per (bucket, currency), in order; buckets with no sale are absent."""
     if bucket not in ("day", "hour"):
-        raise ApplicationError("Unknown bucket.", code="invalid", details={"bucket": bucket})
+        raise DomainError(
+            "Unknown bucket.", code=CommonErrorCode.INVALID, details={"bucket": bucket}
+        )
     zone = selectors._zone(zone_name)
     trunc = TruncDay if bucket == "day" else TruncHour
     timezones = selectors._theater_timezones()
@@ -164,8 +167,10 @@ def day_window(day: date, zone_name: str) -> tuple[datetime, datetime]:
         start = datetime.combine(day, time.min, tzinfo=zone)
         return start.astimezone(UTC), (start + timedelta(days=1)).astimezone(UTC)
     except OverflowError:
-        raise ApplicationError(
-            "No such day.", code="invalid", details={"day": [f"{day} is out of range."]}
+        raise DomainError(
+            "No such day.",
+            code=CommonErrorCode.INVALID,
+            details={"day": [f"{day} is out of range."]},
         ) from None
 
 
@@ -220,7 +225,7 @@ def seat_heatmap(*, screen_id: int, period: ReportPeriod) -> dict[str, Any]:
     with their x/y (to draw the hall) and their count of sold tickets."""
     screen = Screen.objects.select_related("theater").filter(pk=screen_id).first()
     if screen is None:
-        raise ApplicationError("No such screen.", code="screen_not_found", status_code=404)
+        raise DomainError("No such screen.", code=ReportErrorCode.SCREEN_NOT_FOUND)
     timezones = selectors._theater_timezones()
     sold = dict(
         selectors._in_period(

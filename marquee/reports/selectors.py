@@ -33,8 +33,9 @@ from django.utils import timezone
 from marquee.booking.models import SalesChannel, Ticket, TicketStatus
 from marquee.booking.selectors import ticket_status_q
 from marquee.catalog.models import Seat, Showtime, ShowtimeStatus, Theater
-from marquee.common.errors import ApplicationError
+from marquee.common.errors import CommonErrorCode, DomainError
 from marquee.common.money import quantize
+from marquee.payments.error_codes import PaymentErrorCode
 from marquee.payments.models import (
     CAPTURED_PAYMENT_STATUSES,
     Payment,
@@ -43,6 +44,7 @@ from marquee.payments.models import (
     RefundStatus,
     Till,
 )
+from marquee.reports.error_codes import ReportErrorCode
 
 MAX_RANGE_DAYS = 366
 DEFAULT_RANGE_DAYS = 30  # back from `to` when only `to` is given; back from today otherwise
@@ -98,13 +100,13 @@ def report_period(
         end = _shift(today, DEFAULT_DAYS_AHEAD)
     span = {"from": start.isoformat(), "to": end.isoformat()}
     if start > end:
-        raise ApplicationError(
-            "`from` must be on or before `to`.", code="invalid_range", details=span
+        raise DomainError(
+            "`from` must be on or before `to`.", code=ReportErrorCode.INVALID_RANGE, details=span
         )
     if (end - start).days + 1 > MAX_RANGE_DAYS:
-        raise ApplicationError(
+        raise DomainError(
             f"A report covers at most {MAX_RANGE_DAYS} days.",
-            code="range_too_large",
+            code=ReportErrorCode.RANGE_TOO_LARGE,
             details={**span, "max_days": MAX_RANGE_DAYS},
         )
     return ReportPeriod(start=start, end=end)
@@ -234,7 +236,9 @@ def sales_report(
     Money is attributed to the show it paid for, not to the day it moved.
     """
     if group_by not in SALES_GROUP_COLUMNS:
-        raise ApplicationError("Unknown grouping.", code="invalid", details={"group_by": group_by})
+        raise DomainError(
+            "Unknown grouping.", code=CommonErrorCode.INVALID, details={"group_by": group_by}
+        )
     timezones = _theater_timezones()
     identity = SALES_GROUP_COLUMNS[group_by][0]
     groups: dict[tuple, dict[str, Any]] = {}
@@ -461,7 +465,7 @@ def till_day_summary(
     Four aggregate queries, whatever the day's sales."""
     till = Till.objects.select_related("theater").filter(pk=till_id).first()
     if till is None:
-        raise ApplicationError("No such till.", code="till_not_found", status_code=404)
+        raise DomainError("No such till.", code=PaymentErrorCode.TILL_NOT_FOUND)
     zone_name = till.theater.timezone if till.theater_id else "UTC"
     zone = _zone(zone_name)
     now = now or timezone.now()
@@ -470,8 +474,10 @@ def till_day_summary(
         start = datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC)
         end = datetime.combine(_shift(day, 1), time.min, tzinfo=zone).astimezone(UTC)
     except OverflowError:  # the first or last day a datetime can hold, in a far zone
-        raise ApplicationError(
-            "No such day.", code="invalid", details={"date": [f"{day} is out of range."]}
+        raise DomainError(
+            "No such day.",
+            code=CommonErrorCode.INVALID,
+            details={"date": [f"{day} is out of range."]},
         ) from None
     taken = Payment.objects.filter(
         till_id=till.pk,

@@ -19,13 +19,15 @@ from django.db import transaction
 from django.db.models import Prefetch
 
 from marquee.booking import services as booking_services
+from marquee.booking.error_codes import BookingErrorCode
 from marquee.booking.models import Booking, BookingStatus, SalesChannel, Ticket
-from marquee.common.errors import ApplicationError, NotFound
+from marquee.common.errors import CommonErrorCode, DomainError
 from marquee.common.permissions import is_staff_member
 from marquee.payments import errors as payment_errors
 from marquee.payments import services as payment_services
 from marquee.payments.errors import PaymentError
 from marquee.payments.models import IN_PERSON_PROVIDERS, Payment
+from marquee.staff.boxoffice_error_codes import BoxOfficeErrorCode
 from marquee.tickets.outbox import booking_tickets_resend
 
 logger = logging.getLogger("marquee.staff")
@@ -33,8 +35,8 @@ logger = logging.getLogger("marquee.staff")
 
 def _check_staff(staff) -> None:
     if not is_staff_member(staff):
-        raise ApplicationError(
-            "Only staff sell at the box office.", code="permission_denied", status_code=403
+        raise DomainError(
+            "Only staff sell at the box office.", code=CommonErrorCode.PERMISSION_DENIED
         )
 
 
@@ -45,8 +47,10 @@ def _clean_email(email: str) -> str:
     try:
         validate_email(email)
     except ValidationError:
-        raise ApplicationError(
-            "Enter a valid email address.", code="invalid_email", details={"email": email}
+        raise DomainError(
+            "Enter a valid email address.",
+            code=BoxOfficeErrorCode.INVALID_EMAIL,
+            details={"email": email},
         ) from None
     return email
 
@@ -82,10 +86,9 @@ def box_office_pay(
     """Take the walk-in's money (cash or card_present) at a till; the booking is confirmed."""
     _check_staff(staff)
     if booking.channel != SalesChannel.BOX_OFFICE:
-        raise ApplicationError(
+        raise DomainError(
             "This booking was not sold at the box office.",
-            code="not_a_box_office_sale",
-            status_code=409,
+            code=BoxOfficeErrorCode.NOT_A_BOX_OFFICE_SALE,
         )
     email = _clean_email(email)
     if email:
@@ -140,7 +143,7 @@ def _let_go(booking: Booking, staff) -> None:
         booking_services.booking_cancel(
             booking=booking, actor=staff, reason="box office payment not taken"
         )
-    except ApplicationError:  # already confirmed or gone: nothing of ours to release
+    except DomainError:  # already confirmed or gone: nothing of ours to release
         logger.warning("box office hold not released", extra={"booking": str(booking.public_id)})
 
 
@@ -148,10 +151,9 @@ def box_office_cancel_hold(*, booking: Booking, staff) -> Booking:
     """The walk-in changed their mind before paying: the seats go back on sale at once."""
     _check_staff(staff)
     if booking.status != BookingStatus.PENDING:
-        raise ApplicationError(
+        raise DomainError(
             f"A booking that is {booking.status} is not a hold.",
-            code="booking_not_cancellable",
-            status_code=409,
+            code=BookingErrorCode.BOOKING_NOT_CANCELLABLE,
         )
     return booking_services.booking_cancel(booking=booking, actor=staff, reason="box office")
 
@@ -161,7 +163,7 @@ def box_office_email_tickets(*, booking: Booking, staff, email: str):
     _check_staff(staff)
     email = _clean_email(email)
     if not email:
-        raise ApplicationError("Enter an email address.", code="invalid_email")
+        raise DomainError("Enter an email address.", code=BoxOfficeErrorCode.INVALID_EMAIL)
     with transaction.atomic():
         Booking.objects.filter(pk=booking.pk).update(customer_email=email)
         delivery = booking_tickets_resend(booking_id=booking.pk, requested_by=staff)
@@ -173,7 +175,9 @@ def box_office_sale(*, public_id: uuid.UUID | str) -> Booking:
     try:
         public_id = uuid.UUID(str(public_id))
     except ValueError:
-        raise NotFound("No such box-office sale.", code="sale_not_found") from None
+        raise DomainError(
+            "No such box-office sale.", code=BoxOfficeErrorCode.SALE_NOT_FOUND
+        ) from None
     booking = (
         Booking.objects.select_related("showtime__movie", "showtime__screen__theater", "user")
         .prefetch_related(
@@ -186,5 +190,5 @@ def box_office_sale(*, public_id: uuid.UUID | str) -> Booking:
         .first()
     )
     if booking is None:
-        raise NotFound("No such box-office sale.", code="sale_not_found")
+        raise DomainError("No such box-office sale.", code=BoxOfficeErrorCode.SALE_NOT_FOUND)
     return booking

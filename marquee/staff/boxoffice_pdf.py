@@ -10,7 +10,8 @@ from django.utils import translation
 
 from marquee.booking.models import Booking, BookingStatus, TicketStatus
 from marquee.common import formats
-from marquee.common.errors import ApplicationError
+from marquee.common.errors import DomainError
+from marquee.staff.boxoffice_error_codes import BoxOfficeErrorCode
 from marquee.tickets.codes import ticket_code
 from marquee.tickets.emails import TIERS, local_start_text
 from marquee.tickets.qr import ticket_qr_data_uri
@@ -55,10 +56,9 @@ def tickets_pdf(booking: Booking) -> bytes:
 def pdf_response(booking: Booking) -> HttpResponse:
     """The tickets as a download; a sale not paid (yet, or any more) has none: 409."""
     if booking.status != BookingStatus.CONFIRMED:
-        raise ApplicationError(
+        raise DomainError(
             "Only a paid sale has tickets to print.",
-            code="sale_not_confirmed",
-            status_code=409,
+            code=BoxOfficeErrorCode.SALE_NOT_CONFIRMED,
             details={"status": booking.status},
         )
     response = HttpResponse(tickets_pdf(booking), content_type="application/pdf")

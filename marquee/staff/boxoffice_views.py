@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from marquee.booking import selectors as booking_selectors
 from marquee.booking.models import BookingStatus
 from marquee.catalog.models import SeatTier
-from marquee.common.errors import ApplicationError
+from marquee.common.errors import DomainError, http_status
 from marquee.common.formats import money
 from marquee.common.permissions import is_staff_member
 from marquee.payments.models import IN_PERSON_PROVIDERS, Payment, Provider, Till
@@ -70,7 +70,7 @@ def staff_page(view):
     return wrapped
 
 
-def error_message(refused: ApplicationError) -> str:
+def error_message(refused: DomainError) -> str:
     """The site's sentence for a refusal, with the box office's own codes."""
     own = {
         "till_not_found": lambda: _("Choose a till for this device."),
@@ -158,7 +158,7 @@ def _render_picker(request, showtime_id: int, *, error=None, selected=frozenset(
             now=now,
             selected=frozenset(selected),
         )
-    except ApplicationError as refused:
+    except DomainError as refused:
         if refused.code == "showtime_not_found":
             raise Http404 from None
         raise
@@ -217,7 +217,7 @@ def hold(request, showtime_id: int):
             booking = boxoffice.box_office_hold(
                 staff=request.user, showtime_id=showtime_id, seat_ids=seat_ids
             )
-    except ApplicationError as refused:
+    except DomainError as refused:
         if refused.code == "showtime_not_found":
             raise Http404 from None
         if _wants_json(request):
@@ -228,14 +228,14 @@ def hold(request, showtime_id: int):
                     "details": refused.details,
                 }
             }
-            return JsonResponse(body, status=refused.status_code)
+            return JsonResponse(body, status=http_status(refused))
         taken = set(refused.details.get("seat_ids", []))
         return _render_picker(
             request,
             showtime_id,
             error=error_message(refused),
             selected=frozenset() if best else frozenset(seat_ids) - taken,
-            status=refused.status_code,
+            status=http_status(refused),
         )
     target = reverse("staff:box-office-sale", args=[booking.public_id])
     if _wants_json(request):
@@ -246,7 +246,7 @@ def hold(request, showtime_id: int):
 def _sale_or_404(public_id):
     try:
         return boxoffice.box_office_sale(public_id=public_id)
-    except ApplicationError:
+    except DomainError:
         raise Http404 from None
 
 
@@ -315,10 +315,10 @@ def pay(request, public_id):
             till_id=int(till) if till.isascii() and till.isdigit() and len(till) < 12 else 0,
             email=request.POST.get("email", ""),
         )
-    except ApplicationError as refused:
+    except DomainError as refused:
         booking = _sale_or_404(public_id)
         return _render_sale(
-            request, booking, error=error_message(refused), status=refused.status_code
+            request, booking, error=error_message(refused), status=http_status(refused)
         )
     messages.success(request, _("Paid. Print or show the tickets."))
     return redirect("staff:box-office-sale", public_id=booking.public_id)
@@ -330,9 +330,9 @@ def cancel(request, public_id):
     booking = _sale_or_404(public_id)
     try:
         boxoffice.box_office_cancel_hold(booking=booking, staff=request.user)
-    except ApplicationError as refused:
+    except DomainError as refused:
         return _render_sale(
-            request, booking, error=error_message(refused), status=refused.status_code
+            request, booking, error=error_message(refused), status=http_status(refused)
         )
     messages.success(request, _("The seats are back on sale."))
     return redirect("staff:box-office-picker", showtime_id=booking.showtime_id)
@@ -355,9 +355,9 @@ def email_tickets(request, public_id):
         boxoffice.box_office_email_tickets(
             booking=booking, staff=request.user, email=request.POST.get("email", "")
         )
-    except ApplicationError as refused:
+    except DomainError as refused:
         return _render_sale(
-            request, booking, error=error_message(refused), status=refused.status_code
+            request, booking, error=error_message(refused), status=http_status(refused)
         )
     messages.success(request, _("The tickets are on their way."))
     return redirect("staff:box-office-sale", public_id=booking.public_id)
@@ -375,7 +375,7 @@ def till_summary(request, till_id: int):
             day = None
     try:
         summary = report_selectors.till_day_summary(till_id=till_id, day=day)
-    except ApplicationError:
+    except DomainError:
         raise Http404 from None
     for row in summary["by_method"] + summary["by_cashier"] + summary["totals"]:
         row["method_text"] = method_text(row["method"]) if row["method"] != "all" else _("All")

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from marquee.catalog.models import Screen, Theater
-from marquee.common.errors import ApplicationError
+from marquee.common.errors import DomainError
 from marquee.common.formats import money
 from marquee.reports import dashboard
 from marquee.reports import selectors as report_selectors
@@ -91,7 +91,7 @@ def dashboard_figures(request, *, now: datetime | None = None) -> dict[str, Any]
     if screen_id is not None:
         try:
             heatmap = dashboard.seat_heatmap(screen_id=screen_id, period=period)
-        except ApplicationError:
+        except DomainError:
             raise BadParameters("screen") from None
     return {
         "now": now,
@@ -283,7 +283,7 @@ def dashboard_page(request):
         figures = dashboard_figures(request)
     except BadParameters as bad:
         return _bad_request(request, str(bad))
-    except ApplicationError as refused:
+    except DomainError as refused:
         return _bad_request(request, refused.code)
     query = {
         "from": figures["period"].start.isoformat(),
@@ -419,7 +419,7 @@ def dashboard_csv(request, name: str):
         figures = dashboard_figures(request)
     except BadParameters as bad:
         return _bad_request(request, str(bad))
-    except ApplicationError as refused:
+    except DomainError as refused:
         return _bad_request(request, refused.code)
     columns, rows = table(figures)
     body = CSVRenderer().render({"columns": list(columns), "rows": rows})
