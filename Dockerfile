@@ -12,6 +12,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     STATE_DIR=/app/var
 
 WORKDIR /app
+# Pango (and a font) for WeasyPrint: the box office's printed tickets.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
 RUN useradd --create-home --uid 10001 marquee
 
 COPY pyproject.toml README.md manage.py ./

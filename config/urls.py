@@ -19,6 +19,7 @@ urlpatterns = [
     path("api/", include("marquee.tickets.urls")),
     path("api/", include("marquee.payments.urls")),
     path("api/", include("marquee.reports.urls")),
+    path("api/staff/", include("marquee.staff.boxoffice_api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # Pages: no OPTIONS (DRF's metadata answer has no template to render them with).
     path(

@@ -76,17 +76,25 @@ class BookingAdmin(admin.ModelAdmin):
         "user",
         "showtime",
         "status_shown",
+        "channel",
         "total",
         "currency",
         "created_at",
     )
-    list_filter = (BookingStatusFilter, "showtime__screen__theater", "created_at")
-    search_fields = ("public_id", "user__username", "user__email", "showtime__movie__title")
+    list_filter = (BookingStatusFilter, "channel", "showtime__screen__theater", "created_at")
+    search_fields = (
+        "public_id",
+        "user__username",
+        "user__email",
+        "customer_email",
+        "showtime__movie__title",
+    )
     list_select_related = ("user", "showtime__movie", "showtime__screen__theater")
     raw_id_fields = ("user", "showtime")
     readonly_fields = (
         "public_id",
         "status_shown",
+        "channel",
         "expires_at",
         "total",
         "currency",

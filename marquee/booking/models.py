@@ -29,6 +29,14 @@ class TicketStatus(models.TextChoices):
 ACTIVE_TICKET_STATUSES = (TicketStatus.HELD, TicketStatus.SOLD)
 
 
+class SalesChannel(models.TextChoices):
+    """Where a booking was sold: online by its buyer, or at a till by a member of staff (the
+    booking's `user`, a walk-in being nobody's account)."""
+
+    ONLINE = "online", "Online"
+    BOX_OFFICE = "box_office", "Box office"
+
+
 def new_ticket_secret() -> str:
     return secrets.token_urlsafe(12)
 
@@ -51,6 +59,11 @@ class Booking(models.Model):
     currency = models.CharField(max_length=3)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    channel = models.CharField(
+        max_length=16, choices=SalesChannel.choices, default=SalesChannel.ONLINE
+    )
+    # A box-office sale's e-tickets go here (empty: printed only); online, to the account.
+    customer_email = models.EmailField(blank=True, default="")
     # Set when the "your show starts soon" email is queued (the tickets outbox sends it), so
     # overlapping scheduler runs queue it once.
     reminded_at = models.DateTimeField(null=True, blank=True)
@@ -64,6 +77,9 @@ class Booking(models.Model):
         ]
         constraints = [
             models.CheckConstraint(condition=Q(total__gte=0), name="booking_total_not_negative"),
+            models.CheckConstraint(
+                condition=Q(channel__in=SalesChannel.values), name="booking_channel_valid"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -23,7 +23,7 @@ from marquee.booking.context import (
     showtime_context,
     showtime_context_at,
 )
-from marquee.booking.models import Booking, BookingStatus, Ticket, TicketStatus
+from marquee.booking.models import Booking, BookingStatus, SalesChannel, Ticket, TicketStatus
 from marquee.common import redis_guard
 from marquee.common.permissions import is_staff_member
 
@@ -294,11 +294,12 @@ def ticket_display_status(ticket: Ticket, now: datetime | None = None) -> str:
 
 def booking_list(*, user, filters: dict | None = None, all_bookings: bool = False):
     """The caller's bookings; staff with all_bookings=True see everyone's. `status` matches
-    the status as shown (a lapsed hold is `expired`)."""
+    the status as shown (a lapsed hold is `expired`). A cashier's own list leaves out the
+    walk-ins' bookings they sold at the box office (`all` shows them)."""
     filters = filters or {}
     queryset = Booking.objects.all()
     if not (all_bookings and is_staff_member(user)):
-        queryset = queryset.filter(user=user)
+        queryset = queryset.filter(user=user, channel=SalesChannel.ONLINE)
     elif filters.get("user"):
         queryset = queryset.filter(user_id=filters["user"])
     if filters.get("status"):

@@ -26,6 +26,7 @@ from marquee.booking.models import (
     Booking,
     BookingEvent,
     BookingStatus,
+    SalesChannel,
     Ticket,
     TicketStatus,
 )
@@ -40,6 +41,7 @@ from marquee.catalog.layout import LayoutSeat
 from marquee.catalog.models import Seat, SeatTier, Showtime, ShowtimeStatus
 from marquee.common import fast_insert
 from marquee.common.db_errors import is_lock_conflict
+from marquee.common.errors import CommonErrorCode
 from marquee.common.permissions import is_staff_member
 from marquee.common.time import api_datetime
 
@@ -160,7 +162,13 @@ def _validate_seat_ids(seat_ids: Sequence[int], seats_by_id: dict[int, LayoutSea
 
 
 def _insert_hold(
-    *, user, context: ShowtimeContext, seat_ids: list[int], now: datetime, precheck: bool = True
+    *,
+    user,
+    context: ShowtimeContext,
+    seat_ids: list[int],
+    now: datetime,
+    precheck: bool = True,
+    channel: str = SalesChannel.ONLINE,
 ) -> Booking:
     """The hot path: one short transaction, rows inserted in seat order (no deadlock cycles).
 
@@ -204,6 +212,7 @@ def _insert_hold(
                 expires_at=expires_at,
                 total=sum(ticket_prices, Decimal(0)),
                 currency=showtime.currency,
+                channel=channel,
             )
             fast_insert.insert([booking])
             tickets = [
@@ -255,10 +264,15 @@ def booking_hold(
     allow_split: bool = False,
     now: datetime | None = None,
     known_versions: dict | None = None,
+    channel: str = SalesChannel.ONLINE,
 ) -> Booking:
     """Hold all the requested seats (or the best `quantity` seats) for one buyer, or none.
 
-    `known_versions`: values of `context.version_keys()` this request has read already."""
+    `known_versions`: values of `context.version_keys()` this request has read already.
+    `channel`: `box_office` for a sale at a till; only staff sell there (the booking is theirs).
+    """
+    if channel != SalesChannel.ONLINE:
+        _check_channel(user, channel)
     now = now or timezone.now()
     context = showtime_context(showtime_id, known_versions)
     context.check_bookable(now)
@@ -267,7 +281,9 @@ def booking_hold(
         wanted = _validate_seat_ids(list(seat_ids), context.seats_by_id)
         for attempt in range(HOLD_ATTEMPTS):
             try:
-                return _insert_hold(user=user, context=context, seat_ids=wanted, now=now)
+                return _insert_hold(
+                    user=user, context=context, seat_ids=wanted, now=now, channel=channel
+                )
             except errors.SeatsUnavailable as conflict:
                 # An empty list means the holder let go between our insert and our look:
                 # try again rather than answer "taken" with nothing taken.
@@ -285,11 +301,28 @@ def booking_hold(
     if tier is not None and tier not in SeatTier.values:
         raise errors.BookingError("Unknown seat tier.", code=BookingErrorCode.INVALID_TIER)
     return _hold_best_available(
-        user=user, context=context, quantity=quantity, tier=tier, allow_split=allow_split, now=now
+        user=user,
+        context=context,
+        quantity=quantity,
+        tier=tier,
+        allow_split=allow_split,
+        now=now,
+        channel=channel,
     )
 
 
-def _hold_best_available(*, user, context, quantity, tier, allow_split, now) -> Booking:
+def _check_channel(user, channel: str) -> None:
+    if channel not in SalesChannel.values:
+        raise errors.BookingError("Unknown sales channel.", code=BookingErrorCode.INVALID_CHANNEL)
+    if channel == SalesChannel.BOX_OFFICE and not is_staff_member(user):
+        raise errors.BookingError(
+            "Only staff sell at the box office.", code=CommonErrorCode.PERMISSION_DENIED
+        )
+
+
+def _hold_best_available(
+    *, user, context, quantity, tier, allow_split, now, channel=SalesChannel.ONLINE
+) -> Booking:
     """Adjacent seats near the sweet spot, of the tier asked for; without a tier, in the
     cheapest tier (by this showtime's prices) that has room, then the next cheapest."""
     layout = context.layout
@@ -333,6 +366,7 @@ def _hold_best_available(*, user, context, quantity, tier, allow_split, now) -> 
                     seat_ids=sorted(candidate),
                     now=now,
                     precheck=False,
+                    channel=channel,
                 )
             except errors.SeatsUnavailable as conflict:
                 # Lost a race: note what is taken and move to the next candidate.

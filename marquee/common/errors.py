@@ -24,6 +24,8 @@ from marquee.booking.error_codes import BookingErrorCode
 from marquee.catalog.error_codes import CatalogErrorCode
 from marquee.live.error_codes import LiveErrorCode
 from marquee.payments.error_codes import PaymentErrorCode
+from marquee.reports.error_codes import ReportErrorCode
+from marquee.staff.boxoffice_error_codes import BoxOfficeErrorCode
 from marquee.tickets.error_codes import TicketErrorCode
 
 logger = logging.getLogger(__name__)
@@ -42,6 +44,8 @@ class CommonErrorCode(StrEnum):
     NULL_CHARACTER = "null_character"
     PAYLOAD_TOO_LARGE = "payload_too_large"
     DATABASE_UNAVAILABLE = "database_unavailable"
+    # A role check inside a service (e.g. only staff sell at the box office).
+    PERMISSION_DENIED = "permission_denied"
 
 
 class DomainError(Exception):
@@ -69,6 +73,7 @@ HTTP_STATUS: dict[str, int] = {
     CommonErrorCode.CONFLICT: 409,
     CommonErrorCode.PAYLOAD_TOO_LARGE: 413,
     CommonErrorCode.DATABASE_UNAVAILABLE: 503,
+    CommonErrorCode.PERMISSION_DENIED: 403,
     AccountsErrorCode.ROLE_CHANGE_FORBIDDEN: 403,
     AccountsErrorCode.LAST_ADMIN: 409,
     CatalogErrorCode.SEATS_IN_USE: 409,
@@ -101,6 +106,12 @@ HTTP_STATUS: dict[str, int] = {
     PaymentErrorCode.AMOUNT_NOT_CHARGEABLE: 422,
     PaymentErrorCode.PAYMENT_PROCESSING: 503,
     PaymentErrorCode.PROVIDER_UNAVAILABLE: 503,
+    PaymentErrorCode.TILL_NOT_FOUND: 404,
+    PaymentErrorCode.TILL_CLOSED: 409,
+    ReportErrorCode.SCREEN_NOT_FOUND: 404,
+    BoxOfficeErrorCode.SALE_NOT_FOUND: 404,
+    BoxOfficeErrorCode.SALE_NOT_CONFIRMED: 409,
+    BoxOfficeErrorCode.NOT_A_BOX_OFFICE_SALE: 409,
     TicketErrorCode.TICKET_NOT_FOUND: 404,
     TicketErrorCode.TICKET_NOT_VALID: 409,
     TicketErrorCode.SHOWTIME_CANCELLED: 409,

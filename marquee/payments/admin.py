@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from marquee.payments.models import Payment, Refund, RefundStatus, WebhookEvent
+from marquee.payments.models import Payment, Refund, RefundStatus, Till, WebhookEvent
 from marquee.payments.services import refund_process
 
 
@@ -21,9 +21,11 @@ class PaymentAdmin(ReadOnlyAdmin):
         "amount",
         "currency",
         "status",
+        "till",
+        "taken_by",
         "created_at",
     )
-    list_filter = ("provider", "status")
+    list_filter = ("provider", "status", "till")
     search_fields = ("provider_reference", "booking__public_id", "booking__user__username")
     list_select_related = ("booking",)
 
@@ -58,3 +60,10 @@ class WebhookEventAdmin(ReadOnlyAdmin):
     list_display = ("event_id", "provider", "type", "outcome", "received_at")
     list_filter = ("provider", "type", "outcome")
     search_fields = ("event_id",)
+
+
+@admin.register(Till)
+class TillAdmin(admin.ModelAdmin):
+    list_display = ("name", "theater", "is_active", "created_at")
+    list_filter = ("is_active", "theater")
+    search_fields = ("name",)

@@ -16,3 +16,7 @@ class PaymentErrorCode(StrEnum):
     INVALID_CARD_NUMBER = "invalid_card_number"
     PAYMENT_DECLINED = "payment_declined"
     SEATS_LOST = "seats_lost"
+    # The box office's tills.
+    TILL_NOT_FOUND = "till_not_found"
+    TILL_CLOSED = "till_closed"
+    INVALID_PAYMENT_METHOD = "invalid_payment_method"

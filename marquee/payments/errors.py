@@ -1,6 +1,6 @@
 """The payments app's refusals: plain exceptions with a code from `PaymentErrorCode`."""
 
-from marquee.common.errors import DomainError
+from marquee.common.errors import CommonErrorCode, DomainError
 from marquee.payments.error_codes import PaymentErrorCode
 
 
@@ -59,4 +59,28 @@ def invalid_payload(*, field: str | None = None) -> PaymentError:
         message = f"The webhook event is malformed at `{field}`."
     return PaymentError(
         message, code=PaymentErrorCode.INVALID_PAYLOAD, details={"field": field} if field else None
+    )
+
+
+def till_not_found() -> PaymentError:
+    return PaymentError("No such till.", code=PaymentErrorCode.TILL_NOT_FOUND)
+
+
+def till_closed() -> PaymentError:
+    return PaymentError(
+        "This till is closed; choose another one.", code=PaymentErrorCode.TILL_CLOSED
+    )
+
+
+def not_a_till_method(method: str) -> PaymentError:
+    return PaymentError(
+        "A till takes cash or card_present.",
+        code=PaymentErrorCode.INVALID_PAYMENT_METHOD,
+        details={"payment_method": method},
+    )
+
+
+def not_staff() -> PaymentError:
+    return PaymentError(
+        "Only staff take payments at a till.", code=CommonErrorCode.PERMISSION_DENIED
     )

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
@@ -6,8 +7,33 @@ from marquee.common.constraints import ConditionalUniqueConstraint
 
 
 class Provider(models.TextChoices):
+    """Who took the money: a provider online, or the till's own means at the box office."""
+
     SIMULATED = "simulated", "Simulated"
     STRIPE = "stripe", "Stripe"
+    CASH = "cash", "Cash (box office)"
+    CARD_PRESENT = "card_present", "Card present (box office terminal)"
+
+
+# The payment methods of a till: money taken in person, recorded by the cashier.
+IN_PERSON_PROVIDERS = (Provider.CASH, Provider.CARD_PRESENT)
+
+
+class Till(models.Model):
+    """A box-office till (a cash drawer with its card terminal): where a sale was taken."""
+
+    name = models.CharField(max_length=64, unique=True)
+    theater = models.ForeignKey(
+        "catalog.Theater", null=True, blank=True, on_delete=models.PROTECT, related_name="tills"
+    )
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class PaymentStatus(models.TextChoices):
@@ -50,6 +76,17 @@ class Payment(models.Model):
     client_secret = models.CharField(max_length=255, blank=True)
     failure_code = models.CharField(max_length=64, blank=True)
     failure_message = models.CharField(max_length=500, blank=True)
+    # Box office only (cash, card_present): the till it was taken at and the cashier.
+    till = models.ForeignKey(
+        Till, null=True, blank=True, on_delete=models.PROTECT, related_name="payments"
+    )
+    taken_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -65,7 +102,14 @@ class Payment(models.Model):
                 condition=Q(status="succeeded"),
                 name="payment_one_succeeded_per_booking",
             ),
+            # Money taken in person is always taken at a till; online money never is.
+            models.CheckConstraint(
+                condition=Q(provider__in=IN_PERSON_PROVIDERS, till__isnull=False)
+                | (~Q(provider__in=IN_PERSON_PROVIDERS) & Q(till__isnull=True)),
+                name="payment_till_iff_in_person",
+            ),
         ]
+        indexes = [models.Index(fields=["till", "created_at"])]
 
     def __str__(self) -> str:
         return f"{self.provider} {self.provider_reference} ({self.status})"

@@ -23,15 +23,18 @@ from marquee.booking.services import ConfirmOutcome, booking_confirm, booking_ma
 from marquee.catalog.models import Showtime, ShowtimeStatus
 from marquee.common.db_errors import is_lock_conflict
 from marquee.common.money import money_text
+from marquee.common.permissions import is_staff_member
 from marquee.common.time import api_datetime
 from marquee.payments import errors
 from marquee.payments.error_codes import PaymentErrorCode
 from marquee.payments.models import (
+    IN_PERSON_PROVIDERS,
     Payment,
     PaymentStatus,
     Provider,
     Refund,
     RefundStatus,
+    Till,
     WebhookEvent,
 )
 from marquee.payments.providers import (
@@ -215,6 +218,56 @@ def _pay_now(*, booking: Booking, user, card_number: str | None, provider) -> di
             code=PaymentErrorCode.SEATS_LOST,
         )
     return {"provider": provider.name, "payment": result.reference, "status": "succeeded"}
+
+
+def till_for_sale(*, till_id: int) -> Till:
+    """The till a sale is taken at: it must exist (404 `till_not_found`) and be open."""
+    till = Till.objects.filter(pk=till_id).first()
+    if till is None:
+        raise errors.till_not_found()
+    if not till.is_active:
+        raise errors.till_closed()
+    return till
+
+
+def payment_take_in_person(*, booking: Booking, method: str, till_id: int, staff) -> Payment:
+    """Record money a cashier took for a held booking (cash, or the card terminal's approval),
+    at a till, and confirm the booking: the same capture, settling and confirmation as an
+    online payment, so a hold that lapsed or lost its seats is refunded the same way."""
+    if not is_staff_member(staff):
+        raise errors.not_staff()
+    if method not in IN_PERSON_PROVIDERS:
+        raise errors.not_a_till_method(method)
+    till = till_for_sale(till_id=till_id)
+    provider = get_provider(method)
+    with transaction.atomic():
+        booking = _booking_locked(booking.pk)
+        _check_payable(booking, timezone.now())
+        result = provider.charge(amount=booking.total, currency=booking.currency)
+        payment = Payment.objects.create(
+            booking=booking,
+            provider=provider.name,
+            provider_reference=result.reference,
+            amount=booking.total,
+            currency=booking.currency,
+            status=PaymentStatus.CAPTURED,
+            till=till,
+            taken_by=staff,
+        )
+    outcome = _settle_capture(payment_id=payment.pk, actor=staff)
+    logger.info(
+        "payment taken at a till",
+        extra={"booking": str(booking.public_id), "till": till.pk, "outcome": outcome},
+    )
+    if outcome == DUPLICATE_CAPTURE_REFUNDED:
+        raise errors.already_paid("This booking is already paid; give this money back.")
+    if outcome in (ConfirmOutcome.SEATS_LOST, ConfirmOutcome.NOT_CONFIRMABLE):
+        raise errors.PaymentError(
+            "The seats were released before the payment was recorded; give the money back.",
+            code=PaymentErrorCode.SEATS_LOST,
+        )
+    payment.refresh_from_db()
+    return payment
 
 
 def _pay_stripe(*, booking: Booking, provider: StripeProvider) -> dict:

@@ -54,6 +54,12 @@ class SalesQuery(ReportRangeQuery):
                 help_text="One row per local show date, movie, theater or showtime "
                 "(and per currency).",
             ),
+            "by_channel": serializers.BooleanField(
+                required=False,
+                default=False,
+                help_text="Split each group by sales channel (`online`, `box_office`): "
+                "the rows carry a `channel` column.",
+            ),
         }
 
 
@@ -78,6 +84,9 @@ class SalesRowOutput(serializers.Serializer):
         required=False, help_text="group_by=showtime (theater time)."
     )
     screen = serializers.CharField(required=False, help_text="group_by=showtime.")
+    channel = serializers.CharField(
+        required=False, help_text="by_channel=true: `online` or `box_office`."
+    )
     currency = serializers.CharField()
     tickets_sold = serializers.IntegerField(help_text="Tickets now sold (checked in or not).")
     gross = MoneyField(help_text="Captured payments (succeeded or since refunded).")
@@ -115,6 +124,8 @@ class OccupancyShowtimeOutput(serializers.Serializer):
     screen = serializers.CharField()
     capacity = serializers.IntegerField(help_text="Seats in the screen.")
     sold = serializers.IntegerField()
+    sold_online = serializers.IntegerField(help_text="Of `sold`, sold online.")
+    sold_box_office = serializers.IntegerField(help_text="Of `sold`, sold at the box office.")
     held = serializers.IntegerField(help_text="Seats held by holds that have not expired.")
     occupancy_percent = serializers.DecimalField(
         max_digits=4, decimal_places=1, help_text="sold / capacity x 100, one decimal."
@@ -193,7 +204,8 @@ class SalesReportView(ReportView):
         "currency: `tickets_sold` (sold tickets, checked in or not), `gross` (payments "
         "captured: succeeded or since refunded), `refunds` (refunds that went through) and "
         "`net` = gross - refunds; `totals` has one row per currency. Only groups with any "
-        "sale, payment or refund appear. `?format=csv` downloads the rows as CSV.",
+        "sale, payment or refund appear. `by_channel=true` splits every group by sales "
+        "channel (`online`, `box_office`). `?format=csv` downloads the rows as CSV.",
         parameters=[SalesQuery],
         responses={
             (200, "application/json"): SalesReportOutput,
@@ -208,12 +220,14 @@ class SalesReportView(ReportView):
         query.is_valid(raise_exception=True)
         period = query.period()
         group_by = query.validated_data["group_by"]
-        report = selectors.sales_report(period=period, group_by=group_by)
+        by_channel = query.validated_data["by_channel"]
+        report = selectors.sales_report(period=period, group_by=group_by, by_channel=by_channel)
+        columns = selectors.SALES_GROUP_COLUMNS[group_by] + ("channel",) * by_channel
         return self.respond(
             request,
             data=SalesReportOutput(report).data,
             rows_key="rows",
-            columns=selectors.SALES_GROUP_COLUMNS[group_by] + selectors.SALES_METRIC_COLUMNS,
+            columns=columns + selectors.SALES_METRIC_COLUMNS,
             filename=f"sales_{period.start}_{period.end}_by_{group_by}",
         )
 
@@ -222,7 +236,8 @@ class OccupancyReportView(ReportView):
     @extend_schema(
         summary="Occupancy per showtime and per movie (admins)",
         description="Scheduled showtimes whose theater-local date is in [`from`, `to`]: "
-        "capacity (seats in the screen), seats sold, seats held by unexpired holds, and "
+        "capacity (seats in the screen), seats sold (and of them, sold online and at the box "
+        "office), seats held by unexpired holds, and "
         "`occupancy_percent` = sold / capacity x 100 (one decimal, 0 for an empty screen); "
         "per movie the mean occupancy of its showtimes. `?format=csv` downloads the "
         "per-showtime rows.",

@@ -6,3 +6,4 @@ from enum import StrEnum
 class ReportErrorCode(StrEnum):
     INVALID_RANGE = "invalid_range"
     RANGE_TOO_LARGE = "range_too_large"
+    SCREEN_NOT_FOUND = "screen_not_found"

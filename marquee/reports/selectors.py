@@ -30,12 +30,20 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
-from marquee.booking.models import Ticket, TicketStatus
+from marquee.booking.models import SalesChannel, Ticket, TicketStatus
 from marquee.booking.selectors import ticket_status_q
 from marquee.catalog.models import Seat, Showtime, ShowtimeStatus, Theater
 from marquee.common.errors import CommonErrorCode, DomainError
 from marquee.common.money import quantize
-from marquee.payments.models import CAPTURED_PAYMENT_STATUSES, Payment, Refund, RefundStatus
+from marquee.payments.error_codes import PaymentErrorCode
+from marquee.payments.models import (
+    CAPTURED_PAYMENT_STATUSES,
+    Payment,
+    PaymentStatus,
+    Refund,
+    RefundStatus,
+    Till,
+)
 from marquee.reports.error_codes import ReportErrorCode
 
 MAX_RANGE_DAYS = 366
@@ -65,6 +73,9 @@ OCCUPANCY_COLUMNS = (
     "sold",
     "held",
     "occupancy_percent",
+    # Added with the box office: last, so the columns before keep their places.
+    "sold_online",
+    "sold_box_office",
 )
 
 
@@ -185,7 +196,8 @@ def _group_expressions(group_by: str, showtime: str) -> dict[str, Any]:
 
 
 # What each source table contributes: (model, path to the showtime, path to the currency,
-# which rows count, the metric's name, its aggregate).
+# which rows count, the metric's name, its aggregate). The sales channel is the booking's,
+# `booking__channel` (a refund's: `payment__booking__channel`).
 _SALES_SOURCES = (
     (
         Ticket,
@@ -214,8 +226,11 @@ _SALES_SOURCES = (
 )
 
 
-def sales_report(*, period: ReportPeriod, group_by: str) -> dict[str, Any]:
-    """Tickets sold, money captured, refunded and kept, per group and currency.
+def sales_report(
+    *, period: ReportPeriod, group_by: str, by_channel: bool = False
+) -> dict[str, Any]:
+    """Tickets sold, money captured, refunded and kept, per group and currency (and, with
+    `by_channel`, per sales channel: `online` or `box_office`).
 
     Three aggregate queries (tickets, payments, refunds) plus one for the timezones in use.
     Money is attributed to the show it paid for, not to the day it moved.
@@ -229,6 +244,9 @@ def sales_report(*, period: ReportPeriod, group_by: str) -> dict[str, Any]:
     groups: dict[tuple, dict[str, Any]] = {}
     for model, showtime, currency, counted, metric, aggregate in _SALES_SOURCES:
         expressions = _group_expressions(group_by, showtime)
+        if by_channel:
+            channel_path = "payment__booking__channel" if model is Refund else "booking__channel"
+            expressions["channel"] = F(channel_path)
         rows = (
             _in_period(
                 model.objects.filter(counted),
@@ -245,7 +263,7 @@ def sales_report(*, period: ReportPeriod, group_by: str) -> dict[str, Any]:
         )
         for row in rows:
             labels = {name: row[f"group_{name}"] for name in expressions}
-            key = (labels[identity], row["group_currency"])
+            key = (labels[identity], labels.get("channel"), row["group_currency"])
             group = groups.setdefault(
                 key,
                 {
@@ -263,7 +281,8 @@ def sales_report(*, period: ReportPeriod, group_by: str) -> dict[str, Any]:
                 group[metric] = _money(value, row["group_currency"])
 
     rows = [_finish_sales_row(group, group_by) for group in groups.values()]
-    rows.sort(key=_sales_sort_key(group_by))
+    order = _sales_sort_key(group_by)
+    rows.sort(key=lambda row: (order(row), row.get("channel") or ""))
     return {
         "from": period.start,
         "to": period.end,
@@ -339,6 +358,13 @@ def occupancy_report(*, period: ReportPeriod, now: datetime | None = None) -> di
         .annotate(
             capacity=Coalesce(Subquery(capacity, output_field=IntegerField()), 0),
             sold=Count("tickets", filter=Q(tickets__status=TicketStatus.SOLD)),
+            sold_box_office=Count(
+                "tickets",
+                filter=Q(
+                    tickets__status=TicketStatus.SOLD,
+                    tickets__booking__channel=SalesChannel.BOX_OFFICE,
+                ),
+            ),
             # A lapsed hold holds nothing, swept or not: the statuses as the API shows them.
             held=Count(
                 "tickets", filter=ticket_status_q(TicketStatus.HELD, now=now, prefix="tickets__")
@@ -355,6 +381,7 @@ def occupancy_report(*, period: ReportPeriod, now: datetime | None = None) -> di
             "screen__name",
             "capacity",
             "sold",
+            "sold_box_office",
             "held",
         )
         .order_by("starts_at", "id")
@@ -373,6 +400,8 @@ def occupancy_report(*, period: ReportPeriod, now: datetime | None = None) -> di
             "screen": showtime["screen__name"],
             "capacity": showtime["capacity"],
             "sold": showtime["sold"],
+            "sold_online": showtime["sold"] - showtime["sold_box_office"],
+            "sold_box_office": showtime["sold_box_office"],
             "held": showtime["held"],
             "occupancy_percent": _percent(_share(showtime["sold"], showtime["capacity"])),
         }
@@ -420,3 +449,104 @@ def _movie_averages(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for movie in movies.values():
         movie["average_occupancy_percent"] = _percent(movie.pop("share_sum") / movie["showtimes"])
     return sorted(movies.values(), key=lambda movie: (movie["movie"], movie["movie_id"]))
+
+
+# --- The box office: a till's day -----------------------------------------------------------
+
+
+def till_day_summary(
+    *, till_id: int, day: date | None = None, now: datetime | None = None
+) -> dict[str, Any]:
+    """The money taken at one till on one local day (its theater's time zone; UTC for a till
+    of no theater): per payment method and currency, per cashier, and per currency in all.
+
+    Unlike the sales report, money counts on the day it was taken (what is in the drawer),
+    not on its show's day. `refunded`: what of it went back since (refunds that went through).
+    Four aggregate queries, whatever the day's sales."""
+    till = Till.objects.select_related("theater").filter(pk=till_id).first()
+    if till is None:
+        raise DomainError("No such till.", code=PaymentErrorCode.TILL_NOT_FOUND)
+    zone_name = till.theater.timezone if till.theater_id else "UTC"
+    zone = _zone(zone_name)
+    now = now or timezone.now()
+    day = day or now.astimezone(zone).date()
+    try:
+        start = datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC)
+        end = datetime.combine(_shift(day, 1), time.min, tzinfo=zone).astimezone(UTC)
+    except OverflowError:  # the first or last day a datetime can hold, in a far zone
+        raise DomainError(
+            "No such day.",
+            code=CommonErrorCode.INVALID,
+            details={"date": [f"{day} is out of range."]},
+        ) from None
+    taken = Payment.objects.filter(
+        till_id=till.pk,
+        created_at__gte=start,
+        created_at__lt=end,
+        status__in=CAPTURED_PAYMENT_STATUSES,
+    )
+    methods: dict[tuple[str, str], dict[str, Any]] = {}
+    for row in (
+        taken.values("provider", "currency")
+        .annotate(payments=Count("id"), amount=Sum("amount"))
+        .order_by()
+    ):
+        methods[(row["provider"], row["currency"])] = {
+            "method": row["provider"],
+            "currency": row["currency"],
+            "payments": row["payments"],
+            "taken": _money(row["amount"] or 0, row["currency"]),
+            "refunded": _money(ZERO, row["currency"]),
+        }
+    for row in (
+        Refund.objects.filter(payment__in=taken, status=RefundStatus.SUCCEEDED)
+        .values("payment__provider", "currency")
+        .annotate(amount=Sum("amount"))
+        .order_by()
+    ):
+        method = methods.get((row["payment__provider"], row["currency"]))
+        if method is not None:
+            method["refunded"] = _money(row["amount"] or 0, row["currency"])
+    by_method = sorted(methods.values(), key=lambda m: (m["method"], m["currency"]))
+    totals: dict[str, dict[str, Any]] = {}
+    for method in by_method:
+        method["net"] = method["taken"] - method["refunded"]
+        total = totals.setdefault(
+            method["currency"],
+            {
+                "method": "all",
+                "currency": method["currency"],
+                "payments": 0,
+                "taken": _money(ZERO, method["currency"]),
+                "refunded": _money(ZERO, method["currency"]),
+                "net": _money(ZERO, method["currency"]),
+            },
+        )
+        for metric in ("payments", "taken", "refunded", "net"):
+            total[metric] += method[metric]
+    by_cashier = [
+        {
+            "cashier_id": row["taken_by"],
+            "cashier": row["taken_by__username"] or "",
+            "method": row["provider"],
+            "currency": row["currency"],
+            "payments": row["payments"],
+            "taken": _money(row["amount"] or 0, row["currency"]),
+        }
+        for row in taken.values("taken_by", "taken_by__username", "provider", "currency")
+        .annotate(payments=Count("id"), amount=Sum("amount"))
+        .order_by("taken_by__username", "taken_by", "provider", "currency")
+    ]
+    tickets_sold = Ticket.objects.filter(
+        status=TicketStatus.SOLD,
+        booking__payments__in=taken.filter(status=PaymentStatus.SUCCEEDED),
+    ).count()
+    return {
+        "till": till,
+        "date": day,
+        "timezone": zone_name,
+        "tickets_sold": tickets_sold,
+        "by_method": by_method,
+        "by_cashier": by_cashier,
+        "totals": [totals[currency] for currency in sorted(totals)],
+    }

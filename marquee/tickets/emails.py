@@ -19,7 +19,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext, pgettext_lazy
 
-from marquee.booking.models import Booking, BookingStatus, TicketStatus
+from marquee.booking.models import Booking, BookingStatus, SalesChannel, TicketStatus
 from marquee.catalog.models import Showtime, ShowtimeStatus
 from marquee.common import formats
 from marquee.common.time import to_local
@@ -73,6 +73,8 @@ def _money(amount: Decimal | str, currency: str) -> str:
 
 def _language(booking: Booking) -> str:
     """The buyer's language (the one the site last served them), else the default."""
+    if booking.channel == SalesChannel.BOX_OFFICE:
+        return settings.LANGUAGE_CODE  # the walk-in's, not the cashier's: we do not know it
     return booking.user.language or settings.LANGUAGE_CODE
 
 
@@ -86,7 +88,11 @@ def _booking_context(booking: Booking) -> dict:
     theater = showtime.screen.theater
     return {
         "reference": str(booking.public_id),
-        "holder": booking.user.get_full_name() or booking.user.username,
+        "holder": (
+            booking.customer_email
+            if booking.channel == SalesChannel.BOX_OFFICE
+            else booking.user.get_full_name() or booking.user.username
+        ),
         "movie": showtime.movie.title,
         "theater": theater.name,
         "theater_address": theater.address,
@@ -119,6 +125,14 @@ def _ticket_lines(booking: Booking, *, with_codes: bool) -> tuple[list[dict], li
     return lines, images
 
 
+def booking_recipient(booking: Booking) -> str:
+    """Who a booking's emails go to: the buyer's account; for a box-office sale (the booking is
+    the cashier's), the address the walk-in gave, if any."""
+    if booking.channel == SalesChannel.BOX_OFFICE:
+        return booking.customer_email
+    return booking.user.email
+
+
 class NothingToSend(Exception):
     """The booking no longer calls for this email; the message says why."""
 
@@ -131,8 +145,10 @@ def _message(
     context: dict,
     images: Sequence[InlineImage] = (),
 ) -> EmailMultiAlternatives:
-    recipient = booking.user.email
+    recipient = booking_recipient(booking)
     if not recipient:
+        if booking.channel == SalesChannel.BOX_OFFICE:
+            raise NothingToSend("no address was given at the box office")
         raise NothingToSend("the account has no email address")
     message = EmailMultiAlternatives(
         subject=_one_line(subject),

@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 from django.db.models import Min, Q
 from django.utils import timezone
 
-from marquee.booking.models import Booking, BookingStatus
+from marquee.booking.models import Booking, BookingStatus, SalesChannel
 from marquee.catalog import selectors as catalog
 from marquee.catalog.models import Movie, Showtime, ShowtimeStatus, Theater
 from marquee.common.time import to_local
@@ -135,9 +135,10 @@ def movie_next_show(*, movie_id: int, now: datetime | None = None):
 
 
 def bookings_for_page(*, user, upcoming: bool, now: datetime | None = None):
-    """The caller's bookings, upcoming (shows not started) or past, soonest or latest first."""
+    """The caller's bookings, upcoming (shows not started) or past, soonest or latest first
+    (a cashier's walk-in sales are the box office's, not theirs)."""
     now = now or timezone.now()
-    queryset = Booking.objects.filter(user=user).select_related(
+    queryset = Booking.objects.filter(user=user, channel=SalesChannel.ONLINE).select_related(
         "showtime__movie", "showtime__screen__theater"
     )
     # Abandoned holds are noise in a list of one's tickets; the history stays in the admin.

@@ -18,6 +18,7 @@ from marquee.common.errors import HTTP_STATUS, CommonErrorCode, DomainError, htt
 from marquee.live.error_codes import LiveErrorCode
 from marquee.payments.error_codes import PaymentErrorCode
 from marquee.reports.error_codes import ReportErrorCode
+from marquee.staff.boxoffice_error_codes import BoxOfficeErrorCode
 from marquee.tickets.error_codes import TicketErrorCode
 
 ENUMS: list[type[StrEnum]] = [
@@ -29,6 +30,7 @@ ENUMS: list[type[StrEnum]] = [
     PaymentErrorCode,
     ReportErrorCode,
     TicketErrorCode,
+    BoxOfficeErrorCode,
 ]
 PACKAGE = Path(__file__).resolve().parents[2] / "marquee"
 

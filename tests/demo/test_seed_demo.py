@@ -225,3 +225,11 @@ def test_seed_demo_the_next_day_adds_the_new_day_and_sells_the_shows_played_sinc
     assert not started.filter(bookings__isnull=True).exists()
     slots = list(Showtime.objects.values_list("screen_id", "starts_at"))
     assert len(slots) == len(set(slots))
+
+
+def test_seed_demo_opens_a_box_office_till_once(db):
+    from marquee.payments.models import Till
+
+    call_command("seed_demo", stdout=StringIO())
+    call_command("seed_demo", stdout=StringIO())
+    assert list(Till.objects.values_list("name", "is_active")) == [("Till 1", True)]

@@ -44,7 +44,14 @@ from marquee.catalog.services import (
     theater_create,
 )
 from marquee.common.time import to_local
-from marquee.payments.models import Payment, PaymentStatus, Provider, Refund, RefundStatus
+from marquee.payments.models import (
+    Payment,
+    PaymentStatus,
+    Provider,
+    Refund,
+    RefundStatus,
+    Till,
+)
 
 THEATER = {
     "name": "Marquee Downtown",
@@ -161,6 +168,8 @@ class Command(BaseCommand):
             movies = self.movies()
             accounts = [self.account(*account) for account in ACCOUNTS]
             staff = User.objects.get(username="staff")
+            # The box office's till (/staff/box-office/).
+            Till.objects.get_or_create(name="Till 1", defaults={"theater": theater})
             buyers = [self.buyer(username) for username in BUYERS]
             created = self.showtimes(theater, screens, movies, now)
             soon, soon_is_new = self.show_starting_soon(theater, screens, movies, now)
@@ -176,6 +185,7 @@ class Command(BaseCommand):
         self.stdout.write(f"  API:      {base}/api/")
         self.stdout.write(f"  API docs: {base}/api/docs/")
         self.stdout.write(f"  Admin:    {base}/admin/")
+        self.stdout.write(f"  Staff:    {base}/staff/box-office/, {base}/staff/dashboard/")
         for (username, _, password, role), is_new in zip(ACCOUNTS, accounts, strict=True):
             note = "" if is_new else " (existing account; password left unchanged)"
             self.stdout.write(f"  {role:<9} {username} / {password}{note}")
