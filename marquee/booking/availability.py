@@ -80,7 +80,9 @@ def seats_changed(showtime_id: int, seats: Mapping[int, str]) -> None:
         _local_changes.clear()  # a forgotten entry reads as 0, which no rendered map holds
     _local_changes[showtime_id] = next(_change_numbers)
     changed = dict(seats)
-    transaction.on_commit(lambda: _committed(showtime_id, changed))
+    # Robust: nothing after the commit may turn a committed booking into an error (a Redis
+    # that fails is owed what it missed: see `_committed`).
+    transaction.on_commit(lambda: _committed(showtime_id, changed), robust=True)
 
 
 def _committed(showtime_id: int, seats: dict[int, str]) -> None:

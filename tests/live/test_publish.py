@@ -208,3 +208,20 @@ def test_the_reset_owed_is_published_when_redis_answers_again(
     cache.get("anything")  # the first call to Redis again sends what is owed first
     assert redis_guard.owed() == []
     assert logged(showtime.pk)[-1] == {"version": 2, "reset": True}
+
+
+def test_with_redis_one_script_publishes_and_bumps_the_seat_map_version(
+    redis_broker, hold, showtime, django_capture_on_commit_callbacks
+):
+    from marquee.booking import availability
+
+    before = availability.versions(showtime.pk)[1]
+    with django_capture_on_commit_callbacks(execute=True):
+        hold(["A1"])
+    assert availability.versions(showtime.pk)[1] == before + 1
+    assert redis_broker.version(showtime.pk) == 1
+    cache.delete(availability._key(showtime.pk))  # evicted: a fresh value, never an old one
+    with django_capture_on_commit_callbacks(execute=True):
+        hold(["A2"])
+    assert cache.get(availability._key(showtime.pk)) > before + 1
+    assert redis_broker.version(showtime.pk) == 2
