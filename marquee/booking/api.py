@@ -44,6 +44,7 @@ class TicketOutput(serializers.Serializer):
     id = serializers.IntegerField()
     seat = SeatOutput()
     price = MoneyField(currency_source="booking.currency")
+    ticket_type = serializers.CharField(help_text="The ticket type's code when it was held.")
     status = serializers.SerializerMethodField(
         help_text="held, sold, expired, cancelled or refunded; a hold whose time ran out "
         "reads expired."
@@ -130,6 +131,7 @@ def booking_output(booking) -> dict:
                     "kind": ticket.seat.kind,
                 },
                 "price": money_text(ticket.price, booking.currency),
+                "ticket_type": ticket.ticket_type,
                 "status": selectors.ticket_display_status(ticket, now),
                 "checked_in_at": api_datetime(ticket.checked_in_at)
                 if ticket.checked_in_at
@@ -145,10 +147,56 @@ class BookingDetailOutput(BookingOutput):
     history = BookingEventOutput(many=True, source="events.all")
 
 
+class SeatRequestInput(serializers.Serializer):
+    id = serializers.IntegerField(min_value=1)
+    ticket_type = serializers.SlugField(
+        max_length=32,
+        required=False,
+        help_text="A ticket type code of the seat map's `ticket_types` (default: adult).",
+    )
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "integer", "minimum": 1},
+            {
+                "type": "object",
+                "properties": {
+                    "id": {"type": "integer", "minimum": 1},
+                    "ticket_type": {"type": "string", "maxLength": 32},
+                },
+                "required": ["id"],
+            },
+        ]
+    }
+)
+class SeatRequestField(serializers.Field):
+    """A seat id (the default ticket type) or `{"id": seat id, "ticket_type": code}`."""
+
+    default_error_messages = {"invalid": "A seat id or an object with `id` and `ticket_type`."}
+
+    def to_internal_value(self, data) -> tuple[int, str | None]:
+        if isinstance(data, dict):
+            seat = SeatRequestInput(data=data)
+            seat.is_valid(raise_exception=True)
+            return seat.validated_data["id"], seat.validated_data.get("ticket_type")
+        if isinstance(data, bool):
+            self.fail("invalid")
+        return serializers.IntegerField(min_value=1).run_validation(data), None
+
+    def to_representation(self, value):
+        return value
+
+
 class BookingCreateInput(serializers.Serializer):
     showtime = serializers.IntegerField(min_value=1)
     seats = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), max_length=MAX_LISTED_SEAT_IDS, required=False
+        child=SeatRequestField(),
+        max_length=MAX_LISTED_SEAT_IDS,
+        required=False,
+        help_text='Seat ids, or `{"id": seat id, "ticket_type": "child"}` to name a '
+        "ticket type (a plain id is the default type, adult).",
     )
     quantity = serializers.IntegerField(
         min_value=1,
@@ -211,7 +259,9 @@ class ShowtimeSeatMapView(APIView):
             404: error_response("No such showtime.", "showtime_not_found"),
         },
         description="Every seat with row, number, tier, kind, x/y, status "
-        "(available, held, sold) and price, plus counts per status. Public: a bearer token "
+        "(available, held, sold) and price (of the default ticket type), plus counts per "
+        "status; `ticket_types` lists each ticket type sold with its price per seat tier "
+        "(`[{code, name, prices: {tier: price}}]`). Public: a bearer token "
         "is optional (it makes the rate limit per account instead of per address).",
         auth=[{"jwtAuth": []}, {}],
     )
@@ -250,6 +300,8 @@ HOLD_ERRORS = {
         "seats_not_in_screen",
         "invalid_tier",
         "invalid_idempotency_key",
+        "ticket_type_unknown",
+        "ticket_type_not_offered",
     ),
     404: error_response("No such showtime.", "showtime_not_found"),
     409: error_response(
@@ -325,11 +377,15 @@ class BookingListCreateView(APIView):
         data.is_valid(raise_exception=True)
         params = data.validated_data
 
+        seats = params.get("seats")
+        ticket_types = {seat_id: code for seat_id, code in seats or () if code} or None
+
         def perform() -> tuple[int, dict]:
             booking = services.booking_hold(
                 user=request.user,
                 showtime_id=params["showtime"],
-                seat_ids=params.get("seats"),
+                seat_ids=None if seats is None else [seat_id for seat_id, _ in seats],
+                ticket_types=ticket_types,
                 quantity=params.get("quantity"),
                 tier=params.get("tier"),
                 allow_split=params["allow_split"],

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from marquee.catalog.models import Seat, Showtime
+from marquee.catalog.models import DEFAULT_TICKET_TYPE, Seat, Showtime
 from marquee.common.constraints import ConditionalUniqueConstraint
 
 
@@ -78,6 +78,9 @@ class Ticket(models.Model):
     # PROTECT: a screen whose seats have tickets cannot have its seats regenerated.
     seat = models.ForeignKey(Seat, on_delete=models.PROTECT, related_name="tickets")
     price = models.DecimalField(max_digits=9, decimal_places=3)  # in the booking's currency
+    # The ticket type's code when held (a snapshot, like the price: a later card change or a
+    # renamed type never reprices or relabels a ticket).
+    ticket_type = models.CharField(max_length=32, default=DEFAULT_TICKET_TYPE)
     status = models.CharField(
         max_length=16, choices=TicketStatus.choices, default=TicketStatus.HELD
     )

@@ -16,6 +16,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from marquee.booking import availability, errors
@@ -35,7 +36,14 @@ from marquee.booking.seating import (
 from marquee.booking.selectors import STALE, held_seat_counts, seat_statuses
 from marquee.booking.signals import booking_cancelled, booking_confirmed
 from marquee.catalog.layout import LayoutSeat
-from marquee.catalog.models import Seat, SeatTier, Showtime, ShowtimeStatus
+from marquee.catalog.models import (
+    DEFAULT_TICKET_TYPE,
+    Seat,
+    SeatTier,
+    Showtime,
+    ShowtimeStatus,
+    TicketType,
+)
 from marquee.common import fast_insert
 from marquee.common.db_errors import is_lock_conflict
 from marquee.common.permissions import is_staff_member
@@ -155,8 +163,49 @@ def _validate_seat_ids(seat_ids: Sequence[int], seats_by_id: dict[int, LayoutSea
     return sorted(seat_ids)
 
 
+def _ticket_prices(
+    context: ShowtimeContext, seat_ids: Sequence[int], ticket_types: dict[int, str] | None
+) -> tuple[list[str], list[Decimal]]:
+    """The ticket type and price of each seat (`ticket_types`: seat id -> type code; a seat
+    left out is the default type), or 400 `ticket_type_unknown` / `ticket_type_not_offered`."""
+    types = [(ticket_types or {}).get(seat_id) or DEFAULT_TICKET_TYPE for seat_id in seat_ids]
+    unsold = {code for code in types if code not in context.ticket_prices}
+    if unsold:  # the error path only: is it a type at all here, or one this show does not sell?
+        theater_id = context.showtime.screen.theater_id
+        known = set(
+            TicketType.objects.filter(
+                Q(theater__isnull=True) | Q(theater_id=theater_id)
+            ).values_list("code", flat=True)
+        )
+        unknown = sorted(unsold - known)
+        if unknown:
+            raise errors.BookingError(
+                "Unknown ticket type.",
+                code="ticket_type_unknown",
+                details={"ticket_types": unknown, "known": sorted(known)},
+            )
+    prices = [
+        context.ticket_price(code, context.seats_by_id[seat_id].tier)
+        for seat_id, code in zip(seat_ids, types, strict=True)
+    ]
+    refused = [seat_id for seat_id, price in zip(seat_ids, prices, strict=True) if price is None]
+    if refused:
+        raise errors.BookingError(
+            "This showtime does not sell that ticket type for these seats.",
+            code="ticket_type_not_offered",
+            details={"seat_ids": refused},
+        )
+    return types, prices  # type: ignore[return-value]
+
+
 def _insert_hold(
-    *, user, context: ShowtimeContext, seat_ids: list[int], now: datetime, precheck: bool = True
+    *,
+    user,
+    context: ShowtimeContext,
+    seat_ids: list[int],
+    now: datetime,
+    precheck: bool = True,
+    ticket_types: dict[int, str] | None = None,
 ) -> Booking:
     """The hot path: one short transaction, rows inserted in seat order (no deadlock cycles).
 
@@ -170,7 +219,7 @@ def _insert_hold(
     """
     showtime = context.showtime
     expires_at = now + timedelta(minutes=settings.BOOKING_HOLD_MINUTES)
-    ticket_prices = [context.prices[context.seats_by_id[seat_id].tier] for seat_id in seat_ids]
+    types, ticket_prices = _ticket_prices(context, seat_ids, ticket_types)
     free_stale = True
     if precheck:
         current = seat_statuses(showtime_id=showtime.pk, now=now, among=seat_ids, stale=True)
@@ -208,10 +257,11 @@ def _insert_hold(
                     showtime_id=showtime.pk,
                     seat_id=seat_id,
                     price=price,
+                    ticket_type=code,
                     status=TicketStatus.HELD,
                     held_until=expires_at,
                 )
-                for seat_id, price in zip(seat_ids, ticket_prices, strict=True)
+                for seat_id, price, code in zip(seat_ids, ticket_prices, types, strict=True)
             ]
             fast_insert.insert(tickets)
             fast_insert.insert(
@@ -251,10 +301,13 @@ def booking_hold(
     allow_split: bool = False,
     now: datetime | None = None,
     known_versions: dict | None = None,
+    ticket_types: dict[int, str] | None = None,
 ) -> Booking:
     """Hold all the requested seats (or the best `quantity` seats) for one buyer, or none.
 
-    `known_versions`: values of `context.version_keys()` this request has read already."""
+    `ticket_types`: seat id -> ticket type code for `seat_ids` (a seat left out is the
+    default type; best available holds the default type). `known_versions`: values of
+    `context.version_keys()` this request has read already."""
     now = now or timezone.now()
     context = showtime_context(showtime_id, known_versions)
     context.check_bookable(now)
@@ -263,7 +316,13 @@ def booking_hold(
         wanted = _validate_seat_ids(list(seat_ids), context.seats_by_id)
         for attempt in range(HOLD_ATTEMPTS):
             try:
-                return _insert_hold(user=user, context=context, seat_ids=wanted, now=now)
+                return _insert_hold(
+                    user=user,
+                    context=context,
+                    seat_ids=wanted,
+                    now=now,
+                    ticket_types=ticket_types,
+                )
             except errors.SeatsUnavailable as conflict:
                 # An empty list means the holder let go between our insert and our look:
                 # try again rather than answer "taken" with nothing taken.

@@ -21,12 +21,15 @@ from marquee.catalog.error_codes import CatalogErrorCode
 from marquee.catalog.models import (
     Genre,
     Movie,
+    PriceCard,
+    PriceCardEntry,
     Screen,
     Seat,
     Showtime,
     ShowtimeStatus,
     SurchargeKind,
     Theater,
+    TicketType,
     WeekdayPriceRule,
 )
 from marquee.catalog.posters import poster_prepare
@@ -289,7 +292,7 @@ class ShowtimeAdminForm(forms.ModelForm):
 
     class Meta:
         model = Showtime
-        fields = ["movie", "screen", "starts_at", "base_price", "currency"]
+        fields = ["movie", "screen", "starts_at", "base_price", "currency", "price_card"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -353,6 +356,12 @@ class ShowtimeAdminForm(forms.ModelForm):
         try:
             if instance.pk is None or {"screen", "currency"} & changed:
                 services.showtime_currency_check(theater=screen.theater, currency=currency)
+            if cleaned.get("price_card") is not None:
+                services.price_card_check(
+                    price_card=cleaned["price_card"],
+                    theater_id=screen.theater_id,
+                    currency=currency,
+                )
             changing = sorted({"movie", "screen", "starts_at", "currency"} & changed)
             if instance.pk is not None and changing:
                 # Same rule as the API: a showtime with buyers keeps its film, place and time.
@@ -511,3 +520,51 @@ class ShowtimeAdmin(admin.ModelAdmin):
             services.showtime_cancel(showtime=showtime, cancelled_by=request.user)
             cancelled += 1
         self.message_user(request, f"{cancelled} showtime(s) cancelled.", messages.SUCCESS)
+
+
+@admin.register(TicketType)
+class TicketTypeAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "theater", "position"]
+    list_filter = ["theater"]
+    search_fields = ["code", "name"]
+
+
+class PriceCardEntryFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        currency = self.instance.currency
+        for form in self.forms:
+            price = form.cleaned_data.get("price") if hasattr(form, "cleaned_data") else None
+            if price is None or form.cleaned_data.get("DELETE"):
+                continue
+            try:
+                services.amount_check(price, currency, field="price")
+            except ApplicationError as error:
+                form.add_error("price", _form_error(error))
+
+
+class PriceCardEntryInline(admin.TabularInline):
+    model = PriceCardEntry
+    formset = PriceCardEntryFormSet
+    extra = 0
+    fields = ["ticket_type", "tier", "price"]
+
+
+class PriceCardAdminForm(forms.ModelForm):
+    class Meta:
+        model = PriceCard
+        fields = ["theater", "name", "currency"]
+
+    def clean_currency(self):
+        try:
+            return services.currency_check(self.cleaned_data["currency"])
+        except ApplicationError as error:
+            raise forms.ValidationError(error.message, code=error.code) from None
+
+
+@admin.register(PriceCard)
+class PriceCardAdmin(admin.ModelAdmin):
+    form = PriceCardAdminForm
+    list_display = ["name", "theater", "currency"]
+    list_filter = ["theater"]
+    inlines = [PriceCardEntryInline]

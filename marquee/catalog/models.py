@@ -6,6 +6,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from marquee.common.constraints import ConditionalUniqueConstraint
 from marquee.common.time import to_local
 
 
@@ -230,6 +231,11 @@ class Showtime(models.Model):
     status = models.CharField(
         max_length=16, choices=ShowtimeStatus.choices, default=ShowtimeStatus.SCHEDULED
     )
+    # Sold from this card's prices per ticket type and tier; without one, the default ticket
+    # type only, at the base price and the theater's tier surcharges.
+    price_card = models.ForeignKey(
+        "PriceCard", null=True, blank=True, on_delete=models.PROTECT, related_name="showtimes"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -258,3 +264,82 @@ class Showtime(models.Model):
     @property
     def is_scheduled(self) -> bool:
         return self.status == ShowtimeStatus.SCHEDULED
+
+
+# The ticket type a seat id alone means (a hold that names no type, every ticket sold before
+# ticket types existed). The data migration creates it with child, senior and student.
+DEFAULT_TICKET_TYPE = "adult"
+
+
+class TicketType(models.Model):
+    """Who a ticket is for (adult, child, ...): the defaults are for every theater (no
+    theater); a theater may add its own. Prices come from the showtime's price card."""
+
+    theater = models.ForeignKey(
+        Theater,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="ticket_types",
+        help_text="Empty: offered by every theater.",
+    )
+    code = models.SlugField(max_length=32)
+    name = models.CharField(max_length=60)
+    position = models.PositiveSmallIntegerField(default=0, help_text="Order on the seat map.")
+
+    class Meta:
+        ordering = ["position", "code", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["theater", "code"], name="ticket_type_code_unique"),
+            ConditionalUniqueConstraint(
+                fields=["code"],
+                condition=Q(theater__isnull=True),
+                name="ticket_type_global_code_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name if self.theater_id is None else f"{self.name} ({self.theater})"
+
+
+class PriceCard(models.Model):
+    """A theater's prices per ticket type and seat tier, in one currency; a showtime that
+    names it is sold from it (the theater's time-of-day and weekday rules still apply)."""
+
+    theater = models.ForeignKey(Theater, on_delete=models.CASCADE, related_name="price_cards")
+    name = models.CharField(max_length=80)
+    currency = models.CharField(max_length=3, default=default_currency)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["theater", "name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["theater", "name"], name="price_card_name_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.theater} / {self.name} ({self.currency})"
+
+
+class PriceCardEntry(models.Model):
+    """One price on a card: a ticket type in a seat tier. A missing entry: not sold there."""
+
+    price_card = models.ForeignKey(PriceCard, on_delete=models.CASCADE, related_name="entries")
+    ticket_type = models.ForeignKey(TicketType, on_delete=models.PROTECT, related_name="+")
+    tier = models.CharField(max_length=16, choices=SeatTier.choices)
+    # In the card's currency, a whole number of its minor units.
+    price = models.DecimalField(
+        max_digits=9, decimal_places=3, validators=[MinValueValidator(Decimal("0"))]
+    )
+
+    class Meta:
+        ordering = ["price_card", "ticket_type__position", "tier", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["price_card", "ticket_type", "tier"], name="price_card_entry_unique"
+            ),
+            models.CheckConstraint(condition=Q(price__gte=0), name="price_card_entry_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_type.code}/{self.tier}: {self.price}"
