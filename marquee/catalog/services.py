@@ -17,6 +17,7 @@ from marquee.catalog.cache import catalog_changed
 from marquee.catalog.error_codes import CatalogErrorCode
 from marquee.catalog.layout import screen_layout_invalidate
 from marquee.catalog.models import (
+    DEFAULT_TICKET_TYPE,
     Genre,
     Movie,
     PriceCard,
@@ -670,6 +671,22 @@ def ticket_type_create(
         code=code, name=name, theater=theater, position=position
     )
     return ticket_type
+
+
+DEFAULT_TICKET_TYPES = [
+    (DEFAULT_TICKET_TYPE, "Adult"),
+    ("child", "Child"),
+    ("senior", "Senior"),
+    ("student", "Student"),
+]
+
+
+def ticket_types_default_create() -> None:
+    """The shared ticket types, where missing (what migration catalog 0007 creates)."""
+    for position, (code, name) in enumerate(DEFAULT_TICKET_TYPES):
+        TicketType.objects.get_or_create(
+            theater=None, code=code, defaults={"name": name, "position": position}
+        )
 
 
 def price_card_check(*, price_card: PriceCard, theater_id: int, currency: str) -> None:

@@ -9,7 +9,7 @@ from marquee.catalog import services as catalog_services
 from marquee.catalog.models import PriceCard, TicketType
 from tests import factories
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("default_ticket_types")]
 URL = "/api/bookings/"
 
 CARD = [
@@ -29,9 +29,26 @@ def card(showtime):
     return price_card
 
 
-def test_the_default_ticket_types_come_from_the_data_migration():
+def test_the_default_ticket_types_are_shared_by_every_theater():
     codes = set(TicketType.objects.filter(theater=None).values_list("code", flat=True))
     assert {"adult", "child", "senior", "student"} <= codes
+
+
+def test_the_data_migration_creates_the_defaults_once():
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("marquee.catalog.migrations.0007_default_ticket_types")
+    TicketType.objects.all().delete()
+    migration.create(apps, None)
+    migration.create(apps, None)
+    assert sorted(TicketType.objects.values_list("code", flat=True)) == [
+        "adult",
+        "child",
+        "senior",
+        "student",
+    ]
 
 
 def test_plain_seat_ids_still_buy_the_default_type_at_the_tier_price(
