@@ -84,13 +84,22 @@ class BookingOutput(serializers.Serializer):
     user = serializers.IntegerField(source="user_id")
     showtime = ShowtimeSummary()
     expires_at = serializers.DateTimeField()
-    total = MoneyField()
+    total = MoneyField(help_text="What is paid: the tickets' prices less `discount`.")
     currency = serializers.CharField()
+    discount = MoneyField(help_text="The voucher's discount (0 without one).")
+    voucher = serializers.CharField(
+        source="voucher_code", allow_null=True, help_text="The promo code applied, or null."
+    )
     tickets = TicketOutput(many=True)
     created_at = serializers.DateTimeField()
 
     def get_status(self, booking) -> str:
         return selectors.booking_display_status(booking)
+
+    def to_representation(self, booking):
+        data = super().to_representation(booking)
+        data["voucher"] = data["voucher"] or None
+        return data
 
 
 def booking_output(booking) -> dict:
@@ -120,6 +129,8 @@ def booking_output(booking) -> dict:
         "expires_at": api_datetime(booking.expires_at),
         "total": money_text(booking.total, booking.currency),
         "currency": booking.currency,
+        "discount": money_text(booking.discount, booking.currency),
+        "voucher": booking.voucher_code or None,
         "tickets": [
             {
                 "id": ticket.pk,
@@ -212,6 +223,12 @@ class BookingCreateInput(serializers.Serializer):
         "chosen in the cheapest tier (by this showtime's prices) that has room for the whole "
         "party together, then the next cheapest: nobody is moved into a dearer seat unasked.",
     )
+    voucher = serializers.CharField(
+        max_length=32,
+        required=False,
+        help_text="A promo code: its discount is taken off the total, or the hold is refused "
+        "(`voucher_*` codes) and nothing is held.",
+    )
     allow_split = serializers.BooleanField(
         required=False,
         default=False,
@@ -289,6 +306,15 @@ class BookingBurstThrottle(UserRateThrottle):
         return super().get_cache_key(request, view)
 
 
+VOUCHER_INVALID = (
+    "voucher_invalid",
+    "voucher_expired",
+    "voucher_not_yet_valid",
+    "voucher_not_applicable",
+    "voucher_min_seats",
+)
+VOUCHER_CONFLICT = ("voucher_exhausted", "voucher_user_limit")
+
 HOLD_ERRORS = {
     400: error_response(
         "Invalid request; field errors in `details` for `invalid`.",
@@ -302,6 +328,7 @@ HOLD_ERRORS = {
         "invalid_idempotency_key",
         "ticket_type_unknown",
         "ticket_type_not_offered",
+        *VOUCHER_INVALID,
     ),
     404: error_response("No such showtime.", "showtime_not_found"),
     409: error_response(
@@ -313,6 +340,7 @@ HOLD_ERRORS = {
         "showtime_cancelled",
         "showtime_started",
         "idempotency_in_progress",
+        *VOUCHER_CONFLICT,
     ),
     422: error_response(
         "The Idempotency-Key was used with a different request.", "idempotency_key_reused"
@@ -389,6 +417,7 @@ class BookingListCreateView(APIView):
                 quantity=params.get("quantity"),
                 tier=params.get("tier"),
                 allow_split=params["allow_split"],
+                voucher_code=params.get("voucher"),
                 known_versions=getattr(request, "throttle_reads", None),
             )
             return status.HTTP_201_CREATED, booking_output(booking)
@@ -434,5 +463,41 @@ class BookingCancelView(APIView):
     def post(self, request, public_id):
         booking = selectors.booking_get(user=request.user, public_id=public_id)
         services.booking_cancel(booking=booking, actor=request.user)
+        booking = selectors.booking_get(user=request.user, public_id=public_id)
+        return Response(BookingOutput(booking).data)
+
+
+class VoucherApplyInput(serializers.Serializer):
+    code = serializers.CharField(max_length=32)
+
+
+class BookingVoucherView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary="Apply a promo code to a held booking before paying",
+        request=VoucherApplyInput,
+        responses={
+            200: BookingOutput,
+            400: error_response("The code does not apply.", "invalid", *VOUCHER_INVALID),
+            **NOT_FOUND,
+            409: error_response(
+                "The booking cannot take this voucher now.",
+                *VOUCHER_CONFLICT,
+                "voucher_already_applied",
+                "booking_not_pending",
+                "payment_in_progress",
+            ),
+        },
+        description="One voucher per booking; the total drops by the discount. A cancelled, "
+        "expired or refunded booking gives the voucher's use back.",
+    )
+    def post(self, request, public_id):
+        data = VoucherApplyInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        booking = selectors.booking_get(user=request.user, public_id=public_id)
+        services.booking_voucher_apply(
+            booking=booking, code=data.validated_data["code"], actor=request.user
+        )
         booking = selectors.booking_get(user=request.user, public_id=public_id)
         return Response(BookingOutput(booking).data)

@@ -162,3 +162,18 @@ def showtime_ticket_prices(showtime: Showtime) -> dict[str, dict[str, Decimal]]:
 def _weekday_rules_changed(sender, instance: WeekdayPriceRule, **kwargs) -> None:
     key = _weekday_key(instance.theater_id)
     redis_guard.run_or_owe(key, lambda: cache.delete(key))
+
+
+def voucher_discount(
+    *, kind: str, value: Decimal, currency: str, eligible_total: Decimal
+) -> Decimal:
+    """What a voucher takes off `eligible_total` (the prices of the tickets it applies to, in
+    `currency`): a percentage of it rounded once, half up, to the currency's minor unit, or a
+    fixed amount; never negative and never more than `eligible_total`."""
+    if eligible_total <= ZERO or value <= ZERO:
+        return quantize(ZERO, currency)
+    if kind == "percent":
+        discount = quantize(eligible_total * min(value, HUNDRED) / HUNDRED, currency)
+    else:
+        discount = quantize(value, currency)
+    return min(discount, quantize(eligible_total, currency))

@@ -19,7 +19,7 @@ from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from marquee.booking import availability, errors
+from marquee.booking import availability, errors, vouchers
 from marquee.booking.context import ShowtimeContext, showtime_context
 from marquee.booking.models import (
     Booking,
@@ -206,6 +206,7 @@ def _insert_hold(
     now: datetime,
     precheck: bool = True,
     ticket_types: dict[int, str] | None = None,
+    voucher_code: str | None = None,
 ) -> Booking:
     """The hot path: one short transaction, rows inserted in seat order (no deadlock cycles).
 
@@ -220,6 +221,15 @@ def _insert_hold(
     showtime = context.showtime
     expires_at = now + timedelta(minutes=settings.BOOKING_HOLD_MINUTES)
     types, ticket_prices = _ticket_prices(context, seat_ids, ticket_types)
+    quote = None
+    if voucher_code is not None:
+        quote = vouchers.voucher_quote(
+            code=voucher_code,
+            showtime=showtime,
+            tickets=list(zip(types, ticket_prices, strict=True)),
+            now=now,
+        )
+    discount = quote.discount if quote is not None else Decimal(0)
     free_stale = True
     if precheck:
         current = seat_statuses(showtime_id=showtime.pk, now=now, among=seat_ids, stale=True)
@@ -235,6 +245,8 @@ def _insert_hold(
                 _check_hold_limits(
                     user=user, showtime_id=showtime.pk, adding=len(seat_ids), now=now
                 )
+            elif quote is not None:
+                _lock_holds_of(user)  # the voucher's per-user count, as for a customer
             if free_stale:
                 Ticket.objects.filter(
                     showtime_id=showtime.pk,
@@ -247,8 +259,10 @@ def _insert_hold(
                 showtime=showtime,
                 status=BookingStatus.PENDING,
                 expires_at=expires_at,
-                total=sum(ticket_prices, Decimal(0)),
+                total=sum(ticket_prices, Decimal(0)) - discount,
                 currency=showtime.currency,
+                discount=discount,
+                voucher_code=quote.voucher.code if quote is not None else "",
             )
             fast_insert.insert([booking])
             tickets = [
@@ -267,6 +281,9 @@ def _insert_hold(
             fast_insert.insert(
                 [_event(booking, from_status="", to_status=BookingStatus.PENDING, actor=user)]
             )
+            if quote is not None:
+                # After the tickets: a seat conflict answers 409 before the voucher is counted.
+                vouchers.voucher_redeem(quote=quote, booking=booking, user=user)
             availability.seats_changed(showtime.pk)
     except IntegrityError:
         raise errors.SeatsUnavailable(
@@ -302,12 +319,15 @@ def booking_hold(
     now: datetime | None = None,
     known_versions: dict | None = None,
     ticket_types: dict[int, str] | None = None,
+    voucher_code: str | None = None,
 ) -> Booking:
     """Hold all the requested seats (or the best `quantity` seats) for one buyer, or none.
 
     `ticket_types`: seat id -> ticket type code for `seat_ids` (a seat left out is the
-    default type; best available holds the default type). `known_versions`: values of
-    `context.version_keys()` this request has read already."""
+    default type; best available holds the default type). `voucher_code`: a promo code
+    applied in the same transaction (`marquee.booking.vouchers`): the hold fails whole if it
+    does not apply or is used up. `known_versions`: values of `context.version_keys()` this
+    request has read already."""
     now = now or timezone.now()
     context = showtime_context(showtime_id, known_versions)
     context.check_bookable(now)
@@ -322,6 +342,7 @@ def booking_hold(
                     seat_ids=wanted,
                     now=now,
                     ticket_types=ticket_types,
+                    voucher_code=voucher_code,
                 )
             except errors.SeatsUnavailable as conflict:
                 # An empty list means the holder let go between our insert and our look:
@@ -338,11 +359,19 @@ def booking_hold(
     if tier is not None and tier not in SeatTier.values:
         raise errors.BookingError("Unknown seat tier.", code="invalid_tier")
     return _hold_best_available(
-        user=user, context=context, quantity=quantity, tier=tier, allow_split=allow_split, now=now
+        user=user,
+        context=context,
+        quantity=quantity,
+        tier=tier,
+        allow_split=allow_split,
+        now=now,
+        voucher_code=voucher_code,
     )
 
 
-def _hold_best_available(*, user, context, quantity, tier, allow_split, now) -> Booking:
+def _hold_best_available(
+    *, user, context, quantity, tier, allow_split, now, voucher_code=None
+) -> Booking:
     """Adjacent seats near the sweet spot, of the tier asked for; without a tier, in the
     cheapest tier (by this showtime's prices) that has room, then the next cheapest."""
     layout = context.layout
@@ -387,6 +416,7 @@ def _hold_best_available(*, user, context, quantity, tier, allow_split, now) -> 
                     seat_ids=sorted(candidate),
                     now=now,
                     precheck=False,
+                    voucher_code=voucher_code,
                 )
             except errors.SeatsUnavailable as conflict:
                 # Lost a race: note what is taken and move to the next candidate.
@@ -434,6 +464,17 @@ def _booking_confirm_once(*, booking_id: int, actor, now: datetime | None) -> Co
             # before the cancellation committed): it is never sold; the caller refunds.
             _cancel_for_cancelled_showtime(booking, actor=actor)
             return ConfirmOutcome.NOT_CONFIRMABLE
+        if previous == BookingStatus.EXPIRED and not vouchers.voucher_retake(booking=booking):
+            # Paid after the sweeper gave its voucher back, and the voucher is used up since:
+            # not sold at that price; the caller refunds.
+            _event(
+                booking,
+                from_status=previous,
+                to_status=previous,
+                actor=actor,
+                reason="payment arrived after the voucher was used up",
+            ).save()
+            return ConfirmOutcome.NOT_CONFIRMABLE
         seat_ids = list(booking.tickets.values_list("seat_id", flat=True))
         try:
             with transaction.atomic():
@@ -455,6 +496,7 @@ def _booking_confirm_once(*, booking_id: int, actor, now: datetime | None) -> Co
                 Ticket.objects.filter(booking=booking, status=TicketStatus.HELD).update(
                     status=TicketStatus.EXPIRED
                 )
+            vouchers.vouchers_release(booking_ids=[booking.pk], now=now)
             _event(
                 booking,
                 from_status=previous,
@@ -508,6 +550,7 @@ def booking_cancel(*, booking: Booking, actor, now: datetime | None = None, reas
         Ticket.objects.filter(
             booking=booking, status__in=[TicketStatus.HELD, TicketStatus.SOLD]
         ).update(status=TicketStatus.CANCELLED)
+        vouchers.vouchers_release(booking_ids=[booking.pk], now=now)
         previous = _move(booking, BookingStatus.CANCELLED, actor=actor, reason=reason)
         booking_cancelled.send(
             sender=Booking, booking=booking, previous_status=previous, actor=actor, reason=reason
@@ -535,6 +578,7 @@ def bookings_cancel_for_showtime(*, showtime: Showtime, actor=None) -> int:
         Booking.objects.filter(pk__in=ids).update(
             status=BookingStatus.CANCELLED, updated_at=timezone.now()
         )
+        vouchers.vouchers_release(booking_ids=ids)
         BookingEvent.objects.bulk_create(
             _event(
                 b,
@@ -584,6 +628,7 @@ def bookings_expire(*, now: datetime | None = None, batch_size: int = 500) -> in
             Ticket.objects.filter(booking_id__in=batch, status=TicketStatus.HELD).update(
                 status=TicketStatus.EXPIRED
             )
+            vouchers.vouchers_release(booking_ids=batch, now=now)
             BookingEvent.objects.bulk_create(
                 BookingEvent(
                     booking_id=pk,
@@ -598,6 +643,50 @@ def bookings_expire(*, now: datetime | None = None, batch_size: int = 500) -> in
         expired += len(batch)
 
 
+def booking_voucher_apply(
+    *, booking: Booking, code: str, actor, now: datetime | None = None
+) -> Booking:
+    """Apply a promo code to a held booking before it is paid (one voucher per booking)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        _lock_holds_of(booking.user)  # the account row first, as a hold takes it
+        booking = Booking.objects.select_for_update().get(pk=booking.pk)
+        if booking.status != BookingStatus.PENDING or booking.expires_at <= now:
+            raise errors.BookingError(
+                "Only a held booking that is not paid yet takes a voucher.",
+                code="booking_not_pending",
+                status_code=409,
+            )
+        if booking.voucher_code:
+            raise errors.BookingError(
+                "This booking already has a voucher.",
+                code="voucher_already_applied",
+                status_code=409,
+            )
+        if booking.payments.filter(status="pending").exists():
+            # A payment was started for the old total: the customer pays that, or cancels.
+            raise errors.BookingError(
+                "A payment for this booking is under way; a voucher can no longer be added.",
+                code="payment_in_progress",
+                status_code=409,
+            )
+        showtime = Showtime.objects.select_related("screen").get(pk=booking.showtime_id)
+        tickets = list(
+            booking.tickets.filter(status=TicketStatus.HELD).values_list("ticket_type", "price")
+        )
+        quote = vouchers.voucher_quote(code=code, showtime=showtime, tickets=tickets, now=now)
+        vouchers.voucher_redeem(quote=quote, booking=booking, user=booking.user)
+        booking.discount = quote.discount
+        booking.total = sum((price for _, price in tickets), Decimal(0)) - quote.discount
+        booking.voucher_code = quote.voucher.code
+        booking.save(update_fields=["discount", "total", "voucher_code", "updated_at"])
+    logger.info(
+        "voucher applied",
+        extra={"booking": str(booking.public_id), "voucher": booking.voucher_code},
+    )
+    return booking
+
+
 def booking_mark_refunded(*, booking_id: int, actor=None, reason: str = "") -> Booking:
     """A refund went through: the booking and its tickets read `refunded` (seats stay free)."""
     with transaction.atomic():
@@ -608,6 +697,7 @@ def booking_mark_refunded(*, booking_id: int, actor=None, reason: str = "") -> B
         Ticket.objects.filter(booking=booking).exclude(status=TicketStatus.EXPIRED).update(
             status=TicketStatus.REFUNDED
         )
+        vouchers.vouchers_release(booking_ids=[booking.pk])
         _move(booking, BookingStatus.REFUNDED, actor=actor, reason=reason)
     logger.info("booking refunded", extra={"booking": str(booking.public_id)})
     return booking
