@@ -188,7 +188,7 @@ def test_a_ticket_type_voucher_discounts_only_those_tickets(
     body = customer_client.post(
         URL, {"showtime": showtime.pk, "seats": seats_in, "voucher": "KIDS"}, format="json"
     ).json()
-    assert (body["discount"], body["total"]) == ("12.00", "36.00")  # 2×12 + 3×8 − 50 % of 24
+    assert (body["discount"], body["total"]) == ("12.00", "36.00")  # 24 + 24, less 50 % of 24
 
 
 def test_the_per_user_limit_counts_live_redemptions(customer, showtime, hold, seats):
