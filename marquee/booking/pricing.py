@@ -1,12 +1,13 @@
-"""The one place ticket prices are computed: price card or base price, tier surcharge, time of
-day, weekday.
+"""The one place ticket prices are computed: price card or base price, tier surcharge, format
+surcharge, time of day, weekday.
 
 Order: a showtime with a price card starts from the card's price for the ticket type and seat
-tier; one without starts from the base price plus the tier surcharge (an amount in the
-theater's surcharge currency, or a percentage of the base price) and sells the default ticket
-type only. The morning discount and the weekday adjustment then multiply the sum; the result is
-rounded once, half up, to the minor unit of the showtime's currency (ISO 4217: whole yen and
-won, euro and dollar cents, fils).
+tier plus the card's surcharge for the showtime's format (3D, IMAX); one without starts from
+the base price plus the tier surcharge (an amount in the theater's surcharge currency, or a
+percentage of the base price) and sells the default ticket type only. The morning discount and
+the weekday adjustment then multiply the sum; the result is rounded once, half up, to the
+minor unit of the showtime's currency (ISO 4217: whole yen and won, euro and dollar cents,
+fils). Voucher discounts are computed here too (`voucher_discount`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from django.dispatch import receiver
 from marquee.catalog.models import (
     DEFAULT_TICKET_TYPE,
     PriceCardEntry,
+    PriceCardFormatSurcharge,
     SeatTier,
     Showtime,
     SurchargeKind,
@@ -82,17 +84,19 @@ def ticket_price(
     local_hour: int,
     local_weekday: int,
     card_price: Decimal | None = None,
+    format_surcharge: Decimal = ZERO,
 ) -> Decimal:
     """The price of one seat, in whole minor units of `currency`, never negative.
 
     `card_price`: the price card's price for the ticket type and tier (in `currency`); it
-    replaces the base price and the tier surcharge."""
+    replaces the base price and the tier surcharge. `format_surcharge`: the card's amount for
+    the showtime's format (3D, IMAX), added before the time-of-day and weekday rules."""
     surcharge = {
         SeatTier.PREMIUM: rules.premium_surcharge,
         SeatTier.VIP: rules.vip_surcharge,
     }.get(tier, ZERO)
     if card_price is not None:
-        price = card_price
+        price = card_price + format_surcharge
     elif rules.surcharge_kind == SurchargeKind.PERCENT:
         price = base_price * (1 + surcharge / HUNDRED)
     elif rules.surcharge_currency == currency:
@@ -142,6 +146,15 @@ def showtime_ticket_prices(showtime: Showtime) -> dict[str, dict[str, Decimal]]:
     rules = price_rules_for(theater)
     local = to_local(showtime.starts_at, theater.timezone)
     table: dict[str, dict[str, Decimal]] = {DEFAULT_TICKET_TYPE: dict(base)}
+    surcharge = (
+        PriceCardFormatSurcharge.objects.filter(
+            price_card_id=showtime.price_card_id,
+            price_card__currency=showtime.currency,
+            format=showtime.format,
+        )
+        .values_list("amount", flat=True)
+        .first()
+    ) or ZERO
     entries = PriceCardEntry.objects.filter(
         price_card_id=showtime.price_card_id, price_card__currency=showtime.currency
     ).values_list("ticket_type__code", "tier", "price")
@@ -154,6 +167,7 @@ def showtime_ticket_prices(showtime: Showtime) -> dict[str, dict[str, Decimal]]:
             local_hour=local.hour,
             local_weekday=local.weekday(),
             card_price=price,
+            format_surcharge=surcharge,
         )
     return table
 

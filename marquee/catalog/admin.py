@@ -20,12 +20,15 @@ from marquee.catalog import services
 from marquee.catalog.error_codes import CatalogErrorCode
 from marquee.catalog.models import (
     Genre,
+    LanguageVersion,
     Movie,
     PriceCard,
     PriceCardEntry,
+    PriceCardFormatSurcharge,
     Screen,
     Seat,
     Showtime,
+    ShowtimeFormat,
     ShowtimeStatus,
     SurchargeKind,
     Theater,
@@ -292,10 +295,22 @@ class ShowtimeAdminForm(forms.ModelForm):
 
     class Meta:
         model = Showtime
-        fields = ["movie", "screen", "starts_at", "base_price", "currency", "price_card"]
+        fields = [
+            "movie",
+            "screen",
+            "starts_at",
+            "base_price",
+            "currency",
+            "format",
+            "language_version",
+            "price_card",
+        ]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # Optional in the form: a showtime saved without them is 2D, original version.
+        self.fields["format"].required = False
+        self.fields["language_version"].required = False
         screen = self.fields["screen"]
         screen.queryset = screen.queryset.select_related("theater")
         screen.label_from_instance = _screen_with_its_timezone
@@ -316,6 +331,12 @@ class ShowtimeAdminForm(forms.ModelForm):
             return services.currency_check(self.cleaned_data["currency"])
         except ApplicationError as error:
             raise forms.ValidationError(error.message, code=error.code) from None
+
+    def clean_format(self):
+        return self.cleaned_data.get("format") or ShowtimeFormat.TWO_D
+
+    def clean_language_version(self):
+        return self.cleaned_data.get("language_version") or LanguageVersion.ORIGINAL
 
     def _starts_at(self, screen: Screen, wall_clock: datetime) -> datetime | None:
         """The moment the wall-clock time names at the screen's theater; None (and a form
@@ -534,13 +555,15 @@ class PriceCardEntryFormSet(forms.BaseInlineFormSet):
         super().clean()
         currency = self.instance.currency
         for form in self.forms:
-            price = form.cleaned_data.get("price") if hasattr(form, "cleaned_data") else None
+            cleaned = getattr(form, "cleaned_data", {})
+            price = cleaned.get("price", cleaned.get("amount"))
             if price is None or form.cleaned_data.get("DELETE"):
                 continue
+            field = "price" if "price" in cleaned else "amount"
             try:
-                services.amount_check(price, currency, field="price")
+                services.amount_check(price, currency, field=field)
             except ApplicationError as error:
-                form.add_error("price", _form_error(error))
+                form.add_error(field, _form_error(error))
 
 
 class PriceCardEntryInline(admin.TabularInline):
@@ -562,9 +585,16 @@ class PriceCardAdminForm(forms.ModelForm):
             raise forms.ValidationError(error.message, code=error.code) from None
 
 
+class PriceCardFormatSurchargeInline(admin.TabularInline):
+    model = PriceCardFormatSurcharge
+    formset = PriceCardEntryFormSet  # the same check: amounts in the card's currency
+    extra = 0
+    fields = ["format", "amount"]
+
+
 @admin.register(PriceCard)
 class PriceCardAdmin(admin.ModelAdmin):
     form = PriceCardAdminForm
     list_display = ["name", "theater", "currency"]
     list_filter = ["theater"]
-    inlines = [PriceCardEntryInline]
+    inlines = [PriceCardEntryInline, PriceCardFormatSurchargeInline]

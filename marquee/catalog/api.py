@@ -15,12 +15,14 @@ from marquee.catalog import selectors, services
 from marquee.catalog.filters import MovieFilter, ScreenFilter, ShowtimeFilter
 from marquee.catalog.models import (
     Genre,
+    LanguageVersion,
     Movie,
     PriceCard,
     Screen,
     Seat,
     SeatTier,
     Showtime,
+    ShowtimeFormat,
     ShowtimeStatus,
     SurchargeKind,
     Theater,
@@ -32,6 +34,7 @@ from marquee.common.money import money_text
 from marquee.common.money_fields import MONEY_SCHEMA, MoneyField
 from marquee.common.openapi import error_response
 from marquee.common.permissions import IsAdminOrReadOnly, IsStaffOrReadOnly
+from marquee.common.renderers import ContentNegotiation
 from marquee.common.time import local_iso
 
 # --- Serializers ----------------------------------------------------------------------------
@@ -313,6 +316,8 @@ class ShowtimeSerializer(serializers.ModelSerializer):
             "status",
             "capacity",
             "price_card",
+            "format",
+            "language_version",
         ]
         read_only_fields = fields
 
@@ -352,6 +357,8 @@ class ShowtimeCreateSerializer(serializers.Serializer):
     price_card = serializers.PrimaryKeyRelatedField(
         queryset=PriceCard.objects.all(), required=False, allow_null=True, help_text=PRICE_CARD_HELP
     )
+    format = serializers.ChoiceField(choices=ShowtimeFormat.choices, required=False)
+    language_version = serializers.ChoiceField(choices=LanguageVersion.choices, required=False)
 
 
 class ShowtimeUpdateSerializer(serializers.Serializer):
@@ -363,6 +370,8 @@ class ShowtimeUpdateSerializer(serializers.Serializer):
     price_card = serializers.PrimaryKeyRelatedField(
         queryset=PriceCard.objects.all(), required=False, allow_null=True, help_text=PRICE_CARD_HELP
     )
+    format = serializers.ChoiceField(choices=ShowtimeFormat.choices, required=False)
+    language_version = serializers.ChoiceField(choices=LanguageVersion.choices, required=False)
 
 
 class TicketTypeSerializer(serializers.ModelSerializer):
@@ -389,12 +398,26 @@ class PriceCardEntrySerializer(serializers.Serializer):
         }
 
 
+class FormatSurchargeSerializer(serializers.Serializer):
+    format = serializers.ChoiceField(choices=ShowtimeFormat.choices)
+    amount = serializers.DecimalField(
+        max_digits=9, decimal_places=3, min_value=Decimal("0"), help_text=PRICE_HELP
+    )
+
+    def to_representation(self, surcharge):
+        return {
+            "format": surcharge.format,
+            "amount": money_text(surcharge.amount, surcharge.price_card.currency),
+        }
+
+
 class PriceCardSerializer(serializers.ModelSerializer):
     entries = PriceCardEntrySerializer(many=True, read_only=True)
+    format_surcharges = FormatSurchargeSerializer(many=True, read_only=True)
 
     class Meta:
         model = PriceCard
-        fields = ["id", "theater", "name", "currency", "entries"]
+        fields = ["id", "theater", "name", "currency", "entries", "format_surcharges"]
         read_only_fields = fields
 
 
@@ -408,11 +431,17 @@ class PriceCardWriteSerializer(serializers.Serializer):
         help_text="A price per ticket type and seat tier; a pair left out is not sold (the "
         "default type falls back to the base price and tier surcharge).",
     )
+    format_surcharges = FormatSurchargeSerializer(
+        many=True,
+        required=False,
+        help_text="An amount added to the card's prices for a showtime in this format.",
+    )
 
 
 class PriceCardUpdateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=80, required=False)
     entries = PriceCardEntrySerializer(many=True, required=False)
+    format_surcharges = FormatSurchargeSerializer(many=True, required=False)
 
 
 # --- Error documentation --------------------------------------------------------------------
@@ -441,6 +470,13 @@ def _write(request, responses: dict, *errors: dict) -> dict:
     for error in (*errors, ADMIN_ONLY):
         merged.update(error)
     return extend_schema(request=request, responses=merged)
+
+
+class FormatFilterNegotiation(ContentNegotiation):
+    """Content negotiation that leaves `?format=` to the showtime filter (JSON only)."""
+
+    class settings:
+        URL_FORMAT_OVERRIDE = None
 
 
 # --- Views ----------------------------------------------------------------------------------
@@ -715,6 +751,8 @@ SCHEDULING_CONFLICT = _conflict(
 )
 class ShowtimeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CatalogViewSet):
     serializer_class = ShowtimeSerializer
+    # `?format=` filters by showtime format (3d, imax) here, not by renderer.
+    content_negotiation_class = FormatFilterNegotiation
     filterset_class = ShowtimeFilter
     http_method_names = ["get", "post", "patch", "head", "options"]
 
@@ -796,7 +834,9 @@ class PriceCardViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Catalog
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):
-        return PriceCard.objects.prefetch_related("entries__ticket_type", "entries__price_card")
+        return PriceCard.objects.prefetch_related(
+            "entries__ticket_type", "entries__price_card", "format_surcharges__price_card"
+        )
 
     def create(self, request):
         price_card = services.price_card_create(**self.validated(PriceCardWriteSerializer))

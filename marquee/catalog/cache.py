@@ -34,6 +34,7 @@ from marquee.catalog.models import (
     Movie,
     PriceCard,
     PriceCardEntry,
+    PriceCardFormatSurcharge,
     Screen,
     Seat,
     Showtime,
@@ -156,6 +157,7 @@ def _model_changed(sender, **kwargs) -> None:
         TicketType,
         PriceCard,
         PriceCardEntry,
+        PriceCardFormatSurcharge,
     ):
         catalog_changed()
 

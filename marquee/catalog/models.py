@@ -208,6 +208,22 @@ class Seat(models.Model):
         return f"{self.row_label}{self.number}"
 
 
+class ShowtimeFormat(models.TextChoices):
+    TWO_D = "2d", "2D"
+    THREE_D = "3d", "3D"
+    IMAX = "imax", "IMAX"
+    IMAX_3D = "imax_3d", "IMAX 3D"
+    DOLBY_ATMOS = "dolby_atmos", "Dolby Atmos"
+    DOLBY_CINEMA = "dolby_cinema", "Dolby Cinema"
+    FOUR_DX = "4dx", "4DX"
+
+
+class LanguageVersion(models.TextChoices):
+    ORIGINAL = "original", "Original version"
+    DUBBED = "dubbed", "Dubbed"
+    SUBTITLED = "subtitled", "Original with subtitles"
+
+
 class ShowtimeStatus(models.TextChoices):
     SCHEDULED = "scheduled", "Scheduled"
     CANCELLED = "cancelled", "Cancelled"
@@ -230,6 +246,12 @@ class Showtime(models.Model):
     currency = models.CharField(max_length=3, default=default_currency)
     status = models.CharField(
         max_length=16, choices=ShowtimeStatus.choices, default=ShowtimeStatus.SCHEDULED
+    )
+    format = models.CharField(
+        max_length=16, choices=ShowtimeFormat.choices, default=ShowtimeFormat.TWO_D
+    )
+    language_version = models.CharField(
+        max_length=16, choices=LanguageVersion.choices, default=LanguageVersion.ORIGINAL
     )
     # Sold from this card's prices per ticket type and tier; without one, the default ticket
     # type only, at the base price and the theater's tier surcharges.
@@ -343,3 +365,30 @@ class PriceCardEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ticket_type.code}/{self.tier}: {self.price}"
+
+
+class PriceCardFormatSurcharge(models.Model):
+    """An amount a card adds to every ticket of a showtime in this format (3D glasses, IMAX),
+    in the card's currency, before the time-of-day and weekday rules."""
+
+    price_card = models.ForeignKey(
+        PriceCard, on_delete=models.CASCADE, related_name="format_surcharges"
+    )
+    format = models.CharField(max_length=16, choices=ShowtimeFormat.choices)
+    amount = models.DecimalField(
+        max_digits=9, decimal_places=3, validators=[MinValueValidator(Decimal("0"))]
+    )
+
+    class Meta:
+        ordering = ["price_card", "format"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["price_card", "format"], name="price_card_format_surcharge_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__gte=0), name="price_card_format_surcharge_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.price_card} {self.get_format_display()} +{self.amount}"

@@ -19,12 +19,15 @@ from marquee.catalog.layout import screen_layout_invalidate
 from marquee.catalog.models import (
     DEFAULT_TICKET_TYPE,
     Genre,
+    LanguageVersion,
     Movie,
     PriceCard,
     PriceCardEntry,
+    PriceCardFormatSurcharge,
     Screen,
     Seat,
     Showtime,
+    ShowtimeFormat,
     ShowtimeStatus,
     SurchargeKind,
     Theater,
@@ -523,6 +526,8 @@ def showtime_schedule(
     base_price: Decimal,
     currency: str | None = None,
     price_card: PriceCard | None = None,
+    format: str = ShowtimeFormat.TWO_D,
+    language_version: str = LanguageVersion.ORIGINAL,
 ) -> Showtime:
     """Schedule a future showtime on a screen with seats, overlapping no scheduled one, priced
     in a known currency's own units and in the currency of the theater's amount surcharges
@@ -545,6 +550,8 @@ def showtime_schedule(
             currency=currency,
             status=ShowtimeStatus.SCHEDULED,
             price_card=price_card,
+            format=format,
+            language_version=language_version,
         )
         _save_checked(showtime)
     return showtime_get(showtime_id=showtime.pk)
@@ -560,6 +567,8 @@ def showtime_update(
     status: str | None = None,
     changed_by=None,
     price_card: PriceCard | None = UNSET,
+    format: str | None = None,
+    language_version: str | None = None,
 ) -> Showtime:
     """Change price or currency (each checked as when scheduling); moving or reinstating
     re-checks past and overlap.
@@ -588,6 +597,10 @@ def showtime_update(
             )
         if price_card is not UNSET:
             locked.price_card = price_card
+        if format is not None:
+            locked.format = format  # a new format reprices the seats not yet held
+        if language_version is not None:
+            locked.language_version = language_version
         if locked.price_card_id is not None and (price_card is not UNSET or currency is not None):
             price_card_check(
                 price_card=locked.price_card,
@@ -736,29 +749,53 @@ def _price_card_entries_write(*, price_card: PriceCard, entries: Sequence[dict[s
     catalog_changed()  # bulk writes send no signal: the showtimes' prices change
 
 
+def _price_card_surcharges_write(
+    *, price_card: PriceCard, format_surcharges: Sequence[dict[str, Any]]
+) -> None:
+    """Replace the card's format surcharges: each `{format, amount}` in the card's currency."""
+    for entry in format_surcharges:
+        amount_check(entry["amount"], price_card.currency, field="format_surcharges")
+    PriceCardFormatSurcharge.objects.filter(price_card=price_card).delete()
+    PriceCardFormatSurcharge.objects.bulk_create(
+        PriceCardFormatSurcharge(price_card=price_card, format=e["format"], amount=e["amount"])
+        for e in format_surcharges
+    )
+    catalog_changed()
+
+
 def price_card_create(
     *,
     theater: Theater,
     name: str,
     currency: str | None = None,
     entries: Sequence[dict[str, Any]] = (),
+    format_surcharges: Sequence[dict[str, Any]] = (),
 ) -> PriceCard:
-    """A theater's price card with its prices (see `_price_card_entries_write`)."""
+    """A theater's price card with its prices (see `_price_card_entries_write`) and format
+    surcharges."""
     currency = currency_check(currency or settings.DEFAULT_CURRENCY)
     with transaction.atomic():
         price_card = PriceCard.objects.create(theater=theater, name=name, currency=currency)
         _price_card_entries_write(price_card=price_card, entries=entries)
+        _price_card_surcharges_write(price_card=price_card, format_surcharges=format_surcharges)
     return price_card
 
 
 def price_card_update(
-    *, price_card: PriceCard, name: str | None = None, entries: Sequence[dict] | None = None
+    *,
+    price_card: PriceCard,
+    name: str | None = None,
+    entries: Sequence[dict] | None = None,
+    format_surcharges: Sequence[dict] | None = None,
 ) -> PriceCard:
-    """Rename a card or replace its prices; tickets already held keep the price they got."""
+    """Rename a card or replace its prices or surcharges; tickets already held keep the price
+    they got."""
     with transaction.atomic():
         if name is not None:
             price_card.name = name
             price_card.save(update_fields=["name"])
         if entries is not None:
             _price_card_entries_write(price_card=price_card, entries=entries)
+        if format_surcharges is not None:
+            _price_card_surcharges_write(price_card=price_card, format_surcharges=format_surcharges)
     return price_card
