@@ -339,3 +339,54 @@ def test_the_admin_creates_codes_like_a_voucher_and_exports_csv(admin_client, db
     )
     assert csv_response["Content-Type"].startswith("text/csv")
     assert csv_response.content.decode().count("\n") == 5
+
+
+def test_the_database_refuses_more_uses_than_the_limit_whatever_the_code_does():
+    from django.db import IntegrityError, transaction
+    from django.db.models import F
+
+    voucher = make("CHECKED", max_redemptions=1)
+    Voucher.objects.filter(pk=voucher.pk).update(redeemed=F("redeemed") + 1)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        # A writer that skips the conditional UPDATE still cannot pass the limit.
+        Voucher.objects.filter(pk=voucher.pk).update(redeemed=F("redeemed") + 1)
+    voucher.refresh_from_db()
+    assert voucher.redeemed == 1
+
+
+def test_a_booking_paid_after_the_sweeper_expired_it_takes_its_use_back(customer, showtime, seats):
+    make("LATEPAY", max_redemptions=1)
+    lapsed = services.booking_hold(
+        user=customer,
+        showtime_id=showtime.pk,
+        seat_ids=ids(seats, "A1"),
+        voucher_code="LATEPAY",
+        now=timezone.now() - timedelta(hours=1),
+    )
+    services.bookings_expire()
+    assert Voucher.objects.get().redeemed == 0
+    assert services.booking_confirm(booking_id=lapsed.pk) == services.ConfirmOutcome.CONFIRMED
+    assert Voucher.objects.get().redeemed == 1
+    # Confirmed here without a payment (the service alone): every other check holds.
+    assert reconcile(without=["confirmed_bookings_without_one_payment"]) == []
+
+
+def test_a_booking_paid_after_its_voucher_ran_out_is_not_confirmed(
+    customer, other_customer, showtime, seats
+):
+    make("GONE", max_redemptions=1)
+    lapsed = services.booking_hold(
+        user=customer,
+        showtime_id=showtime.pk,
+        seat_ids=ids(seats, "A1"),
+        voucher_code="GONE",
+        now=timezone.now() - timedelta(hours=1),
+    )
+    services.bookings_expire()
+    services.booking_hold(
+        user=other_customer, showtime_id=showtime.pk, seat_ids=ids(seats, "A2"), voucher_code="GONE"
+    )
+    outcome = services.booking_confirm(booking_id=lapsed.pk)
+    assert outcome == services.ConfirmOutcome.NOT_CONFIRMABLE  # the caller refunds
+    assert Booking.objects.get(pk=lapsed.pk).status == "expired"
+    assert Voucher.objects.get().redeemed == 1
