@@ -29,7 +29,7 @@ from marquee.booking.vouchers import (
     vouchers_create_bulk,
     vouchers_csv,
 )
-from marquee.common.errors import ApplicationError
+from marquee.common.errors import DomainError
 
 
 class _StatusAsShownFilter(admin.SimpleListFilter):
@@ -123,7 +123,7 @@ class BookingAdmin(admin.ModelAdmin):
             try:
                 booking_cancel(booking=booking, actor=request.user, reason="cancelled in admin")
                 done += 1
-            except ApplicationError as error:
+            except DomainError as error:
                 self.message_user(request, f"{booking}: {error.message}", messages.WARNING)
         self.message_user(request, f"Cancelled {done} booking(s).")
 
@@ -201,7 +201,7 @@ class VoucherAdminForm(forms.ModelForm):
                 valid_from=cleaned.get("valid_from"),
                 valid_until=cleaned.get("valid_until"),
             )
-        except ApplicationError as error:
+        except DomainError as error:
             raise forms.ValidationError(error.message, code=error.code) from None
         if cleaned.get("code"):
             cleaned["code"] = normalize_code(cleaned["code"])
@@ -232,7 +232,7 @@ class VoucherAdmin(admin.ModelAdmin):
                         count=count, prefix="", batch=voucher.batch or voucher.code, **terms
                     )
                 )
-            except ApplicationError as error:
+            except DomainError as error:
                 self.message_user(request, error.message, messages.ERROR)
                 return
         self.message_user(request, f"Created {made} voucher codes.", messages.SUCCESS)

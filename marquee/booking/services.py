@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from marquee.booking import availability, errors, vouchers
 from marquee.booking.context import ShowtimeContext, showtime_context
+from marquee.booking.error_codes import BookingErrorCode
 from marquee.booking.models import (
     Booking,
     BookingEvent,
@@ -90,11 +91,13 @@ def active_seat_ids(*, showtime_id: int, now: datetime, among: Iterable[int] | N
 
 def _check_quantity(count: int) -> None:
     if count < 1:
-        raise errors.BookingError("Ask for at least one seat.", code="no_seats_requested")
+        raise errors.BookingError(
+            "Ask for at least one seat.", code=BookingErrorCode.NO_SEATS_REQUESTED
+        )
     if count > settings.BOOKING_MAX_SEATS:
         raise errors.BookingError(
             f"At most {settings.BOOKING_MAX_SEATS} seats per booking.",
-            code="too_many_seats",
+            code=BookingErrorCode.TOO_MANY_SEATS,
             details={"max_seats": settings.BOOKING_MAX_SEATS},
         )
 
@@ -150,14 +153,14 @@ def _validate_seat_ids(seat_ids: Sequence[int], seats_by_id: dict[int, LayoutSea
         duplicates = sorted({i for i in seat_ids if seat_ids.count(i) > 1})
         raise errors.BookingError(
             "A seat is listed more than once.",
-            code="duplicate_seats",
+            code=BookingErrorCode.DUPLICATE_SEATS,
             details={"seat_ids": duplicates},
         )
     foreign = sorted(set(seat_ids) - seats_by_id.keys())
     if foreign:
         raise errors.BookingError(
             "These seats are not in this showtime's screen.",
-            code="seats_not_in_screen",
+            code=BookingErrorCode.SEATS_NOT_IN_SCREEN,
             details={"seat_ids": foreign},
         )
     return sorted(seat_ids)
@@ -181,7 +184,7 @@ def _ticket_prices(
         if unknown:
             raise errors.BookingError(
                 "Unknown ticket type.",
-                code="ticket_type_unknown",
+                code=BookingErrorCode.TICKET_TYPE_UNKNOWN,
                 details={"ticket_types": unknown, "known": sorted(known)},
             )
     prices = [
@@ -192,7 +195,7 @@ def _ticket_prices(
     if refused:
         raise errors.BookingError(
             "This showtime does not sell that ticket type for these seats.",
-            code="ticket_type_not_offered",
+            code=BookingErrorCode.TICKET_TYPE_NOT_OFFERED,
             details={"seat_ids": refused},
         )
     return types, prices  # type: ignore[return-value]
@@ -354,10 +357,12 @@ def booking_hold(
         raise AssertionError("unreachable")  # pragma: no cover
 
     if quantity is None:
-        raise errors.BookingError("Give seats or a quantity.", code="no_seats_requested")
+        raise errors.BookingError(
+            "Give seats or a quantity.", code=BookingErrorCode.NO_SEATS_REQUESTED
+        )
     _check_quantity(quantity)
     if tier is not None and tier not in SeatTier.values:
-        raise errors.BookingError("Unknown seat tier.", code="invalid_tier")
+        raise errors.BookingError("Unknown seat tier.", code=BookingErrorCode.INVALID_TIER)
     return _hold_best_available(
         user=user,
         context=context,
@@ -400,11 +405,10 @@ def _hold_best_available(
                 raise errors.BookingError(
                     f"No row has {quantity} adjacent free seats; ask with allow_split to "
                     "accept seats apart.",
-                    code="no_adjacent_seats",
-                    status_code=409,
+                    code=BookingErrorCode.NO_ADJACENT_SEATS,
                 )
             raise errors.BookingError(
-                f"Fewer than {quantity} seats are free.", code="not_enough_seats", status_code=409
+                f"Fewer than {quantity} seats are free.", code=BookingErrorCode.NOT_ENOUGH_SEATS
             )
         for candidate in candidates:
             attempts += 1
@@ -537,15 +541,13 @@ def booking_cancel(*, booking: Booking, actor, now: datetime | None = None, reas
             if now >= cutoff and not is_staff_member(actor):
                 raise errors.BookingError(
                     "This booking can no longer be cancelled.",
-                    code="cancellation_closed",
-                    status_code=409,
+                    code=BookingErrorCode.CANCELLATION_CLOSED,
                     details={"cutoff": api_datetime(cutoff)},
                 )
         elif booking.status != BookingStatus.PENDING:
             raise errors.BookingError(
                 f"A booking that is {booking.status} cannot be cancelled.",
-                code="booking_not_cancellable",
-                status_code=409,
+                code=BookingErrorCode.BOOKING_NOT_CANCELLABLE,
             )
         Ticket.objects.filter(
             booking=booking, status__in=[TicketStatus.HELD, TicketStatus.SOLD]
@@ -654,21 +656,18 @@ def booking_voucher_apply(
         if booking.status != BookingStatus.PENDING or booking.expires_at <= now:
             raise errors.BookingError(
                 "Only a held booking that is not paid yet takes a voucher.",
-                code="booking_not_pending",
-                status_code=409,
+                code=BookingErrorCode.BOOKING_NOT_PENDING,
             )
         if booking.voucher_code:
             raise errors.BookingError(
                 "This booking already has a voucher.",
-                code="voucher_already_applied",
-                status_code=409,
+                code=BookingErrorCode.VOUCHER_ALREADY_APPLIED,
             )
         if booking.payments.filter(status="pending").exists():
             # A payment was started for the old total: the customer pays that, or cancels.
             raise errors.BookingError(
                 "A payment for this booking is under way; a voucher can no longer be added.",
-                code="payment_in_progress",
-                status_code=409,
+                code=BookingErrorCode.PAYMENT_IN_PROGRESS,
             )
         showtime = Showtime.objects.select_related("screen").get(pk=booking.showtime_id)
         tickets = list(

@@ -21,6 +21,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from marquee.booking.error_codes import BookingErrorCode
 from marquee.booking.errors import BookingError
 from marquee.booking.models import Booking, Voucher, VoucherKind, VoucherRedemption
 from marquee.booking.pricing import voucher_discount
@@ -35,8 +36,8 @@ def normalize_code(code: str) -> str:
     return code.strip().upper()
 
 
-def voucher_error(code: str, message: str, status_code: int = 400, **details) -> BookingError:
-    return BookingError(message, code=code, status_code=status_code, details=details)
+def voucher_error(code: BookingErrorCode, message: str, **details) -> BookingError:
+    return BookingError(message, code=code, details=details)
 
 
 @dataclass(frozen=True)
@@ -57,34 +58,36 @@ def voucher_quote(
     but the limits, which `voucher_redeem` checks where they hold."""
     voucher = Voucher.objects.filter(code=normalize_code(code)).first()
     if voucher is None:
-        raise voucher_error("voucher_invalid", "No such voucher code.")
+        raise voucher_error(BookingErrorCode.VOUCHER_INVALID, "No such voucher code.")
     if voucher.valid_from is not None and now < voucher.valid_from:
         raise voucher_error(
-            "voucher_not_yet_valid",
+            BookingErrorCode.VOUCHER_NOT_YET_VALID,
             "This voucher is not valid yet.",
             valid_from=voucher.valid_from.isoformat(),
         )
     if voucher.valid_until is not None and now >= voucher.valid_until:
-        raise voucher_error("voucher_expired", "This voucher has expired.")
+        raise voucher_error(BookingErrorCode.VOUCHER_EXPIRED, "This voucher has expired.")
     if (voucher.movie_id is not None and voucher.movie_id != showtime.movie_id) or (
         voucher.theater_id is not None and voucher.theater_id != showtime.screen.theater_id
     ):
-        raise voucher_error("voucher_not_applicable", "This voucher is not valid for this show.")
+        raise voucher_error(
+            BookingErrorCode.VOUCHER_NOT_APPLICABLE, "This voucher is not valid for this show."
+        )
     if voucher.kind == VoucherKind.AMOUNT and voucher.currency != showtime.currency:
         raise voucher_error(
-            "voucher_not_applicable",
+            BookingErrorCode.VOUCHER_NOT_APPLICABLE,
             f"This voucher is in {voucher.currency}; this show is sold in {showtime.currency}.",
         )
     if len(tickets) < voucher.min_seats:
         raise voucher_error(
-            "voucher_min_seats",
+            BookingErrorCode.VOUCHER_MIN_SEATS,
             f"This voucher needs at least {voucher.min_seats} seats.",
             min_seats=voucher.min_seats,
         )
     eligible = [price for ticket_type, price in tickets if voucher.ticket_type in ("", ticket_type)]
     if not eligible:
         raise voucher_error(
-            "voucher_not_applicable",
+            BookingErrorCode.VOUCHER_NOT_APPLICABLE,
             "This voucher is for other ticket types.",
             ticket_type=voucher.ticket_type,
         )
@@ -107,9 +110,8 @@ def voucher_redeem(*, quote: VoucherQuote, booking: Booking, user) -> VoucherRed
         ).count()
         if used >= voucher.max_per_user:
             raise voucher_error(
-                "voucher_user_limit",
+                BookingErrorCode.VOUCHER_USER_LIMIT,
                 "You have used this voucher as often as it allows.",
-                409,
                 max_per_user=voucher.max_per_user,
             )
     # The limit itself: one UPDATE that adds one only below it (the CHECK constraint backs it).
@@ -119,7 +121,7 @@ def voucher_redeem(*, quote: VoucherQuote, booking: Booking, user) -> VoucherRed
         .update(redeemed=F("redeemed") + 1)
     )
     if not counted:
-        raise voucher_error("voucher_exhausted", "This voucher has been used up.", 409)
+        raise voucher_error(BookingErrorCode.VOUCHER_EXHAUSTED, "This voucher has been used up.")
     return VoucherRedemption.objects.create(
         voucher=voucher, booking=booking, user=user, discount=quote.discount
     )
@@ -177,7 +179,7 @@ def voucher_terms_check(
     if kind == VoucherKind.PERCENT:
         if currency or not Decimal(0) < value <= 100 or value != value.quantize(PERCENT_STEP):
             raise voucher_error(
-                "invalid_voucher_terms",
+                BookingErrorCode.INVALID_VOUCHER_TERMS,
                 "A percentage voucher takes 0.01 to 100 percent and no currency.",
                 value=["A percentage from 0.01 to 100 with at most two decimals."],
             )
@@ -186,13 +188,17 @@ def voucher_terms_check(
         amount_check(value, currency, field="value")
         if value <= 0:
             raise voucher_error(
-                "invalid_voucher_terms", "An amount voucher takes more than 0.", value=["> 0"]
+                BookingErrorCode.INVALID_VOUCHER_TERMS,
+                "An amount voucher takes more than 0.",
+                value=["> 0"],
             )
     else:
-        raise voucher_error("invalid_voucher_terms", "Unknown voucher kind.", kind=[kind])
+        raise voucher_error(
+            BookingErrorCode.INVALID_VOUCHER_TERMS, "Unknown voucher kind.", kind=[kind]
+        )
     if valid_from and valid_until and valid_until <= valid_from:
         raise voucher_error(
-            "invalid_voucher_terms",
+            BookingErrorCode.INVALID_VOUCHER_TERMS,
             "The voucher must end after it starts.",
             valid_until=["Must be after valid_from."],
         )
@@ -203,7 +209,7 @@ def voucher_create(*, code: str, **fields) -> Voucher:
     voucher_terms_check(**fields)
     code = normalize_code(code)
     if not code or Voucher.objects.filter(code=code).exists():
-        raise voucher_error("voucher_code_taken", "That code is already in use.", 409)
+        raise voucher_error(BookingErrorCode.VOUCHER_CODE_TAKEN, "That code is already in use.")
     return Voucher.objects.create(code=code, **fields)
 
 
@@ -218,7 +224,10 @@ def vouchers_create_bulk(
     """`count` vouchers with random codes (`prefix` + `length` characters) and the same terms;
     all or none."""
     if not 1 <= count <= MAX_BULK:
-        raise voucher_error("invalid", f"Create between 1 and {MAX_BULK} vouchers at once.")
+        raise voucher_error(
+            BookingErrorCode.INVALID_VOUCHER_TERMS,
+            f"Create between 1 and {MAX_BULK} vouchers at once.",
+        )
     voucher_terms_check(**fields)
     prefix = normalize_code(prefix)
     with transaction.atomic():

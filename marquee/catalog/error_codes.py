@@ -24,4 +24,3 @@ class CatalogErrorCode(StrEnum):
     TICKET_TYPE_EXISTS = "ticket_type_exists"
     TICKET_TYPE_UNKNOWN = "ticket_type_unknown"
     PRICE_CARD_MISMATCH = "price_card_mismatch"
-    PRICE_CARD_IN_USE = "price_card_in_use"

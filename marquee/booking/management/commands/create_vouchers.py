@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.dateparse import parse_datetime
 
 from marquee.booking.vouchers import vouchers_create_bulk, vouchers_csv
-from marquee.common.errors import ApplicationError
+from marquee.common.errors import DomainError
 
 
 def _moment(text: str | None) -> datetime | None:
@@ -64,7 +64,7 @@ class Command(BaseCommand):
                 max_per_user=options["max_per_user"],
                 min_seats=options["min_seats"],
             )
-        except ApplicationError as error:
+        except DomainError as error:
             raise CommandError(f"{error.code}: {error.message}") from None
         text = vouchers_csv(vouchers)
         if options["output"]:
