@@ -358,6 +358,7 @@ SPECTACULAR_SETTINGS = {
     # Several apps have a `status` field; name each choice set so they cannot collide.
     "ENUM_NAME_OVERRIDES": {
         "ShowtimeStatusEnum": "marquee.catalog.models.ShowtimeStatus",
+        "SeatTierEnum": "marquee.catalog.models.SeatTier",
         "EmailDeliveryStatusEnum": "marquee.tickets.models.DeliveryStatus",
         "EmailKindEnum": "marquee.tickets.models.EmailKind",
         # A tier asked for by value (a hold's, a box-office sale's best available).

@@ -1,4 +1,8 @@
+from decimal import Decimal
+
+from django import forms
 from django.contrib import admin, messages
+from django.http import HttpResponse
 from django.utils import timezone
 
 from marquee.booking.models import (
@@ -8,6 +12,8 @@ from marquee.booking.models import (
     IdempotencyKey,
     Ticket,
     TicketStatus,
+    Voucher,
+    VoucherRedemption,
 )
 from marquee.booking.selectors import (
     booking_display_status,
@@ -16,6 +22,13 @@ from marquee.booking.selectors import (
     ticket_status_q,
 )
 from marquee.booking.services import booking_cancel
+from marquee.booking.vouchers import (
+    MAX_BULK,
+    normalize_code,
+    voucher_terms_check,
+    vouchers_create_bulk,
+    vouchers_csv,
+)
 from marquee.common.errors import DomainError
 
 
@@ -154,3 +167,99 @@ class IdempotencyKeyAdmin(admin.ModelAdmin):
     list_display = ("user", "key", "response_status", "created_at")
     search_fields = ("key", "user__username")
     raw_id_fields = ("user",)
+
+
+TERMS = [
+    "kind",
+    "value",
+    "currency",
+    "valid_from",
+    "valid_until",
+    "movie",
+    "theater",
+    "ticket_type",
+    "max_redemptions",
+    "max_per_user",
+    "min_seats",
+]
+
+
+class VoucherActionForm(admin.helpers.ActionForm):
+    count = forms.IntegerField(
+        min_value=1,
+        max_value=MAX_BULK,
+        required=False,
+        initial=10,
+        help_text="For “create codes like these”: how many per selected voucher.",
+    )
+
+
+class VoucherAdminForm(forms.ModelForm):
+    class Meta:
+        model = Voucher
+        fields = ["code", *TERMS, "batch"]
+
+    def clean(self):
+        cleaned = super().clean()
+        try:
+            voucher_terms_check(
+                kind=cleaned.get("kind", ""),
+                value=cleaned.get("value") or Decimal(0),
+                currency=cleaned.get("currency", ""),
+                valid_from=cleaned.get("valid_from"),
+                valid_until=cleaned.get("valid_until"),
+            )
+        except DomainError as error:
+            raise forms.ValidationError(error.message, code=error.code) from None
+        if cleaned.get("code"):
+            cleaned["code"] = normalize_code(cleaned["code"])
+        return cleaned
+
+
+@admin.register(Voucher)
+class VoucherAdmin(admin.ModelAdmin):
+    """Codes are upper case; `redeemed` is the services' (read-only here)."""
+
+    form = VoucherAdminForm
+    action_form = VoucherActionForm
+    list_display = ["code", "kind", "value", "currency", "redeemed", "max_redemptions", "batch"]
+    list_filter = ["kind", "batch", "theater"]
+    search_fields = ["code", "batch"]
+    readonly_fields = ["redeemed", "created_at"]
+    actions = ["create_codes_like_these", "export_csv"]
+
+    @admin.action(description="Create codes like these (the count below, per voucher)")
+    def create_codes_like_these(self, request, queryset):
+        count = int(request.POST.get("count") or 10)
+        made = 0
+        for voucher in queryset:
+            terms = {name: getattr(voucher, name) for name in TERMS}
+            try:
+                made += len(
+                    vouchers_create_bulk(
+                        count=count, prefix="", batch=voucher.batch or voucher.code, **terms
+                    )
+                )
+            except DomainError as error:
+                self.message_user(request, error.message, messages.ERROR)
+                return
+        self.message_user(request, f"Created {made} voucher codes.", messages.SUCCESS)
+
+    @admin.action(description="Export the selected vouchers as CSV")
+    def export_csv(self, request, queryset):
+        response = HttpResponse(vouchers_csv(queryset), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="vouchers.csv"'
+        return response
+
+
+@admin.register(VoucherRedemption)
+class VoucherRedemptionAdmin(admin.ModelAdmin):
+    list_display = ["voucher", "booking", "user", "discount", "created_at", "released_at"]
+    list_select_related = ["voucher", "booking", "user"]
+    search_fields = ["voucher__code"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -44,6 +44,7 @@ class TicketOutput(serializers.Serializer):
     id = serializers.IntegerField()
     seat = SeatOutput()
     price = MoneyField(currency_source="booking.currency")
+    ticket_type = serializers.CharField(help_text="The ticket type's code when it was held.")
     status = serializers.SerializerMethodField(
         help_text="held, sold, expired, cancelled or refunded; a hold whose time ran out "
         "reads expired."
@@ -83,13 +84,22 @@ class BookingOutput(serializers.Serializer):
     user = serializers.IntegerField(source="user_id")
     showtime = ShowtimeSummary()
     expires_at = serializers.DateTimeField()
-    total = MoneyField()
+    total = MoneyField(help_text="What is paid: the tickets' prices less `discount`.")
     currency = serializers.CharField()
+    discount = MoneyField(help_text="The voucher's discount (0 without one).")
+    voucher = serializers.CharField(
+        source="voucher_code", allow_null=True, help_text="The promo code applied, or null."
+    )
     tickets = TicketOutput(many=True)
     created_at = serializers.DateTimeField()
 
     def get_status(self, booking) -> str:
         return selectors.booking_display_status(booking)
+
+    def to_representation(self, booking):
+        data = super().to_representation(booking)
+        data["voucher"] = data["voucher"] or None
+        return data
 
 
 def booking_output(booking) -> dict:
@@ -119,6 +129,8 @@ def booking_output(booking) -> dict:
         "expires_at": api_datetime(booking.expires_at),
         "total": money_text(booking.total, booking.currency),
         "currency": booking.currency,
+        "discount": money_text(booking.discount, booking.currency),
+        "voucher": booking.voucher_code or None,
         "tickets": [
             {
                 "id": ticket.pk,
@@ -130,6 +142,7 @@ def booking_output(booking) -> dict:
                     "kind": ticket.seat.kind,
                 },
                 "price": money_text(ticket.price, booking.currency),
+                "ticket_type": ticket.ticket_type,
                 "status": selectors.ticket_display_status(ticket, now),
                 "checked_in_at": api_datetime(ticket.checked_in_at)
                 if ticket.checked_in_at
@@ -145,10 +158,56 @@ class BookingDetailOutput(BookingOutput):
     history = BookingEventOutput(many=True, source="events.all")
 
 
+class SeatRequestInput(serializers.Serializer):
+    id = serializers.IntegerField(min_value=1)
+    ticket_type = serializers.SlugField(
+        max_length=32,
+        required=False,
+        help_text="A ticket type code of the seat map's `ticket_types` (default: adult).",
+    )
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "integer", "minimum": 1},
+            {
+                "type": "object",
+                "properties": {
+                    "id": {"type": "integer", "minimum": 1},
+                    "ticket_type": {"type": "string", "maxLength": 32},
+                },
+                "required": ["id"],
+            },
+        ]
+    }
+)
+class SeatRequestField(serializers.Field):
+    """A seat id (the default ticket type) or `{"id": seat id, "ticket_type": code}`."""
+
+    default_error_messages = {"invalid": "A seat id or an object with `id` and `ticket_type`."}
+
+    def to_internal_value(self, data) -> tuple[int, str | None]:
+        if isinstance(data, dict):
+            seat = SeatRequestInput(data=data)
+            seat.is_valid(raise_exception=True)
+            return seat.validated_data["id"], seat.validated_data.get("ticket_type")
+        if isinstance(data, bool):
+            self.fail("invalid")
+        return serializers.IntegerField(min_value=1).run_validation(data), None
+
+    def to_representation(self, value):
+        return value
+
+
 class BookingCreateInput(serializers.Serializer):
     showtime = serializers.IntegerField(min_value=1)
     seats = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), max_length=MAX_LISTED_SEAT_IDS, required=False
+        child=SeatRequestField(),
+        max_length=MAX_LISTED_SEAT_IDS,
+        required=False,
+        help_text='Seat ids, or `{"id": seat id, "ticket_type": "child"}` to name a '
+        "ticket type (a plain id is the default type, adult).",
     )
     quantity = serializers.IntegerField(
         min_value=1,
@@ -163,6 +222,12 @@ class BookingCreateInput(serializers.Serializer):
         help_text="With `quantity`: only seats of this tier. Without it, the seats are "
         "chosen in the cheapest tier (by this showtime's prices) that has room for the whole "
         "party together, then the next cheapest: nobody is moved into a dearer seat unasked.",
+    )
+    voucher = serializers.CharField(
+        max_length=32,
+        required=False,
+        help_text="A promo code: its discount is taken off the total, or the hold is refused "
+        "(`voucher_*` codes) and nothing is held.",
     )
     allow_split = serializers.BooleanField(
         required=False,
@@ -211,7 +276,9 @@ class ShowtimeSeatMapView(APIView):
             404: error_response("No such showtime.", "showtime_not_found"),
         },
         description="Every seat with row, number, tier, kind, x/y, status "
-        "(available, held, sold) and price, plus counts per status. Public: a bearer token "
+        "(available, held, sold) and price (of the default ticket type), plus counts per "
+        "status; `ticket_types` lists each ticket type sold with its price per seat tier "
+        "(`[{code, name, prices: {tier: price}}]`). Public: a bearer token "
         "is optional (it makes the rate limit per account instead of per address).",
         auth=[{"jwtAuth": []}, {}],
     )
@@ -239,6 +306,15 @@ class BookingBurstThrottle(UserRateThrottle):
         return super().get_cache_key(request, view)
 
 
+VOUCHER_INVALID = (
+    "voucher_invalid",
+    "voucher_expired",
+    "voucher_not_yet_valid",
+    "voucher_not_applicable",
+    "voucher_min_seats",
+)
+VOUCHER_CONFLICT = ("voucher_exhausted", "voucher_user_limit")
+
 HOLD_ERRORS = {
     400: error_response(
         "Invalid request; field errors in `details` for `invalid`.",
@@ -250,6 +326,9 @@ HOLD_ERRORS = {
         "seats_not_in_screen",
         "invalid_tier",
         "invalid_idempotency_key",
+        "ticket_type_unknown",
+        "ticket_type_not_offered",
+        *VOUCHER_INVALID,
     ),
     404: error_response("No such showtime.", "showtime_not_found"),
     409: error_response(
@@ -261,6 +340,7 @@ HOLD_ERRORS = {
         "showtime_cancelled",
         "showtime_started",
         "idempotency_in_progress",
+        *VOUCHER_CONFLICT,
     ),
     422: error_response(
         "The Idempotency-Key was used with a different request.", "idempotency_key_reused"
@@ -325,14 +405,19 @@ class BookingListCreateView(APIView):
         data.is_valid(raise_exception=True)
         params = data.validated_data
 
+        seats = params.get("seats")
+        ticket_types = {seat_id: code for seat_id, code in seats or () if code} or None
+
         def perform() -> tuple[int, dict]:
             booking = services.booking_hold(
                 user=request.user,
                 showtime_id=params["showtime"],
-                seat_ids=params.get("seats"),
+                seat_ids=None if seats is None else [seat_id for seat_id, _ in seats],
+                ticket_types=ticket_types,
                 quantity=params.get("quantity"),
                 tier=params.get("tier"),
                 allow_split=params["allow_split"],
+                voucher_code=params.get("voucher"),
                 known_versions=getattr(request, "throttle_reads", None),
             )
             return status.HTTP_201_CREATED, booking_output(booking)
@@ -378,5 +463,41 @@ class BookingCancelView(APIView):
     def post(self, request, public_id):
         booking = selectors.booking_get(user=request.user, public_id=public_id)
         services.booking_cancel(booking=booking, actor=request.user)
+        booking = selectors.booking_get(user=request.user, public_id=public_id)
+        return Response(BookingOutput(booking).data)
+
+
+class VoucherApplyInput(serializers.Serializer):
+    code = serializers.CharField(max_length=32)
+
+
+class BookingVoucherView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary="Apply a promo code to a held booking before paying",
+        request=VoucherApplyInput,
+        responses={
+            200: BookingOutput,
+            400: error_response("The code does not apply.", "invalid", *VOUCHER_INVALID),
+            **NOT_FOUND,
+            409: error_response(
+                "The booking cannot take this voucher now.",
+                *VOUCHER_CONFLICT,
+                "voucher_already_applied",
+                "booking_not_pending",
+                "payment_in_progress",
+            ),
+        },
+        description="One voucher per booking; the total drops by the discount. A cancelled, "
+        "expired or refunded booking gives the voucher's use back.",
+    )
+    def post(self, request, public_id):
+        data = VoucherApplyInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        booking = selectors.booking_get(user=request.user, public_id=public_id)
+        services.booking_voucher_apply(
+            booking=booking, code=data.validated_data["code"], actor=request.user
+        )
         booking = selectors.booking_get(user=request.user, public_id=public_id)
         return Response(BookingOutput(booking).data)

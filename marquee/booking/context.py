@@ -30,17 +30,19 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
+from django.db.models import Q
 
 from marquee.booking import errors
-from marquee.booking.pricing import showtime_price_table
+from marquee.booking.pricing import showtime_ticket_prices
 from marquee.catalog.cache import VERSION_KEY as CATALOG_VERSION_KEY
 from marquee.catalog.cache import catalog_version
 from marquee.catalog.layout import LayoutSeat, screen_layout
-from marquee.catalog.models import Showtime
+from marquee.catalog.models import DEFAULT_TICKET_TYPE, Showtime, TicketType
 from marquee.common import redis_guard
 from marquee.common.time import api_datetime, local_iso
 
 AVAILABLE, HELD, SOLD = "available", "held", "sold"
+DEFAULT_TICKET_TYPE_NAME = "Adult"  # the seat map's name for it without a price card
 SEAT_STATUSES = (AVAILABLE, HELD, SOLD)
 MAX_AGE_SECONDS = 60.0
 MAX_ENTRIES = 2048
@@ -53,8 +55,11 @@ class ShowtimeContext:
     showtime: Showtime  # with screen, screen.theater and movie loaded
     layout: tuple[LayoutSeat, ...]
     seats_by_id: dict[int, LayoutSeat]
-    prices: dict[str, Decimal]
+    prices: dict[str, Decimal]  # seat tier -> price of the default ticket type
     price_text: dict[str, str]
+    # ticket type code -> seat tier -> price: what this showtime sells (pricing.py decides)
+    ticket_prices: dict[str, dict[str, Decimal]]
+    ticket_types: tuple[dict, ...]  # the seat map's `ticket_types`: code, name, prices
     # Per seat, in layout order: the seat-map entry for each status, built once so a read of
     # a 500-seat hall picks 500 ready dicts instead of building them.
     seat_entries: tuple[dict[str, dict], ...]
@@ -67,6 +72,10 @@ class ShowtimeContext:
             raise errors.showtime_cancelled()
         if self.showtime.starts_at <= now:
             raise errors.showtime_started()
+
+    def ticket_price(self, ticket_type: str, tier: str) -> Decimal | None:
+        """The price of a seat of `tier` for `ticket_type`, or None: not sold here."""
+        return self.ticket_prices.get(ticket_type, {}).get(tier)
 
     def on_sale(self, now: datetime) -> bool:
         return self.showtime.is_scheduled and self.showtime.starts_at > now
@@ -126,8 +135,28 @@ def _build(showtime_id: int) -> ShowtimeContext:
     if showtime is None:
         raise errors.showtime_not_found()
     layout = screen_layout(showtime.screen_id)
-    prices = showtime_price_table(showtime)
+    ticket_prices = showtime_ticket_prices(showtime)
+    # The default type's prices: what the seat map's `price` shows and best available sorts by.
+    prices = ticket_prices[DEFAULT_TICKET_TYPE]
     price_text = {tier: str(price) for tier, price in prices.items()}
+    # Names only for a showtime with a card: without one it sells the default type alone,
+    # and its context costs no query more than before ticket types existed.
+    names = {DEFAULT_TICKET_TYPE: DEFAULT_TICKET_TYPE_NAME}
+    if showtime.price_card_id is not None:
+        names |= dict(
+            TicketType.objects.filter(
+                Q(theater__isnull=True) | Q(theater_id=showtime.screen.theater_id),
+                code__in=list(ticket_prices),
+            ).values_list("code", "name")
+        )
+    ticket_types = tuple(
+        {
+            "code": code,
+            "name": names.get(code, code),
+            "prices": {tier: str(price) for tier, price in prices_by_tier.items()},
+        }
+        for code, prices_by_tier in ticket_prices.items()
+    )
     seat_entries = tuple(
         {
             status: {
@@ -161,6 +190,8 @@ def _build(showtime_id: int) -> ShowtimeContext:
         seats_by_id={seat.id: seat for seat in layout},
         prices=prices,
         price_text=price_text,
+        ticket_prices=ticket_prices,
+        ticket_types=ticket_types,
         seat_entries=seat_entries,
         index_by_id={seat.id: index for index, seat in enumerate(layout)},
         all_available=tuple(entries[AVAILABLE] for entries in seat_entries),

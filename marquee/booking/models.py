@@ -5,7 +5,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from marquee.catalog.models import Seat, Showtime
+from marquee.catalog.models import DEFAULT_TICKET_TYPE, Seat, Showtime
 from marquee.common.constraints import ConditionalUniqueConstraint
 
 
@@ -55,8 +55,11 @@ class Booking(models.Model):
     expires_at = models.DateTimeField()
     # Amounts keep three decimal places (the most any accepted currency has, KWD); each is a
     # whole number of its currency's minor units (marquee/common/money.py).
-    total = models.DecimalField(max_digits=11, decimal_places=3)
+    total = models.DecimalField(max_digits=11, decimal_places=3)  # what is paid: after discount
     currency = models.CharField(max_length=3)
+    # A voucher's discount: `total` is the tickets' prices less this (0 without a voucher).
+    discount = models.DecimalField(max_digits=11, decimal_places=3, default=0)
+    voucher_code = models.CharField(max_length=32, blank=True)  # a snapshot, for receipts
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     channel = models.CharField(
@@ -80,6 +83,9 @@ class Booking(models.Model):
             models.CheckConstraint(
                 condition=Q(channel__in=SalesChannel.values), name="booking_channel_valid"
             ),
+            models.CheckConstraint(
+                condition=Q(discount__gte=0), name="booking_discount_not_negative"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -94,6 +100,9 @@ class Ticket(models.Model):
     # PROTECT: a screen whose seats have tickets cannot have its seats regenerated.
     seat = models.ForeignKey(Seat, on_delete=models.PROTECT, related_name="tickets")
     price = models.DecimalField(max_digits=9, decimal_places=3)  # in the booking's currency
+    # The ticket type's code when held (a snapshot, like the price: a later card change or a
+    # renamed type never reprices or relabels a ticket).
+    ticket_type = models.CharField(max_length=32, default=DEFAULT_TICKET_TYPE)
     status = models.CharField(
         max_length=16, choices=TicketStatus.choices, default=TicketStatus.HELD
     )
@@ -165,3 +174,77 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}:{self.key}"
+
+
+class VoucherKind(models.TextChoices):
+    PERCENT = "percent", "Percent off"
+    AMOUNT = "amount", "Amount off (in the voucher's currency)"
+
+
+class Voucher(models.Model):
+    """A promo code: a discount on the tickets it applies to, within its window and limits.
+
+    `redeemed` counts the live redemptions; the CHECK constraint keeps it at most
+    `max_redemptions` whatever runs concurrently, and redeeming is one conditional UPDATE
+    (`redeemed < max_redemptions`), so the limit holds under any rush."""
+
+    code = models.CharField(max_length=32, unique=True)  # upper case (vouchers.normalize_code)
+    kind = models.CharField(max_length=8, choices=VoucherKind.choices)
+    # Percent (0-100, two decimals) or an amount in `currency`'s minor units.
+    value = models.DecimalField(max_digits=9, decimal_places=3)
+    currency = models.CharField(max_length=3, blank=True, help_text="Amount vouchers only.")
+    valid_from = models.DateTimeField(null=True, blank=True)
+    valid_until = models.DateTimeField(null=True, blank=True)
+    # Scope: every set field must match (none set: any ticket of any show).
+    movie = models.ForeignKey(
+        "catalog.Movie", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    theater = models.ForeignKey(
+        "catalog.Theater", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    ticket_type = models.CharField(
+        max_length=32, blank=True, help_text="Only tickets of this type are discounted."
+    )
+    max_redemptions = models.PositiveIntegerField(null=True, blank=True)
+    max_per_user = models.PositiveIntegerField(null=True, blank=True)
+    min_seats = models.PositiveSmallIntegerField(default=1)
+    redeemed = models.PositiveIntegerField(default=0)
+    batch = models.CharField(max_length=60, blank=True, help_text="Set by bulk creation.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(redeemed__gte=0)
+                & (Q(max_redemptions__isnull=True) | Q(redeemed__lte=models.F("max_redemptions"))),
+                name="voucher_redemptions_within_limit",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="percent", currency="", value__gte=0, value__lte=100)
+                | (Q(kind="amount", value__gte=0) & ~Q(currency="")),
+                name="voucher_value_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class VoucherRedemption(models.Model):
+    """A voucher used by a booking; `released_at` once the booking no longer stands (cancelled,
+    expired, refunded) and the voucher's count was given back."""
+
+    voucher = models.ForeignKey(Voucher, on_delete=models.PROTECT, related_name="redemptions")
+    booking = models.OneToOneField(Booking, on_delete=models.CASCADE, related_name="redemption")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    discount = models.DecimalField(max_digits=11, decimal_places=3)
+    created_at = models.DateTimeField(auto_now_add=True)
+    released_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["voucher", "user", "released_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.voucher} on {self.booking_id}"

@@ -112,6 +112,7 @@ def _seat_map(context: ShowtimeContext, now: datetime) -> tuple[dict, datetime |
         "showtime": {**context.summary, "on_sale": context.on_sale(now)},
         "currency": context.showtime.currency,
         "prices": context.price_text,
+        "ticket_types": context.ticket_types,
         "counts": {**counts, "total": len(context.layout)},
         "seats": seats,
     }

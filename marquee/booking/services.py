@@ -16,9 +16,10 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from marquee.booking import availability, errors
+from marquee.booking import availability, errors, vouchers
 from marquee.booking.context import AVAILABLE, HELD, SOLD, ShowtimeContext, showtime_context
 from marquee.booking.error_codes import BookingErrorCode
 from marquee.booking.models import (
@@ -38,7 +39,14 @@ from marquee.booking.seating import (
 from marquee.booking.selectors import STALE, held_seat_counts, seat_statuses
 from marquee.booking.signals import booking_cancelled, booking_confirmed
 from marquee.catalog.layout import LayoutSeat
-from marquee.catalog.models import Seat, SeatTier, Showtime, ShowtimeStatus
+from marquee.catalog.models import (
+    DEFAULT_TICKET_TYPE,
+    Seat,
+    SeatTier,
+    Showtime,
+    ShowtimeStatus,
+    TicketType,
+)
 from marquee.common import fast_insert
 from marquee.common.db_errors import is_lock_conflict
 from marquee.common.errors import CommonErrorCode
@@ -161,6 +169,41 @@ def _validate_seat_ids(seat_ids: Sequence[int], seats_by_id: dict[int, LayoutSea
     return sorted(seat_ids)
 
 
+def _ticket_prices(
+    context: ShowtimeContext, seat_ids: Sequence[int], ticket_types: dict[int, str] | None
+) -> tuple[list[str], list[Decimal]]:
+    """The ticket type and price of each seat (`ticket_types`: seat id -> type code; a seat
+    left out is the default type), or 400 `ticket_type_unknown` / `ticket_type_not_offered`."""
+    types = [(ticket_types or {}).get(seat_id) or DEFAULT_TICKET_TYPE for seat_id in seat_ids]
+    unsold = {code for code in types if code not in context.ticket_prices}
+    if unsold:  # the error path only: is it a type at all here, or one this show does not sell?
+        theater_id = context.showtime.screen.theater_id
+        known = set(
+            TicketType.objects.filter(
+                Q(theater__isnull=True) | Q(theater_id=theater_id)
+            ).values_list("code", flat=True)
+        )
+        unknown = sorted(unsold - known)
+        if unknown:
+            raise errors.BookingError(
+                "Unknown ticket type.",
+                code=BookingErrorCode.TICKET_TYPE_UNKNOWN,
+                details={"ticket_types": unknown, "known": sorted(known)},
+            )
+    prices = [
+        context.ticket_price(code, context.seats_by_id[seat_id].tier)
+        for seat_id, code in zip(seat_ids, types, strict=True)
+    ]
+    refused = [seat_id for seat_id, price in zip(seat_ids, prices, strict=True) if price is None]
+    if refused:
+        raise errors.BookingError(
+            "This showtime does not sell that ticket type for these seats.",
+            code=BookingErrorCode.TICKET_TYPE_NOT_OFFERED,
+            details={"seat_ids": refused},
+        )
+    return types, prices  # type: ignore[return-value]
+
+
 def _insert_hold(
     *,
     user,
@@ -169,6 +212,8 @@ def _insert_hold(
     now: datetime,
     precheck: bool = True,
     channel: str = SalesChannel.ONLINE,
+    ticket_types: dict[int, str] | None = None,
+    voucher_code: str | None = None,
 ) -> Booking:
     """The hot path: one short transaction, rows inserted in seat order (no deadlock cycles).
 
@@ -182,7 +227,16 @@ def _insert_hold(
     """
     showtime = context.showtime
     expires_at = now + timedelta(minutes=settings.BOOKING_HOLD_MINUTES)
-    ticket_prices = [context.prices[context.seats_by_id[seat_id].tier] for seat_id in seat_ids]
+    types, ticket_prices = _ticket_prices(context, seat_ids, ticket_types)
+    quote = None
+    if voucher_code is not None:
+        quote = vouchers.voucher_quote(
+            code=voucher_code,
+            showtime=showtime,
+            tickets=list(zip(types, ticket_prices, strict=True)),
+            now=now,
+        )
+    discount = quote.discount if quote is not None else Decimal(0)
     free_stale = True
     if precheck:
         current = seat_statuses(showtime_id=showtime.pk, now=now, among=seat_ids, stale=True)
@@ -198,6 +252,8 @@ def _insert_hold(
                 _check_hold_limits(
                     user=user, showtime_id=showtime.pk, adding=len(seat_ids), now=now
                 )
+            elif quote is not None:
+                _lock_holds_of(user)  # the voucher's per-user count, as for a customer
             if free_stale:
                 Ticket.objects.filter(
                     showtime_id=showtime.pk,
@@ -210,9 +266,11 @@ def _insert_hold(
                 showtime=showtime,
                 status=BookingStatus.PENDING,
                 expires_at=expires_at,
-                total=sum(ticket_prices, Decimal(0)),
+                total=sum(ticket_prices, Decimal(0)) - discount,
                 currency=showtime.currency,
                 channel=channel,
+                discount=discount,
+                voucher_code=quote.voucher.code if quote is not None else "",
             )
             fast_insert.insert([booking])
             tickets = [
@@ -221,15 +279,19 @@ def _insert_hold(
                     showtime_id=showtime.pk,
                     seat_id=seat_id,
                     price=price,
+                    ticket_type=code,
                     status=TicketStatus.HELD,
                     held_until=expires_at,
                 )
-                for seat_id, price in zip(seat_ids, ticket_prices, strict=True)
+                for seat_id, price, code in zip(seat_ids, ticket_prices, types, strict=True)
             ]
             fast_insert.insert(tickets)
             fast_insert.insert(
                 [_event(booking, from_status="", to_status=BookingStatus.PENDING, actor=user)]
             )
+            if quote is not None:
+                # After the tickets: a seat conflict answers 409 before the voucher is counted.
+                vouchers.voucher_redeem(quote=quote, booking=booking, user=user)
             availability.seats_changed(showtime.pk, dict.fromkeys(seat_ids, HELD))
     except IntegrityError:
         raise errors.SeatsUnavailable(
@@ -264,12 +326,18 @@ def booking_hold(
     allow_split: bool = False,
     now: datetime | None = None,
     known_versions: dict | None = None,
+    ticket_types: dict[int, str] | None = None,
+    voucher_code: str | None = None,
     channel: str = SalesChannel.ONLINE,
 ) -> Booking:
     """Hold all the requested seats (or the best `quantity` seats) for one buyer, or none.
 
-    `known_versions`: values of `context.version_keys()` this request has read already.
-    `channel`: `box_office` for a sale at a till; only staff sell there (the booking is theirs).
+    `ticket_types`: seat id -> ticket type code for `seat_ids` (a seat left out is the
+    default type; best available holds the default type). `voucher_code`: a promo code
+    applied in the same transaction (`marquee.booking.vouchers`): the hold fails whole if it
+    does not apply or is used up. `known_versions`: values of `context.version_keys()` this
+    request has read already. `channel`: `box_office` for a sale at a till; only staff sell
+    there (the booking is theirs).
     """
     if channel != SalesChannel.ONLINE:
         _check_channel(user, channel)
@@ -282,7 +350,13 @@ def booking_hold(
         for attempt in range(HOLD_ATTEMPTS):
             try:
                 return _insert_hold(
-                    user=user, context=context, seat_ids=wanted, now=now, channel=channel
+                    user=user,
+                    context=context,
+                    seat_ids=wanted,
+                    now=now,
+                    ticket_types=ticket_types,
+                    voucher_code=voucher_code,
+                    channel=channel,
                 )
             except errors.SeatsUnavailable as conflict:
                 # An empty list means the holder let go between our insert and our look:
@@ -308,6 +382,7 @@ def booking_hold(
         allow_split=allow_split,
         now=now,
         channel=channel,
+        voucher_code=voucher_code,
     )
 
 
@@ -321,7 +396,15 @@ def _check_channel(user, channel: str) -> None:
 
 
 def _hold_best_available(
-    *, user, context, quantity, tier, allow_split, now, channel=SalesChannel.ONLINE
+    *,
+    user,
+    context,
+    quantity,
+    tier,
+    allow_split,
+    now,
+    channel=SalesChannel.ONLINE,
+    voucher_code=None,
 ) -> Booking:
     """Adjacent seats near the sweet spot, of the tier asked for; without a tier, in the
     cheapest tier (by this showtime's prices) that has room, then the next cheapest."""
@@ -367,6 +450,7 @@ def _hold_best_available(
                     now=now,
                     precheck=False,
                     channel=channel,
+                    voucher_code=voucher_code,
                 )
             except errors.SeatsUnavailable as conflict:
                 # Lost a race: note what is taken and move to the next candidate.
@@ -413,6 +497,17 @@ def _booking_confirm_once(*, booking_id: int, actor, now: datetime | None) -> Co
             # before the cancellation committed): it is never sold; the caller refunds.
             _cancel_for_cancelled_showtime(booking, actor=actor)
             return ConfirmOutcome.NOT_CONFIRMABLE
+        if previous == BookingStatus.EXPIRED and not vouchers.voucher_retake(booking=booking):
+            # Paid after the sweeper gave its voucher back, and the voucher is used up since:
+            # not sold at that price; the caller refunds.
+            _event(
+                booking,
+                from_status=previous,
+                to_status=previous,
+                actor=actor,
+                reason="payment arrived after the voucher was used up",
+            ).save()
+            return ConfirmOutcome.NOT_CONFIRMABLE
         seat_ids = list(booking.tickets.values_list("seat_id", flat=True))
         try:
             with transaction.atomic():
@@ -436,6 +531,7 @@ def _booking_confirm_once(*, booking_id: int, actor, now: datetime | None) -> Co
                     status=TicketStatus.EXPIRED
                 )
                 availability.seats_changed(booking.showtime_id, dict.fromkeys(freed, AVAILABLE))
+            vouchers.vouchers_release(booking_ids=[booking.pk], now=now)
             _event(
                 booking,
                 from_status=previous,
@@ -500,6 +596,7 @@ def booking_cancel(*, booking: Booking, actor, now: datetime | None = None, reas
         Ticket.objects.filter(
             booking=booking, status__in=[TicketStatus.HELD, TicketStatus.SOLD]
         ).update(status=TicketStatus.CANCELLED)
+        vouchers.vouchers_release(booking_ids=[booking.pk], now=now)
         previous = _move(booking, BookingStatus.CANCELLED, actor=actor, reason=reason)
         booking_cancelled.send(
             sender=Booking, booking=booking, previous_status=previous, actor=actor, reason=reason
@@ -527,6 +624,7 @@ def bookings_cancel_for_showtime(*, showtime: Showtime, actor=None) -> int:
         Booking.objects.filter(pk__in=ids).update(
             status=BookingStatus.CANCELLED, updated_at=timezone.now()
         )
+        vouchers.vouchers_release(booking_ids=ids)
         BookingEvent.objects.bulk_create(
             _event(
                 b,
@@ -583,6 +681,7 @@ def bookings_expire(*, now: datetime | None = None, batch_size: int = 500) -> in
             Ticket.objects.filter(booking_id__in=batch, status=TicketStatus.HELD).update(
                 status=TicketStatus.EXPIRED
             )
+            vouchers.vouchers_release(booking_ids=batch, now=now)
             BookingEvent.objects.bulk_create(
                 BookingEvent(
                     booking_id=pk,
@@ -597,6 +696,47 @@ def bookings_expire(*, now: datetime | None = None, batch_size: int = 500) -> in
         expired += len(batch)
 
 
+def booking_voucher_apply(
+    *, booking: Booking, code: str, actor, now: datetime | None = None
+) -> Booking:
+    """Apply a promo code to a held booking before it is paid (one voucher per booking)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        _lock_holds_of(booking.user)  # the account row first, as a hold takes it
+        booking = Booking.objects.select_for_update().get(pk=booking.pk)
+        if booking.status != BookingStatus.PENDING or booking.expires_at <= now:
+            raise errors.BookingError(
+                "Only a held booking that is not paid yet takes a voucher.",
+                code=BookingErrorCode.BOOKING_NOT_PENDING,
+            )
+        if booking.voucher_code:
+            raise errors.BookingError(
+                "This booking already has a voucher.",
+                code=BookingErrorCode.VOUCHER_ALREADY_APPLIED,
+            )
+        if booking.payments.filter(status="pending").exists():
+            # A payment was started for the old total: the customer pays that, or cancels.
+            raise errors.BookingError(
+                "A payment for this booking is under way; a voucher can no longer be added.",
+                code=BookingErrorCode.PAYMENT_IN_PROGRESS,
+            )
+        showtime = Showtime.objects.select_related("screen").get(pk=booking.showtime_id)
+        tickets = list(
+            booking.tickets.filter(status=TicketStatus.HELD).values_list("ticket_type", "price")
+        )
+        quote = vouchers.voucher_quote(code=code, showtime=showtime, tickets=tickets, now=now)
+        vouchers.voucher_redeem(quote=quote, booking=booking, user=booking.user)
+        booking.discount = quote.discount
+        booking.total = sum((price for _, price in tickets), Decimal(0)) - quote.discount
+        booking.voucher_code = quote.voucher.code
+        booking.save(update_fields=["discount", "total", "voucher_code", "updated_at"])
+    logger.info(
+        "voucher applied",
+        extra={"booking": str(booking.public_id), "voucher": booking.voucher_code},
+    )
+    return booking
+
+
 def booking_mark_refunded(*, booking_id: int, actor=None, reason: str = "") -> Booking:
     """A refund went through: the booking and its tickets read `refunded` (seats stay free)."""
     with transaction.atomic():
@@ -608,6 +748,7 @@ def booking_mark_refunded(*, booking_id: int, actor=None, reason: str = "") -> B
         Ticket.objects.filter(booking=booking).exclude(status=TicketStatus.EXPIRED).update(
             status=TicketStatus.REFUNDED
         )
+        vouchers.vouchers_release(booking_ids=[booking.pk])
         _move(booking, BookingStatus.REFUNDED, actor=actor, reason=reason)
     logger.info("booking refunded", extra={"booking": str(booking.public_id)})
     return booking

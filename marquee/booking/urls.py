@@ -11,4 +11,9 @@ urlpatterns = [
         api.BookingCancelView.as_view(),
         name="booking-cancel",
     ),
+    path(
+        "bookings/<uuid:public_id>/voucher/",
+        api.BookingVoucherView.as_view(),
+        name="booking-voucher",
+    ),
 ]

@@ -20,13 +20,19 @@ from marquee.catalog import services
 from marquee.catalog.error_codes import CatalogErrorCode
 from marquee.catalog.models import (
     Genre,
+    LanguageVersion,
     Movie,
+    PriceCard,
+    PriceCardEntry,
+    PriceCardFormatSurcharge,
     Screen,
     Seat,
     Showtime,
+    ShowtimeFormat,
     ShowtimeStatus,
     SurchargeKind,
     Theater,
+    TicketType,
     WeekdayPriceRule,
 )
 from marquee.catalog.posters import poster_prepare
@@ -289,10 +295,22 @@ class ShowtimeAdminForm(forms.ModelForm):
 
     class Meta:
         model = Showtime
-        fields = ["movie", "screen", "starts_at", "base_price", "currency"]
+        fields = [
+            "movie",
+            "screen",
+            "starts_at",
+            "base_price",
+            "currency",
+            "format",
+            "language_version",
+            "price_card",
+        ]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # Optional in the form: a showtime saved without them is 2D, original version.
+        self.fields["format"].required = False
+        self.fields["language_version"].required = False
         screen = self.fields["screen"]
         screen.queryset = screen.queryset.select_related("theater")
         screen.label_from_instance = _screen_with_its_timezone
@@ -313,6 +331,12 @@ class ShowtimeAdminForm(forms.ModelForm):
             return services.currency_check(self.cleaned_data["currency"])
         except DomainError as error:
             raise forms.ValidationError(error.message, code=error.code) from None
+
+    def clean_format(self):
+        return self.cleaned_data.get("format") or ShowtimeFormat.TWO_D
+
+    def clean_language_version(self):
+        return self.cleaned_data.get("language_version") or LanguageVersion.ORIGINAL
 
     def _starts_at(self, screen: Screen, wall_clock: datetime) -> datetime | None:
         """The moment the wall-clock time names at the screen's theater; None (and a form
@@ -353,6 +377,12 @@ class ShowtimeAdminForm(forms.ModelForm):
         try:
             if instance.pk is None or {"screen", "currency"} & changed:
                 services.showtime_currency_check(theater=screen.theater, currency=currency)
+            if cleaned.get("price_card") is not None:
+                services.price_card_check(
+                    price_card=cleaned["price_card"],
+                    theater_id=screen.theater_id,
+                    currency=currency,
+                )
             changing = sorted({"movie", "screen", "starts_at", "currency"} & changed)
             if instance.pk is not None and changing:
                 # Same rule as the API: a showtime with buyers keeps its film, place and time.
@@ -511,3 +541,60 @@ class ShowtimeAdmin(admin.ModelAdmin):
             services.showtime_cancel(showtime=showtime, cancelled_by=request.user)
             cancelled += 1
         self.message_user(request, f"{cancelled} showtime(s) cancelled.", messages.SUCCESS)
+
+
+@admin.register(TicketType)
+class TicketTypeAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "theater", "position"]
+    list_filter = ["theater"]
+    search_fields = ["code", "name"]
+
+
+class PriceCardEntryFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        currency = self.instance.currency
+        for form in self.forms:
+            cleaned = getattr(form, "cleaned_data", {})
+            price = cleaned.get("price", cleaned.get("amount"))
+            if price is None or form.cleaned_data.get("DELETE"):
+                continue
+            field = "price" if "price" in cleaned else "amount"
+            try:
+                services.amount_check(price, currency, field=field)
+            except DomainError as error:
+                form.add_error(field, _form_error(error))
+
+
+class PriceCardEntryInline(admin.TabularInline):
+    model = PriceCardEntry
+    formset = PriceCardEntryFormSet
+    extra = 0
+    fields = ["ticket_type", "tier", "price"]
+
+
+class PriceCardAdminForm(forms.ModelForm):
+    class Meta:
+        model = PriceCard
+        fields = ["theater", "name", "currency"]
+
+    def clean_currency(self):
+        try:
+            return services.currency_check(self.cleaned_data["currency"])
+        except DomainError as error:
+            raise forms.ValidationError(error.message, code=error.code) from None
+
+
+class PriceCardFormatSurchargeInline(admin.TabularInline):
+    model = PriceCardFormatSurcharge
+    formset = PriceCardEntryFormSet  # the same check: amounts in the card's currency
+    extra = 0
+    fields = ["format", "amount"]
+
+
+@admin.register(PriceCard)
+class PriceCardAdmin(admin.ModelAdmin):
+    form = PriceCardAdminForm
+    list_display = ["name", "theater", "currency"]
+    list_filter = ["theater"]
+    inlines = [PriceCardEntryInline, PriceCardFormatSurchargeInline]

@@ -15,20 +15,26 @@ from marquee.catalog import selectors, services
 from marquee.catalog.filters import MovieFilter, ScreenFilter, ShowtimeFilter
 from marquee.catalog.models import (
     Genre,
+    LanguageVersion,
     Movie,
+    PriceCard,
     Screen,
     Seat,
+    SeatTier,
     Showtime,
+    ShowtimeFormat,
     ShowtimeStatus,
     SurchargeKind,
     Theater,
+    TicketType,
 )
 from marquee.catalog.seat_generation import MAX_ROWS, MAX_SEATS_PER_ROW
 from marquee.catalog.services import PERCENT_STEP
 from marquee.common.money import money_text
 from marquee.common.money_fields import MONEY_SCHEMA, MoneyField
 from marquee.common.openapi import error_response
-from marquee.common.permissions import IsAdminOrReadOnly
+from marquee.common.permissions import IsAdminOrReadOnly, IsStaffOrReadOnly
+from marquee.common.renderers import ContentNegotiation
 from marquee.common.time import local_iso
 
 # --- Serializers ----------------------------------------------------------------------------
@@ -309,6 +315,9 @@ class ShowtimeSerializer(serializers.ModelSerializer):
             "currency",
             "status",
             "capacity",
+            "price_card",
+            "format",
+            "language_version",
         ]
         read_only_fields = fields
 
@@ -336,12 +345,20 @@ def _base_price_field(**kwargs) -> serializers.DecimalField:
     )
 
 
+PRICE_CARD_HELP = "A price card of the screen's theater in the showtime's currency (or null)."
+
+
 class ShowtimeCreateSerializer(serializers.Serializer):
     movie = serializers.PrimaryKeyRelatedField(queryset=Movie.objects.all())
     screen = serializers.PrimaryKeyRelatedField(queryset=Screen.objects.all())
     starts_at = serializers.DateTimeField(help_text="ISO 8601 with an offset; UTC if none.")
     base_price = _base_price_field()
     currency = serializers.CharField(max_length=16, required=False, help_text=CURRENCY_HELP)
+    price_card = serializers.PrimaryKeyRelatedField(
+        queryset=PriceCard.objects.all(), required=False, allow_null=True, help_text=PRICE_CARD_HELP
+    )
+    format = serializers.ChoiceField(choices=ShowtimeFormat.choices, required=False)
+    language_version = serializers.ChoiceField(choices=LanguageVersion.choices, required=False)
 
 
 class ShowtimeUpdateSerializer(serializers.Serializer):
@@ -350,6 +367,81 @@ class ShowtimeUpdateSerializer(serializers.Serializer):
     base_price = _base_price_field(required=False)
     currency = serializers.CharField(max_length=16, required=False, help_text=CURRENCY_HELP)
     status = serializers.ChoiceField(choices=ShowtimeStatus.choices, required=False)
+    price_card = serializers.PrimaryKeyRelatedField(
+        queryset=PriceCard.objects.all(), required=False, allow_null=True, help_text=PRICE_CARD_HELP
+    )
+    format = serializers.ChoiceField(choices=ShowtimeFormat.choices, required=False)
+    language_version = serializers.ChoiceField(choices=LanguageVersion.choices, required=False)
+
+
+class TicketTypeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = TicketType
+        fields = ["id", "code", "name", "theater", "position"]
+        read_only_fields = ["id"]
+        extra_kwargs = {"theater": {"help_text": "Null: offered by every theater."}}
+        validators = []  # the service answers a repeated code with 409 `ticket_type_exists`
+
+
+class PriceCardEntrySerializer(serializers.Serializer):
+    ticket_type = serializers.SlugField(max_length=32, help_text="A ticket type code.")
+    tier = serializers.ChoiceField(choices=SeatTier.choices)
+    price = serializers.DecimalField(
+        max_digits=9, decimal_places=3, min_value=Decimal("0"), help_text=PRICE_HELP
+    )
+
+    def to_representation(self, entry):
+        return {
+            "ticket_type": entry.ticket_type.code,
+            "tier": entry.tier,
+            "price": money_text(entry.price, entry.price_card.currency),
+        }
+
+
+class FormatSurchargeSerializer(serializers.Serializer):
+    format = serializers.ChoiceField(choices=ShowtimeFormat.choices)
+    amount = serializers.DecimalField(
+        max_digits=9, decimal_places=3, min_value=Decimal("0"), help_text=PRICE_HELP
+    )
+
+    def to_representation(self, surcharge):
+        return {
+            "format": surcharge.format,
+            "amount": money_text(surcharge.amount, surcharge.price_card.currency),
+        }
+
+
+class PriceCardSerializer(serializers.ModelSerializer):
+    entries = PriceCardEntrySerializer(many=True, read_only=True)
+    format_surcharges = FormatSurchargeSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = PriceCard
+        fields = ["id", "theater", "name", "currency", "entries", "format_surcharges"]
+        read_only_fields = fields
+
+
+class PriceCardWriteSerializer(serializers.Serializer):
+    theater = serializers.PrimaryKeyRelatedField(queryset=Theater.objects.all())
+    name = serializers.CharField(max_length=80)
+    currency = serializers.CharField(max_length=16, required=False, help_text=CURRENCY_HELP)
+    entries = PriceCardEntrySerializer(
+        many=True,
+        required=False,
+        help_text="A price per ticket type and seat tier; a pair left out is not sold (the "
+        "default type falls back to the base price and tier surcharge).",
+    )
+    format_surcharges = FormatSurchargeSerializer(
+        many=True,
+        required=False,
+        help_text="An amount added to the card's prices for a showtime in this format.",
+    )
+
+
+class PriceCardUpdateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=80, required=False)
+    entries = PriceCardEntrySerializer(many=True, required=False)
+    format_surcharges = FormatSurchargeSerializer(many=True, required=False)
 
 
 # --- Error documentation --------------------------------------------------------------------
@@ -378,6 +470,13 @@ def _write(request, responses: dict, *errors: dict) -> dict:
     for error in (*errors, ADMIN_ONLY):
         merged.update(error)
     return extend_schema(request=request, responses=merged)
+
+
+class FormatFilterNegotiation(ContentNegotiation):
+    """Content negotiation that leaves `?format=` to the showtime filter (JSON only)."""
+
+    class settings:
+        URL_FORMAT_OVERRIDE = None
 
 
 # --- Views ----------------------------------------------------------------------------------
@@ -625,7 +724,11 @@ class ScreenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CatalogVie
 
 
 SCHEDULING_INVALID = _invalid(
-    "showtime_in_past", "showtime_too_far_ahead", "invalid_currency", "too_many_decimals"
+    "showtime_in_past",
+    "showtime_too_far_ahead",
+    "invalid_currency",
+    "too_many_decimals",
+    "price_card_mismatch",
 )
 SCHEDULING_CONFLICT = _conflict(
     "showtime_overlap", "screen_has_no_seats", "surcharge_currency_mismatch"
@@ -648,6 +751,8 @@ SCHEDULING_CONFLICT = _conflict(
 )
 class ShowtimeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CatalogViewSet):
     serializer_class = ShowtimeSerializer
+    # `?format=` filters by showtime format (3d, imax) here, not by renderer.
+    content_negotiation_class = FormatFilterNegotiation
     filterset_class = ShowtimeFilter
     http_method_names = ["get", "post", "patch", "head", "options"]
 
@@ -671,3 +776,75 @@ class ShowtimeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CatalogV
     def cancel(self, request, pk=None):
         showtime = self.get_object()
         return self.render(services.showtime_cancel(showtime=showtime, cancelled_by=request.user))
+
+
+STAFF_ONLY = {
+    401: _error("Not authenticated.", "not_authenticated", "authentication_failed"),
+    403: _error("Only staff change ticket types and price cards.", "permission_denied"),
+}
+
+
+def _staff_write(request, responses: dict, *errors: dict) -> dict:
+    merged = dict(responses)
+    for error in (*errors, STAFF_ONLY):
+        merged.update(error)
+    return extend_schema(request=request, responses=merged)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Ticket types (shared and each theater's own)"),
+    create=_staff_write(
+        TicketTypeSerializer,
+        {201: TicketTypeSerializer},
+        _invalid(),
+        _conflict("ticket_type_exists"),
+    ),
+)
+class TicketTypeViewSet(mixins.ListModelMixin, CatalogViewSet):
+    serializer_class = TicketTypeSerializer
+    permission_classes = [IsStaffOrReadOnly]
+    pagination_class = None
+
+    def get_queryset(self):
+        return TicketType.objects.all()
+
+    def create(self, request):
+        ticket_type = services.ticket_type_create(**self.validated(TicketTypeSerializer))
+        return self.render(ticket_type, status_code=status.HTTP_201_CREATED)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Price cards of the theaters"),
+    retrieve=extend_schema(responses={200: PriceCardSerializer, **NOT_FOUND}),
+    create=_staff_write(
+        PriceCardWriteSerializer,
+        {201: PriceCardSerializer},
+        _invalid("invalid_currency", "too_many_decimals", "ticket_type_unknown"),
+    ),
+    partial_update=_staff_write(
+        PriceCardUpdateSerializer,
+        {200: PriceCardSerializer},
+        _invalid("too_many_decimals", "ticket_type_unknown"),
+        NOT_FOUND,
+    ),
+)
+class PriceCardViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CatalogViewSet):
+    serializer_class = PriceCardSerializer
+    permission_classes = [IsStaffOrReadOnly]
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        return PriceCard.objects.prefetch_related(
+            "entries__ticket_type", "entries__price_card", "format_surcharges__price_card"
+        )
+
+    def create(self, request):
+        price_card = services.price_card_create(**self.validated(PriceCardWriteSerializer))
+        return self.render(self.get_queryset().get(pk=price_card.pk), status_code=201)
+
+    def partial_update(self, request, pk=None):
+        price_card = self.get_object()
+        services.price_card_update(
+            price_card=price_card, **self.validated(PriceCardUpdateSerializer, partial=True)
+        )
+        return self.render(self.get_queryset().get(pk=price_card.pk))

@@ -29,7 +29,19 @@ from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
-from marquee.catalog.models import Genre, Movie, Screen, Seat, Showtime, Theater, WeekdayPriceRule
+from marquee.catalog.models import (
+    Genre,
+    Movie,
+    PriceCard,
+    PriceCardEntry,
+    PriceCardFormatSurcharge,
+    Screen,
+    Seat,
+    Showtime,
+    Theater,
+    TicketType,
+    WeekdayPriceRule,
+)
 from marquee.common import redis_guard
 
 VERSION_KEY = "catalog-cache-version"
@@ -134,7 +146,19 @@ def catalog_changed() -> None:
 
 @receiver([post_save, post_delete], dispatch_uid="catalog-cache-bump")
 def _model_changed(sender, **kwargs) -> None:
-    if sender in (Genre, Movie, Screen, Seat, Showtime, Theater, WeekdayPriceRule):
+    if sender in (
+        Genre,
+        Movie,
+        Screen,
+        Seat,
+        Showtime,
+        Theater,
+        WeekdayPriceRule,
+        TicketType,
+        PriceCard,
+        PriceCardEntry,
+        PriceCardFormatSurcharge,
+    ):
         catalog_changed()
 
 

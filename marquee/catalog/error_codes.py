@@ -21,3 +21,6 @@ class CatalogErrorCode(StrEnum):
     TOO_MANY_DECIMALS = "too_many_decimals"
     INVALID_SURCHARGE = "invalid_surcharge"
     SURCHARGE_CURRENCY_MISMATCH = "surcharge_currency_mismatch"
+    TICKET_TYPE_EXISTS = "ticket_type_exists"
+    TICKET_TYPE_UNKNOWN = "ticket_type_unknown"
+    PRICE_CARD_MISMATCH = "price_card_mismatch"

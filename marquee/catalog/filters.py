@@ -8,7 +8,14 @@ from django.utils import timezone
 from django_filters import rest_framework as django_filters
 from drf_spectacular.utils import extend_schema_field
 
-from marquee.catalog.models import Movie, Screen, Showtime, ShowtimeStatus
+from marquee.catalog.models import (
+    LanguageVersion,
+    Movie,
+    Screen,
+    Showtime,
+    ShowtimeFormat,
+    ShowtimeStatus,
+)
 from marquee.catalog.selectors import movie_ids_showing, starts_on_local_day_q
 
 
@@ -91,10 +98,25 @@ class ShowtimeFilter(django_filters.FilterSet):
         method="filter_include_past",
         help_text="Also list showtimes that have already started (default: only upcoming).",
     )
+    format = django_filters.ChoiceFilter(
+        choices=ShowtimeFormat.choices, help_text="Only showtimes in this format (2d, 3d, imax...)."
+    )
+    language_version = django_filters.ChoiceFilter(
+        choices=LanguageVersion.choices, help_text="original, dubbed or subtitled."
+    )
 
     class Meta:
         model = Showtime
-        fields = ["movie", "theater", "screen", "date", "status", "include_past"]
+        fields = [
+            "movie",
+            "theater",
+            "screen",
+            "date",
+            "status",
+            "include_past",
+            "format",
+            "language_version",
+        ]
 
     def filter_date(self, queryset, name, value):
         return queryset.filter(starts_on_local_day_q(value))

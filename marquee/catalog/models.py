@@ -6,6 +6,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from marquee.common.constraints import ConditionalUniqueConstraint
 from marquee.common.time import to_local
 
 
@@ -207,6 +208,22 @@ class Seat(models.Model):
         return f"{self.row_label}{self.number}"
 
 
+class ShowtimeFormat(models.TextChoices):
+    TWO_D = "2d", "2D"
+    THREE_D = "3d", "3D"
+    IMAX = "imax", "IMAX"
+    IMAX_3D = "imax_3d", "IMAX 3D"
+    DOLBY_ATMOS = "dolby_atmos", "Dolby Atmos"
+    DOLBY_CINEMA = "dolby_cinema", "Dolby Cinema"
+    FOUR_DX = "4dx", "4DX"
+
+
+class LanguageVersion(models.TextChoices):
+    ORIGINAL = "original", "Original version"
+    DUBBED = "dubbed", "Dubbed"
+    SUBTITLED = "subtitled", "Original with subtitles"
+
+
 class ShowtimeStatus(models.TextChoices):
     SCHEDULED = "scheduled", "Scheduled"
     CANCELLED = "cancelled", "Cancelled"
@@ -229,6 +246,17 @@ class Showtime(models.Model):
     currency = models.CharField(max_length=3, default=default_currency)
     status = models.CharField(
         max_length=16, choices=ShowtimeStatus.choices, default=ShowtimeStatus.SCHEDULED
+    )
+    format = models.CharField(
+        max_length=16, choices=ShowtimeFormat.choices, default=ShowtimeFormat.TWO_D
+    )
+    language_version = models.CharField(
+        max_length=16, choices=LanguageVersion.choices, default=LanguageVersion.ORIGINAL
+    )
+    # Sold from this card's prices per ticket type and tier; without one, the default ticket
+    # type only, at the base price and the theater's tier surcharges.
+    price_card = models.ForeignKey(
+        "PriceCard", null=True, blank=True, on_delete=models.PROTECT, related_name="showtimes"
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -258,3 +286,109 @@ class Showtime(models.Model):
     @property
     def is_scheduled(self) -> bool:
         return self.status == ShowtimeStatus.SCHEDULED
+
+
+# The ticket type a seat id alone means (a hold that names no type, every ticket sold before
+# ticket types existed). The data migration creates it with child, senior and student.
+DEFAULT_TICKET_TYPE = "adult"
+
+
+class TicketType(models.Model):
+    """Who a ticket is for (adult, child, ...): the defaults are for every theater (no
+    theater); a theater may add its own. Prices come from the showtime's price card."""
+
+    theater = models.ForeignKey(
+        Theater,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="ticket_types",
+        help_text="Empty: offered by every theater.",
+    )
+    code = models.SlugField(max_length=32)
+    name = models.CharField(max_length=60)
+    position = models.PositiveSmallIntegerField(default=0, help_text="Order on the seat map.")
+
+    class Meta:
+        ordering = ["position", "code", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["theater", "code"], name="ticket_type_code_unique"),
+            ConditionalUniqueConstraint(
+                fields=["code"],
+                condition=Q(theater__isnull=True),
+                name="ticket_type_global_code_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name if self.theater_id is None else f"{self.name} ({self.theater})"
+
+
+class PriceCard(models.Model):
+    """A theater's prices per ticket type and seat tier, in one currency; a showtime that
+    names it is sold from it (the theater's time-of-day and weekday rules still apply)."""
+
+    theater = models.ForeignKey(Theater, on_delete=models.CASCADE, related_name="price_cards")
+    name = models.CharField(max_length=80)
+    currency = models.CharField(max_length=3, default=default_currency)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["theater", "name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["theater", "name"], name="price_card_name_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.theater} / {self.name} ({self.currency})"
+
+
+class PriceCardEntry(models.Model):
+    """One price on a card: a ticket type in a seat tier. A missing entry: not sold there."""
+
+    price_card = models.ForeignKey(PriceCard, on_delete=models.CASCADE, related_name="entries")
+    ticket_type = models.ForeignKey(TicketType, on_delete=models.PROTECT, related_name="+")
+    tier = models.CharField(max_length=16, choices=SeatTier.choices)
+    # In the card's currency, a whole number of its minor units.
+    price = models.DecimalField(
+        max_digits=9, decimal_places=3, validators=[MinValueValidator(Decimal("0"))]
+    )
+
+    class Meta:
+        ordering = ["price_card", "ticket_type__position", "tier", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["price_card", "ticket_type", "tier"], name="price_card_entry_unique"
+            ),
+            models.CheckConstraint(condition=Q(price__gte=0), name="price_card_entry_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_type.code}/{self.tier}: {self.price}"
+
+
+class PriceCardFormatSurcharge(models.Model):
+    """An amount a card adds to every ticket of a showtime in this format (3D glasses, IMAX),
+    in the card's currency, before the time-of-day and weekday rules."""
+
+    price_card = models.ForeignKey(
+        PriceCard, on_delete=models.CASCADE, related_name="format_surcharges"
+    )
+    format = models.CharField(max_length=16, choices=ShowtimeFormat.choices)
+    amount = models.DecimalField(
+        max_digits=9, decimal_places=3, validators=[MinValueValidator(Decimal("0"))]
+    )
+
+    class Meta:
+        ordering = ["price_card", "format"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["price_card", "format"], name="price_card_format_surcharge_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__gte=0), name="price_card_format_surcharge_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.price_card} {self.get_format_display()} +{self.amount}"

@@ -10,21 +10,28 @@ from typing import Any
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, OperationalError, transaction
-from django.db.models import ProtectedError, RestrictedError
+from django.db.models import ProtectedError, Q, RestrictedError
 from django.utils import timezone
 
 from marquee.catalog.cache import catalog_changed
 from marquee.catalog.error_codes import CatalogErrorCode
 from marquee.catalog.layout import screen_layout_invalidate
 from marquee.catalog.models import (
+    DEFAULT_TICKET_TYPE,
     Genre,
+    LanguageVersion,
     Movie,
+    PriceCard,
+    PriceCardEntry,
+    PriceCardFormatSurcharge,
     Screen,
     Seat,
     Showtime,
+    ShowtimeFormat,
     ShowtimeStatus,
     SurchargeKind,
     Theater,
+    TicketType,
 )
 from marquee.catalog.posters import poster_prepare
 from marquee.catalog.seat_generation import plan_seats
@@ -516,11 +523,17 @@ def showtime_schedule(
     starts_at: datetime,
     base_price: Decimal,
     currency: str | None = None,
+    price_card: PriceCard | None = None,
+    format: str = ShowtimeFormat.TWO_D,
+    language_version: str = LanguageVersion.ORIGINAL,
 ) -> Showtime:
     """Schedule a future showtime on a screen with seats, overlapping no scheduled one, priced
-    in a known currency's own units and in the currency of the theater's amount surcharges."""
+    in a known currency's own units and in the currency of the theater's amount surcharges
+    (and of its price card, one of the screen's theater)."""
     currency = currency_check(currency or settings.DEFAULT_CURRENCY)
     amount_check(base_price, currency, field="base_price")
+    if price_card is not None:
+        price_card_check(price_card=price_card, theater_id=screen.theater_id, currency=currency)
     ends_at = showtime_ends_at(movie=movie, starts_at=starts_at)
     showtime_currency_check(theater=screen.theater, currency=currency)
     with transaction.atomic():
@@ -534,6 +547,9 @@ def showtime_schedule(
             base_price=base_price,
             currency=currency,
             status=ShowtimeStatus.SCHEDULED,
+            price_card=price_card,
+            format=format,
+            language_version=language_version,
         )
         _save_checked(showtime)
     return showtime_get(showtime_id=showtime.pk)
@@ -548,6 +564,9 @@ def showtime_update(
     currency: str | None = None,
     status: str | None = None,
     changed_by=None,
+    price_card: PriceCard | None = UNSET,
+    format: str | None = None,
+    language_version: str | None = None,
 ) -> Showtime:
     """Change price or currency (each checked as when scheduling); moving or reinstating
     re-checks past and overlap.
@@ -573,6 +592,18 @@ def showtime_update(
                 locked.base_price if base_price is None else base_price,
                 locked.currency if currency is None else currency,
                 field="base_price",
+            )
+        if price_card is not UNSET:
+            locked.price_card = price_card
+        if format is not None:
+            locked.format = format  # a new format reprices the seats not yet held
+        if language_version is not None:
+            locked.language_version = language_version
+        if locked.price_card_id is not None and (price_card is not UNSET or currency is not None):
+            price_card_check(
+                price_card=locked.price_card,
+                theater_id=locked.screen.theater_id,
+                currency=locked.currency if currency is None else currency,
             )
         was_scheduled = locked.status == ShowtimeStatus.SCHEDULED
         moved = (movie is not None and movie.pk != locked.movie_id) or (
@@ -629,3 +660,140 @@ def showtime_cancel(*, showtime: Showtime, cancelled_by=None) -> Showtime:
             locked.save(update_fields=["status"])
             showtime_cancelled.send(sender=Showtime, showtime=locked, cancelled_by=cancelled_by)
     return showtime_get(showtime_id=showtime.pk)
+
+
+# --- Ticket types and price cards -----------------------------------------------------------
+
+
+def ticket_type_create(
+    *, code: str, name: str, theater: Theater | None = None, position: int = 0
+) -> TicketType:
+    """A ticket type for every theater (no theater) or one theater's own; a theater's code
+    never repeats one of the shared types (a hold names types by code)."""
+    clash = TicketType.objects.filter(code=code).filter(
+        Q(theater__isnull=True) | Q(theater=theater) if theater is not None else Q()
+    )
+    if clash.exists():
+        message = f"A ticket type '{code}' already exists here."
+        raise DomainError(
+            message, code=CatalogErrorCode.TICKET_TYPE_EXISTS, details={"code": [message]}
+        )
+    ticket_type = TicketType.objects.create(
+        code=code, name=name, theater=theater, position=position
+    )
+    return ticket_type
+
+
+DEFAULT_TICKET_TYPES = [
+    (DEFAULT_TICKET_TYPE, "Adult"),
+    ("child", "Child"),
+    ("senior", "Senior"),
+    ("student", "Student"),
+]
+
+
+def ticket_types_default_create() -> None:
+    """The shared ticket types, where missing (what migration catalog 0007 creates)."""
+    for position, (code, name) in enumerate(DEFAULT_TICKET_TYPES):
+        TicketType.objects.get_or_create(
+            theater=None, code=code, defaults={"name": name, "position": position}
+        )
+
+
+def price_card_check(*, price_card: PriceCard, theater_id: int, currency: str) -> None:
+    """A showtime is sold from a card of its own theater, in its own currency."""
+    if price_card.theater_id != theater_id or price_card.currency != currency:
+        message = (
+            "A showtime's price card belongs to its theater and is in the showtime's currency "
+            f"({currency})."
+        )
+        raise DomainError(
+            message,
+            code=CatalogErrorCode.PRICE_CARD_MISMATCH,
+            details={"price_card": [message]},
+        )
+
+
+def _price_card_entries_write(*, price_card: PriceCard, entries: Sequence[dict[str, Any]]) -> None:
+    """Replace the card's prices: each `{ticket_type: code, tier, price}` in the card's
+    currency; the type is a shared one or the card's theater's own."""
+    types = {
+        t.code: t
+        for t in TicketType.objects.filter(
+            Q(theater__isnull=True) | Q(theater_id=price_card.theater_id)
+        )
+    }
+    rows = []
+    for index, entry in enumerate(entries):
+        ticket_type = types.get(entry["ticket_type"])
+        if ticket_type is None:
+            message = f"No ticket type '{entry['ticket_type']}' at this theater."
+            raise DomainError(
+                message,
+                code=CatalogErrorCode.TICKET_TYPE_UNKNOWN,
+                details={"entries": {str(index): [message]}},
+            )
+        amount_check(entry["price"], price_card.currency, field="entries")
+        rows.append(
+            PriceCardEntry(
+                price_card=price_card,
+                ticket_type=ticket_type,
+                tier=entry["tier"],
+                price=entry["price"],
+            )
+        )
+    PriceCardEntry.objects.filter(price_card=price_card).delete()
+    PriceCardEntry.objects.bulk_create(rows)
+    catalog_changed()  # bulk writes send no signal: the showtimes' prices change
+
+
+def _price_card_surcharges_write(
+    *, price_card: PriceCard, format_surcharges: Sequence[dict[str, Any]]
+) -> None:
+    """Replace the card's format surcharges: each `{format, amount}` in the card's currency."""
+    for entry in format_surcharges:
+        amount_check(entry["amount"], price_card.currency, field="format_surcharges")
+    PriceCardFormatSurcharge.objects.filter(price_card=price_card).delete()
+    PriceCardFormatSurcharge.objects.bulk_create(
+        PriceCardFormatSurcharge(price_card=price_card, format=e["format"], amount=e["amount"])
+        for e in format_surcharges
+    )
+    catalog_changed()
+
+
+def price_card_create(
+    *,
+    theater: Theater,
+    name: str,
+    currency: str | None = None,
+    entries: Sequence[dict[str, Any]] = (),
+    format_surcharges: Sequence[dict[str, Any]] = (),
+) -> PriceCard:
+    """A theater's price card with its prices (see `_price_card_entries_write`) and format
+    surcharges."""
+    currency = currency_check(currency or settings.DEFAULT_CURRENCY)
+    with transaction.atomic():
+        price_card = PriceCard.objects.create(theater=theater, name=name, currency=currency)
+        _price_card_entries_write(price_card=price_card, entries=entries)
+        _price_card_surcharges_write(price_card=price_card, format_surcharges=format_surcharges)
+    return price_card
+
+
+def price_card_update(
+    *,
+    price_card: PriceCard,
+    name: str | None = None,
+    entries: Sequence[dict] | None = None,
+    format_surcharges: Sequence[dict] | None = None,
+) -> PriceCard:
+    """Rename a card or replace its prices or surcharges; tickets already held keep the price
+    they got."""
+    with transaction.atomic():
+        if name is not None:
+            price_card.name = name
+            price_card.save(update_fields=["name"])
+        if entries is not None:
+            _price_card_entries_write(price_card=price_card, entries=entries)
+        if format_surcharges is not None:
+            _price_card_surcharges_write(price_card=price_card, format_surcharges=format_surcharges)
+    return price_card

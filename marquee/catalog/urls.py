@@ -10,5 +10,7 @@ router.register("movies", api.MovieViewSet, basename="movie")
 router.register("theaters", api.TheaterViewSet, basename="theater")
 router.register("screens", api.ScreenViewSet, basename="screen")
 router.register("showtimes", api.ShowtimeViewSet, basename="showtime")
+router.register("ticket-types", api.TicketTypeViewSet, basename="ticket-type")
+router.register("price-cards", api.PriceCardViewSet, basename="price-card")
 
 urlpatterns = router.urls

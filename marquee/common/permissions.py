@@ -35,3 +35,13 @@ class IsAdminOrReadOnly(BasePermission):
 
     def has_permission(self, request, view) -> bool:
         return request.method in SAFE_METHODS or is_admin(request.user)
+
+
+class IsStaffOrReadOnly(BasePermission):
+    """Public reads; writes need staff (anonymous callers get 401, customers 403)."""
+
+    message = "Only staff may change this."
+    anonymous_methods = SAFE_METHODS  # read by the OpenAPI schema (marquee/common/openapi.py)
+
+    def has_permission(self, request, view) -> bool:
+        return request.method in SAFE_METHODS or is_staff_member(request.user)

@@ -37,6 +37,8 @@ from marquee.booking.models import (
     BookingStatus,
     Ticket,
     TicketStatus,
+    Voucher,
+    VoucherRedemption,
 )
 from marquee.payments.models import Payment, PaymentStatus, Refund
 
@@ -64,7 +66,7 @@ def seats_in_two_active_tickets(*, limit: int | None = DEFAULT_LIMIT) -> list[in
 
 
 def bookings_not_totalling_their_tickets(*, limit: int | None = DEFAULT_LIMIT) -> list[int]:
-    """Bookings whose total is not the sum of their tickets' prices."""
+    """Bookings whose total is not the sum of their tickets' prices less their discount."""
     total_field = Booking._meta.get_field("total")
     money = DecimalField(
         max_digits=total_field.max_digits, decimal_places=total_field.decimal_places
@@ -83,7 +85,7 @@ def bookings_not_totalling_their_tickets(*, limit: int | None = DEFAULT_LIMIT) -
             tickets_sum=Round(
                 Coalesce(Subquery(ticket_sum), Value(Decimal(0)), output_field=money), places
             ),
-            rounded_total=Round(F("total"), places, output_field=money),
+            rounded_total=Round(F("total") + F("discount"), places, output_field=money),
         ).exclude(rounded_total=F("tickets_sum")),
         limit,
     )
@@ -157,6 +159,33 @@ def kept_payments_refunded(*, limit: int | None = DEFAULT_LIMIT) -> list[int]:
     )
 
 
+def vouchers_miscounted(*, limit: int | None = DEFAULT_LIMIT) -> list[int]:
+    """Vouchers whose count of uses is not the number of their live redemptions."""
+    live = (
+        VoucherRedemption.objects.filter(voucher_id=OuterRef("pk"), released_at__isnull=True)
+        .order_by()
+        .values("voucher_id")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    return _ids(
+        Voucher.objects.annotate(
+            live=Coalesce(Subquery(live), Value(0), output_field=IntegerField())
+        ).exclude(redeemed=F("live")),
+        limit,
+    )
+
+
+def redemptions_of_bookings_gone(*, limit: int | None = DEFAULT_LIMIT) -> list[int]:
+    """Live voucher redemptions of bookings that were cancelled, expired or refunded."""
+    return _ids(
+        VoucherRedemption.objects.filter(released_at__isnull=True).exclude(
+            booking__status__in=[BookingStatus.PENDING, BookingStatus.CONFIRMED]
+        ),
+        limit,
+    )
+
+
 @dataclass(frozen=True)
 class Check:
     name: str
@@ -174,7 +203,7 @@ CHECKS: tuple[Check, ...] = (
     ),
     Check(
         "bookings_not_totalling_their_tickets",
-        "each booking's total is the sum of its tickets' prices",
+        "each booking's total is the sum of its tickets' prices less its voucher discount",
         "booking",
         bookings_not_totalling_their_tickets,
     ),
@@ -208,6 +237,18 @@ CHECKS: tuple[Check, ...] = (
         "no refund is asked for the payment a confirmed booking stands on",
         "payment",
         kept_payments_refunded,
+    ),
+    Check(
+        "vouchers_miscounted",
+        "each voucher's count of uses is the number of its live redemptions",
+        "voucher",
+        vouchers_miscounted,
+    ),
+    Check(
+        "redemptions_of_bookings_gone",
+        "a cancelled, expired or refunded booking has given its voucher back",
+        "voucher redemption",
+        redemptions_of_bookings_gone,
     ),
 )
 CHECK_NAMES = tuple(check.name for check in CHECKS)

@@ -262,3 +262,87 @@ class OccupancyReportView(ReportView):
             columns=selectors.OCCUPANCY_COLUMNS,
             filename=f"occupancy_{period.start}_{period.end}",
         )
+
+
+class TicketTypeSalesRowOutput(serializers.Serializer):
+    ticket_type = serializers.CharField()
+    currency = serializers.CharField()
+    tickets_sold = serializers.IntegerField()
+    revenue = MoneyField(help_text="The sold tickets' prices, before voucher discounts.")
+
+
+class VoucherSalesRowOutput(serializers.Serializer):
+    voucher = serializers.CharField()
+    currency = serializers.CharField()
+    bookings = serializers.IntegerField(help_text="Confirmed bookings that used the code.")
+    tickets_sold = serializers.IntegerField()
+    discount = MoneyField(help_text="What the code took off.")
+    revenue = MoneyField(help_text="What those bookings paid.")
+
+
+class _RangeOutput(serializers.Serializer):
+    def get_fields(self):
+        return {
+            "from": serializers.DateField(),
+            "to": serializers.DateField(),
+            "rows": self.row_serializer(many=True),
+        }
+
+
+class TicketTypeSalesOutput(_RangeOutput):
+    row_serializer = TicketTypeSalesRowOutput
+
+
+class VoucherSalesOutput(_RangeOutput):
+    row_serializer = VoucherSalesRowOutput
+
+
+def _csv_or_json(output, description: str) -> dict:
+    return {
+        (200, "application/json"): output,
+        (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description=description),
+        **REPORT_ERRORS,
+    }
+
+
+class TicketTypeSalesReportView(ReportView):
+    @extend_schema(
+        summary="Sales by ticket type (admins)",
+        description="Shows whose theater-local date is in [`from`, `to`]: sold tickets and "
+        "their prices per ticket type and currency. `?format=csv` downloads the rows.",
+        parameters=[ReportRangeQuery],
+        responses=_csv_or_json(TicketTypeSalesOutput, "Header row, then one line per type."),
+    )
+    def get(self, request):
+        query = ReportRangeQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        period = query.period()
+        return self.respond(
+            request,
+            data=TicketTypeSalesOutput(selectors.sales_by_ticket_type(period=period)).data,
+            rows_key="rows",
+            columns=selectors.TICKET_TYPE_COLUMNS,
+            filename=f"sales_{period.start}_{period.end}_by_ticket_type",
+        )
+
+
+class VoucherSalesReportView(ReportView):
+    @extend_schema(
+        summary="Sales by voucher code (admins)",
+        description="Confirmed bookings with a voucher, for shows whose theater-local date is "
+        "in [`from`, `to`]: per code and currency the bookings, tickets, discount given and "
+        "what was paid. `?format=csv` downloads the rows.",
+        parameters=[ReportRangeQuery],
+        responses=_csv_or_json(VoucherSalesOutput, "Header row, then one line per code."),
+    )
+    def get(self, request):
+        query = ReportRangeQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        period = query.period()
+        return self.respond(
+            request,
+            data=VoucherSalesOutput(selectors.sales_by_voucher(period=period)).data,
+            rows_key="rows",
+            columns=selectors.VOUCHER_COLUMNS,
+            filename=f"sales_{period.start}_{period.end}_by_voucher",
+        )

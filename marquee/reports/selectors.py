@@ -30,7 +30,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
-from marquee.booking.models import SalesChannel, Ticket, TicketStatus
+from marquee.booking.models import Booking, BookingStatus, SalesChannel, Ticket, TicketStatus
 from marquee.booking.selectors import ticket_status_q
 from marquee.catalog.models import Seat, Showtime, ShowtimeStatus, Theater
 from marquee.common.errors import CommonErrorCode, DomainError
@@ -332,6 +332,81 @@ def _sales_totals(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for total in totals.values():
         total["net"] = total["gross"] - total["refunds"]
     return [totals[currency] for currency in sorted(totals)]
+
+
+TICKET_TYPE_COLUMNS = ("ticket_type", "currency", "tickets_sold", "revenue")
+VOUCHER_COLUMNS = ("voucher", "currency", "bookings", "tickets_sold", "discount", "revenue")
+
+
+def sales_by_ticket_type(*, period: ReportPeriod) -> dict[str, Any]:
+    """Sold tickets and their prices (what the tickets were sold for, before any voucher
+    discount) per ticket type and currency, for shows in the period. One aggregate query."""
+    timezones = _theater_timezones()
+    rows = (
+        _in_period(
+            Ticket.objects.filter(status=TicketStatus.SOLD),
+            showtime="showtime",
+            period=period,
+            timezones=timezones,
+        )
+        .values("ticket_type", currency=F("booking__currency"))
+        .annotate(tickets_sold=Count("id"), revenue=Sum("price"))
+        .order_by()
+    )
+    result = [
+        {
+            "ticket_type": row["ticket_type"],
+            "currency": row["currency"],
+            "tickets_sold": row["tickets_sold"],
+            "revenue": _money(row["revenue"] or 0, row["currency"]),
+        }
+        for row in rows
+    ]
+    result.sort(key=lambda row: (row["ticket_type"], row["currency"]))
+    return {"from": period.start, "to": period.end, "rows": result}
+
+
+def sales_by_voucher(*, period: ReportPeriod) -> dict[str, Any]:
+    """Per voucher code and currency, the confirmed bookings that used it, their tickets, the
+    discount given and what was paid, for shows in the period. One aggregate query."""
+    timezones = _theater_timezones()
+    sold = Ticket.objects.filter(booking_id=OuterRef("pk"), status=TicketStatus.SOLD)
+    rows = (
+        _in_period(
+            Booking.objects.filter(status=BookingStatus.CONFIRMED).exclude(voucher_code=""),
+            showtime="showtime",
+            period=period,
+            timezones=timezones,
+        )
+        .annotate(
+            sold=Coalesce(
+                Subquery(sold.order_by().values("booking_id").annotate(n=Count("id")).values("n")),
+                0,
+                output_field=IntegerField(),
+            )
+        )
+        .values(voucher=F("voucher_code"), group_currency=F("currency"))
+        .annotate(
+            bookings=Count("id"),
+            tickets_sold=Sum("sold"),
+            discount=Sum("discount"),
+            revenue=Sum("total"),
+        )
+        .order_by()
+    )
+    result = [
+        {
+            "voucher": row["voucher"],
+            "currency": row["group_currency"],
+            "bookings": row["bookings"],
+            "tickets_sold": row["tickets_sold"] or 0,
+            "discount": _money(row["discount"] or 0, row["group_currency"]),
+            "revenue": _money(row["revenue"] or 0, row["group_currency"]),
+        }
+        for row in rows
+    ]
+    result.sort(key=lambda row: (row["voucher"], row["currency"]))
+    return {"from": period.start, "to": period.end, "rows": result}
 
 
 def occupancy_report(*, period: ReportPeriod, now: datetime | None = None) -> dict[str, Any]:

@@ -6,5 +6,15 @@ from marquee.reports import api
 
 urlpatterns = [
     path("reports/sales/", api.SalesReportView.as_view(), name="report-sales"),
+    path(
+        "reports/sales/ticket-types/",
+        api.TicketTypeSalesReportView.as_view(),
+        name="report-sales-ticket-types",
+    ),
+    path(
+        "reports/sales/vouchers/",
+        api.VoucherSalesReportView.as_view(),
+        name="report-sales-vouchers",
+    ),
     path("reports/occupancy/", api.OccupancyReportView.as_view(), name="report-occupancy"),
 ]

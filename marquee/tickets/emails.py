@@ -15,12 +15,13 @@ from email.mime.image import MIMEImage
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext, pgettext_lazy
 
 from marquee.booking.models import Booking, BookingStatus, SalesChannel, TicketStatus
-from marquee.catalog.models import Showtime, ShowtimeStatus
+from marquee.catalog.models import Showtime, ShowtimeStatus, TicketType
 from marquee.common import formats
 from marquee.common.time import to_local
 from marquee.tickets import selectors
@@ -103,8 +104,19 @@ def _booking_context(booking: Booking) -> dict:
     }
 
 
+def _ticket_type_names(booking: Booking) -> dict[str, str]:
+    """Ticket type code -> name for the booking's theater (a receipt line per type)."""
+    theater_id = booking.showtime.screen.theater_id
+    return dict(
+        TicketType.objects.filter(Q(theater__isnull=True) | Q(theater_id=theater_id)).values_list(
+            "code", "name"
+        )
+    )
+
+
 def _ticket_lines(booking: Booking, *, with_codes: bool) -> tuple[list[dict], list[InlineImage]]:
     lines, images = [], []
+    names = _ticket_type_names(booking)
     for ticket in booking.tickets.all():
         if ticket.status != TicketStatus.SOLD:
             continue
@@ -114,6 +126,7 @@ def _ticket_lines(booking: Booking, *, with_codes: bool) -> tuple[list[dict], li
             "number": ticket.seat.number,
             "tier": str(TIERS.get(ticket.seat.tier, ticket.seat.tier)),
             "price": _money(ticket.price, booking.currency),
+            "ticket_type": names.get(ticket.ticket_type, ticket.ticket_type),
         }
         if with_codes:
             line["code"] = ticket_code(ticket)
@@ -178,7 +191,12 @@ def confirmation_message(booking: Booking) -> EmailMultiAlternatives:
         tickets, images = _ticket_lines(booking, with_codes=True)
         if not tickets:
             raise NothingToSend("the booking has no sold tickets")
-        context |= {"tickets": tickets, "total": _money(booking.total, booking.currency)}
+        context |= {
+            "tickets": tickets,
+            "total": _money(booking.total, booking.currency),
+            "voucher": booking.voucher_code,
+            "discount": _money(booking.discount, booking.currency) if booking.discount else "",
+        }
         return _message(
             booking=booking,
             template="booking_confirmed",

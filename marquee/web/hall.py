@@ -81,7 +81,7 @@ def _seat_markup(seat, status: str, label: str, price: str) -> str:
     return (
         f'<input type="checkbox" class="seat-input" name="seat" value="{seat.id}" '
         f'id="seat-{seat.id}" data-x="{seat.x}" data-y="{seat.y}" data-price="{price}"'
-        f"{' disabled' if taken else ''}>"
+        f' data-tier="{seat.tier}"{" disabled" if taken else ""}>'
         f'<label for="seat-{seat.id}" class="seat tier-{seat.tier} kind-{seat.kind} '
         f'is-{status}"><span class="seat-number" aria-hidden="true">{number}</span>'
         f'<span class="vh">{label}, <span class="seat-status">{escape(status_text(status))}'

@@ -47,6 +47,21 @@ _MESSAGES = {
     "provider_unavailable": lambda: gettext(
         "The payment service is unavailable right now. Please try again in a moment."
     ),
+    "ticket_type_unknown": lambda: gettext("Unknown ticket type."),
+    "ticket_type_not_offered": lambda: gettext(
+        "This show does not sell that ticket type for some of these seats."
+    ),
+    "voucher_invalid": lambda: gettext("No such voucher code."),
+    "voucher_expired": lambda: gettext("This voucher has expired."),
+    "voucher_not_yet_valid": lambda: gettext("This voucher is not valid yet."),
+    "voucher_not_applicable": lambda: gettext("This voucher is not valid for this booking."),
+    "voucher_min_seats": lambda: gettext("This voucher needs more seats."),
+    "voucher_exhausted": lambda: gettext("This voucher has been used up."),
+    "voucher_user_limit": lambda: gettext("You have used this voucher as often as it allows."),
+    "voucher_already_applied": lambda: gettext("This booking already has a voucher."),
+    "payment_in_progress": lambda: gettext(
+        "A payment for this booking is under way; a voucher can no longer be added."
+    ),
 }
 
 

@@ -173,3 +173,34 @@ def test_every_price_is_a_whole_number_of_minor_units_and_never_negative(inputs)
     # Written with exactly the currency's decimals: "1531", "12.50", "3.250".
     assert -computed.as_tuple().exponent == places
     assert not computed.is_signed()
+
+
+def test_a_card_price_replaces_base_and_tier_surcharge_and_takes_the_format_surcharge():
+    assert price("vip") == Decimal("15.00")
+    card = ticket_price(
+        base_price=Decimal("10.00"),
+        currency="EUR",
+        tier="vip",
+        rules=RULES,
+        local_hour=20,
+        local_weekday=3,
+        card_price=Decimal("7.50"),
+        format_surcharge=Decimal("3.00"),
+    )
+    assert card == Decimal("10.50")
+
+
+def test_card_prices_in_yen_are_rounded_once_half_up_to_whole_yen():
+    rules = PriceRules(morning_discount_percent=Decimal("15"), morning_until_hour=12)
+    # (1500 + 300) * 0.85 = 1530; 1250 * 0.85 = 1062.5 -> 1063 (half up, whole yen)
+    kwargs = {"currency": "JPY", "tier": "standard", "rules": rules, "local_weekday": 3}
+    assert ticket_price(
+        base_price=Decimal("0"),
+        local_hour=10,
+        card_price=Decimal("1500"),
+        format_surcharge=Decimal("300"),
+        **kwargs,
+    ) == Decimal("1530")
+    assert ticket_price(
+        base_price=Decimal("0"), local_hour=10, card_price=Decimal("1250"), **kwargs
+    ) == Decimal("1063")

@@ -233,3 +233,19 @@ def test_seed_demo_opens_a_box_office_till_once(db):
     call_command("seed_demo", stdout=StringIO())
     call_command("seed_demo", stdout=StringIO())
     assert list(Till.objects.values_list("name", "is_active")) == [("Till 1", True)]
+
+
+def test_seed_demo_shows_ticket_types_a_price_card_a_voucher_and_formats(db, api_client):
+    seed()
+    from marquee.booking.models import Voucher
+
+    screen_2 = Screen.objects.get(name="Screen 2")
+    carded = Showtime.objects.filter(screen=screen_2, price_card__isnull=False)
+    assert carded.exists()
+    show = carded.filter(starts_at__gt=timezone.now()).first()
+    body = api_client.get(f"/api/showtimes/{show.pk}/seats/").json()
+    assert {"adult", "child", "senior", "student"} <= {t["code"] for t in body["ticket_types"]}
+    assert Voucher.objects.filter(code="MARQUEE10").exists()
+    formats = set(Showtime.objects.values_list("format", flat=True))
+    assert {"2d", "3d", "imax"} <= formats
+    assert Showtime.objects.filter(language_version="subtitled").exists()

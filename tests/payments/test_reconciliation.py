@@ -182,8 +182,33 @@ def test_a_refund_of_the_payment_a_confirmed_booking_stands_on_is_found(hold, pa
     assert found("kept_payments_refunded") == [kept.pk]
 
 
+def test_a_voucher_count_that_is_not_its_live_redemptions_is_found(customer, showtime, seats):
+    from decimal import Decimal as D
+
+    from marquee.booking import services as booking_services
+    from marquee.booking import vouchers
+    from marquee.booking.models import Voucher, VoucherRedemption
+
+    voucher = vouchers.voucher_create(code="COUNT", kind="percent", value=D("10"))
+    booking = booking_services.booking_hold(
+        user=customer, showtime_id=showtime.pk, seat_ids=[seats["A1"].id], voucher_code="COUNT"
+    )
+    assert reconcile() == []
+    Voucher.objects.filter(pk=voucher.pk).update(redeemed=5)  # past the services
+    assert found("vouchers_miscounted") == [voucher.pk]
+    Voucher.objects.filter(pk=voucher.pk).update(redeemed=1)
+    # A booking cancelled past the services keeps its redemption live: found.
+    Booking.objects.filter(pk=booking.pk).update(status="cancelled")
+    redemption = VoucherRedemption.objects.get()
+    assert found("redemptions_of_bookings_gone") == [redemption.pk]
+    # The total with the discount still adds up (a discount is not a breach).
+    assert "bookings_not_totalling_their_tickets" not in {b.check.name for b in reconcile()}
+
+
 def test_every_check_is_tested_with_a_breach():
     tested = {
+        "vouchers_miscounted",
+        "redemptions_of_bookings_gone",
         "seats_in_two_active_tickets",
         "bookings_not_totalling_their_tickets",
         "tickets_disagreeing_with_their_booking",
@@ -215,7 +240,7 @@ def test_the_command_reports_a_clean_database_and_exits_zero(hold, pay, capsys):
 def test_the_command_reports_each_breach_and_exits_one(hold, capsys):
     booking = hold(["A1"])
     Booking.objects.filter(pk=booking.pk).update(total=Decimal("1.00"))
-    with pytest.raises(CommandError, match="1 of 7 invariants breached") as error:
+    with pytest.raises(CommandError, match="1 of 9 invariants breached") as error:
         call_command("reconcile")
     assert error.value.returncode == 1
     out = capsys.readouterr().out

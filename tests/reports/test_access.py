@@ -2,7 +2,12 @@ import pytest
 
 pytestmark = pytest.mark.django_db
 
-REPORTS = ["/api/reports/sales/", "/api/reports/occupancy/"]
+REPORTS = [
+    "/api/reports/sales/",
+    "/api/reports/occupancy/",
+    "/api/reports/sales/ticket-types/",
+    "/api/reports/sales/vouchers/",
+]
 
 
 @pytest.mark.parametrize("url", REPORTS)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -17,6 +18,7 @@ from django.views.decorators.http import require_POST
 from marquee.booking import selectors as booking_selectors
 from marquee.booking import services as booking_services
 from marquee.booking.models import BookingStatus, TicketStatus
+from marquee.catalog.models import DEFAULT_TICKET_TYPE, TicketType
 from marquee.common.errors import DomainError, http_status
 from marquee.payments import services as payment_services
 from marquee.payments.models import Payment, PaymentStatus, Provider
@@ -61,7 +63,7 @@ def booking_detail(request, public_id, *, error: str | None = None, status: int 
         "status": shown_status,
         "error": error,
         "now": now,
-        "tickets": list(booking.tickets.all()),
+        "tickets": _with_type_names(booking),
     }
     if shown_status == BookingStatus.PENDING:
         context |= _checkout_context(request, booking, error)
@@ -131,6 +133,38 @@ def booking_pay(request, public_id):
             request, public_id, error=error_message(refused), status=http_status(refused)
         )
     messages.success(request, gettext("Payment received. Your tickets are below. Enjoy the show!"))
+    return redirect(reverse("web:booking", args=[booking.public_id]))
+
+
+def _with_type_names(booking) -> list:
+    """The tickets, each with `type_name` when the show sells more than the default type."""
+    tickets = list(booking.tickets.all())
+    if all(ticket.ticket_type == DEFAULT_TICKET_TYPE for ticket in tickets):
+        return tickets
+    names = dict(
+        TicketType.objects.filter(
+            Q(theater__isnull=True) | Q(theater_id=booking.showtime.screen.theater_id)
+        ).values_list("code", "name")
+    )
+    for ticket in tickets:
+        ticket.type_name = names.get(ticket.ticket_type, ticket.ticket_type)
+    return tickets
+
+
+@login_required
+@require_POST
+def booking_voucher(request, public_id):
+    """A promo code for a held booking, before paying (the same service as the API)."""
+    booking = _booking(request, public_id)
+    try:
+        booking_services.booking_voucher_apply(
+            booking=booking, code=request.POST.get("code", "")[:32], actor=request.user
+        )
+    except DomainError as refused:
+        return booking_detail(
+            request, public_id, error=error_message(refused), status=http_status(refused)
+        )
+    messages.success(request, gettext("Your voucher is applied."))
     return redirect(reverse("web:booking", args=[booking.public_id]))
 
 

@@ -20,7 +20,7 @@ from marquee.booking import errors as booking_errors
 from marquee.booking import selectors as booking_selectors
 from marquee.booking import services as booking_services
 from marquee.booking.api import BookingBurstThrottle
-from marquee.catalog.models import SeatKind, SeatTier
+from marquee.catalog.models import DEFAULT_TICKET_TYPE, SeatKind, SeatTier
 from marquee.common.errors import DomainError, http_status
 from marquee.common.formats import money
 from marquee.web.hall import kind_text, picker_hall, tier_text
@@ -44,6 +44,28 @@ def _seat_ids(values: list[str]) -> list[int]:
         if value.isascii() and value.isdigit() and len(value) < 12:
             ids.append(int(value))
     return ids
+
+
+def _ticket_types(data, seat_ids: list[int]) -> dict[int, str] | None:
+    """Seat id -> ticket type code from the form: a `type-<seat id>` select per seat (the
+    script's), else `count-<code>` numbers (the plain form's), given to the seats in order;
+    the seats left over are the default type. The service checks every code."""
+    chosen = {}
+    for seat_id in seat_ids:
+        code = data.get(f"type-{seat_id}", "")
+        if code:
+            chosen[seat_id] = code[:32]
+    rest = iter(sorted(seat_id for seat_id in seat_ids if seat_id not in chosen))
+    for name in sorted(data):
+        if not name.startswith("count-"):
+            continue
+        counts = _seat_ids([data.get(name, "")])
+        for _ in range(min(counts[0] if counts else 0, len(seat_ids))):
+            seat_id = next(rest, None)
+            if seat_id is None:
+                break
+            chosen[seat_id] = name.removeprefix("count-")[:32]
+    return chosen or None
 
 
 def _wants_json(request) -> bool:
@@ -123,6 +145,23 @@ def _render_picker(
         for kind in (SeatKind.WHEELCHAIR, SeatKind.COMPANION)
         if kind in kinds_present
     ]
+    # Asked per seat only when the show sells more than the default type (a price card).
+    ticket_types = []
+    if len(context.ticket_types) > 1:
+        ticket_types = [
+            {
+                "code": entry["code"],
+                "name": entry["name"],
+                "default": entry["code"] == DEFAULT_TICKET_TYPE,
+                "prices": ", ".join(
+                    f"{tier_text(tier)} "
+                    f"{money(context.ticket_price(entry['code'], tier), showtime.currency)}"
+                    for tier in entry["prices"]
+                    if tier in tiers_present
+                ),
+            }
+            for entry in context.ticket_types
+        ]
     taken_labels = [
         label
         for seat_id, label in zip(hall.parts.ids, hall.parts.labels, strict=True)
@@ -135,6 +174,8 @@ def _render_picker(
         "on_sale": context.on_sale(now),
         "tiers": tiers,
         "kinds": kinds,
+        "ticket_types": ticket_types,
+        "ticket_types_data": list(context.ticket_types) if ticket_types else None,
         "hold": hold,
         "selected_count": len(selected - yours),
         "error": error,
@@ -211,7 +252,10 @@ def hold(request, showtime_id: int):
             )
         else:
             booking = booking_services.booking_hold(
-                user=request.user, showtime_id=showtime_id, seat_ids=seat_ids
+                user=request.user,
+                showtime_id=showtime_id,
+                seat_ids=seat_ids,
+                ticket_types=_ticket_types(data, seat_ids),
             )
     except DomainError as refused:
         if refused.code == "showtime_not_found":

@@ -31,17 +31,36 @@ from django.db import transaction
 from django.utils import timezone
 
 from marquee.accounts.models import Role, User
-from marquee.booking.models import Booking, BookingEvent, BookingStatus, Ticket, TicketStatus
+from marquee.booking.models import (
+    Booking,
+    BookingEvent,
+    BookingStatus,
+    Ticket,
+    TicketStatus,
+    Voucher,
+)
 from marquee.booking.pricing import showtime_price_table
 from marquee.booking.seating import best_available_seats
+from marquee.booking.vouchers import voucher_create
 from marquee.catalog.layout import screen_layout
-from marquee.catalog.models import Genre, Movie, Screen, Seat, Showtime, ShowtimeStatus, Theater
+from marquee.catalog.models import (
+    Genre,
+    Movie,
+    PriceCard,
+    Screen,
+    Seat,
+    Showtime,
+    ShowtimeStatus,
+    Theater,
+)
 from marquee.catalog.selectors import showtime_overlapping
 from marquee.catalog.services import (
+    price_card_create,
     seats_generate,
     showtime_ends_at,
     showtime_schedule,
     theater_create,
+    ticket_types_default_create,
 )
 from marquee.common.time import to_local
 from marquee.payments.models import (
@@ -142,6 +161,23 @@ class Sale:
     events: list[BookingEvent]
 
 
+# Screen 2 sells from a price card with ticket types; some slots have a format or language.
+PRICE_CARD = {
+    "name": "Family prices",
+    "entries": {
+        "adult": ("12.50", "14.50", "17.50"),
+        "child": ("8.50", "10.50", "13.50"),
+        "senior": ("10.00", "12.00", "15.00"),
+        "student": ("10.00", "12.00", "15.00"),
+    },
+    "format_surcharges": {"3d": "3.00", "imax": "5.00"},
+}
+CARD_SCREEN = "Screen 2"
+SLOT_FORMATS = {("Screen 1", time(21, 0)): "imax", ("Screen 2", time(18, 0)): "3d"}
+SLOT_LANGUAGES = {("Screen 2", time(21, 30)): "subtitled"}
+VOUCHER = {"code": "MARQUEE10", "kind": "percent", "value": Decimal("10"), "max_per_user": 1}
+
+
 def slot_price(start: time) -> Decimal:
     return Decimal("12.50") if start.hour >= 17 else Decimal("9.50")
 
@@ -165,6 +201,8 @@ class Command(BaseCommand):
         with transaction.atomic():
             theater = self.theater()
             screens = {name: self.screen(theater, name, layout) for name, layout in SCREENS.items()}
+            self.card = self.price_card(theater)
+            self.voucher()
             movies = self.movies()
             accounts = [self.account(*account) for account in ACCOUNTS]
             staff = User.objects.get(username="staff")
@@ -206,6 +244,31 @@ class Command(BaseCommand):
     def theater(self) -> Theater:
         theater = Theater.objects.filter(name=THEATER["name"]).first()
         return theater or theater_create(**THEATER)
+
+    def price_card(self, theater: Theater) -> PriceCard:
+        ticket_types_default_create()
+        card = PriceCard.objects.filter(theater=theater, name=PRICE_CARD["name"]).first()
+        if card is not None:
+            return card
+        tiers = ("standard", "premium", "vip")
+        return price_card_create(
+            theater=theater,
+            name=PRICE_CARD["name"],
+            currency="EUR",
+            entries=[
+                {"ticket_type": code, "tier": tier, "price": Decimal(price)}
+                for code, prices in PRICE_CARD["entries"].items()
+                for tier, price in zip(tiers, prices, strict=True)
+            ],
+            format_surcharges=[
+                {"format": format, "amount": Decimal(amount)}
+                for format, amount in PRICE_CARD["format_surcharges"].items()
+            ],
+        )
+
+    def voucher(self) -> None:
+        if not Voucher.objects.filter(code=VOUCHER["code"]).exists():
+            voucher_create(**VOUCHER)
 
     def screen(self, theater: Theater, name: str, layout: dict) -> Screen:
         screen, _ = Screen.objects.get_or_create(theater=theater, name=name)
@@ -277,11 +340,24 @@ class Command(BaseCommand):
         ends_at = showtime_ends_at(movie=movie, starts_at=starts_at)
         if showtime_overlapping(screen_id=screen.pk, starts_at=starts_at, ends_at=ends_at):
             return None
+        local = to_local(starts_at, screen.theater.timezone).time()
+        extras = {
+            "format": SLOT_FORMATS.get((screen.name, local), "2d"),
+            "language_version": SLOT_LANGUAGES.get((screen.name, local), "original"),
+        }
         if starts_at > now:
+            card = getattr(self, "card", None) if screen.name == CARD_SCREEN else None
             return showtime_schedule(
-                movie=movie, screen=screen, starts_at=starts_at, base_price=price, currency="EUR"
+                movie=movie,
+                screen=screen,
+                starts_at=starts_at,
+                base_price=price,
+                currency="EUR",
+                price_card=card,
+                **extras,
             )
         return Showtime.objects.create(
+            **extras,
             movie=movie,
             screen=screen,
             starts_at=starts_at,

@@ -26,6 +26,62 @@
     money = new Intl.NumberFormat(data.language, { style: "currency", currency: data.currency });
   } catch (error) { money = null; }
   var lost = [];
+  /* Ticket types (a show with a price card): a select per picked seat replaces the plain
+     form's counts; each select offers the types sold in that seat's tier. */
+  var typesData = document.getElementById("ticket-types-data");
+  var ticketTypes = typesData ? JSON.parse(typesData.textContent) : null;
+  var typeList = document.getElementById("ticket-type-list");
+  var chosenType = {};
+  if (ticketTypes && typeList) {
+    var counts = document.getElementById("ticket-type-counts");
+    counts.hidden = true;
+    counts.disabled = true;
+    document.getElementById("ticket-type-seats").hidden = false;
+  }
+  function typePrice(code, tier) {
+    for (var i = 0; ticketTypes && i < ticketTypes.length; i++) {
+      if (ticketTypes[i].code === code) { return ticketTypes[i].prices[tier]; }
+    }
+    return undefined;
+  }
+  function seatPrice(input) {
+    var code = chosenType[input.value];
+    var price = code ? typePrice(code, input.dataset.tier) : undefined;
+    return price === undefined ? input.dataset.price : price;
+  }
+  function renderTypes(seats) {
+    if (!ticketTypes || !typeList) { return; }
+    typeList.textContent = "";
+    seats.forEach(function (input) {
+      var item = document.createElement("li");
+      var label = document.createElement("label");
+      var select = document.createElement("select");
+      select.name = "type-" + input.value;
+      select.id = "type-" + input.value;
+      label.htmlFor = select.id;
+      label.textContent = seatName(input);
+      ticketTypes.forEach(function (type) {
+        var price = type.prices[input.dataset.tier];
+        if (price === undefined) { return; }
+        var option = document.createElement("option");
+        option.value = type.code;
+        option.textContent = type.name + " (" + formatMoney(Math.round(parseFloat(price) * 100)) + ")";
+        option.selected = chosenType[input.value] === type.code;
+        select.appendChild(option);
+      });
+      select.addEventListener("change", function () {
+        chosenType[input.value] = select.value;
+        update();
+      });
+      item.appendChild(label);
+      item.appendChild(document.createTextNode(" "));
+      item.appendChild(select);
+      typeList.appendChild(item);
+    });
+  }
+  function formatMoney(cents) {
+    return money ? money.format(cents / 100) : (cents / 100).toFixed(2) + " " + data.currency;
+  }
 
   function fill(template, values) {
     return template.replace(/%\((\w+)\)s/g, function (match, key) { return values[key]; });
@@ -57,11 +113,15 @@
   function update() {
     var seats = picked();
     var cents = seats.reduce(function (sum, input) {
-      return sum + Math.round(parseFloat(input.dataset.price) * 100);
+      return sum + Math.round(parseFloat(seatPrice(input)) * 100);
     }, 0);
     countElement.textContent = seats.length === 0 ? data.textNone
       : seats.length === 1 ? data.textOne : fill(data.textMany, { count: seats.length });
-    var total = money ? money.format(cents / 100) : (cents / 100).toFixed(2) + " " + data.currency;
+    var total = formatMoney(cents);
+    var shown = typeList ? typeList.querySelectorAll("select").length : 0;
+    if (shown !== seats.length || (typeList && !typeList.contains(document.activeElement))) {
+      renderTypes(seats);
+    }
     totalElement.textContent = seats.length ? fill(data.textTotal, { total: total }) : "";
     holdButton.disabled = seats.length === 0;
   }
