@@ -365,6 +365,9 @@ BOOKING_MAX_SEATS = env.int("BOOKING_MAX_SEATS", default=10)
 BOOKING_HOLD_LIMIT_PER_SHOWTIME = env.int("BOOKING_HOLD_LIMIT_PER_SHOWTIME", default=None)
 BOOKING_HOLD_LIMIT_TOTAL = env.int("BOOKING_HOLD_LIMIT_TOTAL", default=None)
 BOOKING_CANCELLATION_CUTOFF_MINUTES = env.int("BOOKING_CANCELLATION_CUTOFF_MINUTES", default=120)
+# The refund policy of a theater without its own steps (booking.RefundTier), for tickets given
+# back out of a paid booking: "minutes before the show:percent" steps; later than the last, 0.
+BOOKING_REFUND_POLICY = env("BOOKING_REFUND_POLICY", default="1440:100,120:50")
 IDEMPOTENCY_KEY_HOURS = env.int("IDEMPOTENCY_KEY_HOURS", default=24)
 # The currency of a showtime scheduled without one: an upper-case ISO 4217 code.
 DEFAULT_CURRENCY = env("DEFAULT_CURRENCY", default="EUR")

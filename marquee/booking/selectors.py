@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import connections, router
@@ -290,6 +291,27 @@ def ticket_display_status(ticket: Ticket, now: datetime | None = None) -> str:
     if held_until is not None and held_until <= (now or timezone.now()):
         return TicketStatus.EXPIRED
     return ticket.status
+
+
+def booking_refunded_amount(booking: Booking) -> Decimal:
+    """What went (or is going) back of a booking: the refunds of the tickets given back, plus,
+    once the booking is refunded, the prices of the tickets it still stood on. Reads the
+    booking's (prefetched) tickets."""
+    amount = Decimal(0)
+    for ticket in booking.tickets.all():
+        if ticket.cancellation_id is not None:
+            amount += ticket.refund_amount or 0
+        elif booking.status == BookingStatus.REFUNDED and ticket.status == TicketStatus.REFUNDED:
+            amount += ticket.price
+    return amount
+
+
+def booking_remaining_tickets(booking: Booking, now: datetime | None = None) -> int:
+    """The booking's tickets still held or sold (a lapsed hold holds nothing)."""
+    return sum(
+        ticket_display_status(t, now) in (TicketStatus.HELD, TicketStatus.SOLD)
+        for t in booking.tickets.all()
+    )
 
 
 def booking_list(*, user, filters: dict | None = None, all_bookings: bool = False):

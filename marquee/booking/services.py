@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 import logging
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -18,13 +19,14 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
-from marquee.booking import availability, errors
+from marquee.booking import availability, errors, refund_policy
 from marquee.booking.context import ShowtimeContext, showtime_context
 from marquee.booking.models import (
     Booking,
     BookingEvent,
     BookingStatus,
     Ticket,
+    TicketCancellation,
     TicketStatus,
 )
 from marquee.booking.seating import (
@@ -33,11 +35,12 @@ from marquee.booking.seating import (
     cheapest_best_available_seats,
 )
 from marquee.booking.selectors import STALE, held_seat_counts, seat_statuses
-from marquee.booking.signals import booking_cancelled, booking_confirmed
+from marquee.booking.signals import booking_cancelled, booking_confirmed, tickets_cancelled
 from marquee.catalog.layout import LayoutSeat
 from marquee.catalog.models import Seat, SeatTier, Showtime, ShowtimeStatus
 from marquee.common import fast_insert
 from marquee.common.db_errors import is_lock_conflict
+from marquee.common.money import money_text
 from marquee.common.permissions import is_staff_member
 from marquee.common.time import api_datetime
 
@@ -431,21 +434,7 @@ def booking_cancel(*, booking: Booking, actor, now: datetime | None = None, reas
         booking = Booking.objects.select_for_update().get(pk=booking.pk)
         showtime = Showtime.objects.get(pk=booking.showtime_id)
         availability.seats_changed(showtime.pk)
-        if booking.status == BookingStatus.CONFIRMED:
-            cutoff = cancellation_cutoff(showtime.starts_at)
-            if now >= cutoff and not is_staff_member(actor):
-                raise errors.BookingError(
-                    "This booking can no longer be cancelled.",
-                    code="cancellation_closed",
-                    status_code=409,
-                    details={"cutoff": api_datetime(cutoff)},
-                )
-        elif booking.status != BookingStatus.PENDING:
-            raise errors.BookingError(
-                f"A booking that is {booking.status} cannot be cancelled.",
-                code="booking_not_cancellable",
-                status_code=409,
-            )
+        _check_cancellable(booking, showtime, actor=actor, now=now)
         Ticket.objects.filter(
             booking=booking, status__in=[TicketStatus.HELD, TicketStatus.SOLD]
         ).update(status=TicketStatus.CANCELLED)
@@ -456,6 +445,239 @@ def booking_cancel(*, booking: Booking, actor, now: datetime | None = None, reas
     logger.info("booking cancelled", extra={"booking": str(booking.public_id)})
     booking.showtime = showtime
     return booking
+
+
+@dataclass
+class RefundQuote:
+    """What giving back some tickets of a booking does: which, how much goes back, and why."""
+
+    booking: Booking
+    tickets: list[Ticket]
+    # Every ticket still active: cancelled as a whole booking (today's rule, a full refund).
+    whole_booking: bool
+    paid: bool
+    percent: Decimal
+    overridden: bool
+    currency: str
+    refunds: dict[int, Decimal] = field(default_factory=dict)  # ticket id -> amount back
+
+    @property
+    def amount(self) -> Decimal:
+        return sum(self.refunds.values(), Decimal(0))
+
+
+def _tickets_to_give_back(booking: Booking, ticket_ids: Sequence[int]) -> tuple[list, bool]:
+    """The booking's active tickets named in `ticket_ids`, and whether they are all of them."""
+    ids = list(ticket_ids)
+    if not ids:
+        raise errors.BookingError("Name at least one ticket.", code="no_tickets_requested")
+    if len(set(ids)) != len(ids):
+        raise errors.BookingError(
+            "A ticket is listed more than once.",
+            code="duplicate_tickets",
+            details={"ticket_ids": sorted({i for i in ids if ids.count(i) > 1})},
+        )
+    tickets = {t.pk: t for t in Ticket.objects.filter(booking=booking).select_related("seat")}
+    foreign = sorted(set(ids) - tickets.keys())
+    if foreign:
+        raise errors.BookingError(
+            "These tickets are not in this booking.",
+            code="tickets_not_in_booking",
+            details={"ticket_ids": foreign},
+        )
+    active = {pk for pk, t in tickets.items() if t.status in (TicketStatus.HELD, TicketStatus.SOLD)}
+    gone = sorted(set(ids) - active)
+    if gone:
+        raise errors.BookingError(
+            "These tickets were given back already.",
+            code="tickets_not_active",
+            status_code=409,
+            details={"ticket_ids": gone},
+        )
+    return [tickets[pk] for pk in sorted(ids)], set(ids) == active
+
+
+def _check_cancellable(booking: Booking, showtime: Showtime, *, actor, now: datetime) -> None:
+    if booking.status == BookingStatus.CONFIRMED:
+        cutoff = cancellation_cutoff(showtime.starts_at)
+        if now >= cutoff and not is_staff_member(actor):
+            raise errors.BookingError(
+                "This booking can no longer be cancelled.",
+                code="cancellation_closed",
+                status_code=409,
+                details={"cutoff": api_datetime(cutoff)},
+            )
+    elif booking.status != BookingStatus.PENDING:
+        raise errors.BookingError(
+            f"A booking that is {booking.status} cannot be cancelled.",
+            code="booking_not_cancellable",
+            status_code=409,
+        )
+
+
+def _quote(
+    booking: Booking,
+    showtime: Showtime,
+    *,
+    ticket_ids: Sequence[int],
+    actor,
+    now: datetime,
+    refund_percent: Decimal | None,
+    reason: str,
+) -> RefundQuote:
+    _check_cancellable(booking, showtime, actor=actor, now=now)
+    tickets, whole = _tickets_to_give_back(booking, ticket_ids)
+    paid = booking.status == BookingStatus.CONFIRMED
+    if refund_percent is not None:
+        if not is_staff_member(actor):
+            raise errors.BookingError(
+                "Only staff may override the refund policy.",
+                code="refund_override_not_allowed",
+                status_code=403,
+            )
+        if not reason.strip():
+            raise errors.BookingError(
+                "Say why the refund policy is overridden.", code="refund_override_needs_reason"
+            )
+        if whole or not paid:
+            raise errors.BookingError(
+                "Only a partial cancellation of a paid booking has a policy to override; a "
+                "whole booking is refunded in full.",
+                code="refund_override_not_applicable",
+            )
+    if whole or not paid:
+        percent = Decimal(100 if paid else 0)
+    elif refund_percent is not None:
+        percent = Decimal(refund_percent)
+    else:
+        steps = refund_policy.policy_for(showtime.screen.theater_id)
+        percent = Decimal(
+            refund_policy.refund_percent(steps=steps, starts_at=showtime.starts_at, now=now)
+        )
+    refunds = {
+        t.pk: refund_policy.ticket_refund(price=t.price, percent=percent, currency=booking.currency)
+        if paid
+        else Decimal(0)
+        for t in tickets
+    }
+    return RefundQuote(
+        booking=booking,
+        tickets=tickets,
+        whole_booking=whole,
+        paid=paid,
+        percent=percent,
+        overridden=refund_percent is not None,
+        currency=booking.currency,
+        refunds=refunds,
+    )
+
+
+def booking_refund_quote(
+    *,
+    booking: Booking,
+    ticket_ids: Sequence[int],
+    actor,
+    now: datetime | None = None,
+    refund_percent: Decimal | None = None,
+    reason: str = "",
+) -> RefundQuote:
+    """What `booking_cancel_tickets` would do now, without doing it (the page's preview)."""
+    now = now or timezone.now()
+    booking = Booking.objects.get(pk=booking.pk)
+    showtime = Showtime.objects.select_related("screen").get(pk=booking.showtime_id)
+    return _quote(
+        booking,
+        showtime,
+        ticket_ids=ticket_ids,
+        actor=actor,
+        now=now,
+        refund_percent=refund_percent,
+        reason=reason,
+    )
+
+
+def booking_cancel_tickets(
+    *,
+    booking: Booking,
+    ticket_ids: Sequence[int],
+    actor,
+    now: datetime | None = None,
+    refund_percent: Decimal | None = None,
+    reason: str = "",
+) -> RefundQuote:
+    """Give back some tickets of a held or paid booking; their seats are free at once.
+
+    A paid booking's tickets are refunded by the theater's policy (staff may override it with
+    a reason) through the payments receiver of `tickets_cancelled`; a held booking's tickets
+    are released and its total shrinks. Naming every remaining ticket cancels the whole
+    booking as `booking_cancel` does (a full refund until the cutoff).
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        booking = Booking.objects.select_for_update().get(pk=booking.pk)
+        showtime = Showtime.objects.select_related("screen").get(pk=booking.showtime_id)
+        quote = _quote(
+            booking,
+            showtime,
+            ticket_ids=ticket_ids,
+            actor=actor,
+            now=now,
+            refund_percent=refund_percent,
+            reason=reason,
+        )
+        if quote.whole_booking:
+            booking_cancel(booking=booking, actor=actor, now=now, reason=reason)
+            return quote
+        availability.seats_changed(showtime.pk)
+        ids = [t.pk for t in quote.tickets]
+        seats = ", ".join(f"{t.seat.row_label}{t.seat.number}" for t in quote.tickets)
+        if not quote.paid:
+            # Nothing was paid: the released seats simply leave the hold, and its total.
+            released = sum((t.price for t in quote.tickets), Decimal(0))
+            Ticket.objects.filter(pk__in=ids).delete()
+            booking.total -= released
+            booking.save(update_fields=["total", "updated_at"])
+            _event(
+                booking,
+                from_status=booking.status,
+                to_status=booking.status,
+                actor=actor,
+                reason=f"seats released: {seats}",
+            ).save()
+        else:
+            cancellation = TicketCancellation.objects.create(
+                booking=booking,
+                actor=actor if actor is not None and actor.is_authenticated else None,
+                percent=quote.percent,
+                refund_amount=quote.amount,
+                currency=booking.currency,
+                overridden=quote.overridden,
+                reason=reason[:200],
+            )
+            for ticket in quote.tickets:
+                Ticket.objects.filter(pk=ticket.pk, status=TicketStatus.SOLD).update(
+                    status=TicketStatus.CANCELLED,
+                    cancellation=cancellation,
+                    refund_amount=quote.refunds[ticket.pk],
+                )
+            why = f"; {reason}" if reason.strip() else ""
+            _event(
+                booking,
+                from_status=booking.status,
+                to_status=booking.status,
+                actor=actor,
+                reason=f"tickets given back: {seats}; "
+                f"{money_text(quote.amount, booking.currency)} {booking.currency} refunded "
+                f"({quote.percent.normalize():f}%){why}",
+            ).save()
+            tickets_cancelled.send(
+                sender=Booking, booking=booking, cancellation=cancellation, actor=actor
+            )
+    logger.info(
+        "tickets given back",
+        extra={"booking": str(booking.public_id), "tickets": ids, "refund": str(quote.amount)},
+    )
+    return quote
 
 
 def bookings_cancel_for_showtime(*, showtime: Showtime, actor=None) -> int:

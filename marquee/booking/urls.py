@@ -11,4 +11,9 @@ urlpatterns = [
         api.BookingCancelView.as_view(),
         name="booking-cancel",
     ),
+    path(
+        "bookings/<uuid:public_id>/refund-quote/",
+        api.BookingRefundQuoteView.as_view(),
+        name="booking-refund-quote",
+    ),
 ]

@@ -19,7 +19,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext, pgettext_lazy
 
-from marquee.booking.models import Booking, BookingStatus, TicketStatus
+from marquee.booking.models import Booking, BookingStatus, TicketCancellation, TicketStatus
 from marquee.catalog.models import Showtime, ShowtimeStatus
 from marquee.common import formats
 from marquee.common.time import to_local
@@ -196,6 +196,42 @@ def cancellation_message(booking: Booking) -> EmailMultiAlternatives:
         )
 
 
+def tickets_returned_message(booking: Booking, *, cancellation_id: int | None):
+    """Some tickets of a paid booking were given back: which, and how much goes back."""
+    cancellation = (
+        TicketCancellation.objects.filter(pk=cancellation_id, booking_id=booking.pk).first()
+        if cancellation_id is not None
+        else None
+    )
+    if cancellation is None:
+        raise NothingToSend("the cancellation is gone")
+    with translation.override(_language(booking)):
+        returned = [
+            {
+                "row": ticket.seat.row_label,
+                "number": ticket.seat.number,
+                "tier": str(TIERS.get(ticket.seat.tier, ticket.seat.tier)),
+                "price": _money(ticket.price, booking.currency),
+                "refund": _money(ticket.refund_amount, booking.currency),
+            }
+            for ticket in cancellation.tickets.select_related("seat").order_by("pk")
+        ]
+        context = _booking_context(booking) | {
+            "returned": returned,
+            "refund": _money(cancellation.refund_amount, cancellation.currency),
+            "has_refund": cancellation.refund_amount > 0,
+            "percent": f"{cancellation.percent.normalize():f}",
+            "remaining": booking.tickets.filter(status=TicketStatus.SOLD).count(),
+        }
+        return _message(
+            booking=booking,
+            template="tickets_returned",
+            subject=gettext("Tickets given back: %(movie)s, %(when)s")
+            % {"movie": context["movie"], "when": context["starts_at"]},
+            context=context,
+        )
+
+
 def refund_message(booking: Booking, *, amount: Decimal, currency: str) -> EmailMultiAlternatives:
     """Confirm money went back to the buyer; sent whatever state the booking is in now."""
     with translation.override(_language(booking)):
@@ -244,4 +280,6 @@ def delivery_message(delivery: EmailDelivery, *, now: datetime) -> EmailMultiAlt
         return refund_message(booking, amount=delivery.amount, currency=delivery.currency)
     if delivery.kind == EmailKind.REMINDER:
         return reminder_message(booking, now=now)
+    if delivery.kind == EmailKind.TICKETS_RETURNED:
+        return tickets_returned_message(booking, cancellation_id=delivery.cancellation_id)
     raise ValueError(f"unknown email kind {delivery.kind!r}")

@@ -16,6 +16,11 @@ urlpatterns = [
     path("bookings/<uuid:public_id>/", bookings.booking_detail, name="booking"),
     path("bookings/<uuid:public_id>/pay/", bookings.booking_pay, name="booking-pay"),
     path("bookings/<uuid:public_id>/cancel/", bookings.booking_cancel, name="booking-cancel"),
+    path(
+        "bookings/<uuid:public_id>/give-back/",
+        bookings.booking_give_back,
+        name="booking-give-back",
+    ),
     path("bookings/<uuid:public_id>/calendar.ics", bookings.booking_calendar, name="booking-ics"),
     path("tickets/<int:ticket_id>/qr.svg", bookings.ticket_qr, name="ticket-qr"),
     path("accounts/signup/", accounts.signup, name="signup"),
