@@ -161,9 +161,7 @@ def booking_output(booking) -> dict:
             for ticket in booking.tickets.all()
         ],
         "remaining_tickets": selectors.booking_remaining_tickets(booking, now),
-        "refunded_amount": money_text(
-            selectors.booking_refunded_amount(booking), booking.currency
-        ),
+        "refunded_amount": money_text(selectors.booking_refunded_amount(booking), booking.currency),
         "created_at": api_datetime(booking.created_at),
     }
 

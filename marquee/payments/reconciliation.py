@@ -222,7 +222,9 @@ def cancellations_not_their_tickets_refunds(*, limit: int | None = DEFAULT_LIMIT
     tickets = Ticket.objects.filter(cancellation_id=OuterRef("pk"))
     return _ids(
         TicketCancellation.objects.annotate(
-            tickets_refund=_rounded_sum(tickets, "refund_amount", by="cancellation_id", output=money),
+            tickets_refund=_rounded_sum(
+                tickets, "refund_amount", by="cancellation_id", output=money
+            ),
             rounded=Round(F("refund_amount"), money.decimal_places, output_field=money),
         ).filter(~Q(rounded=F("tickets_refund")) | ~Exists(tickets)),
         limit,

@@ -467,9 +467,7 @@ def refund_request_partial(*, cancellation: TicketCancellation) -> Refund | None
     payment = Payment.objects.get(
         booking_id=cancellation.booking_id, status=PaymentStatus.SUCCEEDED
     )
-    refunded = (
-        Refund.objects.filter(payment=payment).aggregate(total=Sum("amount"))["total"] or 0
-    )
+    refunded = Refund.objects.filter(payment=payment).aggregate(total=Sum("amount"))["total"] or 0
     if refunded + cancellation.refund_amount > payment.amount:
         raise errors.PaymentError(
             "This would refund more than was paid.",

@@ -206,7 +206,9 @@ def test_every_remaining_ticket_cancels_the_whole_booking_in_full(
 
 def test_a_held_booking_releases_seats_and_its_total_shrinks(hold, customer):
     booking = hold(["A1", "A2", "E1"])
-    quote = booking_cancel_tickets(booking=booking, ticket_ids=ids_of(booking, "E1"), actor=customer)
+    quote = booking_cancel_tickets(
+        booking=booking, ticket_ids=ids_of(booking, "E1"), actor=customer
+    )
     assert (quote.paid, quote.amount) == (False, 0)
     booking.refresh_from_db()
     assert booking.status == "pending"
@@ -234,9 +236,7 @@ def test_staff_override_the_policy_with_a_reason(paid, staff_user, showtime):
     assert Refund.objects.get().reason == "projector broke"
 
 
-def test_rounding_in_yen_never_refunds_more_than_paid(
-    customer, django_capture_on_commit_callbacks
-):
+def test_rounding_in_yen_never_refunds_more_than_paid(customer, django_capture_on_commit_callbacks):
     from tests import factories
 
     screen = factories.screen_with_seats(rows=1, per_row=3)
@@ -359,7 +359,9 @@ def test_another_customers_booking_is_404(paid, other_client):
     booking = paid(["A1", "A2"])
     response = give_back(other_client, booking, {"tickets": ids_of(booking, "A1")})
     assert (response.status_code, response.json()["error"]["code"]) == (404, "booking_not_found")
-    response = give_back(other_client, Booking(public_id="00000000-0000-0000-0000-000000000000"), {})
+    response = give_back(
+        other_client, Booking(public_id="00000000-0000-0000-0000-000000000000"), {}
+    )
     assert response.status_code == 404
 
 

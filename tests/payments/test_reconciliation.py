@@ -257,9 +257,7 @@ def test_a_cancellation_not_its_tickets_refunds_is_found(hold, pay):
     booking = pay(hold(["A1", "A2"]))
     cancellation = give_back(booking, "A1")
     TicketCancellation.objects.update(refund_amount=Decimal("7.00"))
-    assert found("cancellations_not_their_tickets_refunds") == [
-        TicketCancellation.objects.get().pk
-    ]
+    assert found("cancellations_not_their_tickets_refunds") == [TicketCancellation.objects.get().pk]
     assert cancellation.amount == Decimal("5.00")
 
 
