@@ -210,7 +210,15 @@ def kept_payments_not_accounted_by_tickets(*, limit: int | None = DEFAULT_LIMIT)
             kept=_rounded_sum(given_back, "kept", by="booking_id", output=money),
             paid=Round(F("amount"), money.decimal_places, output_field=money),
         )
-        .exclude(paid=F("active") + F("refunded") + F("kept")),
+        # The sum rounded again: SQLite adds the three as binary floats.
+        .annotate(
+            accounted=Round(
+                F("active") + F("refunded") + F("kept"),
+                money.decimal_places,
+                output_field=money,
+            )
+        )
+        .exclude(paid=F("accounted")),
         limit,
     )
 

@@ -208,8 +208,7 @@ def booking_give_back(request, public_id):
         try:
             if not ids:
                 raise booking_errors.BookingError(
-                    gettext("Tick at least one ticket to give back."),
-                    code="no_tickets_requested",
+                    "Name at least one ticket.", code="no_tickets_requested"
                 )
             act = (
                 booking_services.booking_cancel_tickets
