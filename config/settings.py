@@ -368,6 +368,9 @@ BOOKING_CANCELLATION_CUTOFF_MINUTES = env.int("BOOKING_CANCELLATION_CUTOFF_MINUT
 # The refund policy of a theater without its own steps (booking.RefundTier), for tickets given
 # back out of a paid booking: "minutes before the show:percent" steps; later than the last, 0.
 BOOKING_REFUND_POLICY = env("BOOKING_REFUND_POLICY", default="1440:100,120:50")
+# Wheelchair spaces and companion seats are kept for wheelchair users (a companion seat is sold
+# only with its wheelchair space) until this many minutes before the show, then sold to anyone.
+BOOKING_ACCESSIBLE_RELEASE_MINUTES = env.int("BOOKING_ACCESSIBLE_RELEASE_MINUTES", default=120)
 IDEMPOTENCY_KEY_HOURS = env.int("IDEMPOTENCY_KEY_HOURS", default=24)
 # The currency of a showtime scheduled without one: an upper-case ISO 4217 code.
 DEFAULT_CURRENCY = env("DEFAULT_CURRENCY", default="EUR")

@@ -196,6 +196,13 @@ class BookingCreateInput(serializers.Serializer):
         "apart (cheapest first without a tier) instead of answering 409 `no_adjacent_seats`.",
     )
 
+    accessible = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="With `quantity`: 1 is the best free wheelchair space, 2 a wheelchair space "
+        "with the companion seat beside it (409 `no_accessible_seats` when none is free).",
+    )
+
     def validate(self, attrs):
         if ("seats" in attrs) == ("quantity" in attrs):
             raise serializers.ValidationError(
@@ -236,7 +243,10 @@ class ShowtimeSeatMapView(APIView):
             404: error_response("No such showtime.", "showtime_not_found"),
         },
         description="Every seat with row, number, tier, kind, x/y, status "
-        "(available, held, sold) and price, plus counts per status. Public: a bearer token "
+        "(available, held, sold) and price, plus counts per status. Wheelchair spaces and "
+        "companion seats carry `held_back_until`: until then they are kept for wheelchair "
+        "users (a companion seat only with its wheelchair space), and `accessible_seats` says "
+        "whether that moment has passed. Public: a bearer token "
         "is optional (it makes the rate limit per account instead of per address).",
         auth=[{"jwtAuth": []}, {}],
     )
@@ -275,6 +285,7 @@ HOLD_ERRORS = {
         "seats_not_in_screen",
         "invalid_tier",
         "invalid_idempotency_key",
+        "accessible_quantity",
     ),
     404: error_response("No such showtime.", "showtime_not_found"),
     409: error_response(
@@ -283,6 +294,8 @@ HOLD_ERRORS = {
         "seats_busy",
         "not_enough_seats",
         "no_adjacent_seats",
+        "no_accessible_seats",
+        "companion_requires_wheelchair",
         "showtime_cancelled",
         "showtime_started",
         "idempotency_in_progress",
@@ -329,7 +342,12 @@ class BookingListCreateView(APIView):
 
     @extend_schema(
         summary="Hold seats: pick seat ids or ask for the best available",
-        description="A customer holds at most `BOOKING_HOLD_LIMIT_PER_SHOWTIME` seats at one "
+        description="Until `BOOKING_ACCESSIBLE_RELEASE_MINUTES` before the show a companion seat "
+        "is held only together with the wheelchair space beside it (409 "
+        "`companion_requires_wheelchair`; staff may sell one alone), and best available leaves "
+        "wheelchair spaces and companion seats out; the seat map gives the moment in "
+        "`accessible_seats` and on each such seat (`held_back_until`). "
+        "A customer holds at most `BOOKING_HOLD_LIMIT_PER_SHOWTIME` seats at one "
         "showtime and `BOOKING_HOLD_LIMIT_TOTAL` in all (unpaid, unexpired holds); beyond "
         "that the answer is 409 `hold_limit_reached` with `scope`, `limit`, `held` and "
         "`requested` in its details. Staff are not limited.",
@@ -358,6 +376,7 @@ class BookingListCreateView(APIView):
                 quantity=params.get("quantity"),
                 tier=params.get("tier"),
                 allow_split=params["allow_split"],
+                accessible=params["accessible"],
                 known_versions=getattr(request, "throttle_reads", None),
             )
             return status.HTTP_201_CREATED, booking_output(booking)

@@ -15,7 +15,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from marquee.booking import availability, errors
+from marquee.booking import accessibility, availability, errors
 from marquee.booking.context import (
     AVAILABLE,
     HELD,
@@ -27,6 +27,7 @@ from marquee.booking.context import (
 from marquee.booking.models import Booking, BookingStatus, Ticket, TicketStatus
 from marquee.common import redis_guard
 from marquee.common.permissions import is_staff_member
+from marquee.common.time import api_datetime
 
 STALE = "stale"  # a `held` ticket whose hold has lapsed: free for the next buyer
 
@@ -109,8 +110,16 @@ def _seat_map(context: ShowtimeContext, now: datetime) -> tuple[dict, datetime |
         if status == HELD:
             lapses = _as_datetime(held_until)
             valid_until = lapses if valid_until is None else min(valid_until, lapses)
+    release = accessibility.release_at(context.showtime.starts_at)
+    held_back = now < release
+    if held_back and valid_until is not None:
+        valid_until = min(valid_until, release)  # the map changes when they are released
     body = {
         "showtime": {**context.summary, "on_sale": context.on_sale(now)},
+        "accessible_seats": {
+            "held_back": held_back,
+            "held_back_until": api_datetime(release),
+        },
         "currency": context.showtime.currency,
         "prices": context.price_text,
         "counts": {**counts, "total": len(context.layout)},

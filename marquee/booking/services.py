@@ -19,7 +19,7 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
-from marquee.booking import availability, errors, refund_policy
+from marquee.booking import accessibility, availability, errors, refund_policy
 from marquee.booking.context import ShowtimeContext, showtime_context
 from marquee.booking.models import (
     Booking,
@@ -37,7 +37,7 @@ from marquee.booking.seating import (
 from marquee.booking.selectors import STALE, held_seat_counts, seat_statuses
 from marquee.booking.signals import booking_cancelled, booking_confirmed, tickets_cancelled
 from marquee.catalog.layout import LayoutSeat
-from marquee.catalog.models import Seat, SeatTier, Showtime, ShowtimeStatus
+from marquee.catalog.models import Seat, SeatKind, SeatTier, Showtime, ShowtimeStatus
 from marquee.common import fast_insert
 from marquee.common.db_errors import is_lock_conflict
 from marquee.common.money import money_text
@@ -252,18 +252,22 @@ def booking_hold(
     quantity: int | None = None,
     tier: str | None = None,
     allow_split: bool = False,
+    accessible: bool = False,
     now: datetime | None = None,
     known_versions: dict | None = None,
 ) -> Booking:
     """Hold all the requested seats (or the best `quantity` seats) for one buyer, or none.
 
-    `known_versions`: values of `context.version_keys()` this request has read already."""
+    `accessible` with `quantity` 1 or 2: the best free wheelchair space, with a companion seat
+    beside it for 2. `known_versions`: values of `context.version_keys()` this request has
+    read already."""
     now = now or timezone.now()
     context = showtime_context(showtime_id, known_versions)
     context.check_bookable(now)
 
     if seat_ids is not None:
         wanted = _validate_seat_ids(list(seat_ids), context.seats_by_id)
+        _check_companions(user=user, context=context, seat_ids=wanted, now=now)
         for attempt in range(HOLD_ATTEMPTS):
             try:
                 return _insert_hold(user=user, context=context, seat_ids=wanted, now=now)
@@ -279,11 +283,68 @@ def booking_hold(
     if quantity is None:
         raise errors.BookingError("Give seats or a quantity.", code="no_seats_requested")
     _check_quantity(quantity)
+    if accessible:
+        return _hold_accessible(user=user, context=context, quantity=quantity, now=now)
     if tier is not None and tier not in SeatTier.values:
         raise errors.BookingError("Unknown seat tier.", code="invalid_tier")
     return _hold_best_available(
         user=user, context=context, quantity=quantity, tier=tier, allow_split=allow_split, now=now
     )
+
+
+def _check_companions(*, user, context: ShowtimeContext, seat_ids: list[int], now) -> None:
+    """Until the release, a companion seat is held only with a wheelchair space beside it
+    (staff at the box office may sell one alone)."""
+    seats = context.seats_by_id
+    if not any(seats[i].kind == SeatKind.COMPANION for i in seat_ids):
+        return
+    starts_at = context.showtime.starts_at
+    if not accessibility.held_back(starts_at, now) or is_staff_member(user):
+        return
+    lone = accessibility.lone_companions(seat_ids, context.layout)
+    if lone:
+        raise errors.BookingError(
+            "A companion seat is sold together with the wheelchair space beside it until "
+            "shortly before the show.",
+            code="companion_requires_wheelchair",
+            status_code=409,
+            details={
+                "seat_ids": lone,
+                "held_back_until": api_datetime(accessibility.release_at(starts_at)),
+            },
+        )
+
+
+def _hold_accessible(*, user, context: ShowtimeContext, quantity: int, now) -> Booking:
+    """The best free wheelchair space, with a free companion seat beside it for two."""
+    if quantity > 2:
+        raise errors.BookingError(
+            "An accessible booking is one wheelchair space, or one with its companion seat.",
+            code="accessible_quantity",
+            details={"max_seats": 2},
+        )
+    taken = active_seat_ids(showtime_id=context.showtime.pk, now=now)
+    attempts = 0
+    while attempts < BEST_AVAILABLE_ATTEMPTS:
+        candidates = accessibility.accessible_pairs(
+            layout=context.layout, taken=taken, companions=quantity - 1
+        )
+        if not candidates:
+            raise errors.BookingError(
+                "No wheelchair space is free"
+                + (" with a companion seat beside it." if quantity == 2 else "."),
+                code="no_accessible_seats",
+                status_code=409,
+            )
+        for candidate in candidates[: BEST_AVAILABLE_ATTEMPTS - attempts]:
+            attempts += 1
+            try:
+                return _insert_hold(
+                    user=user, context=context, seat_ids=sorted(candidate), now=now, precheck=False
+                )
+            except errors.SeatsUnavailable as conflict:
+                taken |= set(conflict.seat_ids) or set(candidate)
+    raise errors.SeatsBusy()
 
 
 def _hold_best_available(*, user, context, quantity, tier, allow_split, now) -> Booking:
@@ -293,24 +354,47 @@ def _hold_best_available(*, user, context, quantity, tier, allow_split, now) -> 
     # Without a tier, the cheapest first: the order of prices, not of tier names.
     prices = None if tier is not None else context.prices
     taken = active_seat_ids(showtime_id=context.showtime.pk, now=now)
+    # Released wheelchair spaces and companion seats are seats like any other.
+    released = not accessibility.held_back(context.showtime.starts_at, now)
     attempts = 0
     while attempts < BEST_AVAILABLE_ATTEMPTS:
         limit = BEST_AVAILABLE_ATTEMPTS - attempts
         if prices is None:
             candidates = best_available_seats(
-                layout=layout, taken=taken, quantity=quantity, tier=tier, limit=limit
+                layout=layout,
+                taken=taken,
+                quantity=quantity,
+                tier=tier,
+                limit=limit,
+                include_accessible=released,
             )
         else:
             candidates = cheapest_best_available_seats(
-                layout=layout, taken=taken, quantity=quantity, prices=prices, limit=limit
+                layout=layout,
+                taken=taken,
+                quantity=quantity,
+                prices=prices,
+                limit=limit,
+                include_accessible=released,
             )
         if not candidates and allow_split:
             scattered = best_scattered_seats(
-                layout=layout, taken=taken, quantity=quantity, tier=tier, prices=prices
+                layout=layout,
+                taken=taken,
+                quantity=quantity,
+                tier=tier,
+                prices=prices,
+                include_accessible=released,
             )
             candidates = [scattered] if scattered else []
         if not candidates:
-            free = best_scattered_seats(layout=layout, taken=taken, quantity=quantity, tier=tier)
+            free = best_scattered_seats(
+                layout=layout,
+                taken=taken,
+                quantity=quantity,
+                tier=tier,
+                include_accessible=released,
+            )
             if free:
                 raise errors.BookingError(
                     f"No row has {quantity} adjacent free seats; ask with allow_split to "

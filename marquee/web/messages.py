@@ -35,6 +35,11 @@ _MESSAGES = {
     "invalid_tier": lambda: gettext("Unknown seat category."),
     "cancellation_closed": lambda: gettext("This booking can no longer be cancelled."),
     "booking_not_cancellable": lambda: gettext("This booking cannot be cancelled."),
+    "companion_requires_wheelchair": lambda: gettext(
+        "A companion seat is booked together with the wheelchair space beside it until "
+        "shortly before the show."
+    ),
+    "no_accessible_seats": lambda: gettext("No wheelchair space is free for this show."),
     "no_tickets_requested": lambda: gettext("Tick at least one ticket to give back."),
     "duplicate_tickets": lambda: gettext("A ticket was ticked twice."),
     "tickets_not_in_booking": lambda: gettext("Some of these tickets are not in this booking."),
