@@ -232,6 +232,26 @@ def tickets_returned_message(booking: Booking, *, cancellation_id: int | None):
         )
 
 
+def waitlist_offer_message(booking: Booking) -> EmailMultiAlternatives:
+    """Seats came free and are held for the first in the waiting list: pay before they go."""
+    if booking.status != BookingStatus.PENDING:
+        raise NothingToSend(f"the offer is {booking.status}, not held")
+    with translation.override(_language(booking)):
+        tz_name = booking.showtime.screen.theater.timezone
+        context = _booking_context(booking) | {
+            "seats": booking.tickets.count(),
+            "until": f"{formats.local_datetime(booking.expires_at, tz_name)} ({tz_name})",
+            "total": _money(booking.total, booking.currency),
+        }
+        return _message(
+            booking=booking,
+            template="waitlist_offer",
+            subject=gettext("Seats for you: %(movie)s, %(when)s")
+            % {"movie": context["movie"], "when": context["starts_at"]},
+            context=context,
+        )
+
+
 def refund_message(booking: Booking, *, amount: Decimal, currency: str) -> EmailMultiAlternatives:
     """Confirm money went back to the buyer; sent whatever state the booking is in now."""
     with translation.override(_language(booking)):
@@ -280,6 +300,8 @@ def delivery_message(delivery: EmailDelivery, *, now: datetime) -> EmailMultiAlt
         return refund_message(booking, amount=delivery.amount, currency=delivery.currency)
     if delivery.kind == EmailKind.REMINDER:
         return reminder_message(booking, now=now)
+    if delivery.kind == EmailKind.WAITLIST_OFFER:
+        return waitlist_offer_message(booking)
     if delivery.kind == EmailKind.TICKETS_RETURNED:
         return tickets_returned_message(booking, cancellation_id=delivery.cancellation_id)
     raise ValueError(f"unknown email kind {delivery.kind!r}")

@@ -19,6 +19,7 @@ class EmailKind(models.TextChoices):
     REFUND = "refund", "Refund notice"
     REMINDER = "reminder", "Showtime reminder"
     TICKETS_RETURNED = "tickets_returned", "Tickets given back (partial cancellation)"
+    WAITLIST_OFFER = "waitlist_offer", "Seats offered from the waiting list"
 
 
 class DeliveryStatus(models.TextChoices):
