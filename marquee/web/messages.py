@@ -40,6 +40,10 @@ _MESSAGES = {
         "shortly before the show."
     ),
     "no_accessible_seats": lambda: gettext("No wheelchair space is free for this show."),
+    "already_on_waitlist": lambda: gettext("You are on this waiting list already."),
+    "not_on_waitlist": lambda: gettext("You are not on this waiting list."),
+    "seats_available": lambda: gettext("Seats are free for this show: book them now."),
+    "invalid_seat_count": lambda: gettext("Choose how many seats you wait for."),
     "no_tickets_requested": lambda: gettext("Tick at least one ticket to give back."),
     "duplicate_tickets": lambda: gettext("A ticket was ticked twice."),
     "tickets_not_in_booking": lambda: gettext("Some of these tickets are not in this booking."),
