@@ -484,6 +484,7 @@ CANCEL_ERRORS = {
         "booking_not_cancellable",
         "cancellation_closed",
         "tickets_not_active",
+        "companion_requires_wheelchair",
     ),
 }
 

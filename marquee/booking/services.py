@@ -599,6 +599,40 @@ def _check_cancellable(booking: Booking, showtime: Showtime, *, actor, now: date
         )
 
 
+def _check_companions_kept_with_wheelchair(booking, showtime, given, *, actor, now) -> None:
+    """Until the release, giving back a wheelchair space must not leave its companion seat
+    alone in the booking (give both back, or neither); staff may."""
+    if is_staff_member(actor) or not accessibility.held_back(showtime.starts_at, now):
+        return
+    given_seats = {t.seat_id for t in given}
+    kept_seats = (
+        set(
+            Ticket.objects.filter(
+                booking=booking, status__in=[TicketStatus.HELD, TicketStatus.SOLD]
+            ).values_list("seat_id", flat=True)
+        )
+        - given_seats
+    )
+    partners = accessibility.wheelchair_partners(showtime_context(showtime.pk).layout)
+    lone = sorted(
+        seat_id
+        for seat_id in kept_seats
+        if partners.get(seat_id)
+        and partners[seat_id] & given_seats
+        and not partners[seat_id] & kept_seats
+    )
+    if lone:
+        raise errors.BookingError(
+            "A companion seat stays with its wheelchair space: give both back, or neither.",
+            code="companion_requires_wheelchair",
+            status_code=409,
+            details={
+                "seat_ids": lone,
+                "held_back_until": api_datetime(accessibility.release_at(showtime.starts_at)),
+            },
+        )
+
+
 def _quote(
     booking: Booking,
     showtime: Showtime,
@@ -611,6 +645,8 @@ def _quote(
 ) -> RefundQuote:
     _check_cancellable(booking, showtime, actor=actor, now=now)
     tickets, whole = _tickets_to_give_back(booking, ticket_ids)
+    if not whole:
+        _check_companions_kept_with_wheelchair(booking, showtime, tickets, actor=actor, now=now)
     paid = booking.status == BookingStatus.CONFIRMED
     if refund_percent is not None:
         if not is_staff_member(actor):

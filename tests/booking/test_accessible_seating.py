@@ -7,6 +7,7 @@ import pytest
 
 from marquee.booking import accessibility
 from marquee.booking.errors import BookingError
+from marquee.booking.models import Booking
 from marquee.booking.services import booking_hold
 from marquee.catalog.layout import LayoutSeat
 from marquee.catalog.models import Seat
@@ -185,3 +186,22 @@ def test_the_picker_page_says_until_when_they_are_kept(hall, customer, client):
     response = client.post(reverse("web:hold", args=[hall.pk]), {"seat": [hall.ids["A3"]]})
     assert response.status_code == 409
     assert "booked together with the wheelchair space beside it" in response.content.decode()
+
+
+def test_giving_back_the_wheelchair_space_alone_leaves_no_lone_companion(
+    hall, customer, staff_user
+):
+    from marquee.booking.services import booking_cancel_tickets
+
+    booking = hold_ids(customer, hall, ["A2", "A3", "A4"])
+    space = booking.tickets.get(seat_id=hall.ids["A2"]).pk
+    with pytest.raises(BookingError) as refused:
+        booking_cancel_tickets(booking=booking, ticket_ids=[space], actor=customer)
+    assert refused.value.code == "companion_requires_wheelchair"
+    assert refused.value.details["seat_ids"] == [hall.ids["A3"]]
+    companion = booking.tickets.get(seat_id=hall.ids["A3"]).pk
+    booking_cancel_tickets(booking=booking, ticket_ids=[space, companion], actor=customer)
+    # A held booking's released seats leave it.
+    assert list(Booking.objects.get(pk=booking.pk).tickets.values_list("seat_id", flat=True)) == [
+        hall.ids["A4"]
+    ]
