@@ -100,3 +100,23 @@ def test_a_theater_with_its_own_steps_follows_them(screen, settings):
     RefundTier.objects.create(theater=theater, minutes_before=60, percent=80)
     RefundTier.objects.create(theater=theater, minutes_before=10080, percent=100)
     assert policy_for(theater.pk) == (RefundStep(10080, 100), RefundStep(60, 80))
+
+
+@pytest.mark.django_db
+def test_admins_set_a_theaters_refund_steps_in_the_admin(screen, admin_user, client):
+    admin_user.is_staff = admin_user.is_superuser = True
+    admin_user.save()
+    client.force_login(admin_user)
+    response = client.post(
+        "/admin/booking/refundtier/add/",
+        {"theater": screen.theater.pk, "minutes_before": "2880", "percent": "90"},
+    )
+    assert response.status_code == 302, response.content
+    assert policy_for(screen.theater.pk) == (RefundStep(2880, 90),)
+    refused = client.post(
+        "/admin/booking/refundtier/add/",
+        {"theater": screen.theater.pk, "minutes_before": "60", "percent": "101"},
+    )
+    assert refused.status_code == 200  # the form shows the error
+    assert RefundTier.objects.count() == 1
+    assert client.get("/admin/booking/ticketcancellation/").status_code == 200

@@ -46,7 +46,9 @@ def test_the_refund_is_shown_before_anything_changes_then_confirmed(
     assert a3.__class__.objects.get(pk=a3.pk).status == TicketStatus.SOLD
     with django_capture_on_commit_callbacks(execute=True):
         response = site_client.post(url, {"tickets": [a3.pk], "step": "confirm"}, follow=True)
-    assert "Tickets given back; €10.00 will be refunded." in response.content.decode()
+    html = response.content.decode()
+    assert "Tickets given back; €10.00 will be refunded." in html
+    assert "You gave back 1 ticket; €10.00 refunded." in html
     a3.refresh_from_db()
     assert (a3.status, a3.refund_amount) == (TicketStatus.CANCELLED, Decimal("10.00"))
     assert Refund.objects.get(kind="partial").status == "succeeded"

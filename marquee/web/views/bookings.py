@@ -79,6 +79,8 @@ def booking_detail(request, public_id, *, error: str | None = None, status: int 
                 for ticket in context["tickets"]
                 if ticket.status == TicketStatus.SOLD
             ],
+            "given_back": [t for t in context["tickets"] if t.cancellation_id is not None],
+            "refunded": booking_selectors.booking_refunded_amount(booking),
         }
     response = render(request, "web/bookings/detail.html", context, status=status)
     if context.get("client_secret"):
