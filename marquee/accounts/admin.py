@@ -6,7 +6,7 @@ from django.contrib.auth.forms import UserChangeForm
 from marquee.accounts import selectors, services
 from marquee.accounts.models import User
 from marquee.accounts.throttles import throttle_login_form
-from marquee.common.errors import ApplicationError
+from marquee.common.errors import DomainError
 
 
 class UserRoleChangeForm(UserChangeForm):
@@ -76,7 +76,7 @@ class UserAdmin(DjangoUserAdmin):
         super().save_model(request, obj, form, change)
         try:
             services.user_set_role(user=obj, role=new_role, actor=request.user)
-        except ApplicationError as exc:
+        except DomainError as exc:
             self.message_user(request, exc.message, level=messages.ERROR)
 
 

@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from marquee.accounts.models import Role, User
-from marquee.common.errors import NotFound
+from marquee.common.errors import CommonErrorCode, DomainError
 
 
 def user_list() -> QuerySet[User]:
@@ -19,7 +19,9 @@ def user_get(*, user_id: int) -> User:
     try:
         return User.objects.get(pk=user_id)
     except (User.DoesNotExist, ValueError, TypeError, OverflowError):
-        raise NotFound("User not found.", details={"id": str(user_id)}) from None
+        raise DomainError(
+            "User not found.", code=CommonErrorCode.NOT_FOUND, details={"id": str(user_id)}
+        ) from None
 
 
 def user_is_last_active_admin(*, user: User) -> bool:

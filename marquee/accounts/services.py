@@ -25,7 +25,7 @@ from marquee.accounts.error_codes import AccountsErrorCode
 from marquee.accounts.models import Role, User
 from marquee.accounts.selectors import lockout_seconds
 from marquee.accounts.tokens import RefreshToken, TokenRefreshSerializer
-from marquee.common.errors import ApplicationError, Conflict
+from marquee.common.errors import CommonErrorCode, DomainError
 from marquee.common.permissions import is_admin
 
 logger = logging.getLogger(__name__)
@@ -49,8 +49,10 @@ class AccountLocked(exceptions.Throttled):
     )
 
 
-def _invalid(details: dict[str, list[str]]) -> ApplicationError:
-    return ApplicationError("The request is invalid; see details.", code="invalid", details=details)
+def _invalid(details: dict[str, list[str]]) -> DomainError:
+    return DomainError(
+        "The request is invalid; see details.", code=CommonErrorCode.INVALID, details=details
+    )
 
 
 def _identity_conflicts(
@@ -159,11 +161,10 @@ def user_update_profile(
     return user
 
 
-def _role_change_forbidden() -> ApplicationError:
-    return ApplicationError(
+def _role_change_forbidden() -> DomainError:
+    return DomainError(
         "Only administrators may change roles.",
         code=AccountsErrorCode.ROLE_CHANGE_FORBIDDEN,
-        status_code=403,
     )
 
 
@@ -191,7 +192,7 @@ def user_set_role(*, user: User, role: str, actor: User) -> User:
         if user.role == role:
             return user
         if user.role == Role.ADMIN and not any(pk != user.pk for pk in active_admin_ids):
-            raise Conflict(
+            raise DomainError(
                 "This is the last active administrator; promote another one first.",
                 code=AccountsErrorCode.LAST_ADMIN,
                 details={"user": user.pk},

@@ -18,7 +18,7 @@ from marquee.booking.selectors import (
     ticket_status_q,
 )
 from marquee.booking.services import booking_cancel
-from marquee.common.errors import ApplicationError
+from marquee.common.errors import DomainError
 
 
 class _StatusAsShownFilter(admin.SimpleListFilter):
@@ -112,7 +112,7 @@ class BookingAdmin(admin.ModelAdmin):
             try:
                 booking_cancel(booking=booking, actor=request.user, reason="cancelled in admin")
                 done += 1
-            except ApplicationError as error:
+            except DomainError as error:
                 self.message_user(request, f"{booking}: {error.message}", messages.WARNING)
         self.message_user(request, f"Cancelled {done} booking(s).")
 

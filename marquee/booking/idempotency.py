@@ -14,8 +14,9 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from marquee.booking.error_codes import BookingErrorCode
+from marquee.booking.errors import BookingError
 from marquee.booking.models import IdempotencyKey
-from marquee.common.errors import ApplicationError
 
 # A claim this old whose request never finished belongs to a process that died.
 ABANDONED_AFTER = timedelta(seconds=60)
@@ -43,9 +44,9 @@ def run_idempotent(
     """Run `perform` once per (user, key); replay its (status, body) on a retry."""
     # Printable only: a NUL would reach PostgreSQL's text (a 500), and no client sends controls.
     if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
-        raise ApplicationError(
+        raise BookingError(
             f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} printable characters.",
-            code="invalid_idempotency_key",
+            code=BookingErrorCode.INVALID_IDEMPOTENCY_KEY,
         )
     fingerprint = request_fingerprint(payload)
     now = timezone.now()
@@ -61,24 +62,21 @@ def run_idempotent(
             IdempotencyKey.objects.filter(pk=existing.pk, created_at=existing.created_at).delete()
             continue
         if existing.request_fingerprint != fingerprint:
-            raise ApplicationError(
+            raise BookingError(
                 "This Idempotency-Key was used with a different request.",
-                code="idempotency_key_reused",
-                status_code=422,
+                code=BookingErrorCode.IDEMPOTENCY_KEY_REUSED,
             )
         if existing.response_status is None:
-            raise ApplicationError(
+            raise BookingError(
                 "The first request with this Idempotency-Key is still running; retry shortly.",
-                code="idempotency_in_progress",
-                status_code=409,
+                code=BookingErrorCode.IDEMPOTENCY_IN_PROGRESS,
                 details={"retry_after_seconds": 1},
             )
         return existing.response_status, existing.response_body
     else:
-        raise ApplicationError(
+        raise BookingError(
             "The Idempotency-Key is busy; retry shortly.",
-            code="idempotency_in_progress",
-            status_code=409,
+            code=BookingErrorCode.IDEMPOTENCY_IN_PROGRESS,
         )
 
     try:

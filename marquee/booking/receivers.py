@@ -3,9 +3,10 @@
 from django.dispatch import receiver
 from django.utils import timezone
 
+from marquee.booking.error_codes import BookingErrorCode
+from marquee.booking.errors import BookingError
 from marquee.booking.services import active_seat_ids, bookings_cancel_for_showtime
 from marquee.catalog.signals import showtime_cancelled, showtime_changing
-from marquee.common.errors import Conflict
 
 
 @receiver(showtime_cancelled, dispatch_uid="cancel-bookings-of-cancelled-showtime")
@@ -17,9 +18,9 @@ def _cancel_bookings(sender, showtime, cancelled_by=None, **kwargs) -> None:
 def _refuse_change_with_buyers(sender, showtime, fields, **kwargs) -> None:
     taken = active_seat_ids(showtime_id=showtime.pk, now=timezone.now())
     if taken:
-        raise Conflict(
+        raise BookingError(
             "Seats of this showtime are held or sold: its movie, start time and currency can "
             "no longer change. Cancel it instead (buyers are refunded).",
-            code="showtime_has_bookings",
+            code=BookingErrorCode.SHOWTIME_HAS_BOOKINGS,
             details={"fields": fields, "seats_taken": len(taken)},
         )

@@ -351,5 +351,5 @@ def booking_get(*, user, public_id) -> Booking:
         queryset = queryset.filter(user=user)
     booking = queryset.prefetch_related("events").first()
     if booking is None:
-        raise errors.BookingError("No such booking.", code="booking_not_found", status_code=404)
+        raise errors.booking_not_found()
     return booking

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from marquee.booking import accessibility, availability, errors, refund_policy
 from marquee.booking.context import ShowtimeContext, showtime_context
+from marquee.booking.error_codes import BookingErrorCode
 from marquee.booking.models import (
     Booking,
     BookingEvent,
@@ -85,11 +86,13 @@ def active_seat_ids(*, showtime_id: int, now: datetime, among: Iterable[int] | N
 
 def _check_quantity(count: int) -> None:
     if count < 1:
-        raise errors.BookingError("Ask for at least one seat.", code="no_seats_requested")
+        raise errors.BookingError(
+            "Ask for at least one seat.", code=BookingErrorCode.NO_SEATS_REQUESTED
+        )
     if count > settings.BOOKING_MAX_SEATS:
         raise errors.BookingError(
             f"At most {settings.BOOKING_MAX_SEATS} seats per booking.",
-            code="too_many_seats",
+            code=BookingErrorCode.TOO_MANY_SEATS,
             details={"max_seats": settings.BOOKING_MAX_SEATS},
         )
 
@@ -145,14 +148,14 @@ def _validate_seat_ids(seat_ids: Sequence[int], seats_by_id: dict[int, LayoutSea
         duplicates = sorted({i for i in seat_ids if seat_ids.count(i) > 1})
         raise errors.BookingError(
             "A seat is listed more than once.",
-            code="duplicate_seats",
+            code=BookingErrorCode.DUPLICATE_SEATS,
             details={"seat_ids": duplicates},
         )
     foreign = sorted(set(seat_ids) - seats_by_id.keys())
     if foreign:
         raise errors.BookingError(
             "These seats are not in this showtime's screen.",
-            code="seats_not_in_screen",
+            code=BookingErrorCode.SEATS_NOT_IN_SCREEN,
             details={"seat_ids": foreign},
         )
     return sorted(seat_ids)
@@ -281,12 +284,14 @@ def booking_hold(
         raise AssertionError("unreachable")  # pragma: no cover
 
     if quantity is None:
-        raise errors.BookingError("Give seats or a quantity.", code="no_seats_requested")
+        raise errors.BookingError(
+            "Give seats or a quantity.", code=BookingErrorCode.NO_SEATS_REQUESTED
+        )
     _check_quantity(quantity)
     if accessible:
         return _hold_accessible(user=user, context=context, quantity=quantity, now=now)
     if tier is not None and tier not in SeatTier.values:
-        raise errors.BookingError("Unknown seat tier.", code="invalid_tier")
+        raise errors.BookingError("Unknown seat tier.", code=BookingErrorCode.INVALID_TIER)
     return _hold_best_available(
         user=user, context=context, quantity=quantity, tier=tier, allow_split=allow_split, now=now
     )
@@ -306,8 +311,7 @@ def _check_companions(*, user, context: ShowtimeContext, seat_ids: list[int], no
         raise errors.BookingError(
             "A companion seat is sold together with the wheelchair space beside it until "
             "shortly before the show.",
-            code="companion_requires_wheelchair",
-            status_code=409,
+            code=BookingErrorCode.COMPANION_REQUIRES_WHEELCHAIR,
             details={
                 "seat_ids": lone,
                 "held_back_until": api_datetime(accessibility.release_at(starts_at)),
@@ -320,7 +324,7 @@ def _hold_accessible(*, user, context: ShowtimeContext, quantity: int, now) -> B
     if quantity > 2:
         raise errors.BookingError(
             "An accessible booking is one wheelchair space, or one with its companion seat.",
-            code="accessible_quantity",
+            code=BookingErrorCode.ACCESSIBLE_QUANTITY,
             details={"max_seats": 2},
         )
     taken = active_seat_ids(showtime_id=context.showtime.pk, now=now)
@@ -333,8 +337,7 @@ def _hold_accessible(*, user, context: ShowtimeContext, quantity: int, now) -> B
             raise errors.BookingError(
                 "No wheelchair space is free"
                 + (" with a companion seat beside it." if quantity == 2 else "."),
-                code="no_accessible_seats",
-                status_code=409,
+                code=BookingErrorCode.NO_ACCESSIBLE_SEATS,
             )
         for candidate in candidates[: BEST_AVAILABLE_ATTEMPTS - attempts]:
             attempts += 1
@@ -399,11 +402,10 @@ def _hold_best_available(*, user, context, quantity, tier, allow_split, now) -> 
                 raise errors.BookingError(
                     f"No row has {quantity} adjacent free seats; ask with allow_split to "
                     "accept seats apart.",
-                    code="no_adjacent_seats",
-                    status_code=409,
+                    code=BookingErrorCode.NO_ADJACENT_SEATS,
                 )
             raise errors.BookingError(
-                f"Fewer than {quantity} seats are free.", code="not_enough_seats", status_code=409
+                f"Fewer than {quantity} seats are free.", code=BookingErrorCode.NOT_ENOUGH_SEATS
             )
         for candidate in candidates:
             attempts += 1
@@ -554,11 +556,13 @@ def _tickets_to_give_back(booking: Booking, ticket_ids: Sequence[int]) -> tuple[
     """The booking's active tickets named in `ticket_ids`, and whether they are all of them."""
     ids = list(ticket_ids)
     if not ids:
-        raise errors.BookingError("Name at least one ticket.", code="no_tickets_requested")
+        raise errors.BookingError(
+            "Name at least one ticket.", code=BookingErrorCode.NO_TICKETS_REQUESTED
+        )
     if len(set(ids)) != len(ids):
         raise errors.BookingError(
             "A ticket is listed more than once.",
-            code="duplicate_tickets",
+            code=BookingErrorCode.DUPLICATE_TICKETS,
             details={"ticket_ids": sorted({i for i in ids if ids.count(i) > 1})},
         )
     tickets = {t.pk: t for t in Ticket.objects.filter(booking=booking).select_related("seat")}
@@ -566,7 +570,7 @@ def _tickets_to_give_back(booking: Booking, ticket_ids: Sequence[int]) -> tuple[
     if foreign:
         raise errors.BookingError(
             "These tickets are not in this booking.",
-            code="tickets_not_in_booking",
+            code=BookingErrorCode.TICKETS_NOT_IN_BOOKING,
             details={"ticket_ids": foreign},
         )
     active = {pk for pk, t in tickets.items() if t.status in (TicketStatus.HELD, TicketStatus.SOLD)}
@@ -574,8 +578,7 @@ def _tickets_to_give_back(booking: Booking, ticket_ids: Sequence[int]) -> tuple[
     if gone:
         raise errors.BookingError(
             "These tickets were given back already.",
-            code="tickets_not_active",
-            status_code=409,
+            code=BookingErrorCode.TICKETS_NOT_ACTIVE,
             details={"ticket_ids": gone},
         )
     return [tickets[pk] for pk in sorted(ids)], set(ids) == active
@@ -587,15 +590,13 @@ def _check_cancellable(booking: Booking, showtime: Showtime, *, actor, now: date
         if now >= cutoff and not is_staff_member(actor):
             raise errors.BookingError(
                 "This booking can no longer be cancelled.",
-                code="cancellation_closed",
-                status_code=409,
+                code=BookingErrorCode.CANCELLATION_CLOSED,
                 details={"cutoff": api_datetime(cutoff)},
             )
     elif booking.status != BookingStatus.PENDING:
         raise errors.BookingError(
             f"A booking that is {booking.status} cannot be cancelled.",
-            code="booking_not_cancellable",
-            status_code=409,
+            code=BookingErrorCode.BOOKING_NOT_CANCELLABLE,
         )
 
 
@@ -624,8 +625,7 @@ def _check_companions_kept_with_wheelchair(booking, showtime, given, *, actor, n
     if lone:
         raise errors.BookingError(
             "A companion seat stays with its wheelchair space: give both back, or neither.",
-            code="companion_requires_wheelchair",
-            status_code=409,
+            code=BookingErrorCode.COMPANION_REQUIRES_WHEELCHAIR,
             details={
                 "seat_ids": lone,
                 "held_back_until": api_datetime(accessibility.release_at(showtime.starts_at)),
@@ -652,18 +652,18 @@ def _quote(
         if not is_staff_member(actor):
             raise errors.BookingError(
                 "Only staff may override the refund policy.",
-                code="refund_override_not_allowed",
-                status_code=403,
+                code=BookingErrorCode.REFUND_OVERRIDE_NOT_ALLOWED,
             )
         if not reason.strip():
             raise errors.BookingError(
-                "Say why the refund policy is overridden.", code="refund_override_needs_reason"
+                "Say why the refund policy is overridden.",
+                code=BookingErrorCode.REFUND_OVERRIDE_NEEDS_REASON,
             )
         if whole or not paid:
             raise errors.BookingError(
                 "Only a partial cancellation of a paid booking has a policy to override; a "
                 "whole booking is refunded in full.",
-                code="refund_override_not_applicable",
+                code=BookingErrorCode.REFUND_OVERRIDE_NOT_APPLICABLE,
             )
     if whole or not paid:
         percent = Decimal(100 if paid else 0)

@@ -33,7 +33,7 @@ from marquee.catalog.posters import poster_prepare
 from marquee.catalog.selectors import showtime_overlapping, starts_within_local_days_q
 from marquee.catalog.signals import showtime_changing
 from marquee.common.db_errors import is_deadlock
-from marquee.common.errors import ApplicationError, Conflict
+from marquee.common.errors import DomainError
 from marquee.common.money import is_currency, money_text
 from marquee.common.time import (
     AmbiguousLocalTime,
@@ -44,11 +44,11 @@ from marquee.common.time import (
 )
 
 
-def _form_error(error: ApplicationError) -> forms.ValidationError:
+def _form_error(error: DomainError) -> forms.ValidationError:
     return forms.ValidationError(error.message, code=error.code)
 
 
-def _add_service_error(form: forms.Form, error: ApplicationError) -> None:
+def _add_service_error(form: forms.Form, error: DomainError) -> None:
     """The service's refusal on the form field its details name, or on the form."""
     fields = [name for name in error.details if name in form.fields]
     form.add_error(fields[0] if len(fields) == 1 else None, _form_error(error))
@@ -108,7 +108,7 @@ class MovieAdminForm(forms.ModelForm):
         if poster and hasattr(poster, "content_type"):
             try:
                 poster = poster_prepare(poster)
-            except ApplicationError as error:
+            except DomainError as error:
                 raise _form_error(error) from None
         return poster
 
@@ -132,7 +132,7 @@ class MovieAdmin(admin.ModelAdmin):
         # someone else between that check and the save is refused here: say so, don't crash.
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
-        except Conflict as error:
+        except DomainError as error:
             self.message_user(request, f"{error.message} Nothing was saved.", messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
 
@@ -188,7 +188,7 @@ class TheaterAdminForm(forms.ModelForm):
             setattr(probe, name, cleaned[name])
         try:
             services.theater_surcharges_check(theater=probe)
-        except ApplicationError as error:
+        except DomainError as error:
             _add_service_error(self, error)
         return cleaned
 
@@ -311,7 +311,7 @@ class ShowtimeAdminForm(forms.ModelForm):
     def clean_currency(self):
         try:
             return services.currency_check(self.cleaned_data["currency"])
-        except ApplicationError as error:
+        except DomainError as error:
             raise forms.ValidationError(error.message, code=error.code) from None
 
     def _starts_at(self, screen: Screen, wall_clock: datetime) -> datetime | None:
@@ -335,7 +335,7 @@ class ShowtimeAdminForm(forms.ModelForm):
         if currency is not None and base_price is not None:
             try:
                 services.amount_check(base_price, currency, field="base_price")
-            except ApplicationError as error:
+            except DomainError as error:
                 _add_service_error(self, error)
                 return cleaned
         if movie is None or screen is None or wall_clock is None or currency is None:
@@ -366,7 +366,7 @@ class ShowtimeAdminForm(forms.ModelForm):
                     exclude_id=instance.pk,
                     check_past="starts_at" in changed,
                 )
-        except ApplicationError as error:
+        except DomainError as error:
             raise _form_error(error) from None
         instance.ends_at = ends_at
         return cleaned
@@ -481,8 +481,8 @@ class ShowtimeAdmin(admin.ModelAdmin):
         # PostgreSQL): say so, don't crash.
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
-        except (IntegrityError, OperationalError, Conflict) as error:
-            if isinstance(error, Conflict):
+        except (IntegrityError, OperationalError, DomainError) as error:
+            if isinstance(error, DomainError):
                 overlap = error.code == CatalogErrorCode.SHOWTIME_OVERLAP
             elif isinstance(error, IntegrityError):
                 overlap = services.is_overlap_violation(error)

@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import UploadedFile
 from PIL import Image, UnidentifiedImageError
 
 from marquee.catalog.error_codes import CatalogErrorCode
-from marquee.common.errors import ApplicationError
+from marquee.common.errors import DomainError
 
 POSTER_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
 
@@ -18,7 +18,7 @@ def poster_check(poster: UploadedFile) -> str:
     """Refuse anything but a readable JPEG/PNG/WebP within POSTER_MAX_BYTES; return its format."""
     if poster.size is not None and poster.size > settings.POSTER_MAX_BYTES:
         message = f"The poster is larger than {settings.POSTER_MAX_BYTES} bytes."
-        raise ApplicationError(
+        raise DomainError(
             message,
             code=CatalogErrorCode.POSTER_TOO_LARGE,
             details={"poster": [message], "max_bytes": settings.POSTER_MAX_BYTES},
@@ -34,7 +34,7 @@ def poster_check(poster: UploadedFile) -> str:
     finally:
         poster.seek(0)
     if image_format not in POSTER_FORMATS:
-        raise ApplicationError(
+        raise DomainError(
             message, code=CatalogErrorCode.POSTER_INVALID_TYPE, details={"poster": [message]}
         )
     return image_format

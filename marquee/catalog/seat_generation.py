@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from marquee.catalog.error_codes import CatalogErrorCode
 from marquee.catalog.models import SeatKind, SeatTier
-from marquee.common.errors import ApplicationError
+from marquee.common.errors import DomainError
 
 MAX_ROWS = 40
 MAX_SEATS_PER_ROW = 60
@@ -51,8 +51,8 @@ def row_index(label: str) -> int:
     return index - 1
 
 
-def _invalid(field: str, message: str) -> ApplicationError:
-    return ApplicationError(
+def _invalid(field: str, message: str) -> DomainError:
+    return DomainError(
         message, code=CatalogErrorCode.INVALID_SEAT_LAYOUT, details={field: [message]}
     )
 

@@ -9,7 +9,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from marquee.catalog.models import Genre, Movie, Screen, Seat, Showtime, ShowtimeStatus, Theater
-from marquee.common.errors import NotFound
+from marquee.common.errors import CommonErrorCode, DomainError
 from marquee.common.time import is_valid_timezone, local_day_bounds, to_local
 
 
@@ -28,7 +28,9 @@ def _get(queryset: QuerySet, pk, what: str):
     try:
         return queryset.get(pk=pk)
     except (queryset.model.DoesNotExist, ValueError, TypeError):
-        raise NotFound(f"{what} not found.", details={"id": str(pk)}) from None
+        raise DomainError(
+            f"{what} not found.", code=CommonErrorCode.NOT_FOUND, details={"id": str(pk)}
+        ) from None
 
 
 def genre_list() -> QuerySet[Genre]:
@@ -78,7 +80,7 @@ def showtime_list(*, include_past: bool = True, now: datetime | None = None) -> 
 
 
 def showtime_get(*, showtime_id) -> Showtime:
-    """One showtime with movie, screen, theater and capacity loaded; NotFound otherwise."""
+    """One showtime with movie, screen, theater and capacity loaded; else `not_found`."""
     return _get(showtime_list(), showtime_id, "Showtime")
 
 

@@ -31,7 +31,7 @@ from marquee.catalog.seat_generation import plan_seats
 from marquee.catalog.selectors import showtime_get, showtime_overlapping
 from marquee.catalog.signals import showtime_cancelled, showtime_changing
 from marquee.common.db_errors import is_deadlock
-from marquee.common.errors import ApplicationError, Conflict
+from marquee.common.errors import DomainError
 from marquee.common.money import currency_exponent, fits_currency, is_currency
 from marquee.common.time import api_datetime, is_valid_timezone
 
@@ -49,7 +49,7 @@ def currency_check(code: str, *, field: str = "currency") -> str:
     """An upper-case ISO 4217 code with at most three decimals (marquee/common/money.py)."""
     if not is_currency(code):
         message = f"'{code}' is not an ISO 4217 currency code such as 'EUR' or 'JPY'."
-        raise ApplicationError(
+        raise DomainError(
             message, code=CatalogErrorCode.INVALID_CURRENCY, details={field: [message]}
         )
     return code
@@ -64,20 +64,18 @@ def amount_check(amount: Decimal, currency: str, *, field: str) -> None:
             if places == 0
             else f"{currency} amounts have at most {places} decimals."
         )
-        raise ApplicationError(
+        raise DomainError(
             message, code=CatalogErrorCode.TOO_MANY_DECIMALS, details={field: [message]}
         )
 
 
-def _invalid_surcharge(field: str, message: str) -> ApplicationError:
-    return ApplicationError(
-        message, code=CatalogErrorCode.INVALID_SURCHARGE, details={field: [message]}
-    )
+def _invalid_surcharge(field: str, message: str) -> DomainError:
+    return DomainError(message, code=CatalogErrorCode.INVALID_SURCHARGE, details={field: [message]})
 
 
 def _surcharge_mismatch(
     *, theater: Theater, currencies: Iterable[str], showtimes: Iterable[int] = ()
-) -> Conflict:
+) -> DomainError:
     details: dict[str, Any] = {
         "theater": theater.pk,
         "surcharge_currency": theater.surcharge_currency,
@@ -85,7 +83,7 @@ def _surcharge_mismatch(
     }
     if showtimes:
         details["showtimes"] = list(showtimes)
-    return Conflict(
+    return DomainError(
         f"The surcharges of {theater.name} are amounts in {theater.surcharge_currency}; its "
         f"showtimes must be priced in {theater.surcharge_currency} too (or make the "
         "surcharges percentages).",
@@ -276,7 +274,7 @@ def movie_delete(*, movie: Movie) -> None:
             _delete_file_after_commit(movie.poster)
             movie.delete()
     except (ProtectedError, RestrictedError):
-        raise Conflict(
+        raise DomainError(
             "The movie has showtimes; cancel them instead of deleting the movie.",
             code=CatalogErrorCode.MOVIE_IN_USE,
         ) from None
@@ -288,7 +286,7 @@ def movie_delete(*, movie: Movie) -> None:
 def _check_timezone(name: str) -> None:
     if not is_valid_timezone(name):
         message = f"'{name}' is not an IANA timezone such as 'Europe/Berlin'."
-        raise ApplicationError(
+        raise DomainError(
             message, code=CatalogErrorCode.INVALID_TIMEZONE, details={"timezone": [message]}
         )
 
@@ -320,7 +318,7 @@ def theater_delete(*, theater: Theater) -> None:
     try:
         theater.delete()
     except (ProtectedError, RestrictedError):
-        raise Conflict(
+        raise DomainError(
             "The theater still has screens.", code=CatalogErrorCode.THEATER_IN_USE
         ) from None
 
@@ -347,7 +345,7 @@ def screen_delete(*, screen: Screen) -> None:
         with transaction.atomic():
             screen.delete()
     except (ProtectedError, RestrictedError):
-        raise Conflict(
+        raise DomainError(
             "The screen has showtimes; it cannot be deleted.", code=CatalogErrorCode.SCREEN_IN_USE
         ) from None
 
@@ -355,8 +353,8 @@ def screen_delete(*, screen: Screen) -> None:
 # --- Seats ----------------------------------------------------------------------------------
 
 
-def _seats_in_use() -> Conflict:
-    return Conflict(
+def _seats_in_use() -> DomainError:
+    return DomainError(
         "Seats of this screen have tickets; they cannot be regenerated.",
         code=CatalogErrorCode.SEATS_IN_USE,
     )
@@ -424,7 +422,7 @@ def seats_generate(
 def showtime_ends_at(*, movie: Movie, starts_at: datetime) -> datetime:
     """When a new or moved showtime frees its screen (at most two years ahead)."""
     if starts_at > timezone.now() + SCHEDULING_HORIZON:
-        raise ApplicationError(
+        raise DomainError(
             "A showtime can be scheduled at most two years ahead.",
             code=CatalogErrorCode.SHOWTIME_TOO_FAR_AHEAD,
             details={"starts_at": ["Must be within two years from now."]},
@@ -432,7 +430,7 @@ def showtime_ends_at(*, movie: Movie, starts_at: datetime) -> datetime:
     return _occupied_until(starts_at, movie.duration_minutes)
 
 
-def overlap_error(conflicting: Showtime | None) -> Conflict:
+def overlap_error(conflicting: Showtime | None) -> DomainError:
     details = {}
     if conflicting is not None:
         details = {
@@ -441,7 +439,7 @@ def overlap_error(conflicting: Showtime | None) -> Conflict:
             "ends_at": api_datetime(conflicting.film_ends_at),
             "screen_free_at": api_datetime(conflicting.ends_at),
         }
-    return Conflict(
+    return DomainError(
         "Another showtime on this screen overlaps this one (cleaning time included).",
         code=CatalogErrorCode.SHOWTIME_OVERLAP,
         details=details,
@@ -458,13 +456,13 @@ def showtime_check_slot(
 ) -> None:
     """The friendly checks before scheduling: in the future, a screen with seats, no overlap."""
     if check_past and starts_at <= timezone.now():
-        raise ApplicationError(
+        raise DomainError(
             "A showtime cannot start in the past.",
             code=CatalogErrorCode.SHOWTIME_IN_PAST,
             details={"starts_at": ["Must be in the future."]},
         )
     if not Seat.objects.filter(screen_id=screen.pk).exists():
-        raise Conflict(
+        raise DomainError(
             "The screen has no seats yet; generate them first.",
             code=CatalogErrorCode.SCREEN_HAS_NO_SEATS,
         )

@@ -13,5 +13,5 @@ showtime_cancelled = Signal()
 
 # `showtime_changing(sender=Showtime, showtime=..., fields=[...])` is sent inside the updating
 # transaction before a showtime's movie, start or currency changes; a receiver raises an
-# ApplicationError to refuse (the booking app does when seats are already held or sold).
+# DomainError to refuse (the booking app does when seats are already held or sold).
 showtime_changing = Signal()

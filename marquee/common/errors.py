@@ -1,54 +1,149 @@
-"""One way to fail: every 4xx is `{"error": {"code", "message", "details"}}`."""
+"""One way to fail: every 4xx is `{"error": {"code", "message", "details"}}`.
+
+Services raise `DomainError` (plain exceptions with a code from their app's enum); the status
+each code is answered with lives in `HTTP_STATUS` below, the only place codes meet HTTP."""
 
 from __future__ import annotations
 
 import logging
 import math
+from enum import StrEnum
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
-from rest_framework import exceptions, status
+from rest_framework import exceptions
+from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
+
+from marquee.accounts.error_codes import AccountsErrorCode
+from marquee.booking.error_codes import BookingErrorCode
+from marquee.catalog.error_codes import CatalogErrorCode
+from marquee.payments.error_codes import PaymentErrorCode
+from marquee.tickets.error_codes import TicketErrorCode
+from marquee.waitlist.error_codes import WaitlistErrorCode
 
 logger = logging.getLogger(__name__)
 
 
-class ApplicationError(exceptions.APIException):
-    """A domain rule refused the request; `code` is stable and machine-readable."""
+class CommonErrorCode(StrEnum):
+    """Codes any app may raise, and the ones this module's handler produces itself."""
 
-    status_code = status.HTTP_400_BAD_REQUEST
-    default_code = "invalid_request"
-    default_detail = "The request was refused."
+    INVALID = "invalid"
+    INVALID_REQUEST = "invalid_request"
+    BAD_REQUEST = "bad_request"
+    NOT_FOUND = "not_found"
+    CONFLICT = "conflict"
+    PARSE_ERROR = "parse_error"
+    JSON_TOO_DEEP = "json_too_deep"
+    NULL_CHARACTER = "null_character"
+    PAYLOAD_TOO_LARGE = "payload_too_large"
+    DATABASE_UNAVAILABLE = "database_unavailable"
+
+
+class DomainError(Exception):
+    """A domain rule refused the request: a stable `code` from its app's enum, a `message` for
+    people and `details` for programs. It knows nothing about HTTP (see `HTTP_STATUS`)."""
+
+    default_code: str = CommonErrorCode.INVALID_REQUEST
+    default_message: str = "The request was refused."
 
     def __init__(
-        self,
-        message: str | None = None,
-        *,
-        code: str | None = None,
-        status_code: int | None = None,
-        details: dict[str, Any] | None = None,
+        self, message: str | None = None, *, code: str | None = None, details: Any = None
     ) -> None:
-        super().__init__(detail=message or self.default_detail, code=code or self.default_code)
-        if status_code is not None:
-            self.status_code = status_code
-        self.code = code or self.default_code
-        self.message = str(message or self.default_detail)
+        self.code = str(code or self.default_code)
+        self.message = str(message or self.default_message)
         self.details = details or {}
+        super().__init__(self.message)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r}, code={self.code!r})"
 
 
-class NotFound(ApplicationError):
-    status_code = status.HTTP_404_NOT_FOUND
-    default_code = "not_found"
-    default_detail = "Not found."
+# The one place a code meets HTTP. A code not listed here is a 400.
+HTTP_STATUS: dict[str, int] = {
+    CommonErrorCode.NOT_FOUND: 404,
+    CommonErrorCode.CONFLICT: 409,
+    CommonErrorCode.PAYLOAD_TOO_LARGE: 413,
+    CommonErrorCode.DATABASE_UNAVAILABLE: 503,
+    AccountsErrorCode.ROLE_CHANGE_FORBIDDEN: 403,
+    AccountsErrorCode.LAST_ADMIN: 409,
+    CatalogErrorCode.SEATS_IN_USE: 409,
+    CatalogErrorCode.SCREEN_HAS_NO_SEATS: 409,
+    CatalogErrorCode.SHOWTIME_OVERLAP: 409,
+    CatalogErrorCode.SHOWTIME_CANCELLED: 409,
+    CatalogErrorCode.MOVIE_IN_USE: 409,
+    CatalogErrorCode.THEATER_IN_USE: 409,
+    CatalogErrorCode.SCREEN_IN_USE: 409,
+    CatalogErrorCode.SURCHARGE_CURRENCY_MISMATCH: 409,
+    BookingErrorCode.SHOWTIME_NOT_FOUND: 404,
+    BookingErrorCode.BOOKING_NOT_FOUND: 404,
+    BookingErrorCode.SHOWTIME_CANCELLED: 409,
+    BookingErrorCode.SHOWTIME_STARTED: 409,
+    BookingErrorCode.SHOWTIME_HAS_BOOKINGS: 409,
+    BookingErrorCode.SEATS_UNAVAILABLE: 409,
+    BookingErrorCode.SEATS_BUSY: 409,
+    BookingErrorCode.HOLD_LIMIT_REACHED: 409,
+    BookingErrorCode.NO_ADJACENT_SEATS: 409,
+    BookingErrorCode.NOT_ENOUGH_SEATS: 409,
+    BookingErrorCode.CANCELLATION_CLOSED: 409,
+    BookingErrorCode.BOOKING_NOT_CANCELLABLE: 409,
+    BookingErrorCode.IDEMPOTENCY_IN_PROGRESS: 409,
+    BookingErrorCode.IDEMPOTENCY_KEY_REUSED: 422,
+    BookingErrorCode.COMPANION_REQUIRES_WHEELCHAIR: 409,
+    BookingErrorCode.NO_ACCESSIBLE_SEATS: 409,
+    BookingErrorCode.TICKETS_NOT_ACTIVE: 409,
+    BookingErrorCode.REFUND_OVERRIDE_NOT_ALLOWED: 403,
+    PaymentErrorCode.PAYMENT_DECLINED: 402,
+    PaymentErrorCode.BOOKING_NOT_PAYABLE: 409,
+    PaymentErrorCode.ALREADY_PAID: 409,
+    PaymentErrorCode.HOLD_EXPIRED: 409,
+    PaymentErrorCode.SEATS_LOST: 409,
+    PaymentErrorCode.AMOUNT_NOT_CHARGEABLE: 422,
+    PaymentErrorCode.PAYMENT_PROCESSING: 503,
+    PaymentErrorCode.PROVIDER_UNAVAILABLE: 503,
+    PaymentErrorCode.REFUND_EXCEEDS_PAYMENT: 409,
+    TicketErrorCode.TICKET_NOT_FOUND: 404,
+    TicketErrorCode.TICKET_NOT_VALID: 409,
+    TicketErrorCode.SHOWTIME_CANCELLED: 409,
+    TicketErrorCode.WRONG_DAY: 409,
+    TicketErrorCode.ALREADY_CHECKED_IN: 409,
+    TicketErrorCode.BOOKING_NOT_CONFIRMED: 409,
+    WaitlistErrorCode.SEATS_AVAILABLE: 409,
+    WaitlistErrorCode.ALREADY_ON_WAITLIST: 409,
+    WaitlistErrorCode.NOT_ON_WAITLIST: 404,
+}
 
 
-class Conflict(ApplicationError):
-    status_code = status.HTTP_409_CONFLICT
-    default_code = "conflict"
-    default_detail = "The request conflicts with the current state."
+def http_status(error: DomainError) -> int:
+    """The HTTP status a domain error is answered with."""
+    status = HTTP_STATUS.get(error.code)
+    if status is None:
+        status = getattr(error, "legacy_status", None) or 400
+    return status
+
+
+# --- Compatibility: the names before the convention above -------------------------------------
+# New code raises DomainError (or its app's subclass) with a code from the app's enum, and lists
+# a code that is not a 400 in HTTP_STATUS. These names keep older raise sites working; a code
+# HTTP_STATUS does not list keeps the status of the class it was raised with.
+
+ApplicationError = DomainError
+
+
+class NotFound(DomainError):
+    default_code = CommonErrorCode.NOT_FOUND
+    default_message = "Not found."
+    legacy_status = 404
+
+
+class Conflict(DomainError):
+    default_code = CommonErrorCode.CONFLICT
+    default_message = "The request conflicts with the current state."
+    legacy_status = 409
 
 
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
@@ -70,32 +165,31 @@ def exception_handler(exc: Exception, context: dict[str, Any]):
     if isinstance(exc, (OperationalError, InterfaceError)):
         # The database is unreachable or overloaded: a clear "try again", not a crash page.
         logger.error("database unavailable", exc_info=exc)
-        exc = ApplicationError(
+        exc = DomainError(
             "The service is briefly unavailable; try again.",
-            code="database_unavailable",
-            status_code=503,
+            code=CommonErrorCode.DATABASE_UNAVAILABLE,
             details={"retry_after_seconds": 5},
         )
     elif isinstance(exc, RequestDataTooBig):
-        exc = ApplicationError(
-            "The request body is too large.", code="payload_too_large", status_code=413
-        )
+        exc = DomainError("The request body is too large.", code=CommonErrorCode.PAYLOAD_TOO_LARGE)
     elif isinstance(exc, SuspiciousOperation):
-        exc = ApplicationError(str(exc) or "Bad request.", code="bad_request")
+        exc = DomainError(str(exc) or "Bad request.", code=CommonErrorCode.BAD_REQUEST)
     elif isinstance(exc, Http404):
-        exc = NotFound()
+        exc = DomainError("Not found.", code=CommonErrorCode.NOT_FOUND)
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
+
+    if isinstance(exc, DomainError):
+        set_rollback()
+        response = Response(error_body(exc.code, exc.message, exc.details), status=http_status(exc))
+        if response.status_code == 503:
+            response["Retry-After"] = str(exc.details.get("retry_after_seconds", 5))
+        return response
 
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
 
-    if isinstance(exc, ApplicationError):
-        response.data = error_body(exc.code, exc.message, exc.details)
-        if exc.status_code == 503:
-            response["Retry-After"] = str(exc.details.get("retry_after_seconds", 5))
-        return response
     if isinstance(exc, exceptions.ValidationError):
         details = _as_plain(exc.detail)
         if not isinstance(details, dict):  # e.g. a filter's own ValidationError(["..."])

@@ -41,9 +41,9 @@ class JSONInputError(ValueError):
 
     def as_api_error(self):
         # Imported here: errors.py imports DRF's views, which import the parsers.
-        from marquee.common.errors import ApplicationError
+        from marquee.common.errors import DomainError
 
-        return ApplicationError(str(self), code=self.code, details=self.details)
+        return DomainError(str(self), code=self.code, details=self.details)
 
 
 def _too_deep() -> JSONInputError:

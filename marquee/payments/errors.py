@@ -1,25 +1,27 @@
-from marquee.common.errors import ApplicationError
+"""The payments app's refusals: plain exceptions with a code from `PaymentErrorCode`."""
+
+from marquee.common.errors import DomainError
+from marquee.payments.error_codes import PaymentErrorCode
 
 
-class PaymentError(ApplicationError):
-    default_code = "payment_error"
+class PaymentError(DomainError):
+    default_code = PaymentErrorCode.PAYMENT_ERROR
 
 
 def not_payable(status: str) -> PaymentError:
     return PaymentError(
-        f"A booking that is {status} cannot be paid.", code="booking_not_payable", status_code=409
+        f"A booking that is {status} cannot be paid.", code=PaymentErrorCode.BOOKING_NOT_PAYABLE
     )
 
 
 def already_paid(message: str = "This booking is already paid.") -> PaymentError:
-    return PaymentError(message, code="already_paid", status_code=409)
+    return PaymentError(message, code=PaymentErrorCode.ALREADY_PAID)
 
 
 def hold_expired() -> PaymentError:
     return PaymentError(
         "The hold on these seats has expired; book them again.",
-        code="hold_expired",
-        status_code=409,
+        code=PaymentErrorCode.HOLD_EXPIRED,
     )
 
 
@@ -28,8 +30,7 @@ def amount_not_chargeable(*, amount: str, currency: str) -> PaymentError:
     # provider's units (Stripe takes three-decimal currencies in whole hundredths only).
     return PaymentError(
         "The payment provider cannot charge this amount in this currency.",
-        code="amount_not_chargeable",
-        status_code=422,
+        code=PaymentErrorCode.AMOUNT_NOT_CHARGEABLE,
         details={"amount": amount, "currency": currency},
     )
 
@@ -38,8 +39,7 @@ def payment_processing() -> PaymentError:
     # The money was taken and is on record; settling it met busy rows and is retried shortly.
     return PaymentError(
         "Your payment was received and is being confirmed; check the booking in a moment.",
-        code="payment_processing",
-        status_code=503,
+        code=PaymentErrorCode.PAYMENT_PROCESSING,
         details={"retry_after_seconds": 5},
     )
 
@@ -48,8 +48,7 @@ def provider_unavailable() -> PaymentError:
     # What went wrong (hosts, ports, errno) is logged; the customer gets a plain "try again".
     return PaymentError(
         "The payment provider is unavailable; try again.",
-        code="provider_unavailable",
-        status_code=503,
+        code=PaymentErrorCode.PROVIDER_UNAVAILABLE,
     )
 
 
@@ -59,5 +58,5 @@ def invalid_payload(*, field: str | None = None) -> PaymentError:
     if field:
         message = f"The webhook event is malformed at `{field}`."
     return PaymentError(
-        message, code="invalid_payload", details={"field": field} if field else None
+        message, code=PaymentErrorCode.INVALID_PAYLOAD, details={"field": field} if field else None
     )

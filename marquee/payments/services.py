@@ -27,6 +27,7 @@ from marquee.common.db_errors import is_lock_conflict
 from marquee.common.money import money_text
 from marquee.common.time import api_datetime
 from marquee.payments import errors
+from marquee.payments.error_codes import PaymentErrorCode
 from marquee.payments.models import (
     Payment,
     PaymentStatus,
@@ -183,7 +184,7 @@ def _pay_now(*, booking: Booking, user, card_number: str | None, provider) -> di
     if not luhn_valid(card_number):
         raise errors.PaymentError(
             "Give a valid card number (for example Stripe's test card 4242 4242 4242 4242).",
-            code="invalid_card_number",
+            code=PaymentErrorCode.INVALID_CARD_NUMBER,
         )
     with transaction.atomic():
         booking = _booking_locked(booking.pk)
@@ -209,8 +210,7 @@ def _pay_now(*, booking: Booking, user, card_number: str | None, provider) -> di
         logger.info("payment declined", extra={"booking": str(booking.public_id)})
         raise errors.PaymentError(
             result.message,
-            code="payment_declined",
-            status_code=402,
+            code=PaymentErrorCode.PAYMENT_DECLINED,
             details={
                 "decline_code": result.decline_code,
                 "expires_at": api_datetime(booking.expires_at),
@@ -222,8 +222,7 @@ def _pay_now(*, booking: Booking, user, card_number: str | None, provider) -> di
     if outcome in (ConfirmOutcome.SEATS_LOST, ConfirmOutcome.NOT_CONFIRMABLE):
         raise errors.PaymentError(
             "The seats were released before the payment arrived; it is being refunded.",
-            code="seats_lost",
-            status_code=409,
+            code=PaymentErrorCode.SEATS_LOST,
         )
     return {"provider": provider.name, "payment": result.reference, "status": "succeeded"}
 
@@ -298,7 +297,7 @@ def stripe_webhook_handle(*, payload: bytes, signature: str | None) -> str:
         event = StripeProvider.verify_webhook(payload=payload, signature=signature or "")
     except stripe.SignatureVerificationError:
         raise errors.PaymentError(
-            "The Stripe-Signature header does not verify.", code="invalid_signature"
+            "The Stripe-Signature header does not verify.", code=PaymentErrorCode.INVALID_SIGNATURE
         ) from None
     except ValueError:
         raise errors.invalid_payload() from None
@@ -471,8 +470,7 @@ def refund_request_partial(*, cancellation: TicketCancellation) -> Refund | None
     if refunded + cancellation.refund_amount > payment.amount:
         raise errors.PaymentError(
             "This would refund more than was paid.",
-            code="refund_exceeds_payment",
-            status_code=409,
+            code=PaymentErrorCode.REFUND_EXCEEDS_PAYMENT,
         )
     refund = Refund.objects.create(
         payment=payment,

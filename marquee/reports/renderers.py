@@ -9,7 +9,7 @@ import re
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.renderers import BaseRenderer
 
-from marquee.common.errors import ApplicationError
+from marquee.common.errors import CommonErrorCode, DomainError
 
 # A text cell starting with one of these is a formula to a spreadsheet; numbers are safe.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -51,9 +51,9 @@ class ReportNegotiation(DefaultContentNegotiation):
         matching = [renderer for renderer in renderers if renderer.format == format]
         if not matching:
             known = ", ".join(renderer.format for renderer in renderers)
-            raise ApplicationError(
+            raise DomainError(
                 "The request is invalid; see details.",
-                code="invalid",
+                code=CommonErrorCode.INVALID,
                 details={"format": [f"Unknown format; use one of: {known}."]},
             )
         return matching

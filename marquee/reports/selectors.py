@@ -33,9 +33,10 @@ from django.utils import timezone
 from marquee.booking.models import Ticket, TicketStatus
 from marquee.booking.selectors import ticket_status_q
 from marquee.catalog.models import Seat, Showtime, ShowtimeStatus, Theater
-from marquee.common.errors import ApplicationError
+from marquee.common.errors import CommonErrorCode, DomainError
 from marquee.common.money import quantize
 from marquee.payments.models import CAPTURED_PAYMENT_STATUSES, Payment, Refund, RefundStatus
+from marquee.reports.error_codes import ReportErrorCode
 
 MAX_RANGE_DAYS = 366
 DEFAULT_RANGE_DAYS = 30  # back from `to` when only `to` is given; back from today otherwise
@@ -88,13 +89,13 @@ def report_period(
         end = _shift(today, DEFAULT_DAYS_AHEAD)
     span = {"from": start.isoformat(), "to": end.isoformat()}
     if start > end:
-        raise ApplicationError(
-            "`from` must be on or before `to`.", code="invalid_range", details=span
+        raise DomainError(
+            "`from` must be on or before `to`.", code=ReportErrorCode.INVALID_RANGE, details=span
         )
     if (end - start).days + 1 > MAX_RANGE_DAYS:
-        raise ApplicationError(
+        raise DomainError(
             f"A report covers at most {MAX_RANGE_DAYS} days.",
-            code="range_too_large",
+            code=ReportErrorCode.RANGE_TOO_LARGE,
             details={**span, "max_days": MAX_RANGE_DAYS},
         )
     return ReportPeriod(start=start, end=end)
@@ -220,7 +221,9 @@ def sales_report(*, period: ReportPeriod, group_by: str) -> dict[str, Any]:
     Money is attributed to the show it paid for, not to the day it moved.
     """
     if group_by not in SALES_GROUP_COLUMNS:
-        raise ApplicationError("Unknown grouping.", code="invalid", details={"group_by": group_by})
+        raise DomainError(
+            "Unknown grouping.", code=CommonErrorCode.INVALID, details={"group_by": group_by}
+        )
     timezones = _theater_timezones()
     identity = SALES_GROUP_COLUMNS[group_by][0]
     groups: dict[tuple, dict[str, Any]] = {}

@@ -22,9 +22,10 @@ from marquee.booking.context import showtime_context
 from marquee.booking.models import Booking, BookingStatus, Ticket, TicketStatus
 from marquee.booking.services import active_seat_ids, booking_cancel, booking_hold
 from marquee.catalog.models import Showtime, ShowtimeStatus
-from marquee.common.errors import ApplicationError
+from marquee.common.errors import DomainError
 from marquee.tickets.models import EmailKind
 from marquee.tickets.outbox import email_queue
+from marquee.waitlist.error_codes import WaitlistErrorCode
 from marquee.waitlist.models import OPEN_STATUSES, EntryStatus, WaitlistEntry
 
 logger = logging.getLogger("marquee.waitlist")
@@ -33,8 +34,8 @@ logger = logging.getLogger("marquee.waitlist")
 NO_ROOM = {"not_enough_seats", "no_adjacent_seats", "seats_busy", "seats_unavailable"}
 
 
-class WaitlistError(ApplicationError):
-    default_code = "waitlist_error"
+class WaitlistError(DomainError):
+    default_code = WaitlistErrorCode.WAITLIST_ERROR
 
 
 def free_seat_count(*, showtime_id: int, now: datetime) -> int:
@@ -52,15 +53,14 @@ def waitlist_join(
     if not 1 <= seats <= settings.WAITLIST_MAX_SEATS:
         raise WaitlistError(
             f"Wait for 1 to {settings.WAITLIST_MAX_SEATS} seats.",
-            code="invalid_seat_count",
+            code=WaitlistErrorCode.INVALID_SEAT_COUNT,
             details={"max_seats": settings.WAITLIST_MAX_SEATS},
         )
     free = free_seat_count(showtime_id=showtime_id, now=now)
     if free >= seats:
         raise WaitlistError(
             "Seats are free for this showtime: book them instead.",
-            code="seats_available",
-            status_code=409,
+            code=WaitlistErrorCode.SEATS_AVAILABLE,
             details={"free_seats": free},
         )
     try:
@@ -69,8 +69,7 @@ def waitlist_join(
     except IntegrityError:  # waitlist_one_open_entry_per_user
         raise WaitlistError(
             "You are on this showtime's waiting list already.",
-            code="already_on_waitlist",
-            status_code=409,
+            code=WaitlistErrorCode.ALREADY_ON_WAITLIST,
         ) from None
     logger.info("waitlist joined", extra={"showtime": showtime_id, "entry": entry.pk})
     return entry
@@ -87,8 +86,7 @@ def waitlist_leave(*, user, showtime_id: int) -> WaitlistEntry:
         if entry is None:
             raise WaitlistError(
                 "You are not on this showtime's waiting list.",
-                code="not_on_waitlist",
-                status_code=404,
+                code=WaitlistErrorCode.NOT_ON_WAITLIST,
             )
         if entry.status == EntryStatus.OFFERED and entry.booking_id is not None:
             booking = Booking.objects.get(pk=entry.booking_id)

@@ -9,7 +9,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from marquee.accounts import services
-from marquee.common.errors import ApplicationError
+from marquee.common.errors import DomainError
 
 User = get_user_model()
 
@@ -51,7 +51,7 @@ class SignupForm(forms.Form):
                 password=self.cleaned_data["password1"],
                 verified=False,
             )
-        except ApplicationError as refused:
+        except DomainError as refused:
             details = refused.details or {}
             if "username" in details:
                 self.add_error("username", gettext("This username is taken."))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.utils.translation import gettext, ngettext
 
-from marquee.common.errors import ApplicationError
+from marquee.common.errors import DomainError
 
 _MESSAGES = {
     "seats_unavailable": lambda: gettext(
@@ -63,7 +63,7 @@ _MESSAGES = {
 }
 
 
-def error_message(error: ApplicationError) -> str:
+def error_message(error: DomainError) -> str:
     """The visitor-facing sentence for a refused request."""
     message = _MESSAGES.get(error.code)
     return message() if message else gettext("That did not work. Please try again.")

@@ -5,7 +5,7 @@ from django.db import connection
 
 from marquee.accounts import services
 from marquee.accounts.models import Role, User
-from marquee.common.errors import ApplicationError
+from marquee.common.errors import ApplicationError, http_status
 from tests.accounts.helpers import USERS_URL, bearer_client, error_code, role_url
 from tests.factories import UserFactory
 
@@ -192,7 +192,7 @@ def test_user_set_role_refuses_an_actor_who_is_not_admin(staff_user, customer):
     with pytest.raises(ApplicationError) as caught:
         services.user_set_role(user=customer, role=Role.STAFF, actor=staff_user)
 
-    assert caught.value.status_code == 403
+    assert http_status(caught.value) == 403
     customer.refresh_from_db()
     assert customer.role == Role.CUSTOMER
 

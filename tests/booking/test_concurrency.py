@@ -31,6 +31,7 @@ from marquee.booking.models import (
 )
 from marquee.booking.services import ConfirmOutcome
 from marquee.catalog.models import Seat
+from marquee.common.errors import http_status
 from tests import factories
 from tests.concurrency import WORKER_TIMEOUT_SECONDS, run_together
 
@@ -66,7 +67,7 @@ def assert_only_conflicts(errors: list[Exception]) -> None:
         for error in errors
         if not (
             isinstance(error, BookingError)
-            and error.status_code == 409
+            and http_status(error) == 409
             and error.code in CONFLICT_CODES
         )
     ]
@@ -109,6 +110,25 @@ def test_thirty_buyers_racing_for_one_seat_leave_exactly_one_holder(showtime, se
     assert Booking.objects.filter(showtime=showtime).count() == 1
     assert Ticket.objects.filter(showtime=showtime).count() == 1
     assert BookingEvent.objects.count() == 1
+
+
+@pytest.mark.server_db
+def test_without_the_active_ticket_index_the_same_race_sells_a_seat_twice(
+    showtime, seat_ids, without_constraint
+):
+    """The negative control: the race above can fail. Without the unique index (dropped and
+    committed, as the racers use their own connections; the fixture restores it) only the
+    pre-check read stands between thirty buyers and a seat, and it cannot see rows not yet
+    committed, so some seat ends up held twice."""
+    without_constraint(Ticket, "ticket_one_active_per_seat")
+    for seat in seat_ids[20:25]:  # a race is a race: a few rounds, stopping at the first breach
+        buyers = factories.UserFactory.create_batch(30)
+        run_together([hold_for(showtime, user=buyer, seats=[seat]) for buyer in buyers])
+        if seats_taken_twice(showtime.pk):
+            break
+    doubled = seats_taken_twice(showtime.pk)
+    assert doubled, "thirty racers never sold a seat twice without the index"
+    assert all(row["holders"] > 1 for row in doubled)
 
 
 @pytest.mark.concurrency
@@ -178,7 +198,7 @@ def test_sell_out_rush_sells_every_seat_exactly_once(showtime, seat_ids):
                         user=buyer, showtime_id=showtime.pk, seat_ids=rng.sample(free, quantity)
                     )
             except BookingError as error:
-                assert error.status_code == 409, error.code
+                assert http_status(error) == 409, error.code
                 log.append(("refused", error.code))
                 continue
             assert Ticket.objects.filter(booking_id=booking.pk).count() == quantity

@@ -7,7 +7,7 @@ from django.db import IntegrityError, connection, transaction
 
 from marquee.catalog import services
 from marquee.catalog.models import Showtime
-from marquee.common.errors import ApplicationError
+from marquee.common.errors import ApplicationError, http_status
 
 pytestmark = pytest.mark.postgres
 
@@ -67,5 +67,5 @@ def test_the_constraint_backs_the_python_check(showtime, monkeypatch):
         )
 
     assert refused.value.code == "showtime_overlap"
-    assert refused.value.status_code == 409
+    assert http_status(refused.value) == 409
     assert refused.value.details["conflicting_showtime"] == showtime.pk

@@ -4,6 +4,7 @@ import pytest
 from django.core import signing
 
 from marquee.booking.models import Ticket
+from marquee.common.errors import http_status
 from marquee.tickets.codes import SALT, SEPARATOR, parse_ticket_code, ticket_code
 from marquee.tickets.errors import TicketError
 
@@ -74,7 +75,7 @@ def test_forged_or_garbled_code_is_rejected_without_queries(name, django_assert_
     code = tampered_codes()[name]
     with django_assert_num_queries(0), pytest.raises(TicketError) as refused:
         parse_ticket_code(code)
-    assert (refused.value.status_code, refused.value.code) == (400, "invalid_ticket_code")
+    assert (http_status(refused.value), refused.value.code) == (400, "invalid_ticket_code")
 
 
 OLD_KEY = "the-ticket-key-before-the-rotation-" + "a" * 30
@@ -108,4 +109,4 @@ def test_codes_of_a_key_no_longer_listed_as_fallback_are_refused(settings, ticke
 
     with pytest.raises(TicketError) as refused:
         parse_ticket_code(old_code)
-    assert (refused.value.status_code, refused.value.code) == (400, "invalid_ticket_code")
+    assert (http_status(refused.value), refused.value.code) == (400, "invalid_ticket_code")

@@ -18,9 +18,10 @@ from marquee.booking import errors as booking_errors
 from marquee.booking import refund_policy
 from marquee.booking import selectors as booking_selectors
 from marquee.booking import services as booking_services
+from marquee.booking.error_codes import BookingErrorCode
 from marquee.booking.models import BookingStatus, TicketStatus
 from marquee.common import formats
-from marquee.common.errors import ApplicationError
+from marquee.common.errors import DomainError, http_status
 from marquee.payments import services as payment_services
 from marquee.payments.models import Payment, PaymentStatus, Provider
 from marquee.tickets import selectors as ticket_selectors
@@ -34,7 +35,7 @@ from marquee.web.messages import error_message
 def _booking(request, public_id):
     try:
         return booking_selectors.booking_get(user=request.user, public_id=public_id)
-    except ApplicationError:
+    except DomainError:
         raise Http404 from None
 
 
@@ -108,7 +109,7 @@ def _checkout_context(request, booking, error) -> dict:
         return context
     try:
         intent = payment_services.payment_start(booking=booking, user=request.user)
-    except ApplicationError as refused:
+    except DomainError as refused:
         context["error"] = error_message(refused)
         return context
     context |= {
@@ -131,9 +132,9 @@ def booking_pay(request, public_id):
         payment_services.payment_start(
             booking=booking, user=request.user, card_number=request.POST.get("card_number", "")[:40]
         )
-    except ApplicationError as refused:
+    except DomainError as refused:
         return booking_detail(
-            request, public_id, error=error_message(refused), status=refused.status_code
+            request, public_id, error=error_message(refused), status=http_status(refused)
         )
     messages.success(request, gettext("Payment received. Your tickets are below. Enjoy the show!"))
     return redirect(reverse("web:booking", args=[booking.public_id]))
@@ -147,9 +148,9 @@ def booking_cancel(request, public_id):
     if request.method == "POST":
         try:
             booking_services.booking_cancel(booking=booking, actor=request.user)
-        except ApplicationError as refused:
+        except DomainError as refused:
             return booking_detail(
-                request, public_id, error=error_message(refused), status=refused.status_code
+                request, public_id, error=error_message(refused), status=http_status(refused)
             )
         was_paid = booking.status == BookingStatus.CONFIRMED
         messages.success(
@@ -210,7 +211,7 @@ def booking_give_back(request, public_id):
         try:
             if not ids:
                 raise booking_errors.BookingError(
-                    "Name at least one ticket.", code="no_tickets_requested"
+                    "Name at least one ticket.", code=BookingErrorCode.NO_TICKETS_REQUESTED
                 )
             act = (
                 booking_services.booking_cancel_tickets
@@ -218,10 +219,10 @@ def booking_give_back(request, public_id):
                 else booking_services.booking_refund_quote
             )
             quote = act(booking=booking, ticket_ids=ids, actor=request.user, now=now)
-        except ApplicationError as refused:
+        except DomainError as refused:
             context["error"] = error_message(refused)
             return render(
-                request, "web/bookings/give_back.html", context, status=refused.status_code
+                request, "web/bookings/give_back.html", context, status=http_status(refused)
             )
         if confirm:
             messages.success(
@@ -248,7 +249,7 @@ def booking_calendar(request, public_id):
 def ticket_qr(request, ticket_id: int):
     try:
         ticket = ticket_selectors.ticket_get_for_qr(user=request.user, ticket_id=ticket_id)
-    except ApplicationError:
+    except DomainError:
         raise Http404 from None
     response = HttpResponse(ticket_qr_svg(ticket), content_type="image/svg+xml")
     response["Cache-Control"] = "private, max-age=3600"

@@ -8,7 +8,7 @@ from django.http import Http404
 from django.shortcuts import render
 
 from marquee.catalog import selectors as catalog
-from marquee.common.errors import NotFound
+from marquee.common.errors import DomainError
 from marquee.web import selectors
 
 
@@ -33,7 +33,7 @@ def home(request):
 def movie(request, movie_id: int):
     try:
         film = catalog.movie_get(movie_id=movie_id)
-    except NotFound:
+    except DomainError:
         raise Http404 from None
     days = selectors.movie_showtimes(movie_id=film.pk)
     return render(request, "web/catalog/movie.html", {"movie": film, "days": days})

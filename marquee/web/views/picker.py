@@ -22,7 +22,7 @@ from marquee.booking import selectors as booking_selectors
 from marquee.booking import services as booking_services
 from marquee.booking.api import BookingBurstThrottle
 from marquee.catalog.models import SeatKind, SeatTier
-from marquee.common.errors import ApplicationError
+from marquee.common.errors import DomainError, http_status
 from marquee.common.formats import money
 from marquee.web.hall import kind_text, picker_hall, tier_text
 from marquee.web.messages import error_message
@@ -216,13 +216,13 @@ def hold(request, showtime_id: int):
             booking = booking_services.booking_hold(
                 user=request.user, showtime_id=showtime_id, seat_ids=seat_ids
             )
-    except ApplicationError as refused:
+    except DomainError as refused:
         if refused.code == "showtime_not_found":
             raise Http404 from None
         taken = refused.details.get("seat_ids", []) if refused.code == "seats_unavailable" else []
         if _wants_json(request):
             return _json_error(
-                refused.code, error_message(refused), refused.details, refused.status_code
+                refused.code, error_message(refused), refused.details, http_status(refused)
             )
         kept = frozenset(seat_ids) - set(taken)
         return _render_picker(
@@ -231,7 +231,7 @@ def hold(request, showtime_id: int):
             selected=frozenset() if best else kept,
             error=error_message(refused),
             taken=taken,
-            status=refused.status_code,
+            status=http_status(refused),
         )
     target = reverse("web:booking", args=[booking.public_id])
     if _wants_json(request):

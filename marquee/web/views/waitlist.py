@@ -14,7 +14,7 @@ from django.utils.translation import gettext
 
 from marquee.booking import errors as booking_errors
 from marquee.booking.context import showtime_context
-from marquee.common.errors import ApplicationError
+from marquee.common.errors import DomainError, http_status
 from marquee.waitlist import selectors, services
 from marquee.web.messages import error_message
 
@@ -45,8 +45,8 @@ def waitlist_page(request, showtime_id: int):
                     gettext("You are on the waiting list. We will email you when seats free up."),
                 )
             return redirect(reverse("web:waitlist", args=[showtime_id]))
-        except ApplicationError as refused:
-            error, status = error_message(refused), refused.status_code
+        except DomainError as refused:
+            error, status = error_message(refused), http_status(refused)
     entry = selectors.waitlist_entry_of(user=request.user, showtime_id=showtime_id)
     return render(
         request,

@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from marquee.catalog.api import SeatGenerationSerializer
 from marquee.catalog.models import Screen
 from marquee.catalog.services import seats_generate
-from marquee.common.errors import ApplicationError
+from marquee.common.errors import DomainError
 
 
 def find_screen(reference: str) -> Screen:
@@ -63,6 +63,6 @@ class Command(BaseCommand):
             raise CommandError(f"Invalid layout: {dict(serializer.errors)}")
         try:
             seats = seats_generate(screen=screen, **serializer.validated_data)
-        except ApplicationError as error:
+        except DomainError as error:
             raise CommandError(f"{error.code}: {error.message} {error.details or ''}") from None
         self.stdout.write(self.style.SUCCESS(f"{screen}: {len(seats)} seats generated."))
