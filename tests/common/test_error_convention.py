@@ -18,6 +18,7 @@ from marquee.common.errors import HTTP_STATUS, CommonErrorCode, DomainError, htt
 from marquee.payments.error_codes import PaymentErrorCode
 from marquee.reports.error_codes import ReportErrorCode
 from marquee.tickets.error_codes import TicketErrorCode
+from marquee.waitlist.error_codes import WaitlistErrorCode
 
 ENUMS: list[type[StrEnum]] = [
     CommonErrorCode,
@@ -27,6 +28,7 @@ ENUMS: list[type[StrEnum]] = [
     PaymentErrorCode,
     ReportErrorCode,
     TicketErrorCode,
+    WaitlistErrorCode,
 ]
 PACKAGE = Path(__file__).resolve().parents[2] / "marquee"
 
