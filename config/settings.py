@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "marquee.booking",
     "marquee.tickets",
     "marquee.payments",
+    "marquee.waitlist",
     "marquee.reports",
     "marquee.demo",
     # The moviegoer's site: on top of everything, nothing imports it (docs/architecture.md).
@@ -383,6 +384,15 @@ BOOKING_MAX_SEATS = env.int("BOOKING_MAX_SEATS", default=10)
 BOOKING_HOLD_LIMIT_PER_SHOWTIME = env.int("BOOKING_HOLD_LIMIT_PER_SHOWTIME", default=None)
 BOOKING_HOLD_LIMIT_TOTAL = env.int("BOOKING_HOLD_LIMIT_TOTAL", default=None)
 BOOKING_CANCELLATION_CUTOFF_MINUTES = env.int("BOOKING_CANCELLATION_CUTOFF_MINUTES", default=120)
+# The refund policy of a theater without its own steps (booking.RefundTier), for tickets given
+# back out of a paid booking: "minutes before the show:percent" steps; later than the last, 0.
+BOOKING_REFUND_POLICY = env("BOOKING_REFUND_POLICY", default="1440:100,120:50")
+# Wheelchair spaces and companion seats are kept for wheelchair users (a companion seat is sold
+# only with its wheelchair space) until this many minutes before the show, then sold to anyone.
+BOOKING_ACCESSIBLE_RELEASE_MINUTES = env.int("BOOKING_ACCESSIBLE_RELEASE_MINUTES", default=120)
+# How long seats offered to the first in a waiting list stay held for them.
+WAITLIST_OFFER_MINUTES = env.int("WAITLIST_OFFER_MINUTES", default=30)
+WAITLIST_MAX_SEATS = env.int("WAITLIST_MAX_SEATS", default=10)
 IDEMPOTENCY_KEY_HOURS = env.int("IDEMPOTENCY_KEY_HOURS", default=24)
 # The currency of a showtime scheduled without one: an upper-case ISO 4217 code.
 DEFAULT_CURRENCY = env("DEFAULT_CURRENCY", default="EUR")
@@ -478,6 +488,8 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(STATE_DIR / "celerybeat-schedule")
 CELERY_BEAT_ENABLE_REMOTE_CONTROL = True
 CELERY_BEAT_SCHEDULE = {
     "expire-holds": {"task": "marquee.booking.tasks.expire_holds", "schedule": 60.0},
+    # Seats freed without an event (a hold that simply lapsed) go to the waiting lists.
+    "waitlist-offers": {"task": "marquee.waitlist.tasks.offer_all", "schedule": 60.0},
     "retry-failed-refunds": {
         "task": "marquee.payments.tasks.retry_failed_refunds",
         "schedule": 300.0,

@@ -18,6 +18,7 @@ urlpatterns = [
     path("api/", include("marquee.catalog.urls")),
     path("api/", include("marquee.tickets.urls")),
     path("api/", include("marquee.payments.urls")),
+    path("api/", include("marquee.waitlist.urls")),
     path("api/", include("marquee.reports.urls")),
     path("api/staff/", include("marquee.staff.boxoffice_api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

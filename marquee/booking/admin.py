@@ -10,7 +10,9 @@ from marquee.booking.models import (
     BookingEvent,
     BookingStatus,
     IdempotencyKey,
+    RefundTier,
     Ticket,
+    TicketCancellation,
     TicketStatus,
     Voucher,
     VoucherRedemption,
@@ -257,6 +259,34 @@ class VoucherRedemptionAdmin(admin.ModelAdmin):
     list_display = ["voucher", "booking", "user", "discount", "created_at", "released_at"]
     list_select_related = ["voucher", "booking", "user"]
     search_fields = ["voucher__code"]
+
+
+@admin.register(RefundTier)
+class RefundTierAdmin(admin.ModelAdmin):
+    """A theater's refund policy, one step per row; a theater without rows follows
+    BOOKING_REFUND_POLICY."""
+
+    list_display = ("theater", "minutes_before", "percent")
+    list_filter = ("theater",)
+    ordering = ("theater", "-minutes_before")
+
+
+@admin.register(TicketCancellation)
+class TicketCancellationAdmin(admin.ModelAdmin):
+    """Tickets given back: read only (the refund goes through the payments app)."""
+
+    list_display = (
+        "booking",
+        "created_at",
+        "percent",
+        "refund_amount",
+        "currency",
+        "overridden",
+        "reason",
+    )
+    list_filter = ("overridden",)
+    search_fields = ("booking__public_id", "reason")
+    raw_id_fields = ("booking", "actor")
 
     def has_add_permission(self, request):
         return False

@@ -21,7 +21,7 @@ from marquee.booking.idempotency import run_idempotent
 from marquee.booking.models import BookingStatus
 from marquee.catalog.models import SeatTier
 from marquee.common.money import money_text
-from marquee.common.money_fields import MoneyField
+from marquee.common.money_fields import MONEY_SCHEMA, MoneyField
 from marquee.common.openapi import error_response
 from marquee.common.pagination import StandardPagination
 from marquee.common.permissions import is_staff_member
@@ -50,6 +50,12 @@ class TicketOutput(serializers.Serializer):
         "reads expired."
     )
     checked_in_at = serializers.DateTimeField(allow_null=True)
+    refund_amount = MoneyField(
+        currency_source="booking.currency",
+        allow_null=True,
+        help_text="Given back out of a paid booking: what of its price is refunded (null "
+        "otherwise).",
+    )
 
     def get_status(self, ticket) -> str:
         return selectors.ticket_display_status(ticket)
@@ -91,6 +97,13 @@ class BookingOutput(serializers.Serializer):
         source="voucher_code", allow_null=True, help_text="The promo code applied, or null."
     )
     tickets = TicketOutput(many=True)
+    remaining_tickets = serializers.SerializerMethodField(
+        help_text="Tickets still held or sold (the others were given back, or lapsed)."
+    )
+    refunded_amount = serializers.SerializerMethodField(
+        help_text="What goes back: the refunds of tickets given back, and once the booking is "
+        "refunded the rest it stood on."
+    )
     created_at = serializers.DateTimeField()
 
     def get_status(self, booking) -> str:
@@ -100,6 +113,13 @@ class BookingOutput(serializers.Serializer):
         data = super().to_representation(booking)
         data["voucher"] = data["voucher"] or None
         return data
+
+    def get_remaining_tickets(self, booking) -> int:
+        return selectors.booking_remaining_tickets(booking)
+
+    @extend_schema_field(MONEY_SCHEMA)
+    def get_refunded_amount(self, booking) -> str:
+        return money_text(selectors.booking_refunded_amount(booking), booking.currency)
 
 
 def booking_output(booking) -> dict:
@@ -147,9 +167,14 @@ def booking_output(booking) -> dict:
                 "checked_in_at": api_datetime(ticket.checked_in_at)
                 if ticket.checked_in_at
                 else None,
+                "refund_amount": None
+                if ticket.refund_amount is None
+                else money_text(ticket.refund_amount, booking.currency),
             }
             for ticket in booking.tickets.all()
         ],
+        "remaining_tickets": selectors.booking_remaining_tickets(booking, now),
+        "refunded_amount": money_text(selectors.booking_refunded_amount(booking), booking.currency),
         "created_at": api_datetime(booking.created_at),
     }
 
@@ -236,6 +261,13 @@ class BookingCreateInput(serializers.Serializer):
         "apart (cheapest first without a tier) instead of answering 409 `no_adjacent_seats`.",
     )
 
+    accessible = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="With `quantity`: 1 is the best free wheelchair space, 2 a wheelchair space "
+        "with the companion seat beside it (409 `no_accessible_seats` when none is free).",
+    )
+
     def validate(self, attrs):
         if ("seats" in attrs) == ("quantity" in attrs):
             raise serializers.ValidationError(
@@ -278,7 +310,10 @@ class ShowtimeSeatMapView(APIView):
         description="Every seat with row, number, tier, kind, x/y, status "
         "(available, held, sold) and price (of the default ticket type), plus counts per "
         "status; `ticket_types` lists each ticket type sold with its price per seat tier "
-        "(`[{code, name, prices: {tier: price}}]`). Public: a bearer token "
+        "(`[{code, name, prices: {tier: price}}]`). Wheelchair spaces and "
+        "companion seats carry `held_back_until`: until then they are kept for wheelchair "
+        "users (a companion seat only with its wheelchair space), and `accessible_seats` says "
+        "whether that moment has passed. Public: a bearer token "
         "is optional (it makes the rate limit per account instead of per address).",
         auth=[{"jwtAuth": []}, {}],
     )
@@ -329,6 +364,7 @@ HOLD_ERRORS = {
         "ticket_type_unknown",
         "ticket_type_not_offered",
         *VOUCHER_INVALID,
+        "accessible_quantity",
     ),
     404: error_response("No such showtime.", "showtime_not_found"),
     409: error_response(
@@ -337,6 +373,8 @@ HOLD_ERRORS = {
         "seats_busy",
         "not_enough_seats",
         "no_adjacent_seats",
+        "no_accessible_seats",
+        "companion_requires_wheelchair",
         "showtime_cancelled",
         "showtime_started",
         "idempotency_in_progress",
@@ -384,7 +422,12 @@ class BookingListCreateView(APIView):
 
     @extend_schema(
         summary="Hold seats: pick seat ids or ask for the best available",
-        description="A customer holds at most `BOOKING_HOLD_LIMIT_PER_SHOWTIME` seats at one "
+        description="Until `BOOKING_ACCESSIBLE_RELEASE_MINUTES` before the show a companion seat "
+        "is held only together with the wheelchair space beside it (409 "
+        "`companion_requires_wheelchair`; staff may sell one alone), and best available leaves "
+        "wheelchair spaces and companion seats out; the seat map gives the moment in "
+        "`accessible_seats` and on each such seat (`held_back_until`). "
+        "A customer holds at most `BOOKING_HOLD_LIMIT_PER_SHOWTIME` seats at one "
         "showtime and `BOOKING_HOLD_LIMIT_TOTAL` in all (unpaid, unexpired holds); beyond "
         "that the answer is 409 `hold_limit_reached` with `scope`, `limit`, `held` and "
         "`requested` in its details. Staff are not limited.",
@@ -418,6 +461,7 @@ class BookingListCreateView(APIView):
                 tier=params.get("tier"),
                 allow_split=params["allow_split"],
                 voucher_code=params.get("voucher"),
+                accessible=params["accessible"],
                 known_versions=getattr(request, "throttle_reads", None),
             )
             return status.HTTP_201_CREATED, booking_output(booking)
@@ -444,25 +488,123 @@ class BookingDetailView(APIView):
         return Response(BookingDetailOutput(booking).data)
 
 
+class BookingCancelInput(serializers.Serializer):
+    tickets = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        min_length=1,
+        max_length=MAX_LISTED_SEAT_IDS,
+        required=False,
+        help_text="Ticket ids to give back; without it the whole booking is cancelled.",
+    )
+    refund_percent = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        min_value=0,
+        max_value=100,
+        required=False,
+        help_text="Staff only: refund this share of the tickets' prices instead of the "
+        "theater's policy (100 for a full refund); needs a `reason`.",
+    )
+    reason = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
+
+    def validate(self, attrs):
+        if "tickets" not in attrs and "refund_percent" in attrs:
+            raise serializers.ValidationError(
+                "`refund_percent` goes with `tickets`.", code="tickets_required"
+            )
+        return attrs
+
+
+class RefundQuoteInput(BookingCancelInput):
+    tickets = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        min_length=1,
+        max_length=MAX_LISTED_SEAT_IDS,
+        help_text="Ticket ids that would be given back.",
+    )
+
+
+class RefundQuoteOutput(serializers.Serializer):
+    tickets = serializers.ListField(child=serializers.IntegerField())
+    whole_booking = serializers.BooleanField(
+        help_text="Every remaining ticket: the booking is cancelled whole (a full refund)."
+    )
+    percent = serializers.DecimalField(max_digits=5, decimal_places=2)
+    overridden = serializers.BooleanField()
+    refund = MoneyField(help_text="The total that would go back.")
+    currency = serializers.CharField()
+    refunds = serializers.DictField(
+        child=MoneyField(), help_text="Ticket id -> the amount that would go back."
+    )
+
+
+def quote_output(quote: services.RefundQuote) -> dict:
+    return {
+        "tickets": [t.pk for t in quote.tickets],
+        "whole_booking": quote.whole_booking,
+        "percent": f"{quote.percent:.2f}",
+        "overridden": quote.overridden,
+        "refund": money_text(quote.amount, quote.currency),
+        "currency": quote.currency,
+        "refunds": {str(pk): money_text(v, quote.currency) for pk, v in quote.refunds.items()},
+    }
+
+
+CANCEL_ERRORS = {
+    400: error_response(
+        "Invalid request; field errors in `details` for `invalid`.",
+        "invalid",
+        "no_tickets_requested",
+        "duplicate_tickets",
+        "tickets_not_in_booking",
+        "refund_override_needs_reason",
+        "refund_override_not_applicable",
+    ),
+    403: error_response(
+        "Only staff may override the refund policy.", "refund_override_not_allowed"
+    ),
+    **NOT_FOUND,
+    409: error_response(
+        "Not cancellable now.",
+        "booking_not_cancellable",
+        "cancellation_closed",
+        "tickets_not_active",
+        "companion_requires_wheelchair",
+    ),
+}
+
+
 class BookingCancelView(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
-        summary="Cancel a booking and release its seats",
-        request=None,
-        responses={
-            200: BookingOutput,
-            **NOT_FOUND,
-            409: error_response(
-                "Not cancellable now.", "booking_not_cancellable", "cancellation_closed"
-            ),
-        },
-        description=f"Held bookings any time; confirmed ones until "
-        f"{settings.BOOKING_CANCELLATION_CUTOFF_MINUTES} minutes before the show.",
+        summary="Cancel a booking, or give back some of its tickets",
+        request=BookingCancelInput,
+        responses={200: BookingOutput, **CANCEL_ERRORS},
+        description=f"Without a body: the whole booking; held bookings any time, confirmed "
+        f"ones until {settings.BOOKING_CANCELLATION_CUTOFF_MINUTES} minutes before the show, "
+        "with a full refund. With `tickets`: only those tickets; their seats are free at "
+        "once. Of a paid booking they are refunded by the theater's refund policy (each "
+        "ticket's price times the policy's percentage for the time left before the show, "
+        "rounded down to the currency's minor unit); staff may override the percentage with a "
+        "`reason`. Naming every remaining ticket cancels the whole booking. "
+        "`refund-quote/` answers the same question without changing anything.",
     )
     def post(self, request, public_id):
+        data = BookingCancelInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        params = data.validated_data
         booking = selectors.booking_get(user=request.user, public_id=public_id)
-        services.booking_cancel(booking=booking, actor=request.user)
+        if "tickets" not in params:
+            services.booking_cancel(booking=booking, actor=request.user, reason=params["reason"])
+        else:
+            services.booking_cancel_tickets(
+                booking=booking,
+                ticket_ids=params["tickets"],
+                actor=request.user,
+                refund_percent=params.get("refund_percent"),
+                reason=params["reason"],
+            )
         booking = selectors.booking_get(user=request.user, public_id=public_id)
         return Response(BookingOutput(booking).data)
 
@@ -501,3 +643,26 @@ class BookingVoucherView(APIView):
         )
         booking = selectors.booking_get(user=request.user, public_id=public_id)
         return Response(BookingOutput(booking).data)
+
+
+class BookingRefundQuoteView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary="What giving back some tickets would refund now (changes nothing)",
+        request=RefundQuoteInput,
+        responses={200: RefundQuoteOutput, **CANCEL_ERRORS},
+    )
+    def post(self, request, public_id):
+        data = RefundQuoteInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        params = data.validated_data
+        booking = selectors.booking_get(user=request.user, public_id=public_id)
+        quote = services.booking_refund_quote(
+            booking=booking,
+            ticket_ids=params["tickets"],
+            actor=request.user,
+            refund_percent=params.get("refund_percent"),
+            reason=params["reason"],
+        )
+        return Response(quote_output(quote))

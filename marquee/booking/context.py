@@ -32,7 +32,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db.models import Q
 
-from marquee.booking import errors
+from marquee.booking import accessibility, errors
 from marquee.booking.pricing import showtime_ticket_prices
 from marquee.catalog.cache import VERSION_KEY as CATALOG_VERSION_KEY
 from marquee.catalog.cache import catalog_version
@@ -157,6 +157,9 @@ def _build(showtime_id: int) -> ShowtimeContext:
         }
         for code, prices_by_tier in ticket_prices.items()
     )
+    # Wheelchair spaces and companion seats: when they go on general sale (the seat map says
+    # whether that moment has passed; every entry keeps the moment itself).
+    release_text = api_datetime(accessibility.release_at(showtime.starts_at))
     seat_entries = tuple(
         {
             status: {
@@ -169,6 +172,9 @@ def _build(showtime_id: int) -> ShowtimeContext:
                 "y": seat.y,
                 "status": status,
                 "price": price_text[seat.tier],
+                "held_back_until": release_text
+                if seat.kind in accessibility.ACCESSIBLE_KINDS
+                else None,
             }
             for status in SEAT_STATUSES
         }

@@ -40,3 +40,15 @@ class BookingErrorCode(StrEnum):
     VOUCHER_ALREADY_APPLIED = "voucher_already_applied"
     VOUCHER_CODE_TAKEN = "voucher_code_taken"
     INVALID_VOUCHER_TERMS = "invalid_voucher_terms"
+    # Accessible seating (marquee/booking/accessibility.py).
+    COMPANION_REQUIRES_WHEELCHAIR = "companion_requires_wheelchair"
+    ACCESSIBLE_QUANTITY = "accessible_quantity"
+    NO_ACCESSIBLE_SEATS = "no_accessible_seats"
+    # Giving back some tickets, and the refund policy.
+    NO_TICKETS_REQUESTED = "no_tickets_requested"
+    DUPLICATE_TICKETS = "duplicate_tickets"
+    TICKETS_NOT_IN_BOOKING = "tickets_not_in_booking"
+    TICKETS_NOT_ACTIVE = "tickets_not_active"
+    REFUND_OVERRIDE_NOT_ALLOWED = "refund_override_not_allowed"
+    REFUND_OVERRIDE_NEEDS_REASON = "refund_override_needs_reason"
+    REFUND_OVERRIDE_NOT_APPLICABLE = "refund_override_not_applicable"

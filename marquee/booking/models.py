@@ -2,10 +2,11 @@ import secrets
 import uuid
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
-from marquee.catalog.models import DEFAULT_TICKET_TYPE, Seat, Showtime
+from marquee.catalog.models import DEFAULT_TICKET_TYPE, Seat, Showtime, Theater
 from marquee.common.constraints import ConditionalUniqueConstraint
 
 
@@ -118,6 +119,16 @@ class Ticket(models.Model):
     # The random half of the e-ticket code; the code itself is signed (marquee/tickets/codes.py).
     secret = models.CharField(max_length=32, default=new_ticket_secret, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Given back out of a confirmed booking (a partial cancellation): the ticket is `cancelled`,
+    # and `refund_amount` of its price goes back (the rest is kept under the refund policy).
+    cancellation = models.ForeignKey(
+        "TicketCancellation",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="tickets",
+    )
+    refund_amount = models.DecimalField(max_digits=9, decimal_places=3, null=True, blank=True)
 
     class Meta:
         # By id only: a default ordering through the seat table would add a join and a sort to
@@ -130,10 +141,79 @@ class Ticket(models.Model):
                 name="ticket_one_active_per_seat",
             ),
             models.CheckConstraint(condition=Q(price__gte=0), name="ticket_price_not_negative"),
+            models.CheckConstraint(
+                condition=Q(refund_amount__isnull=True)
+                | Q(refund_amount__gte=0, refund_amount__lte=F("price")),
+                name="ticket_refund_within_price",
+            ),
+            models.CheckConstraint(
+                condition=Q(cancellation__isnull=True, refund_amount__isnull=True)
+                | Q(
+                    cancellation__isnull=False,
+                    refund_amount__isnull=False,
+                    status__in=["cancelled", "refunded"],
+                ),
+                name="ticket_cancellation_has_refund_amount",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"Ticket {self.pk} {self.seat_id} ({self.status})"
+
+
+class RefundTier(models.Model):
+    """One step of a theater's refund policy: tickets given back at least `minutes_before` the
+    show get `percent` of their price back. The steps are ordered by `minutes_before`; later
+    than the last step, nothing. A theater without steps follows BOOKING_REFUND_POLICY."""
+
+    theater = models.ForeignKey(Theater, on_delete=models.CASCADE, related_name="refund_tiers")
+    minutes_before = models.PositiveIntegerField()
+    percent = models.PositiveSmallIntegerField(validators=[MaxValueValidator(100)])
+
+    class Meta:
+        ordering = ["theater", "-minutes_before"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["theater", "minutes_before"], name="refund_tier_one_per_time"
+            ),
+            models.CheckConstraint(
+                condition=Q(percent__lte=100), name="refund_tier_percent_at_most_100"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.percent}% from {self.minutes_before} min before ({self.theater_id})"
+
+
+class TicketCancellation(models.Model):
+    """Some tickets of a confirmed booking given back: what the policy (or staff) refunded."""
+
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="cancellations")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    # The share of the tickets' prices refunded: the policy's, or the staff override's.
+    percent = models.DecimalField(max_digits=5, decimal_places=2)
+    refund_amount = models.DecimalField(max_digits=11, decimal_places=3)
+    currency = models.CharField(max_length=3)
+    overridden = models.BooleanField(default=False)
+    reason = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(refund_amount__gte=0), name="cancellation_refund_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(percent__gte=0, percent__lte=100),
+                name="cancellation_percent_in_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.booking_id}: {self.refund_amount} {self.currency} back ({self.percent}%)"
 
 
 class BookingEvent(models.Model):

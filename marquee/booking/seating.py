@@ -18,9 +18,14 @@ ISOLATED_SEAT_PENALTY = 1000.0
 ROW_WEIGHT = 1.0
 
 
-def _eligible(seat: LayoutSeat, tiers: Collection[str] | None) -> bool:
-    # Wheelchair spaces and companion seats are only sold when asked for by id.
-    return seat.kind == SeatKind.REGULAR and (tiers is None or seat.tier in tiers)
+def _eligible(
+    seat: LayoutSeat, tiers: Collection[str] | None, include_accessible: bool = False
+) -> bool:
+    # Wheelchair spaces and companion seats are sold only when asked for (by id, or as an
+    # accessible pair) until they are released to everyone (marquee/booking/accessibility.py).
+    return (include_accessible or seat.kind == SeatKind.REGULAR) and (
+        tiers is None or seat.tier in tiers
+    )
 
 
 def _tiers(tier: str | None, tiers: Collection[str] | None) -> Collection[str] | None:
@@ -52,9 +57,11 @@ def best_available_seats(
     tier: str | None = None,
     tiers: Collection[str] | None = None,
     limit: int = 5,
+    include_accessible: bool = False,
 ) -> list[list[int]]:
     """Up to `limit` candidate groups of adjacent seat ids, best first (of one `tier`, or of
-    any of `tiers`, or of any tier)."""
+    any of `tiers`, or of any tier); wheelchair spaces and companion seats only with
+    `include_accessible` (once they are released)."""
     if not layout or quantity < 1:
         return []
     allowed = _tiers(tier, tiers)
@@ -71,7 +78,7 @@ def best_available_seats(
         runs: list[list[LayoutSeat]] = []
         current: list[LayoutSeat] = []
         for seat in seats:
-            free = seat.id not in taken_ids and _eligible(seat, allowed)
+            free = seat.id not in taken_ids and _eligible(seat, allowed, include_accessible)
             if free and current and seat.x == current[-1].x + 1:
                 current.append(seat)
             else:
@@ -102,6 +109,7 @@ def cheapest_best_available_seats(
     quantity: int,
     prices: Mapping[str, Decimal],
     limit: int = 5,
+    include_accessible: bool = False,
 ) -> list[list[int]]:
     """No tier asked for: the best groups within the cheapest price level that has `quantity`
     adjacent free seats, else the next cheapest, and so on. Nobody is moved into a dearer
@@ -109,7 +117,12 @@ def cheapest_best_available_seats(
     taken_ids = set(taken)
     for tiers in price_levels(prices):
         candidates = best_available_seats(
-            layout=layout, taken=taken_ids, quantity=quantity, tiers=tiers, limit=limit
+            layout=layout,
+            taken=taken_ids,
+            quantity=quantity,
+            tiers=tiers,
+            limit=limit,
+            include_accessible=include_accessible,
         )
         if candidates:
             return candidates
@@ -123,11 +136,16 @@ def best_scattered_seats(
     quantity: int,
     tier: str | None = None,
     prices: Mapping[str, Decimal] | None = None,
+    include_accessible: bool = False,
 ) -> list[int]:
     """When splitting is allowed: the `quantity` free seats nearest the sweet spot; with
     `prices` (no tier asked for), the cheapest first."""
     taken_ids = set(taken)
-    free = [s for s in layout if s.id not in taken_ids and _eligible(s, _tiers(tier, None))]
+    free = [
+        s
+        for s in layout
+        if s.id not in taken_ids and _eligible(s, _tiers(tier, None), include_accessible)
+    ]
     if len(free) < quantity or not free:
         return []
     centre_x, target_y = _sweet_spot(layout)

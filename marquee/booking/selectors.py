@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import connections, router
@@ -14,7 +15,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from marquee.booking import availability, errors
+from marquee.booking import accessibility, availability, errors
 from marquee.booking.context import (
     AVAILABLE,
     HELD,
@@ -26,6 +27,7 @@ from marquee.booking.context import (
 from marquee.booking.models import Booking, BookingStatus, SalesChannel, Ticket, TicketStatus
 from marquee.common import redis_guard
 from marquee.common.permissions import is_staff_member
+from marquee.common.time import api_datetime
 
 STALE = "stale"  # a `held` ticket whose hold has lapsed: free for the next buyer
 
@@ -108,8 +110,16 @@ def _seat_map(context: ShowtimeContext, now: datetime) -> tuple[dict, datetime |
         if status == HELD:
             lapses = _as_datetime(held_until)
             valid_until = lapses if valid_until is None else min(valid_until, lapses)
+    release = accessibility.release_at(context.showtime.starts_at)
+    held_back = now < release
+    if held_back and valid_until is not None:
+        valid_until = min(valid_until, release)  # the map changes when they are released
     body = {
         "showtime": {**context.summary, "on_sale": context.on_sale(now)},
+        "accessible_seats": {
+            "held_back": held_back,
+            "held_back_until": api_datetime(release),
+        },
         "currency": context.showtime.currency,
         "prices": context.price_text,
         "ticket_types": context.ticket_types,
@@ -291,6 +301,27 @@ def ticket_display_status(ticket: Ticket, now: datetime | None = None) -> str:
     if held_until is not None and held_until <= (now or timezone.now()):
         return TicketStatus.EXPIRED
     return ticket.status
+
+
+def booking_refunded_amount(booking: Booking) -> Decimal:
+    """What went (or is going) back of a booking: the refunds of the tickets given back, plus,
+    once the booking is refunded, the prices of the tickets it still stood on. Reads the
+    booking's (prefetched) tickets."""
+    amount = Decimal(0)
+    for ticket in booking.tickets.all():
+        if ticket.cancellation_id is not None:
+            amount += ticket.refund_amount or 0
+        elif booking.status == BookingStatus.REFUNDED and ticket.status == TicketStatus.REFUNDED:
+            amount += ticket.price
+    return amount
+
+
+def booking_remaining_tickets(booking: Booking, now: datetime | None = None) -> int:
+    """The booking's tickets still held or sold (a lapsed hold holds nothing)."""
+    return sum(
+        ticket_display_status(t, now) in (TicketStatus.HELD, TicketStatus.SOLD)
+        for t in booking.tickets.all()
+    )
 
 
 def booking_list(*, user, filters: dict | None = None, all_bookings: bool = False):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 import logging
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -19,7 +20,7 @@ from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from marquee.booking import availability, errors, vouchers
+from marquee.booking import accessibility, availability, errors, refund_policy, vouchers
 from marquee.booking.context import AVAILABLE, HELD, SOLD, ShowtimeContext, showtime_context
 from marquee.booking.error_codes import BookingErrorCode
 from marquee.booking.models import (
@@ -29,6 +30,7 @@ from marquee.booking.models import (
     BookingStatus,
     SalesChannel,
     Ticket,
+    TicketCancellation,
     TicketStatus,
 )
 from marquee.booking.seating import (
@@ -37,11 +39,12 @@ from marquee.booking.seating import (
     cheapest_best_available_seats,
 )
 from marquee.booking.selectors import STALE, held_seat_counts, seat_statuses
-from marquee.booking.signals import booking_cancelled, booking_confirmed
+from marquee.booking.signals import booking_cancelled, booking_confirmed, tickets_cancelled
 from marquee.catalog.layout import LayoutSeat
 from marquee.catalog.models import (
     DEFAULT_TICKET_TYPE,
     Seat,
+    SeatKind,
     SeatTier,
     Showtime,
     ShowtimeStatus,
@@ -50,6 +53,7 @@ from marquee.catalog.models import (
 from marquee.common import fast_insert
 from marquee.common.db_errors import is_lock_conflict
 from marquee.common.errors import CommonErrorCode
+from marquee.common.money import money_text
 from marquee.common.permissions import is_staff_member
 from marquee.common.time import api_datetime
 
@@ -324,6 +328,7 @@ def booking_hold(
     quantity: int | None = None,
     tier: str | None = None,
     allow_split: bool = False,
+    accessible: bool = False,
     now: datetime | None = None,
     known_versions: dict | None = None,
     ticket_types: dict[int, str] | None = None,
@@ -337,7 +342,8 @@ def booking_hold(
     applied in the same transaction (`marquee.booking.vouchers`): the hold fails whole if it
     does not apply or is used up. `known_versions`: values of `context.version_keys()` this
     request has read already. `channel`: `box_office` for a sale at a till; only staff sell
-    there (the booking is theirs).
+    there (the booking is theirs). `accessible` with `quantity` 1 or 2: the best free
+    wheelchair space, with a companion seat beside it for 2.
     """
     if channel != SalesChannel.ONLINE:
         _check_channel(user, channel)
@@ -347,6 +353,7 @@ def booking_hold(
 
     if seat_ids is not None:
         wanted = _validate_seat_ids(list(seat_ids), context.seats_by_id)
+        _check_companions(user=user, context=context, seat_ids=wanted, now=now)
         for attempt in range(HOLD_ATTEMPTS):
             try:
                 return _insert_hold(
@@ -372,6 +379,15 @@ def booking_hold(
             "Give seats or a quantity.", code=BookingErrorCode.NO_SEATS_REQUESTED
         )
     _check_quantity(quantity)
+    if accessible:
+        return _hold_accessible(
+            user=user,
+            context=context,
+            quantity=quantity,
+            now=now,
+            channel=channel,
+            voucher_code=voucher_code,
+        )
     if tier is not None and tier not in SeatTier.values:
         raise errors.BookingError("Unknown seat tier.", code=BookingErrorCode.INVALID_TIER)
     return _hold_best_available(
@@ -395,6 +411,73 @@ def _check_channel(user, channel: str) -> None:
         )
 
 
+def _check_companions(*, user, context: ShowtimeContext, seat_ids: list[int], now) -> None:
+    """Until the release, a companion seat is held only with a wheelchair space beside it
+    (staff at the box office may sell one alone)."""
+    seats = context.seats_by_id
+    if not any(seats[i].kind == SeatKind.COMPANION for i in seat_ids):
+        return
+    starts_at = context.showtime.starts_at
+    if not accessibility.held_back(starts_at, now) or is_staff_member(user):
+        return
+    lone = accessibility.lone_companions(seat_ids, context.layout)
+    if lone:
+        raise errors.BookingError(
+            "A companion seat is sold together with the wheelchair space beside it until "
+            "shortly before the show.",
+            code=BookingErrorCode.COMPANION_REQUIRES_WHEELCHAIR,
+            details={
+                "seat_ids": lone,
+                "held_back_until": api_datetime(accessibility.release_at(starts_at)),
+            },
+        )
+
+
+def _hold_accessible(
+    *,
+    user,
+    context: ShowtimeContext,
+    quantity: int,
+    now,
+    channel=SalesChannel.ONLINE,
+    voucher_code=None,
+) -> Booking:
+    """The best free wheelchair space, with a free companion seat beside it for two."""
+    if quantity > 2:
+        raise errors.BookingError(
+            "An accessible booking is one wheelchair space, or one with its companion seat.",
+            code=BookingErrorCode.ACCESSIBLE_QUANTITY,
+            details={"max_seats": 2},
+        )
+    taken = active_seat_ids(showtime_id=context.showtime.pk, now=now)
+    attempts = 0
+    while attempts < BEST_AVAILABLE_ATTEMPTS:
+        candidates = accessibility.accessible_pairs(
+            layout=context.layout, taken=taken, companions=quantity - 1
+        )
+        if not candidates:
+            raise errors.BookingError(
+                "No wheelchair space is free"
+                + (" with a companion seat beside it." if quantity == 2 else "."),
+                code=BookingErrorCode.NO_ACCESSIBLE_SEATS,
+            )
+        for candidate in candidates[: BEST_AVAILABLE_ATTEMPTS - attempts]:
+            attempts += 1
+            try:
+                return _insert_hold(
+                    user=user,
+                    context=context,
+                    seat_ids=sorted(candidate),
+                    now=now,
+                    precheck=False,
+                    channel=channel,
+                    voucher_code=voucher_code,
+                )
+            except errors.SeatsUnavailable as conflict:
+                taken |= set(conflict.seat_ids) or set(candidate)
+    raise errors.SeatsBusy()
+
+
 def _hold_best_available(
     *,
     user,
@@ -412,24 +495,47 @@ def _hold_best_available(
     # Without a tier, the cheapest first: the order of prices, not of tier names.
     prices = None if tier is not None else context.prices
     taken = active_seat_ids(showtime_id=context.showtime.pk, now=now)
+    # Released wheelchair spaces and companion seats are seats like any other.
+    released = not accessibility.held_back(context.showtime.starts_at, now)
     attempts = 0
     while attempts < BEST_AVAILABLE_ATTEMPTS:
         limit = BEST_AVAILABLE_ATTEMPTS - attempts
         if prices is None:
             candidates = best_available_seats(
-                layout=layout, taken=taken, quantity=quantity, tier=tier, limit=limit
+                layout=layout,
+                taken=taken,
+                quantity=quantity,
+                tier=tier,
+                limit=limit,
+                include_accessible=released,
             )
         else:
             candidates = cheapest_best_available_seats(
-                layout=layout, taken=taken, quantity=quantity, prices=prices, limit=limit
+                layout=layout,
+                taken=taken,
+                quantity=quantity,
+                prices=prices,
+                limit=limit,
+                include_accessible=released,
             )
         if not candidates and allow_split:
             scattered = best_scattered_seats(
-                layout=layout, taken=taken, quantity=quantity, tier=tier, prices=prices
+                layout=layout,
+                taken=taken,
+                quantity=quantity,
+                tier=tier,
+                prices=prices,
+                include_accessible=released,
             )
             candidates = [scattered] if scattered else []
         if not candidates:
-            free = best_scattered_seats(layout=layout, taken=taken, quantity=quantity, tier=tier)
+            free = best_scattered_seats(
+                layout=layout,
+                taken=taken,
+                quantity=quantity,
+                tier=tier,
+                include_accessible=released,
+            )
             if free:
                 raise errors.BookingError(
                     f"No row has {quantity} adjacent free seats; ask with allow_split to "
@@ -578,19 +684,7 @@ def booking_cancel(*, booking: Booking, actor, now: datetime | None = None, reas
     with transaction.atomic():
         booking = Booking.objects.select_for_update().get(pk=booking.pk)
         showtime = Showtime.objects.get(pk=booking.showtime_id)
-        if booking.status == BookingStatus.CONFIRMED:
-            cutoff = cancellation_cutoff(showtime.starts_at)
-            if now >= cutoff and not is_staff_member(actor):
-                raise errors.BookingError(
-                    "This booking can no longer be cancelled.",
-                    code=BookingErrorCode.CANCELLATION_CLOSED,
-                    details={"cutoff": api_datetime(cutoff)},
-                )
-        elif booking.status != BookingStatus.PENDING:
-            raise errors.BookingError(
-                f"A booking that is {booking.status} cannot be cancelled.",
-                code=BookingErrorCode.BOOKING_NOT_CANCELLABLE,
-            )
+        _check_cancellable(booking, showtime, actor=actor, now=now)
         freed = _active_seat_ids_of([booking.pk])
         availability.seats_changed(showtime.pk, dict.fromkeys(freed, AVAILABLE))
         Ticket.objects.filter(
@@ -604,6 +698,273 @@ def booking_cancel(*, booking: Booking, actor, now: datetime | None = None, reas
     logger.info("booking cancelled", extra={"booking": str(booking.public_id)})
     booking.showtime = showtime
     return booking
+
+
+@dataclass
+class RefundQuote:
+    """What giving back some tickets of a booking does: which, how much goes back, and why."""
+
+    booking: Booking
+    tickets: list[Ticket]
+    # Every ticket still active: cancelled as a whole booking (today's rule, a full refund).
+    whole_booking: bool
+    paid: bool
+    percent: Decimal
+    overridden: bool
+    currency: str
+    refunds: dict[int, Decimal] = field(default_factory=dict)  # ticket id -> amount back
+
+    @property
+    def amount(self) -> Decimal:
+        return sum(self.refunds.values(), Decimal(0))
+
+
+def _tickets_to_give_back(booking: Booking, ticket_ids: Sequence[int]) -> tuple[list, bool]:
+    """The booking's active tickets named in `ticket_ids`, and whether they are all of them."""
+    ids = list(ticket_ids)
+    if not ids:
+        raise errors.BookingError(
+            "Name at least one ticket.", code=BookingErrorCode.NO_TICKETS_REQUESTED
+        )
+    if len(set(ids)) != len(ids):
+        raise errors.BookingError(
+            "A ticket is listed more than once.",
+            code=BookingErrorCode.DUPLICATE_TICKETS,
+            details={"ticket_ids": sorted({i for i in ids if ids.count(i) > 1})},
+        )
+    tickets = {t.pk: t for t in Ticket.objects.filter(booking=booking).select_related("seat")}
+    foreign = sorted(set(ids) - tickets.keys())
+    if foreign:
+        raise errors.BookingError(
+            "These tickets are not in this booking.",
+            code=BookingErrorCode.TICKETS_NOT_IN_BOOKING,
+            details={"ticket_ids": foreign},
+        )
+    active = {pk for pk, t in tickets.items() if t.status in (TicketStatus.HELD, TicketStatus.SOLD)}
+    gone = sorted(set(ids) - active)
+    if gone:
+        raise errors.BookingError(
+            "These tickets were given back already.",
+            code=BookingErrorCode.TICKETS_NOT_ACTIVE,
+            details={"ticket_ids": gone},
+        )
+    return [tickets[pk] for pk in sorted(ids)], set(ids) == active
+
+
+def _check_cancellable(booking: Booking, showtime: Showtime, *, actor, now: datetime) -> None:
+    if booking.status == BookingStatus.CONFIRMED:
+        cutoff = cancellation_cutoff(showtime.starts_at)
+        if now >= cutoff and not is_staff_member(actor):
+            raise errors.BookingError(
+                "This booking can no longer be cancelled.",
+                code=BookingErrorCode.CANCELLATION_CLOSED,
+                details={"cutoff": api_datetime(cutoff)},
+            )
+    elif booking.status != BookingStatus.PENDING:
+        raise errors.BookingError(
+            f"A booking that is {booking.status} cannot be cancelled.",
+            code=BookingErrorCode.BOOKING_NOT_CANCELLABLE,
+        )
+
+
+def _check_companions_kept_with_wheelchair(booking, showtime, given, *, actor, now) -> None:
+    """Until the release, giving back a wheelchair space must not leave its companion seat
+    alone in the booking (give both back, or neither); staff may."""
+    if is_staff_member(actor) or not accessibility.held_back(showtime.starts_at, now):
+        return
+    given_seats = {t.seat_id for t in given}
+    kept_seats = (
+        set(
+            Ticket.objects.filter(
+                booking=booking, status__in=[TicketStatus.HELD, TicketStatus.SOLD]
+            ).values_list("seat_id", flat=True)
+        )
+        - given_seats
+    )
+    partners = accessibility.wheelchair_partners(showtime_context(showtime.pk).layout)
+    lone = sorted(
+        seat_id
+        for seat_id in kept_seats
+        if partners.get(seat_id)
+        and partners[seat_id] & given_seats
+        and not partners[seat_id] & kept_seats
+    )
+    if lone:
+        raise errors.BookingError(
+            "A companion seat stays with its wheelchair space: give both back, or neither.",
+            code=BookingErrorCode.COMPANION_REQUIRES_WHEELCHAIR,
+            details={
+                "seat_ids": lone,
+                "held_back_until": api_datetime(accessibility.release_at(showtime.starts_at)),
+            },
+        )
+
+
+def _quote(
+    booking: Booking,
+    showtime: Showtime,
+    *,
+    ticket_ids: Sequence[int],
+    actor,
+    now: datetime,
+    refund_percent: Decimal | None,
+    reason: str,
+) -> RefundQuote:
+    _check_cancellable(booking, showtime, actor=actor, now=now)
+    tickets, whole = _tickets_to_give_back(booking, ticket_ids)
+    if not whole:
+        _check_companions_kept_with_wheelchair(booking, showtime, tickets, actor=actor, now=now)
+    paid = booking.status == BookingStatus.CONFIRMED
+    if refund_percent is not None:
+        if not is_staff_member(actor):
+            raise errors.BookingError(
+                "Only staff may override the refund policy.",
+                code=BookingErrorCode.REFUND_OVERRIDE_NOT_ALLOWED,
+            )
+        if not reason.strip():
+            raise errors.BookingError(
+                "Say why the refund policy is overridden.",
+                code=BookingErrorCode.REFUND_OVERRIDE_NEEDS_REASON,
+            )
+        if whole or not paid:
+            raise errors.BookingError(
+                "Only a partial cancellation of a paid booking has a policy to override; a "
+                "whole booking is refunded in full.",
+                code=BookingErrorCode.REFUND_OVERRIDE_NOT_APPLICABLE,
+            )
+    if whole or not paid:
+        percent = Decimal(100 if paid else 0)
+    elif refund_percent is not None:
+        percent = Decimal(refund_percent)
+    else:
+        steps = refund_policy.policy_for(showtime.screen.theater_id)
+        percent = Decimal(
+            refund_policy.refund_percent(steps=steps, starts_at=showtime.starts_at, now=now)
+        )
+    refunds = {
+        t.pk: refund_policy.ticket_refund(price=t.price, percent=percent, currency=booking.currency)
+        if paid
+        else Decimal(0)
+        for t in tickets
+    }
+    return RefundQuote(
+        booking=booking,
+        tickets=tickets,
+        whole_booking=whole,
+        paid=paid,
+        percent=percent,
+        overridden=refund_percent is not None,
+        currency=booking.currency,
+        refunds=refunds,
+    )
+
+
+def booking_refund_quote(
+    *,
+    booking: Booking,
+    ticket_ids: Sequence[int],
+    actor,
+    now: datetime | None = None,
+    refund_percent: Decimal | None = None,
+    reason: str = "",
+) -> RefundQuote:
+    """What `booking_cancel_tickets` would do now, without doing it (the page's preview)."""
+    now = now or timezone.now()
+    booking = Booking.objects.get(pk=booking.pk)
+    showtime = Showtime.objects.select_related("screen").get(pk=booking.showtime_id)
+    return _quote(
+        booking,
+        showtime,
+        ticket_ids=ticket_ids,
+        actor=actor,
+        now=now,
+        refund_percent=refund_percent,
+        reason=reason,
+    )
+
+
+def booking_cancel_tickets(
+    *,
+    booking: Booking,
+    ticket_ids: Sequence[int],
+    actor,
+    now: datetime | None = None,
+    refund_percent: Decimal | None = None,
+    reason: str = "",
+) -> RefundQuote:
+    """Give back some tickets of a held or paid booking; their seats are free at once.
+
+    A paid booking's tickets are refunded by the theater's policy (staff may override it with
+    a reason) through the payments receiver of `tickets_cancelled`; a held booking's tickets
+    are released and its total shrinks. Naming every remaining ticket cancels the whole
+    booking as `booking_cancel` does (a full refund until the cutoff).
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        booking = Booking.objects.select_for_update().get(pk=booking.pk)
+        showtime = Showtime.objects.select_related("screen").get(pk=booking.showtime_id)
+        quote = _quote(
+            booking,
+            showtime,
+            ticket_ids=ticket_ids,
+            actor=actor,
+            now=now,
+            refund_percent=refund_percent,
+            reason=reason,
+        )
+        if quote.whole_booking:
+            booking_cancel(booking=booking, actor=actor, now=now, reason=reason)
+            return quote
+        availability.seats_changed(showtime.pk, {t.seat_id: AVAILABLE for t in quote.tickets})
+        ids = [t.pk for t in quote.tickets]
+        seats = ", ".join(f"{t.seat.row_label}{t.seat.number}" for t in quote.tickets)
+        if not quote.paid:
+            # Nothing was paid: the released seats simply leave the hold, and its total.
+            released = sum((t.price for t in quote.tickets), Decimal(0))
+            Ticket.objects.filter(pk__in=ids).delete()
+            booking.total -= released
+            booking.save(update_fields=["total", "updated_at"])
+            _event(
+                booking,
+                from_status=booking.status,
+                to_status=booking.status,
+                actor=actor,
+                reason=f"seats released: {seats}",
+            ).save()
+        else:
+            cancellation = TicketCancellation.objects.create(
+                booking=booking,
+                actor=actor if actor is not None and actor.is_authenticated else None,
+                percent=quote.percent,
+                refund_amount=quote.amount,
+                currency=booking.currency,
+                overridden=quote.overridden,
+                reason=reason[:200],
+            )
+            for ticket in quote.tickets:
+                Ticket.objects.filter(pk=ticket.pk, status=TicketStatus.SOLD).update(
+                    status=TicketStatus.CANCELLED,
+                    cancellation=cancellation,
+                    refund_amount=quote.refunds[ticket.pk],
+                )
+            why = f"; {reason}" if reason.strip() else ""
+            _event(
+                booking,
+                from_status=booking.status,
+                to_status=booking.status,
+                actor=actor,
+                reason=f"tickets given back: {seats}; "
+                f"{money_text(quote.amount, booking.currency)} {booking.currency} refunded "
+                f"({quote.percent.normalize():f}%){why}",
+            ).save()
+            tickets_cancelled.send(
+                sender=Booking, booking=booking, cancellation=cancellation, actor=actor
+            )
+    logger.info(
+        "tickets given back",
+        extra={"booking": str(booking.public_id), "tickets": ids, "refund": str(quote.amount)},
+    )
+    return quote
 
 
 def bookings_cancel_for_showtime(*, showtime: Showtime, actor=None) -> int:

@@ -6,9 +6,12 @@ commit or roll back with it. Receivers queue emails and provider calls with
 
 - `booking_confirmed(sender=Booking, booking=..., actor=...)`
 - `booking_cancelled(sender=Booking, booking=..., previous_status=..., actor=..., reason=...)`
+- `tickets_cancelled(sender=Booking, booking=..., cancellation=..., actor=...)`: some tickets
+  of a confirmed booking were given back (a `TicketCancellation`, with the refund decided).
 """
 
 from django.dispatch import Signal
 
 booking_confirmed = Signal()
 booking_cancelled = Signal()
+tickets_cancelled = Signal()

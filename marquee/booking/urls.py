@@ -16,4 +16,9 @@ urlpatterns = [
         api.BookingVoucherView.as_view(),
         name="booking-voucher",
     ),
+    path(
+        "bookings/<uuid:public_id>/refund-quote/",
+        api.BookingRefundQuoteView.as_view(),
+        name="booking-refund-quote",
+    ),
 ]

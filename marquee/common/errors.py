@@ -27,6 +27,7 @@ from marquee.payments.error_codes import PaymentErrorCode
 from marquee.reports.error_codes import ReportErrorCode
 from marquee.staff.boxoffice_error_codes import BoxOfficeErrorCode
 from marquee.tickets.error_codes import TicketErrorCode
+from marquee.waitlist.error_codes import WaitlistErrorCode
 
 logger = logging.getLogger(__name__)
 
@@ -105,6 +106,10 @@ HTTP_STATUS: dict[str, int] = {
     BookingErrorCode.VOUCHER_USER_LIMIT: 409,
     BookingErrorCode.VOUCHER_ALREADY_APPLIED: 409,
     BookingErrorCode.VOUCHER_CODE_TAKEN: 409,
+    BookingErrorCode.COMPANION_REQUIRES_WHEELCHAIR: 409,
+    BookingErrorCode.NO_ACCESSIBLE_SEATS: 409,
+    BookingErrorCode.TICKETS_NOT_ACTIVE: 409,
+    BookingErrorCode.REFUND_OVERRIDE_NOT_ALLOWED: 403,
     PaymentErrorCode.PAYMENT_DECLINED: 402,
     PaymentErrorCode.BOOKING_NOT_PAYABLE: 409,
     PaymentErrorCode.ALREADY_PAID: 409,
@@ -119,6 +124,7 @@ HTTP_STATUS: dict[str, int] = {
     BoxOfficeErrorCode.SALE_NOT_FOUND: 404,
     BoxOfficeErrorCode.SALE_NOT_CONFIRMED: 409,
     BoxOfficeErrorCode.NOT_A_BOX_OFFICE_SALE: 409,
+    PaymentErrorCode.REFUND_EXCEEDS_PAYMENT: 409,
     TicketErrorCode.TICKET_NOT_FOUND: 404,
     TicketErrorCode.TICKET_NOT_VALID: 409,
     TicketErrorCode.SHOWTIME_CANCELLED: 409,
@@ -138,6 +144,9 @@ HTTP_STATUS: dict[str, int] = {
     LiveErrorCode.LIVE_FULL: 503,
     LiveErrorCode.LIVE_UNAVAILABLE: 503,
     LiveErrorCode.LIVE_NEEDS_ASGI: 421,
+    WaitlistErrorCode.SEATS_AVAILABLE: 409,
+    WaitlistErrorCode.ALREADY_ON_WAITLIST: 409,
+    WaitlistErrorCode.NOT_ON_WAITLIST: 404,
 }
 
 

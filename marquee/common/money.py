@@ -15,7 +15,7 @@ columns keep three). Pure Python: settings import it to check DEFAULT_CURRENCY.
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
 
 from iso4217 import Currency
@@ -69,6 +69,14 @@ def quantize(amount: Decimal, code: str) -> Decimal:
     exponent = _exponent(code) if isinstance(code, str) and len(code) == 3 else None
     unit = _unit(LEGACY_EXPONENT if exponent is None else exponent)
     return amount.quantize(unit, rounding=ROUND_HALF_UP)
+
+
+def quantize_down(amount: Decimal, code: str) -> Decimal:
+    """`amount` rounded down to the currency's minor unit: a share of a price that must never
+    come to more than the exact share (a refund)."""
+    exponent = _exponent(code) if isinstance(code, str) and len(code) == 3 else None
+    unit = _unit(LEGACY_EXPONENT if exponent is None else exponent)
+    return amount.quantize(unit, rounding=ROUND_DOWN)
 
 
 def fits_currency(amount: Decimal, code: str) -> bool:

@@ -44,6 +44,7 @@ class RefundOutput(serializers.ModelSerializer):
             "id",
             "booking",
             "provider",
+            "kind",
             "amount",
             "currency",
             "status",

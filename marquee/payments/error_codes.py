@@ -20,3 +20,4 @@ class PaymentErrorCode(StrEnum):
     TILL_NOT_FOUND = "till_not_found"
     TILL_CLOSED = "till_closed"
     INVALID_PAYMENT_METHOD = "invalid_payment_method"
+    REFUND_EXCEEDS_PAYMENT = "refund_exceeds_payment"

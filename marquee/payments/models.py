@@ -2,7 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from marquee.booking.models import Booking
+from marquee.booking.models import Booking, TicketCancellation
 from marquee.common.constraints import ConditionalUniqueConstraint
 
 
@@ -114,6 +114,11 @@ class Payment(models.Model):
     def __str__(self) -> str:
         return f"{self.provider} {self.provider_reference} ({self.status})"
 
+    @property
+    def refund(self) -> "Refund":
+        """The full refund of this payment (Refund.DoesNotExist when there is none)."""
+        return self.refunds.get(kind=RefundKind.FULL)
+
 
 class RefundStatus(models.TextChoices):
     PENDING = "pending", "Pending"
@@ -121,10 +126,25 @@ class RefundStatus(models.TextChoices):
     FAILED = "failed", "Failed (will be retried)"
 
 
-class Refund(models.Model):
-    """Giving a payment back in full. One per payment: asking twice cannot refund twice."""
+class RefundKind(models.TextChoices):
+    FULL = "full", "Full (what the booking still stands on)"
+    PARTIAL = "partial", "Partial (tickets given back)"
 
-    payment = models.OneToOneField(Payment, on_delete=models.PROTECT, related_name="refund")
+
+class Refund(models.Model):
+    """Giving money of a payment back: in full (at most once per payment: asking twice cannot
+    refund twice), or for some tickets given back (once per `TicketCancellation`). Together
+    they never exceed the payment (checked under the booking's lock, and by reconciliation)."""
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    kind = models.CharField(max_length=8, choices=RefundKind.choices, default=RefundKind.FULL)
+    cancellation = models.OneToOneField(
+        TicketCancellation,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="refund",
+    )
     amount = models.DecimalField(max_digits=11, decimal_places=3)
     currency = models.CharField(max_length=3)
     status = models.CharField(
@@ -140,6 +160,17 @@ class Refund(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["status", "updated_at"])]
+        constraints = [
+            ConditionalUniqueConstraint(
+                fields=["payment"], condition=Q(kind="full"), name="refund_one_full_per_payment"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="full", cancellation__isnull=True)
+                | Q(kind="partial", cancellation__isnull=False),
+                name="refund_partial_has_cancellation",
+            ),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="refund_amount_not_negative"),
+        ]
 
     def __str__(self) -> str:
         return f"Refund of {self.payment} ({self.status})"

@@ -36,11 +36,12 @@ from marquee.booking.models import (
     Booking,
     BookingStatus,
     Ticket,
+    TicketCancellation,
     TicketStatus,
     Voucher,
     VoucherRedemption,
 )
-from marquee.payments.models import Payment, PaymentStatus, Refund
+from marquee.payments.models import Payment, PaymentStatus, Refund, RefundKind
 
 # A report names at most this many rows per check; a systematic breach is clear long before.
 DEFAULT_LIMIT = 1000
@@ -93,12 +94,15 @@ def bookings_not_totalling_their_tickets(*, limit: int | None = DEFAULT_LIMIT) -
 
 def tickets_disagreeing_with_their_booking(*, limit: int | None = DEFAULT_LIMIT) -> list[int]:
     """Held tickets of a booking that is not pending, sold tickets of one that is not
-    confirmed, and tickets of a confirmed booking that are not sold."""
+    confirmed, and tickets of a confirmed booking that are neither sold nor given back."""
     return _ids(
         Ticket.objects.filter(
             Q(status=TicketStatus.HELD) & ~Q(booking__status=BookingStatus.PENDING)
             | Q(status=TicketStatus.SOLD) & ~Q(booking__status=BookingStatus.CONFIRMED)
-            | ~Q(status=TicketStatus.SOLD) & Q(booking__status=BookingStatus.CONFIRMED)
+            | ~Q(status=TicketStatus.SOLD)
+            & Q(booking__status=BookingStatus.CONFIRMED)
+            # Given back out of a confirmed booking: cancelled, with its cancellation.
+            & ~Q(status=TicketStatus.CANCELLED, cancellation__isnull=False)
         ),
         limit,
     )
@@ -135,7 +139,7 @@ def captured_payments_neither_kept_nor_refunded(*, limit: int | None = DEFAULT_L
     """Captured payments without a refund that are not what a confirmed booking stands on:
     a succeeded payment of a booking that is not confirmed, a duplicate capture, or a capture
     still unsettled after `UNSETTLED_CAPTURE_GRACE` (settling takes a moment in the request)."""
-    refund = Refund.objects.filter(payment_id=OuterRef("pk"))
+    refund = Refund.objects.filter(payment_id=OuterRef("pk"), kind=RefundKind.FULL)
     stuck = timezone.now() - UNSETTLED_CAPTURE_GRACE
     return _ids(
         Payment.objects.filter(
@@ -149,8 +153,8 @@ def captured_payments_neither_kept_nor_refunded(*, limit: int | None = DEFAULT_L
 
 def kept_payments_refunded(*, limit: int | None = DEFAULT_LIMIT) -> list[int]:
     """Succeeded payments of confirmed bookings that are being (or were) refunded: the money
-    goes back while the seats stay sold."""
-    refund = Refund.objects.filter(payment_id=OuterRef("pk"))
+    goes back while the seats stay sold. (Refunds for tickets given back are partial.)"""
+    refund = Refund.objects.filter(payment_id=OuterRef("pk"), kind=RefundKind.FULL)
     return _ids(
         Payment.objects.filter(
             status=PaymentStatus.SUCCEEDED, booking__status=BookingStatus.CONFIRMED
@@ -176,12 +180,90 @@ def vouchers_miscounted(*, limit: int | None = DEFAULT_LIMIT) -> list[int]:
     )
 
 
+def _money_field(model, name: str) -> DecimalField:
+    source = model._meta.get_field(name)
+    return DecimalField(max_digits=source.max_digits, decimal_places=source.decimal_places)
+
+
+def _rounded_sum(queryset: QuerySet, column: str, *, by: str, output: DecimalField) -> Round:
+    """The sum of `column` over `queryset` (tied to the outer row through the column `by`), 0
+    when empty, rounded to the money columns' places (SQLite adds decimals as binary floats)."""
+    summed = queryset.order_by().values(by).annotate(sum=Sum(column)).values("sum")
+    return Round(
+        Coalesce(Subquery(summed), Value(Decimal(0)), output_field=output),
+        output.decimal_places,
+    )
+
+
+def payments_refunded_beyond_captured(*, limit: int | None = DEFAULT_LIMIT) -> list[int]:
+    """Payments whose refunds (full and partial, whatever their state) add up to more than
+    they collected."""
+    money = _money_field(Payment, "amount")
+    refunds = Refund.objects.filter(payment_id=OuterRef("pk"))
+    return _ids(
+        Payment.objects.annotate(
+            refunded=_rounded_sum(refunds, "amount", by="payment_id", output=money),
+            paid=Round(F("amount"), money.decimal_places, output_field=money),
+        ).filter(refunded__gt=F("paid")),
+        limit,
+    )
+
+
 def redemptions_of_bookings_gone(*, limit: int | None = DEFAULT_LIMIT) -> list[int]:
     """Live voucher redemptions of bookings that were cancelled, expired or refunded."""
     return _ids(
         VoucherRedemption.objects.filter(released_at__isnull=True).exclude(
             booking__status__in=[BookingStatus.PENDING, BookingStatus.CONFIRMED]
         ),
+        limit,
+    )
+
+
+def kept_payments_not_accounted_by_tickets(*, limit: int | None = DEFAULT_LIMIT) -> list[int]:
+    """Payments a confirmed booking stands on where what was paid is not the active tickets'
+    prices + the partial refunds asked for + what the policy kept of the tickets given back."""
+    money = _money_field(Payment, "amount")
+    tickets = Ticket.objects.filter(booking_id=OuterRef("booking_id"))
+    active = tickets.filter(status=TicketStatus.SOLD)
+    given_back = tickets.filter(cancellation__isnull=False).annotate(
+        kept=F("price") - F("refund_amount")
+    )
+    partial = Refund.objects.filter(payment_id=OuterRef("pk"), kind=RefundKind.PARTIAL)
+    return _ids(
+        Payment.objects.filter(
+            status=PaymentStatus.SUCCEEDED, booking__status=BookingStatus.CONFIRMED
+        )
+        .annotate(
+            active=_rounded_sum(active, "price", by="booking_id", output=money),
+            refunded=_rounded_sum(partial, "amount", by="payment_id", output=money),
+            kept=_rounded_sum(given_back, "kept", by="booking_id", output=money),
+            paid=Round(F("amount"), money.decimal_places, output_field=money),
+        )
+        # The sum rounded again: SQLite adds the three as binary floats.
+        .annotate(
+            accounted=Round(
+                F("active") + F("refunded") + F("kept"),
+                money.decimal_places,
+                output_field=money,
+            )
+        )
+        .exclude(paid=F("accounted")),
+        limit,
+    )
+
+
+def cancellations_not_their_tickets_refunds(*, limit: int | None = DEFAULT_LIMIT) -> list[int]:
+    """Partial cancellations whose refund is not the sum of their tickets' refunds, or that
+    have no tickets."""
+    money = _money_field(TicketCancellation, "refund_amount")
+    tickets = Ticket.objects.filter(cancellation_id=OuterRef("pk"))
+    return _ids(
+        TicketCancellation.objects.annotate(
+            tickets_refund=_rounded_sum(
+                tickets, "refund_amount", by="cancellation_id", output=money
+            ),
+            rounded=Round(F("refund_amount"), money.decimal_places, output_field=money),
+        ).filter(~Q(rounded=F("tickets_refund")) | ~Exists(tickets)),
         limit,
     )
 
@@ -231,6 +313,25 @@ CHECKS: tuple[Check, ...] = (
         "every captured payment is a confirmed booking's one payment or has a refund",
         "payment",
         captured_payments_neither_kept_nor_refunded,
+    ),
+    Check(
+        "payments_refunded_beyond_captured",
+        "the refunds of a payment never add up to more than it collected",
+        "payment",
+        payments_refunded_beyond_captured,
+    ),
+    Check(
+        "kept_payments_not_accounted_by_tickets",
+        "what a confirmed booking paid is its active tickets' prices + the partial refunds + "
+        "what the refund policy kept of the tickets given back",
+        "payment",
+        kept_payments_not_accounted_by_tickets,
+    ),
+    Check(
+        "cancellations_not_their_tickets_refunds",
+        "a partial cancellation refunds exactly its tickets' refunds",
+        "cancellation",
+        cancellations_not_their_tickets_refunds,
     ),
     Check(
         "kept_payments_refunded",

@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 import stripe
 from django.db import IntegrityError, OperationalError, transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from marquee.booking import errors as booking_errors
-from marquee.booking.models import Booking, BookingStatus
+from marquee.booking.models import Booking, BookingStatus, Ticket, TicketCancellation
 from marquee.booking.services import ConfirmOutcome, booking_confirm, booking_mark_refunded
 from marquee.catalog.models import Showtime, ShowtimeStatus
 from marquee.common.db_errors import is_lock_conflict
@@ -33,6 +35,7 @@ from marquee.payments.models import (
     PaymentStatus,
     Provider,
     Refund,
+    RefundKind,
     RefundStatus,
     Till,
     WebhookEvent,
@@ -89,6 +92,13 @@ def _keep_or_refund(payment: Payment, *, actor=None) -> str:
     Call under the booking's lock. Returns the confirmation's outcome, or
     DUPLICATE_CAPTURE_REFUNDED when the booking already had its payment.
     """
+    if payment.amount != payment.booking.total or payment.currency != payment.booking.currency:
+        # Seats were released from the hold after this payment was started: it is not the
+        # booking's total any more, so it cannot be what the booking stands on.
+        payment.status = PaymentStatus.DUPLICATE
+        payment.save()
+        refund_request(payment=payment, reason="payment for an outdated total")
+        return str(ConfirmOutcome.NOT_CONFIRMABLE)
     payment.status = PaymentStatus.SUCCEEDED
     try:
         with transaction.atomic():
@@ -460,17 +470,70 @@ def _apply_stripe_event(event_type: str, intent: dict) -> str:
     return _keep_or_refund(payment)
 
 
-def refund_request(*, payment: Payment, reason: str = "") -> Refund:
-    """Ask for a full refund once (inside the caller's transaction); the task does the call."""
+def _queue_refund(refund: Refund) -> None:
+    from marquee.payments.tasks import process_refund
+
+    # robust: a broker hiccup is logged, and the periodic retry picks the refund up.
+    transaction.on_commit(lambda: process_refund.delay(refund.pk), robust=True)
+
+
+def _given_back_value(payment: Payment) -> Decimal:
+    """What tickets given back out of this payment's booking were worth (refunded or kept
+    under the policy): no longer part of what a full refund gives back."""
+    if payment.status not in (PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED):
+        return Decimal(0)  # a duplicate or unkept capture goes back whole
+    value = Ticket.objects.filter(
+        booking_id=payment.booking_id, cancellation__isnull=False
+    ).aggregate(value=Sum("price"))["value"]
+    return value or Decimal(0)
+
+
+def refund_request(*, payment: Payment, reason: str = "") -> Refund | None:
+    """Ask for a full refund once (inside the caller's transaction); the task does the call.
+
+    Full means what the booking still stands on: tickets given back earlier were settled by
+    their own (partial) refunds. None when nothing is left to give back."""
+    existing = Refund.objects.filter(payment=payment, kind=RefundKind.FULL).first()
+    if existing is not None:
+        return existing
+    given_back = _given_back_value(payment)
+    amount = payment.amount - given_back
+    if given_back and amount <= 0:
+        return None
     refund, created = Refund.objects.get_or_create(
         payment=payment,
-        defaults={"amount": payment.amount, "currency": payment.currency, "reason": reason[:200]},
+        kind=RefundKind.FULL,
+        defaults={"amount": amount, "currency": payment.currency, "reason": reason[:200]},
     )
     if created:
-        from marquee.payments.tasks import process_refund
+        _queue_refund(refund)
+    return refund
 
-        # robust: a broker hiccup is logged, and the periodic retry picks the refund up.
-        transaction.on_commit(lambda: process_refund.delay(refund.pk), robust=True)
+
+def refund_request_partial(*, cancellation: TicketCancellation) -> Refund | None:
+    """Refund the tickets of a cancellation through the payment the booking stands on, for
+    exactly the amount the policy decided. Call under the booking's lock (booking services do);
+    refuses to take the payment's refunds past what it collected."""
+    if cancellation.refund_amount <= 0:
+        return None
+    payment = Payment.objects.get(
+        booking_id=cancellation.booking_id, status=PaymentStatus.SUCCEEDED
+    )
+    refunded = Refund.objects.filter(payment=payment).aggregate(total=Sum("amount"))["total"] or 0
+    if refunded + cancellation.refund_amount > payment.amount:
+        raise errors.PaymentError(
+            "This would refund more than was paid.",
+            code=PaymentErrorCode.REFUND_EXCEEDS_PAYMENT,
+        )
+    refund = Refund.objects.create(
+        payment=payment,
+        kind=RefundKind.PARTIAL,
+        cancellation=cancellation,
+        amount=cancellation.refund_amount,
+        currency=cancellation.currency,
+        reason=(cancellation.reason or "tickets given back")[:200],
+    )
+    _queue_refund(refund)
     return refund
 
 
@@ -500,7 +563,7 @@ def refund_process(*, refund_id: int) -> Refund:
         refund.provider_reference = reference
         refund.last_error = ""
         refund.save()
-        if payment.status == PaymentStatus.SUCCEEDED:
+        if payment.status == PaymentStatus.SUCCEEDED and refund.kind == RefundKind.FULL:
             # The booking's own payment went back, and the booking with it.
             _booking_locked(payment.booking_id)
             payment.status = PaymentStatus.REFUNDED
@@ -535,7 +598,8 @@ def refunds_for_cancelled_booking(*, booking: Booking, previous_status: str) -> 
     """A paid booking that was cancelled gets every captured payment back."""
     if previous_status != BookingStatus.CONFIRMED:
         return []
-    return [
+    refunds = [
         refund_request(payment=payment, reason="booking cancelled")
         for payment in Payment.objects.filter(booking=booking, status=PaymentStatus.SUCCEEDED)
     ]
+    return [refund for refund in refunds if refund is not None]

@@ -20,7 +20,13 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext, pgettext_lazy
 
-from marquee.booking.models import Booking, BookingStatus, SalesChannel, TicketStatus
+from marquee.booking.models import (
+    Booking,
+    BookingStatus,
+    SalesChannel,
+    TicketCancellation,
+    TicketStatus,
+)
 from marquee.catalog.models import Showtime, ShowtimeStatus, TicketType
 from marquee.common import formats
 from marquee.common.time import to_local
@@ -230,6 +236,62 @@ def cancellation_message(booking: Booking) -> EmailMultiAlternatives:
         )
 
 
+def tickets_returned_message(booking: Booking, *, cancellation_id: int | None):
+    """Some tickets of a paid booking were given back: which, and how much goes back."""
+    cancellation = (
+        TicketCancellation.objects.filter(pk=cancellation_id, booking_id=booking.pk).first()
+        if cancellation_id is not None
+        else None
+    )
+    if cancellation is None:
+        raise NothingToSend("the cancellation is gone")
+    with translation.override(_language(booking)):
+        returned = [
+            {
+                "row": ticket.seat.row_label,
+                "number": ticket.seat.number,
+                "tier": str(TIERS.get(ticket.seat.tier, ticket.seat.tier)),
+                "price": _money(ticket.price, booking.currency),
+                "refund": _money(ticket.refund_amount, booking.currency),
+            }
+            for ticket in cancellation.tickets.select_related("seat").order_by("pk")
+        ]
+        context = _booking_context(booking) | {
+            "returned": returned,
+            "refund": _money(cancellation.refund_amount, cancellation.currency),
+            "has_refund": cancellation.refund_amount > 0,
+            "percent": f"{cancellation.percent.normalize():f}",
+            "remaining": booking.tickets.filter(status=TicketStatus.SOLD).count(),
+        }
+        return _message(
+            booking=booking,
+            template="tickets_returned",
+            subject=gettext("Tickets given back: %(movie)s, %(when)s")
+            % {"movie": context["movie"], "when": context["starts_at"]},
+            context=context,
+        )
+
+
+def waitlist_offer_message(booking: Booking) -> EmailMultiAlternatives:
+    """Seats came free and are held for the first in the waiting list: pay before they go."""
+    if booking.status != BookingStatus.PENDING:
+        raise NothingToSend(f"the offer is {booking.status}, not held")
+    with translation.override(_language(booking)):
+        tz_name = booking.showtime.screen.theater.timezone
+        context = _booking_context(booking) | {
+            "seats": booking.tickets.count(),
+            "until": f"{formats.local_datetime(booking.expires_at, tz_name)} ({tz_name})",
+            "total": _money(booking.total, booking.currency),
+        }
+        return _message(
+            booking=booking,
+            template="waitlist_offer",
+            subject=gettext("Seats for you: %(movie)s, %(when)s")
+            % {"movie": context["movie"], "when": context["starts_at"]},
+            context=context,
+        )
+
+
 def refund_message(booking: Booking, *, amount: Decimal, currency: str) -> EmailMultiAlternatives:
     """Confirm money went back to the buyer; sent whatever state the booking is in now."""
     with translation.override(_language(booking)):
@@ -278,4 +340,8 @@ def delivery_message(delivery: EmailDelivery, *, now: datetime) -> EmailMultiAlt
         return refund_message(booking, amount=delivery.amount, currency=delivery.currency)
     if delivery.kind == EmailKind.REMINDER:
         return reminder_message(booking, now=now)
+    if delivery.kind == EmailKind.WAITLIST_OFFER:
+        return waitlist_offer_message(booking)
+    if delivery.kind == EmailKind.TICKETS_RETURNED:
+        return tickets_returned_message(booking, cancellation_id=delivery.cancellation_id)
     raise ValueError(f"unknown email kind {delivery.kind!r}")

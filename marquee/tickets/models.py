@@ -10,7 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from marquee.booking.models import Booking, Ticket
+from marquee.booking.models import Booking, Ticket, TicketCancellation
 from marquee.catalog.models import Showtime
 
 
@@ -19,6 +19,8 @@ class EmailKind(models.TextChoices):
     CANCELLATION = "cancellation", "Cancellation notice"
     REFUND = "refund", "Refund notice"
     REMINDER = "reminder", "Showtime reminder"
+    TICKETS_RETURNED = "tickets_returned", "Tickets given back (partial cancellation)"
+    WAITLIST_OFFER = "waitlist_offer", "Seats offered from the waiting list"
 
 
 class DeliveryStatus(models.TextChoices):
@@ -50,6 +52,10 @@ class EmailDelivery(models.Model):
     # The refund notice's amount; the other kinds read everything from the booking.
     amount = models.DecimalField(max_digits=11, decimal_places=3, null=True, blank=True)
     currency = models.CharField(max_length=3, blank=True)
+    # The partial cancellation a `tickets_returned` email tells of.
+    cancellation = models.ForeignKey(
+        TicketCancellation, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     # One automatic email per event ("confirmation:<booking id>", "refund:<refund id>"); resends
     # have none (NULLs never collide, on every database).
     dedupe_key = models.CharField(max_length=64, null=True, blank=True, unique=True)

@@ -97,6 +97,7 @@ def email_queue(
     amount: Decimal | str | None = None,
     currency: str = "",
     requested_by=None,
+    cancellation_id: int | None = None,
     now: datetime | None = None,
 ) -> EmailDelivery:
     """Put one email in the outbox, in the caller's transaction; it is sent after the commit.
@@ -113,6 +114,7 @@ def email_queue(
                 amount=amount,
                 currency=currency,
                 requested_by=requested_by,
+                cancellation_id=cancellation_id,
                 next_attempt_at=now,
                 give_up_at=now + retry_window(),
                 created_at=now,

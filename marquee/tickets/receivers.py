@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.dispatch import receiver
 
 from marquee.booking.models import BookingStatus
-from marquee.booking.signals import booking_cancelled, booking_confirmed
+from marquee.booking.signals import booking_cancelled, booking_confirmed, tickets_cancelled
 from marquee.tickets import outbox
 from marquee.tickets.models import EmailKind
 
@@ -30,4 +30,14 @@ def _email_cancellation(sender, booking, previous_status=None, **kwargs) -> None
         kind=EmailKind.CANCELLATION,
         booking_id=booking.pk,
         dedupe_key=f"cancellation:{booking.pk}",
+    )
+
+
+@receiver(tickets_cancelled, dispatch_uid="tickets-email-tickets-returned")
+def _email_tickets_returned(sender, booking, cancellation, **kwargs) -> None:
+    outbox.email_queue(
+        kind=EmailKind.TICKETS_RETURNED,
+        booking_id=booking.pk,
+        cancellation_id=cancellation.pk,
+        dedupe_key=f"tickets-returned:{cancellation.pk}",
     )

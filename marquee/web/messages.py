@@ -35,6 +35,19 @@ _MESSAGES = {
     "invalid_tier": lambda: gettext("Unknown seat category."),
     "cancellation_closed": lambda: gettext("This booking can no longer be cancelled."),
     "booking_not_cancellable": lambda: gettext("This booking cannot be cancelled."),
+    "companion_requires_wheelchair": lambda: gettext(
+        "A companion seat is booked together with the wheelchair space beside it until "
+        "shortly before the show."
+    ),
+    "no_accessible_seats": lambda: gettext("No wheelchair space is free for this show."),
+    "already_on_waitlist": lambda: gettext("You are on this waiting list already."),
+    "not_on_waitlist": lambda: gettext("You are not on this waiting list."),
+    "seats_available": lambda: gettext("Seats are free for this show: book them now."),
+    "invalid_seat_count": lambda: gettext("Choose how many seats you wait for."),
+    "no_tickets_requested": lambda: gettext("Tick at least one ticket to give back."),
+    "duplicate_tickets": lambda: gettext("A ticket was ticked twice."),
+    "tickets_not_in_booking": lambda: gettext("Some of these tickets are not in this booking."),
+    "tickets_not_active": lambda: gettext("Some of these tickets were given back already."),
     "booking_not_found": lambda: gettext("No such booking."),
     "already_paid": lambda: gettext("This booking is already paid."),
     "booking_not_payable": lambda: gettext("This booking can no longer be paid."),

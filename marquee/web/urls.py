@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from marquee.web.views import accounts, bookings, catalog, picker
+from marquee.web.views import accounts, bookings, catalog, picker, waitlist
 
 app_name = "web"
 
@@ -12,11 +12,17 @@ urlpatterns = [
     path("movies/<int:movie_id>/", catalog.movie, name="movie"),
     path("showtimes/<int:showtime_id>/", picker.seat_picker, name="seat-picker"),
     path("showtimes/<int:showtime_id>/hold/", picker.hold, name="hold"),
+    path("showtimes/<int:showtime_id>/waitlist/", waitlist.waitlist_page, name="waitlist"),
     path("bookings/", bookings.booking_list, name="bookings"),
     path("bookings/<uuid:public_id>/", bookings.booking_detail, name="booking"),
     path("bookings/<uuid:public_id>/pay/", bookings.booking_pay, name="booking-pay"),
     path("bookings/<uuid:public_id>/cancel/", bookings.booking_cancel, name="booking-cancel"),
     path("bookings/<uuid:public_id>/voucher/", bookings.booking_voucher, name="booking-voucher"),
+    path(
+        "bookings/<uuid:public_id>/give-back/",
+        bookings.booking_give_back,
+        name="booking-give-back",
+    ),
     path("bookings/<uuid:public_id>/calendar.ics", bookings.booking_calendar, name="booking-ics"),
     path("tickets/<int:ticket_id>/qr.svg", bookings.ticket_qr, name="ticket-qr"),
     path("accounts/signup/", accounts.signup, name="signup"),

@@ -20,6 +20,7 @@ from marquee.payments.error_codes import PaymentErrorCode
 from marquee.reports.error_codes import ReportErrorCode
 from marquee.staff.boxoffice_error_codes import BoxOfficeErrorCode
 from marquee.tickets.error_codes import TicketErrorCode
+from marquee.waitlist.error_codes import WaitlistErrorCode
 
 ENUMS: list[type[StrEnum]] = [
     CommonErrorCode,
@@ -31,6 +32,7 @@ ENUMS: list[type[StrEnum]] = [
     ReportErrorCode,
     TicketErrorCode,
     BoxOfficeErrorCode,
+    WaitlistErrorCode,
 ]
 PACKAGE = Path(__file__).resolve().parents[2] / "marquee"
 

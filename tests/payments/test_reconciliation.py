@@ -12,8 +12,19 @@ from django.core.management import CommandError, call_command
 from django.db.models import F
 from django.utils import timezone
 
-from marquee.booking.models import Booking, BookingStatus, Ticket, TicketStatus
-from marquee.booking.services import booking_cancel, booking_confirm, bookings_expire
+from marquee.booking.models import (
+    Booking,
+    BookingStatus,
+    Ticket,
+    TicketCancellation,
+    TicketStatus,
+)
+from marquee.booking.services import (
+    booking_cancel,
+    booking_cancel_tickets,
+    booking_confirm,
+    bookings_expire,
+)
 from marquee.payments import reconciliation, tasks
 from marquee.payments.models import Payment, PaymentStatus, Refund
 from marquee.payments.reconciliation import reconcile
@@ -205,6 +216,74 @@ def test_a_voucher_count_that_is_not_its_live_redemptions_is_found(customer, sho
     assert "bookings_not_totalling_their_tickets" not in {b.check.name for b in reconcile()}
 
 
+def give_back(booking: Booking, *labels: str, hours_before: int = 5, actor=None):
+    """Give back tickets of a paid booking through the service (50% under the default policy
+    five hours before the show)."""
+    ids = [
+        t.pk
+        for t in booking.tickets.select_related("seat")
+        if f"{t.seat.row_label}{t.seat.number}" in labels
+    ]
+    return booking_cancel_tickets(
+        booking=booking,
+        ticket_ids=ids,
+        actor=actor or booking.user,
+        now=booking.showtime.starts_at - timedelta(hours=hours_before),
+    )
+
+
+def test_partial_cancellations_pass_every_check(
+    hold, pay, staff_user, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        booking = pay(hold(["A1", "A2", "A3", "A4"]))
+        give_back(booking, "A1", hours_before=30)  # 100%
+        give_back(booking, "A2")  # 50%
+        give_back(booking, "A3", hours_before=1, actor=staff_user)  # past the cutoff: nothing
+        whole = pay(hold(["B1", "B2"]))
+        give_back(whole, "B1")
+        booking_cancel(booking=whole, actor=whole.user)  # the rest, in full
+    assert reconcile() == []
+
+
+def test_refunds_beyond_what_a_payment_collected_are_found(hold, pay):
+    paid = pay(hold(["A1"]))
+    duplicate = Payment.objects.create(
+        booking=paid,
+        provider="simulated",
+        provider_reference="sim_duplicate",
+        amount=paid.total,
+        currency=paid.currency,
+        status=PaymentStatus.DUPLICATE,
+    )
+    Refund.objects.create(
+        payment=duplicate, amount=duplicate.amount + Decimal("0.01"), currency="EUR"
+    )
+    assert found("payments_refunded_beyond_captured") == [duplicate.pk]
+
+
+def test_a_partial_refund_not_matching_its_tickets_is_found(hold, pay):
+    booking = pay(hold(["A1", "A2"]))
+    give_back(booking, "A1")
+    Refund.objects.filter(kind="partial").update(amount=Decimal("6.00"))
+    assert found("kept_payments_not_accounted_by_tickets") == [payment_of(booking).pk]
+
+
+def test_a_ticket_given_back_without_its_refund_is_found(hold, pay):
+    booking = pay(hold(["A1", "A2"]))
+    give_back(booking, "A1")
+    Refund.objects.filter(kind="partial").delete()
+    assert found("kept_payments_not_accounted_by_tickets") == [payment_of(booking).pk]
+
+
+def test_a_cancellation_not_its_tickets_refunds_is_found(hold, pay):
+    booking = pay(hold(["A1", "A2"]))
+    cancellation = give_back(booking, "A1")
+    TicketCancellation.objects.update(refund_amount=Decimal("7.00"))
+    assert found("cancellations_not_their_tickets_refunds") == [TicketCancellation.objects.get().pk]
+    assert cancellation.amount == Decimal("5.00")
+
+
 def test_every_check_is_tested_with_a_breach():
     tested = {
         "vouchers_miscounted",
@@ -216,6 +295,9 @@ def test_every_check_is_tested_with_a_breach():
         "kept_payments_not_the_booking_total",
         "captured_payments_neither_kept_nor_refunded",
         "kept_payments_refunded",
+        "payments_refunded_beyond_captured",
+        "kept_payments_not_accounted_by_tickets",
+        "cancellations_not_their_tickets_refunds",
     }
     assert set(reconciliation.CHECK_NAMES) == tested
 
@@ -240,7 +322,7 @@ def test_the_command_reports_a_clean_database_and_exits_zero(hold, pay, capsys):
 def test_the_command_reports_each_breach_and_exits_one(hold, capsys):
     booking = hold(["A1"])
     Booking.objects.filter(pk=booking.pk).update(total=Decimal("1.00"))
-    with pytest.raises(CommandError, match="1 of 9 invariants breached") as error:
+    with pytest.raises(CommandError, match="1 of 12 invariants breached") as error:
         call_command("reconcile")
     assert error.value.returncode == 1
     out = capsys.readouterr().out

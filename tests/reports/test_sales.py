@@ -248,3 +248,29 @@ def test_the_default_window_includes_sales_for_shows_later_this_week(
     body = sales(admin_client_api, {})
 
     assert [(row["currency"], row["tickets_sold"]) for row in body["totals"]] == [("USD", 2)]
+
+
+def test_tickets_given_back_leave_the_sold_count_and_their_refund_counts(
+    admin_client_api, venues, customer, report_range, django_capture_on_commit_callbacks
+):
+    from tests.reports.conftest import client_for
+
+    booking = hold(customer, venues.s1, ["A1", "A2", "A3"])
+    pay(customer, booking)
+    given = [t.pk for t in booking.tickets.all()][:1]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(customer).post(
+            f"/api/bookings/{booking.public_id}/cancel/", {"tickets": given}, format="json"
+        )
+    assert response.status_code == 200, response.content
+    refund = Refund.objects.get(kind="partial")
+    assert refund.status == "succeeded"
+
+    (row,) = sales(admin_client_api, report_range)["rows"]
+
+    assert (row["tickets_sold"], row["gross"], row["refunds"]) == (
+        2,
+        "36.00",
+        f"{refund.amount:.2f}",
+    )
+    assert row["net"] == f"{36 - refund.amount:.2f}"

@@ -15,10 +15,14 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
+from marquee.booking import errors as booking_errors
+from marquee.booking import refund_policy
 from marquee.booking import selectors as booking_selectors
 from marquee.booking import services as booking_services
+from marquee.booking.error_codes import BookingErrorCode
 from marquee.booking.models import BookingStatus, TicketStatus
 from marquee.catalog.models import DEFAULT_TICKET_TYPE, TicketType
+from marquee.common import formats
 from marquee.common.errors import DomainError, http_status
 from marquee.payments import services as payment_services
 from marquee.payments.models import Payment, PaymentStatus, Provider
@@ -78,6 +82,8 @@ def booking_detail(request, public_id, *, error: str | None = None, status: int 
                 for ticket in context["tickets"]
                 if ticket.status == TicketStatus.SOLD
             ],
+            "given_back": [t for t in context["tickets"] if t.cancellation_id is not None],
+            "refunded": booking_selectors.booking_refunded_amount(booking),
         }
     response = render(request, "web/bookings/detail.html", context, status=status)
     if context.get("client_secret"):
@@ -201,6 +207,67 @@ def booking_cancel(request, public_id):
             "can_cancel": booking.status == BookingStatus.PENDING or now < cutoff,
         },
     )
+
+
+def _ticket_ids(request) -> list[int]:
+    ids = []
+    for value in request.POST.getlist("tickets")[:100]:
+        if value.isdigit() and len(value) < 12:
+            ids.append(int(value))
+    return ids
+
+
+@login_required
+def booking_give_back(request, public_id):
+    """Give back some tickets of a paid booking: tick them (GET), see the refund the policy
+    gives now (POST step=preview), then confirm (POST step=confirm)."""
+    booking = _booking(request, public_id)
+    now = timezone.now()
+    showtime = booking.showtime
+    sold = [t for t in booking.tickets.all() if t.status == TicketStatus.SOLD]
+    context = {
+        "booking": booking,
+        "showtime": showtime,
+        "theater": showtime.screen.theater,
+        "status": booking_selectors.booking_display_status(booking, now),
+        "sold": sold,
+        "cutoff": booking_services.cancellation_cutoff(showtime.starts_at),
+        "policy": refund_policy.refund_deadlines(
+            steps=refund_policy.policy_for(showtime.screen.theater_id),
+            starts_at=showtime.starts_at,
+        ),
+        "chosen": set(),
+    }
+    if request.method == "POST":
+        ids = _ticket_ids(request)
+        context["chosen"] = set(ids)
+        confirm = request.POST.get("step") == "confirm"
+        try:
+            if not ids:
+                raise booking_errors.BookingError(
+                    "Name at least one ticket.", code=BookingErrorCode.NO_TICKETS_REQUESTED
+                )
+            act = (
+                booking_services.booking_cancel_tickets
+                if confirm
+                else booking_services.booking_refund_quote
+            )
+            quote = act(booking=booking, ticket_ids=ids, actor=request.user, now=now)
+        except DomainError as refused:
+            context["error"] = error_message(refused)
+            return render(
+                request, "web/bookings/give_back.html", context, status=http_status(refused)
+            )
+        if confirm:
+            messages.success(
+                request,
+                gettext("Tickets given back; %(amount)s will be refunded.")
+                % {"amount": formats.money(quote.amount, quote.currency)},
+            )
+            return redirect(reverse("web:booking", args=[booking.public_id]))
+        context["quote"] = quote
+        context["quote_lines"] = [(t, quote.refunds[t.pk]) for t in quote.tickets]
+    return render(request, "web/bookings/give_back.html", context)
 
 
 @login_required

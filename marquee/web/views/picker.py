@@ -16,6 +16,7 @@ from django.utils import timezone, translation
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
+from marquee.booking import accessibility
 from marquee.booking import errors as booking_errors
 from marquee.booking import selectors as booking_selectors
 from marquee.booking import services as booking_services
@@ -176,6 +177,8 @@ def _render_picker(
         "kinds": kinds,
         "ticket_types": ticket_types,
         "ticket_types_data": list(context.ticket_types) if ticket_types else None,
+        # A moment fixed by the show's start: the page may be reused before and after it.
+        "accessible_release": accessibility.release_at(showtime.starts_at) if kinds else None,
         "hold": hold,
         "selected_count": len(selected - yours),
         "error": error,

@@ -1,0 +1,436 @@
+"""Giving back some tickets of a booking: the refund policy decides the refund, the provider
+is asked for exactly that, the seats are free at once, and the books still balance."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.core import mail
+
+from marquee.booking import availability
+from marquee.booking.models import Booking, RefundTier, TicketCancellation, TicketStatus
+from marquee.booking.services import booking_cancel_tickets, booking_refund_quote
+from marquee.payments import reconciliation
+from marquee.payments.models import Payment, Refund
+from marquee.payments.services import payment_start
+from marquee.tickets.outbox import email_deliveries_send_due
+
+pytestmark = pytest.mark.django_db
+
+CARD = "4242424242424242"
+
+
+@pytest.fixture
+def paid(hold, customer):
+    """Pay for a hold of the given seats (10.00 EUR each in rows A-C)."""
+
+    def _paid(labels, *, user=None):
+        booking = hold(labels, user=user)
+        payment_start(booking=booking, user=user or customer, card_number=CARD)
+        booking.refresh_from_db()
+        assert booking.status == "confirmed"
+        return booking
+
+    return _paid
+
+
+def ids_of(booking, *labels):
+    return [
+        t.pk
+        for t in booking.tickets.select_related("seat")
+        if f"{t.seat.row_label}{t.seat.number}" in labels
+    ]
+
+
+def give_back(client, booking, body):
+    return client.post(f"/api/bookings/{booking.public_id}/cancel/", body, format="json")
+
+
+def before_show(showtime, **delta):
+    return showtime.starts_at - timedelta(**delta)
+
+
+def test_a_day_ahead_the_default_policy_refunds_in_full(
+    paid, customer, showtime, django_capture_on_commit_callbacks
+):
+    booking = paid(["A1", "A2", "A3"])
+    with django_capture_on_commit_callbacks(execute=True):
+        quote = booking_cancel_tickets(
+            booking=booking,
+            ticket_ids=ids_of(booking, "A1"),
+            actor=customer,
+            now=before_show(showtime, hours=30),
+        )
+    assert (quote.percent, quote.amount, quote.whole_booking) == (100, Decimal("10.00"), False)
+    refund = Refund.objects.get(kind="partial")
+    assert (refund.amount, refund.status) == (Decimal("10.00"), "succeeded")
+    booking.refresh_from_db()
+    assert booking.status == "confirmed"
+    payment = Payment.objects.get(booking=booking)
+    assert payment.status == "succeeded"  # the booking still stands on it
+    assert reconciliation.reconcile() == []
+
+
+def test_between_the_steps_the_policy_refunds_half(
+    paid, customer, showtime, django_capture_on_commit_callbacks
+):
+    booking = paid(["A1", "A2", "A3", "A4"])
+    given = ids_of(booking, "A3", "A4")
+    with django_capture_on_commit_callbacks(execute=True):
+        booking_cancel_tickets(
+            booking=booking, ticket_ids=given, actor=customer, now=before_show(showtime, hours=5)
+        )
+    cancellation = TicketCancellation.objects.get()
+    assert (cancellation.percent, cancellation.refund_amount) == (50, Decimal("10.00"))
+    statuses = dict(booking.tickets.values_list("pk", "status"))
+    assert [statuses[pk] for pk in given] == ["cancelled", "cancelled"]
+    assert sorted(statuses.values()).count("sold") == 2
+    assert Refund.objects.get(kind="partial").amount == Decimal("10.00")
+    assert reconciliation.reconcile() == []
+
+
+def test_a_theaters_own_policy_applies(paid, customer, showtime):
+    RefundTier.objects.create(theater=showtime.screen.theater, minutes_before=600, percent=75)
+    booking = paid(["A1", "A2"])
+    quote = booking_refund_quote(
+        booking=booking,
+        ticket_ids=ids_of(booking, "A1"),
+        actor=customer,
+        now=before_show(showtime, hours=11),
+    )
+    assert (quote.percent, quote.amount) == (75, Decimal("7.50"))
+    quote = booking_refund_quote(
+        booking=booking,
+        ticket_ids=ids_of(booking, "A1"),
+        actor=customer,
+        now=before_show(showtime, hours=9),
+    )
+    assert (quote.percent, quote.amount) == (0, Decimal("0"))
+
+
+def test_a_quote_changes_nothing(paid, customer, showtime):
+    booking = paid(["A1", "A2"])
+    booking_refund_quote(booking=booking, ticket_ids=ids_of(booking, "A1"), actor=customer)
+    assert set(booking.tickets.values_list("status", flat=True)) == {"sold"}
+    assert not Refund.objects.exists()
+
+
+def test_nothing_back_means_no_refund_but_the_tickets_are_given_back(
+    paid, customer, staff_user, showtime
+):
+    booking = paid(["A1", "A2"])
+    booking_cancel_tickets(
+        booking=booking,
+        ticket_ids=ids_of(booking, "A1"),
+        actor=staff_user,  # after the cutoff only staff may
+        now=before_show(showtime, minutes=30),
+    )
+    assert TicketCancellation.objects.get().refund_amount == 0
+    assert not Refund.objects.exists()
+    assert reconciliation.reconcile() == []
+
+
+def test_the_freed_seats_can_be_held_at_once(
+    paid, hold, customer, other_customer, showtime, monkeypatch
+):
+    changed = []
+    monkeypatch.setattr(availability, "seats_changed", changed.append)
+    booking = paid(["A1", "A2"])
+    changed.clear()
+    booking_cancel_tickets(booking=booking, ticket_ids=ids_of(booking, "A2"), actor=customer)
+    assert changed == [showtime.pk]
+    other = hold(["A2"], user=other_customer)
+    assert other.status == "pending"
+
+
+def test_the_history_records_the_given_back_tickets(paid, customer, showtime):
+    booking = paid(["A1", "A2"])
+    booking_cancel_tickets(
+        booking=booking,
+        ticket_ids=ids_of(booking, "A2"),
+        actor=customer,
+        now=before_show(showtime, hours=5),
+    )
+    event = booking.events.last()
+    assert (event.from_status, event.to_status, event.actor) == ("confirmed", "confirmed", customer)
+    assert event.reason == "tickets given back: A2; 5.00 EUR refunded (50%)"
+
+
+def test_the_email_lists_the_tickets_given_back_and_the_refund(
+    paid, customer, showtime, django_capture_on_commit_callbacks
+):
+    booking = paid(["A1", "A2", "A3"])
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        booking_cancel_tickets(
+            booking=booking,
+            ticket_ids=ids_of(booking, "A2", "A3"),
+            actor=customer,
+            now=before_show(showtime, hours=5),
+        )
+    email_deliveries_send_due()
+    returned = [m for m in mail.outbox if m.subject.startswith("Tickets given back")]
+    assert len(returned) == 1
+    body = returned[0].body
+    assert "Row A, seat 2" in body and "Row A, seat 3" in body and "Row A, seat 1" not in body
+    assert "€10.00" in body and "50%" in body
+    assert "keeps 1 ticket." in body
+    assert any(m.subject.startswith("Refund of €10.00") for m in mail.outbox)
+
+
+def test_every_remaining_ticket_cancels_the_whole_booking_in_full(
+    paid, customer, showtime, django_capture_on_commit_callbacks
+):
+    booking = paid(["A1", "A2", "A3"])
+    with django_capture_on_commit_callbacks(execute=True):
+        booking_cancel_tickets(
+            booking=booking,
+            ticket_ids=ids_of(booking, "A1"),
+            actor=customer,
+            now=before_show(showtime, hours=5),
+        )
+        quote = booking_cancel_tickets(
+            booking=booking,
+            ticket_ids=ids_of(booking, "A2", "A3"),
+            actor=customer,
+            now=before_show(showtime, hours=5),
+        )
+    assert quote.whole_booking
+    booking.refresh_from_db()
+    assert booking.status == "refunded"
+    refunds = dict(Refund.objects.values_list("kind", "amount"))
+    # The first ticket went back at 50%; the whole booking's refund is the rest it stood on.
+    assert refunds == {"partial": Decimal("5.00"), "full": Decimal("20.00")}
+    assert reconciliation.reconcile() == []
+
+
+def test_a_held_booking_releases_seats_and_its_total_shrinks(hold, customer):
+    booking = hold(["A1", "A2", "E1"])
+    quote = booking_cancel_tickets(
+        booking=booking, ticket_ids=ids_of(booking, "E1"), actor=customer
+    )
+    assert (quote.paid, quote.amount) == (False, 0)
+    booking.refresh_from_db()
+    assert booking.status == "pending"
+    assert booking.total == Decimal("20.00")
+    assert booking.tickets.count() == 2
+    assert "seats released: E1" in booking.events.last().reason
+    payment_start(booking=booking, user=customer, card_number=CARD)
+    assert Payment.objects.get().amount == Decimal("20.00")
+    assert reconciliation.reconcile() == []
+
+
+def test_staff_override_the_policy_with_a_reason(paid, staff_user, showtime):
+    booking = paid(["A1", "A2"])
+    quote = booking_cancel_tickets(
+        booking=booking,
+        ticket_ids=ids_of(booking, "A1"),
+        actor=staff_user,
+        now=before_show(showtime, minutes=30),
+        refund_percent=Decimal(100),
+        reason="projector broke",
+    )
+    assert (quote.amount, quote.overridden) == (Decimal("10.00"), True)
+    cancellation = TicketCancellation.objects.get()
+    assert (cancellation.overridden, cancellation.reason) == (True, "projector broke")
+    assert Refund.objects.get().reason == "projector broke"
+
+
+def test_rounding_in_yen_never_refunds_more_than_paid(customer, django_capture_on_commit_callbacks):
+    from tests import factories
+
+    screen = factories.screen_with_seats(rows=1, per_row=3)
+    show = factories.ShowtimeFactory(
+        screen=screen,
+        base_price=Decimal("1531"),
+        currency="JPY",
+        starts_at=factories.evening_in(2, screen.theater.timezone),
+    )
+    from marquee.booking.services import booking_hold
+
+    seat_ids = list(screen.seats.order_by("number").values_list("pk", flat=True))
+    booking = booking_hold(user=customer, showtime_id=show.pk, seat_ids=seat_ids)
+    payment_start(booking=booking, user=customer, card_number=CARD)
+    tickets = list(booking.tickets.order_by("pk").values_list("pk", flat=True))
+    with django_capture_on_commit_callbacks(execute=True):
+        quote = booking_cancel_tickets(
+            booking=booking,
+            ticket_ids=tickets[:2],
+            actor=customer,
+            now=show.starts_at - timedelta(hours=5),
+        )
+    assert quote.refunds == {tickets[0]: Decimal("765"), tickets[1]: Decimal("765")}
+    assert Refund.objects.get(kind="partial").amount == Decimal("1530")
+    assert reconciliation.reconcile() == []
+
+
+# --- the API ------------------------------------------------------------------------------
+
+
+def test_the_api_gives_back_tickets_and_shows_what_remains(paid, customer_client):
+    booking = paid(["A1", "A2", "A3"])
+    response = give_back(customer_client, booking, {"tickets": ids_of(booking, "A3")})
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["status"] == "confirmed"
+    assert body["remaining_tickets"] == 2
+    assert body["refunded_amount"] == "10.00"
+    given = [t for t in body["tickets"] if t["status"] == "cancelled"]
+    assert [(t["seat"]["number"], t["refund_amount"]) for t in given] == [(3, "10.00")]
+    detail = customer_client.get(f"/api/bookings/{booking.public_id}/").json()
+    assert detail["history"][-1]["reason"].startswith("tickets given back: A3")
+
+
+def test_the_api_quotes_without_changing_anything(paid, customer_client):
+    booking = paid(["A1", "A2"])
+    [ticket] = ids_of(booking, "A1")
+    response = customer_client.post(
+        f"/api/bookings/{booking.public_id}/refund-quote/", {"tickets": [ticket]}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    assert response.json() == {
+        "tickets": [ticket],
+        "whole_booking": False,
+        "percent": "100.00",
+        "overridden": False,
+        "refund": "10.00",
+        "currency": "EUR",
+        "refunds": {str(ticket): "10.00"},
+    }
+    assert set(booking.tickets.values_list("status", flat=True)) == {"sold"}
+
+
+def test_no_body_still_cancels_the_whole_booking(paid, customer_client):
+    booking = paid(["A1", "A2"])
+    response = customer_client.post(f"/api/bookings/{booking.public_id}/cancel/")
+    assert (response.status_code, response.json()["status"]) == (200, "cancelled")
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ({"tickets": []}, "invalid"),
+        ({"tickets": "A1"}, "invalid"),
+        ({"tickets": [0]}, "invalid"),
+        ({"tickets": ["x"]}, "invalid"),
+        ({"tickets": None}, "invalid"),
+        ({"refund_percent": "50", "reason": "x"}, "invalid"),
+    ],
+)
+def test_malformed_input_is_400(paid, customer_client, body, code):
+    booking = paid(["A1", "A2"])
+    response = give_back(customer_client, booking, body)
+    assert (response.status_code, response.json()["error"]["code"]) == (400, code)
+    assert set(booking.tickets.values_list("status", flat=True)) == {"sold"}
+
+
+def test_a_ticket_listed_twice_is_400(paid, customer_client):
+    booking = paid(["A1", "A2"])
+    [ticket] = ids_of(booking, "A1")
+    response = give_back(customer_client, booking, {"tickets": [ticket, ticket]})
+    error = response.json()["error"]
+    assert (response.status_code, error["code"], error["details"]) == (
+        400,
+        "duplicate_tickets",
+        {"ticket_ids": [ticket]},
+    )
+
+
+def test_unknown_tickets_and_other_bookings_tickets_are_400(paid, customer_client, other_customer):
+    booking = paid(["A1", "A2"])
+    others = paid(["B1", "B2"], user=other_customer)
+    foreign = ids_of(others, "B1")[0]
+    response = give_back(customer_client, booking, {"tickets": [foreign, 999999]})
+    error = response.json()["error"]
+    assert (response.status_code, error["code"]) == (400, "tickets_not_in_booking")
+    assert error["details"] == {"ticket_ids": sorted([foreign, 999999])}
+    assert set(others.tickets.values_list("status", flat=True)) == {"sold"}
+
+
+def test_a_ticket_given_back_already_is_409(paid, customer_client):
+    booking = paid(["A1", "A2", "A3"])
+    ticket = ids_of(booking, "A1")
+    assert give_back(customer_client, booking, {"tickets": ticket}).status_code == 200
+    response = give_back(customer_client, booking, {"tickets": ticket})
+    assert (response.status_code, response.json()["error"]["code"]) == (409, "tickets_not_active")
+
+
+def test_another_customers_booking_is_404(paid, other_client):
+    booking = paid(["A1", "A2"])
+    response = give_back(other_client, booking, {"tickets": ids_of(booking, "A1")})
+    assert (response.status_code, response.json()["error"]["code"]) == (404, "booking_not_found")
+    response = give_back(
+        other_client, Booking(public_id="00000000-0000-0000-0000-000000000000"), {}
+    )
+    assert response.status_code == 404
+
+
+def test_anonymous_is_401(paid, api_client):
+    booking = paid(["A1", "A2"])
+    assert give_back(api_client, booking, {"tickets": ids_of(booking, "A1")}).status_code == 401
+
+
+def test_a_customer_cannot_override_the_policy(paid, customer_client):
+    booking = paid(["A1", "A2"])
+    body = {"tickets": ids_of(booking, "A1"), "refund_percent": "100", "reason": "please"}
+    response = give_back(customer_client, booking, body)
+    assert (response.status_code, response.json()["error"]["code"]) == (
+        403,
+        "refund_override_not_allowed",
+    )
+
+
+def test_staff_override_needs_a_reason(paid, staff_client):
+    booking = paid(["A1", "A2"])
+    response = give_back(
+        staff_client, booking, {"tickets": ids_of(booking, "A1"), "refund_percent": "100"}
+    )
+    assert (response.status_code, response.json()["error"]["code"]) == (
+        400,
+        "refund_override_needs_reason",
+    )
+    response = give_back(
+        staff_client,
+        booking,
+        {"tickets": ids_of(booking, "A1"), "refund_percent": "100", "reason": "late film"},
+    )
+    assert response.status_code == 200
+
+
+def test_after_the_cutoff_a_customer_cannot_give_back(paid, customer_client, showtime, settings):
+    booking = paid(["A1", "A2"])
+    settings.BOOKING_CANCELLATION_CUTOFF_MINUTES = 60 * 24 * 30
+    response = give_back(customer_client, booking, {"tickets": ids_of(booking, "A1")})
+    assert (response.status_code, response.json()["error"]["code"]) == (409, "cancellation_closed")
+
+
+def test_tickets_of_a_cancelled_booking_cannot_be_given_back(paid, customer_client):
+    booking = paid(["A1", "A2"])
+    customer_client.post(f"/api/bookings/{booking.public_id}/cancel/")
+    response = give_back(customer_client, booking, {"tickets": ids_of(booking, "A1")})
+    assert (response.status_code, response.json()["error"]["code"]) == (
+        409,
+        "booking_not_cancellable",
+    )
+
+
+def test_a_late_payment_for_a_larger_hold_is_refunded(hold, customer):
+    """A payment started before seats left the hold cannot become the booking's payment."""
+    from marquee.payments.services import _keep_or_refund
+
+    booking = hold(["A1", "A2"])
+    payment = Payment.objects.create(
+        booking=booking,
+        provider="stripe",
+        provider_reference="pi_old",
+        amount=booking.total,
+        currency="EUR",
+        status="captured",
+    )
+    booking_cancel_tickets(booking=booking, ticket_ids=ids_of(booking, "A2"), actor=customer)
+    _keep_or_refund(Payment.objects.select_related("booking").get(pk=payment.pk))
+    payment.refresh_from_db()
+    assert payment.status == "duplicate"
+    assert Refund.objects.get(payment=payment).amount == Decimal("20.00")
+    assert Booking.objects.get(pk=booking.pk).status == "pending"
+    assert TicketStatus.HELD in set(booking.tickets.values_list("status", flat=True))

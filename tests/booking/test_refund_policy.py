@@ -1,0 +1,122 @@
+"""The refund policy: steps, the percentage at a moment, and rounding that never refunds more
+than the exact share (zero-decimal currencies included)."""
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+from hypothesis import given
+from hypothesis import strategies as st
+
+from marquee.booking.models import RefundTier
+from marquee.booking.refund_policy import (
+    RefundStep,
+    default_policy,
+    parse_policy,
+    policy_for,
+    refund_percent,
+    ticket_refund,
+)
+
+SHOW = datetime(2026, 12, 24, 19, 0, tzinfo=UTC)
+POLICY = parse_policy("1440:100,120:50")
+
+
+def test_a_policy_is_read_latest_deadline_last():
+    assert parse_policy("120:50, 1440:100") == (RefundStep(1440, 100), RefundStep(120, 50))
+    assert parse_policy("") == ()
+
+
+@pytest.mark.parametrize("text", ["abc", "60:101", "-1:50", "60:50,60:40", "60"])
+def test_a_malformed_policy_is_refused(text):
+    with pytest.raises(ValueError):
+        parse_policy(text)
+
+
+def test_a_malformed_default_policy_is_a_configuration_error(settings):
+    settings.BOOKING_REFUND_POLICY = "soon:all"
+    with pytest.raises(ImproperlyConfigured):
+        default_policy()
+
+
+@pytest.mark.parametrize(
+    ("before_show", "percent"),
+    [
+        (timedelta(days=3), 100),
+        (timedelta(hours=24), 100),  # on the deadline itself: still the earlier step
+        (timedelta(hours=24) - timedelta(seconds=1), 50),
+        (timedelta(hours=2), 50),
+        (timedelta(hours=2) - timedelta(seconds=1), 0),
+        (timedelta(0), 0),
+        (-timedelta(hours=1), 0),
+    ],
+)
+def test_the_percentage_is_the_step_whose_deadline_has_not_passed(before_show, percent):
+    assert refund_percent(steps=POLICY, starts_at=SHOW, now=SHOW - before_show) == percent
+
+
+def test_an_empty_policy_refunds_nothing():
+    assert refund_percent(steps=(), starts_at=SHOW, now=SHOW - timedelta(days=30)) == 0
+
+
+@pytest.mark.parametrize(
+    ("price", "percent", "currency", "refund"),
+    [
+        (Decimal("10.00"), 50, "EUR", Decimal("5.00")),
+        (Decimal("10.01"), 50, "EUR", Decimal("5.00")),  # 5.005 rounds down, never up
+        (Decimal("1531"), 50, "JPY", Decimal("765")),  # 765.5 yen: no half yen, rounded down
+        (Decimal("999"), 33, "JPY", Decimal("329")),  # 329.67 -> 329
+        (Decimal("1"), 50, "JPY", Decimal("0")),
+        (Decimal("3.255"), 50, "KWD", Decimal("1.627")),
+        (Decimal("1531"), 100, "JPY", Decimal("1531")),
+        (Decimal("1531"), 0, "JPY", Decimal("0")),
+        (Decimal("12.50"), Decimal("12.5"), "USD", Decimal("1.56")),
+    ],
+)
+def test_a_ticket_refund_is_rounded_down_to_the_minor_unit(price, percent, currency, refund):
+    assert ticket_refund(price=price, percent=percent, currency=currency) == refund
+
+
+@given(
+    price=st.integers(min_value=0, max_value=10**7),
+    percent=st.integers(min_value=0, max_value=100),
+    currency=st.sampled_from(["JPY", "EUR", "KWD"]),
+)
+def test_a_ticket_refund_never_exceeds_the_exact_share(price, percent, currency):
+    exponent = {"JPY": 0, "EUR": 2, "KWD": 3}[currency]
+    amount = Decimal(price).scaleb(-exponent)
+    refund = ticket_refund(price=amount, percent=percent, currency=currency)
+    exact = amount * percent / 100
+    assert refund <= exact < refund + Decimal(1).scaleb(-exponent)
+    assert refund == refund.quantize(Decimal(1).scaleb(-exponent))
+
+
+@pytest.mark.django_db
+def test_a_theater_with_its_own_steps_follows_them(screen, settings):
+    settings.BOOKING_REFUND_POLICY = "1440:100,120:50"
+    theater = screen.theater
+    assert policy_for(theater.pk) == POLICY
+    RefundTier.objects.create(theater=theater, minutes_before=60, percent=80)
+    RefundTier.objects.create(theater=theater, minutes_before=10080, percent=100)
+    assert policy_for(theater.pk) == (RefundStep(10080, 100), RefundStep(60, 80))
+
+
+@pytest.mark.django_db
+def test_admins_set_a_theaters_refund_steps_in_the_admin(screen, admin_user, client):
+    admin_user.is_staff = admin_user.is_superuser = True
+    admin_user.save()
+    client.force_login(admin_user)
+    response = client.post(
+        "/admin/booking/refundtier/add/",
+        {"theater": screen.theater.pk, "minutes_before": "2880", "percent": "90"},
+    )
+    assert response.status_code == 302, response.content
+    assert policy_for(screen.theater.pk) == (RefundStep(2880, 90),)
+    refused = client.post(
+        "/admin/booking/refundtier/add/",
+        {"theater": screen.theater.pk, "minutes_before": "60", "percent": "101"},
+    )
+    assert refused.status_code == 200  # the form shows the error
+    assert RefundTier.objects.count() == 1
+    assert client.get("/admin/booking/ticketcancellation/").status_code == 200

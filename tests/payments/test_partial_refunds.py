@@ -1,0 +1,117 @@
+"""Property: whatever tickets are given back, when, in whatever order, under whatever policy
+and currency, the refunds of a booking never add up to more than it paid, each is exactly
+what its tickets' policy shares came to, and reconciliation stays clean."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import hypothesis
+from django.db import transaction
+from django.db.models import Sum
+from hypothesis import HealthCheck
+from hypothesis import strategies as st
+
+from marquee.booking.models import Booking, RefundTier, Ticket, TicketStatus
+from marquee.booking.refund_policy import ticket_refund
+from marquee.booking.services import booking_cancel, booking_cancel_tickets, booking_hold
+from marquee.payments.models import Payment, Refund
+from marquee.payments.reconciliation import reconcile
+from marquee.payments.services import payment_start
+from tests import factories
+
+SEATS = 6
+PRICES = {"JPY": ["1531", "999", "1"], "EUR": ["12.49", "10.01", "0.03"], "KWD": ["3.255"]}
+
+scenario = st.fixed_dictionaries(
+    {
+        "currency": st.sampled_from(sorted(PRICES)),
+        "price_index": st.integers(min_value=0, max_value=2),
+        "tiers": st.lists(
+            st.tuples(st.integers(min_value=121, max_value=5000), st.integers(0, 100)),
+            max_size=3,
+            unique_by=lambda tier: tier[0],
+        ),
+        # Each step gives back some of the tickets still held, at some hours before the show.
+        "steps": st.lists(
+            st.tuples(
+                st.lists(st.integers(0, SEATS - 1), min_size=1, max_size=3, unique=True),
+                st.integers(min_value=3, max_value=100),
+                st.one_of(st.none(), st.integers(0, 100)),
+            ),
+            min_size=1,
+            max_size=5,
+        ),
+        "cancel_the_rest": st.booleans(),
+    }
+)
+
+
+@hypothesis.settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@hypothesis.given(case=scenario)
+def test_refunds_never_exceed_what_was_paid(
+    case, db, customer, staff_user, django_capture_on_commit_callbacks
+):
+    # Each example in a savepoint rolled back at its end: examples share the test's database.
+    with transaction.atomic():
+        _check_one_case(case, customer, staff_user, django_capture_on_commit_callbacks)
+        transaction.set_rollback(True)
+
+
+def _check_one_case(case, customer, staff_user, django_capture_on_commit_callbacks):
+    prices = PRICES[case["currency"]]
+    price = Decimal(prices[case["price_index"] % len(prices)])
+    screen = factories.screen_with_seats(rows=1, per_row=SEATS)
+    for minutes, percent in case["tiers"]:
+        RefundTier.objects.create(theater=screen.theater, minutes_before=minutes, percent=percent)
+    showtime = factories.ShowtimeFactory(
+        screen=screen,
+        base_price=price,
+        currency=case["currency"],
+        starts_at=factories.evening_in(7, screen.theater.timezone),
+    )
+    seat_ids = list(screen.seats.order_by("number").values_list("pk", flat=True))
+    booking = booking_hold(user=customer, showtime_id=showtime.pk, seat_ids=seat_ids)
+    payment_start(booking=booking, user=customer, card_number="4242424242424242")
+    tickets = list(booking.tickets.order_by("pk").values_list("pk", flat=True))
+    expected = Decimal(0)
+    with django_capture_on_commit_callbacks(execute=True):
+        for indexes, hours, override in case["steps"]:
+            active = set(
+                Ticket.objects.filter(booking=booking, status=TicketStatus.SOLD).values_list(
+                    "pk", flat=True
+                )
+            )
+            chosen = [tickets[i] for i in indexes if tickets[i] in active]
+            if not chosen or set(chosen) == active:
+                continue  # every remaining ticket would be the whole booking: below
+            quote = booking_cancel_tickets(
+                booking=booking,
+                ticket_ids=chosen,
+                actor=staff_user,
+                now=showtime.starts_at - timedelta(hours=hours),
+                refund_percent=None if override is None else Decimal(override),
+                reason="" if override is None else "goodwill",
+            )
+            assert quote.amount == sum(
+                ticket_refund(price=price, percent=quote.percent, currency=case["currency"])
+                for _ in chosen
+            )
+            expected += quote.amount
+        if case["cancel_the_rest"]:
+            booking_cancel(booking=Booking.objects.get(pk=booking.pk), actor=customer)
+    payment = Payment.objects.get(booking=booking)
+    refunded = Refund.objects.filter(payment=payment).aggregate(total=Sum("amount"))["total"] or 0
+    assert refunded <= payment.amount
+    partial = Refund.objects.filter(payment=payment, kind="partial").aggregate(t=Sum("amount"))
+    assert (partial["t"] or 0) == expected
+    if case["cancel_the_rest"]:
+        kept = sum(
+            t.price - t.refund_amount
+            for t in Ticket.objects.filter(booking=booking, cancellation__isnull=False)
+        )
+        assert refunded == payment.amount - kept
+    assert reconcile() == []
