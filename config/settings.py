@@ -362,8 +362,6 @@ SPECTACULAR_SETTINGS = {
         "SeatTierEnum": "marquee.catalog.models.SeatTier",
         "EmailDeliveryStatusEnum": "marquee.tickets.models.DeliveryStatus",
         "EmailKindEnum": "marquee.tickets.models.EmailKind",
-        # A tier asked for by value (a hold's, a box-office sale's best available).
-        "SeatTierEnum": ["standard", "premium", "vip"],
     },
     # Swagger UI would otherwise fetch a badge from validator.swagger.io: the docs stay offline.
     "SWAGGER_UI_SETTINGS": {"persistAuthorization": True, "validatorUrl": None},

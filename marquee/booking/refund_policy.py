@@ -74,6 +74,18 @@ def ticket_refund(*, price: Decimal, percent: Decimal | int, currency: str) -> D
     return min(price, quantize_down(price * Decimal(percent) / HUNDRED, currency))
 
 
+def discount_shares(
+    *, prices: dict[int, Decimal], discount: Decimal, currency: str
+) -> dict[int, Decimal]:
+    """A booking's voucher discount apportioned over its tickets by price (ticket id -> share),
+    each rounded down to the currency's minor unit: a ticket given back refunds at most what
+    was paid for it (its price less its share)."""
+    whole = sum(prices.values(), Decimal(0))
+    if not discount or not whole:
+        return dict.fromkeys(prices, Decimal(0))
+    return {pk: quantize_down(discount * price / whole, currency) for pk, price in prices.items()}
+
+
 def refund_deadlines(
     *, steps: Sequence[RefundStep], starts_at: datetime
 ) -> list[tuple[datetime, int]]:

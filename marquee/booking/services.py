@@ -841,8 +841,18 @@ def _quote(
         percent = Decimal(
             refund_policy.refund_percent(steps=steps, starts_at=showtime.starts_at, now=now)
         )
+    # A voucher's discount is apportioned over every ticket the booking was paid for.
+    shares = refund_policy.discount_shares(
+        prices=dict(booking.tickets.values_list("pk", "price")) if booking.discount else {},
+        discount=booking.discount,
+        currency=booking.currency,
+    )
     refunds = {
-        t.pk: refund_policy.ticket_refund(price=t.price, percent=percent, currency=booking.currency)
+        t.pk: refund_policy.ticket_refund(
+            price=t.price - shares.get(t.pk, Decimal(0)),
+            percent=percent,
+            currency=booking.currency,
+        )
         if paid
         else Decimal(0)
         for t in tickets

@@ -221,7 +221,8 @@ def redemptions_of_bookings_gone(*, limit: int | None = DEFAULT_LIMIT) -> list[i
 
 def kept_payments_not_accounted_by_tickets(*, limit: int | None = DEFAULT_LIMIT) -> list[int]:
     """Payments a confirmed booking stands on where what was paid is not the active tickets'
-    prices + the partial refunds asked for + what the policy kept of the tickets given back."""
+    prices + the partial refunds asked for + what the policy kept of the tickets given back,
+    less the booking's voucher discount."""
     money = _money_field(Payment, "amount")
     tickets = Ticket.objects.filter(booking_id=OuterRef("booking_id"))
     active = tickets.filter(status=TicketStatus.SOLD)
@@ -242,7 +243,7 @@ def kept_payments_not_accounted_by_tickets(*, limit: int | None = DEFAULT_LIMIT)
         # The sum rounded again: SQLite adds the three as binary floats.
         .annotate(
             accounted=Round(
-                F("active") + F("refunded") + F("kept"),
+                F("active") + F("refunded") + F("kept") - F("booking__discount"),
                 money.decimal_places,
                 output_field=money,
             )

@@ -42,7 +42,7 @@ class SaleInput(serializers.Serializer):
         help_text="Seat ids from the seat map; or give `quantity` for the best available.",
     )
     quantity = serializers.IntegerField(min_value=1, max_value=MAX_LISTED_SEAT_IDS, required=False)
-    tier = serializers.ChoiceField(choices=SeatTier.values, required=False)
+    tier = serializers.ChoiceField(choices=SeatTier.choices, required=False)
     allow_split = serializers.BooleanField(required=False, default=False)
     payment_method = serializers.ChoiceField(
         choices=list(IN_PERSON_PROVIDERS),

@@ -134,11 +134,16 @@ def test_the_freed_seats_can_be_held_at_once(
     paid, hold, customer, other_customer, showtime, monkeypatch
 ):
     changed = []
-    monkeypatch.setattr(availability, "seats_changed", changed.append)
+    monkeypatch.setattr(
+        availability,
+        "seats_changed",
+        lambda showtime_id, seats: changed.append((showtime_id, seats)),
+    )
     booking = paid(["A1", "A2"])
     changed.clear()
     booking_cancel_tickets(booking=booking, ticket_ids=ids_of(booking, "A2"), actor=customer)
-    assert changed == [showtime.pk]
+    a2 = booking.tickets.get(seat__row_label="A", seat__number=2).seat_id
+    assert changed == [(showtime.pk, {a2: "available"})]  # the live seat map hears of A2
     other = hold(["A2"], user=other_customer)
     assert other.status == "pending"
 
@@ -434,3 +439,45 @@ def test_a_late_payment_for_a_larger_hold_is_refunded(hold, customer):
     assert Refund.objects.get(payment=payment).amount == Decimal("20.00")
     assert Booking.objects.get(pk=booking.pk).status == "pending"
     assert TicketStatus.HELD in set(booking.tickets.values_list("status", flat=True))
+
+
+def test_a_voucher_discount_is_apportioned_over_the_tickets_given_back(
+    customer, showtime, seats, django_capture_on_commit_callbacks, default_ticket_types
+):
+    from marquee.booking import vouchers
+    from marquee.booking.services import booking_hold
+
+    vouchers.voucher_create(code="TENOFF", kind="percent", value=Decimal("10"))
+    booking = booking_hold(
+        user=customer,
+        showtime_id=showtime.pk,
+        seat_ids=[seats["A1"].id, seats["A2"].id, seats["A3"].id],
+        voucher_code="TENOFF",
+    )
+    payment_start(booking=booking, user=customer, card_number=CARD)
+    booking.refresh_from_db()
+    assert (booking.status, booking.total, booking.discount) == (
+        "confirmed",
+        Decimal("27.00"),
+        Decimal("3.00"),
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        quote = booking_cancel_tickets(
+            booking=booking,
+            ticket_ids=ids_of(booking, "A1"),
+            actor=customer,
+            now=before_show(showtime, hours=30),  # 100% under the default policy
+        )
+    # A1 cost 10.00 less its third of the 3.00 discount: 9.00 back, not 10.00.
+    assert quote.amount == Decimal("9.00")
+    assert Refund.objects.get(kind="partial").amount == Decimal("9.00")
+    assert reconciliation.reconcile() == []
+    with django_capture_on_commit_callbacks(execute=True):
+        booking_cancel_tickets(
+            booking=booking,
+            ticket_ids=ids_of(booking, "A2"),
+            actor=customer,
+            now=before_show(showtime, hours=5),  # 50%
+        )
+    assert Refund.objects.filter(kind="partial").order_by("pk").last().amount == Decimal("4.50")
+    assert reconciliation.reconcile() == []

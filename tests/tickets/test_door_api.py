@@ -106,7 +106,7 @@ def test_a_scan_admits_and_says_seat_type_and_showtime(staff_client, staff_user,
     assert body["result"] == "admitted" and body["direction"] == "entry"
     assert body["replayed"] is False and body["device"] == "Door 1"
     assert body["ticket"]["seat"] == {"row": "E", "number": 5, "tier": "vip", "kind": "regular"}
-    assert body["ticket"]["ticket_type"] is None  # tickets have no type yet
+    assert body["ticket"]["ticket_type"] == "adult"  # the default type, snapshot on the ticket
     assert body["showtime"]["id"] == showtime.pk
     assert body["showtime"]["movie"] == "The Night Usher"
     ticket.refresh_from_db()
