@@ -15,8 +15,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from marquee.accounts.authentication import StatelessJWTCookieAuthentication
-from marquee.booking import availability, selectors, services
-from marquee.booking.context import version_keys as context_version_keys
+from marquee.booking import rendered, selectors, services
 from marquee.booking.idempotency import run_idempotent
 from marquee.booking.models import BookingStatus
 from marquee.catalog.models import SeatTier
@@ -198,12 +197,6 @@ class ShowtimeSeatMapView(APIView):
     # Public: a token is checked (and throttles per account) but the user row is not read.
     authentication_classes = [StatelessJWTCookieAuthentication]
 
-    def throttle_reads_along(self, request) -> list[str] | None:
-        """The map's version numbers come back with the throttle's count: one round trip."""
-        if settings.CATALOG_CACHE_SECONDS <= 0:
-            return None
-        return availability.version_keys(self.kwargs["pk"])
-
     @extend_schema(
         summary="Seat map of a showtime",
         responses={
@@ -219,11 +212,7 @@ class ShowtimeSeatMapView(APIView):
         renderer = request.accepted_renderer
         if isinstance(renderer, FastJSONRenderer) and "indent" not in request.accepted_media_type:
             # Plain JSON: bytes rendered once and reused while nothing on the map changed.
-            body = selectors.showtime_seat_map_json(
-                showtime_id=pk,
-                render=renderer.render,
-                known_versions=getattr(request, "throttle_reads", None),
-            )
+            body = rendered.seat_map_bytes(showtime_id=pk, render=renderer.render)
             return HttpResponse(body, content_type=renderer.media_type)
         return Response(selectors.showtime_seat_map(showtime_id=pk))
 
@@ -273,13 +262,6 @@ class BookingListCreateView(APIView):
     permission_classes = [IsAuthenticated]
     throttle_classes = [*api_settings.DEFAULT_THROTTLE_CLASSES, BookingBurstThrottle]
     pagination_class = StandardPagination  # also tells the schema the list is paginated
-
-    def throttle_reads_along(self, request) -> list[str] | None:
-        """A hold reads the catalog version (for the showtime's context) with the throttles'
-        counts: one round trip for both."""
-        if request.method != "POST" or settings.CATALOG_CACHE_SECONDS <= 0:
-            return None
-        return context_version_keys()
 
     @extend_schema(
         summary="List bookings (your own; staff: ?all=1 for everyone's)",
@@ -333,7 +315,6 @@ class BookingListCreateView(APIView):
                 quantity=params.get("quantity"),
                 tier=params.get("tier"),
                 allow_split=params["allow_split"],
-                known_versions=getattr(request, "throttle_reads", None),
             )
             return status.HTTP_201_CREATED, booking_output(booking)
 

@@ -24,7 +24,6 @@ statuses always come from the database, and confirming a payment re-checks the s
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -33,11 +32,11 @@ from django.conf import settings
 
 from marquee.booking import errors
 from marquee.booking.pricing import showtime_price_table
-from marquee.catalog.cache import VERSION_KEY as CATALOG_VERSION_KEY
 from marquee.catalog.cache import catalog_version
 from marquee.catalog.layout import LayoutSeat, screen_layout
 from marquee.catalog.models import Showtime
 from marquee.common import redis_guard
+from marquee.common.local_cache import LocalCache
 from marquee.common.time import api_datetime, local_iso
 
 AVAILABLE, HELD, SOLD = "available", "held", "sold"
@@ -72,51 +71,31 @@ class ShowtimeContext:
         return self.showtime.is_scheduled and self.showtime.starts_at > now
 
 
-# showtime id -> (catalog version, redis_guard.epoch(), monotonic time built, context): a context
-# built before this process lost Redis is not reused after (a bump may have been lost).
-_contexts: dict[int, tuple[int, int, float, ShowtimeContext]] = {}
+# showtime id -> (catalog version, redis_guard.epoch(), context): a context built before this
+# process lost Redis is not reused after (a bump may have been lost).
+_contexts: LocalCache[int, tuple[int, int, ShowtimeContext]] = LocalCache(
+    "showtime_contexts", max_size=MAX_ENTRIES, max_age=MAX_AGE_SECONDS
+)
 
 
-def version_keys() -> list[str]:
-    """The cache keys `showtime_context` checks: a hold has them read along with its
-    throttles' counts (`marquee.common.throttling`), one Redis round trip for both."""
-    return [CATALOG_VERSION_KEY]
-
-
-def showtime_context(showtime_id: int, known: dict | None = None) -> ShowtimeContext:
-    """The showtime's context: reused while the catalog version is unchanged, else built.
-    `known`: the values of `version_keys()` if this request has read them already."""
+def showtime_context(showtime_id: int) -> ShowtimeContext:
+    """The showtime's context: reused while the catalog version is unchanged, else built."""
     if settings.CATALOG_CACHE_SECONDS <= 0:
-        return showtime_context_at(showtime_id, None)
-    version = (known or {}).get(CATALOG_VERSION_KEY)
-    if version is None:  # not read along, or never set (catalog_version sets it)
-        version = catalog_version()
-    return showtime_context_at(showtime_id, version)
+        return _context_at(showtime_id, None)
+    return _context_at(showtime_id, catalog_version())
 
 
-def showtime_context_at(showtime_id: int, version: int | None) -> ShowtimeContext:
-    """The context for a catalog version the caller already read (None: build afresh)."""
+def _context_at(showtime_id: int, version: int | None) -> ShowtimeContext:
+    """The context for a catalog version (None: build afresh)."""
     epoch = None if version is None else redis_guard.epoch()
     if epoch is not None:
         entry = _contexts.get(showtime_id)
-        if (
-            entry is not None
-            and entry[0] == version
-            and entry[1] == epoch
-            and time.monotonic() - entry[2] < MAX_AGE_SECONDS
-        ):
-            return entry[3]
+        if entry is not None and entry[0] == version and entry[1] == epoch:
+            return entry[2]
     context = _build(showtime_id)
     if epoch is not None:
-        if len(_contexts) >= MAX_ENTRIES:
-            _contexts.clear()
-        _contexts[showtime_id] = (version, epoch, time.monotonic(), context)
+        _contexts.set(showtime_id, (version, epoch, context))
     return context
-
-
-def showtime_contexts_clear() -> None:
-    """Forget every context of this process (tests; the version makes it unnecessary else)."""
-    _contexts.clear()
 
 
 def _build(showtime_id: int) -> ShowtimeContext:

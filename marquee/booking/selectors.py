@@ -2,29 +2,18 @@
 
 from __future__ import annotations
 
-import time
 import uuid
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from django.conf import settings
 from django.db import connections, router
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from marquee.booking import availability, errors
-from marquee.booking.context import (
-    AVAILABLE,
-    HELD,
-    SOLD,
-    ShowtimeContext,
-    showtime_context,
-    showtime_context_at,
-)
+from marquee.booking import errors
+from marquee.booking.context import AVAILABLE, HELD, SOLD, ShowtimeContext, showtime_context
 from marquee.booking.models import Booking, BookingStatus, Ticket, TicketStatus
-from marquee.common import redis_guard
 from marquee.common.permissions import is_staff_member
 
 STALE = "stale"  # a `held` ticket whose hold has lapsed: free for the next buyer
@@ -175,67 +164,13 @@ def showtime_seat_map(*, showtime_id: int, now: datetime | None = None) -> dict:
 
     Built from ready dicts: a 500-seat hall must not cost 500 serializer objects.
     """
-    now = now or timezone.now()
-    return _seat_map(showtime_context(showtime_id), now)[0]
+    return showtime_seat_map_until(showtime_id=showtime_id, now=now or timezone.now())[0]
 
 
-@dataclass(frozen=True, slots=True)
-class _Rendered:
-    catalog_version: int
-    seats_version: int
-    epoch: int  # redis_guard.epoch() when rendered: nothing from before an outage is reused
-    local_change: int  # availability.local_change() when rendered
-    valid_until: datetime | None
-    built: float  # time.monotonic()
-    body: bytes
-
-
-_rendered: dict[int, _Rendered] = {}
-RENDERED_KEPT = 256  # up to ~55 KB each for a 500-seat hall: about 14 MB per process
-
-
-def showtime_seat_map_json(
-    *,
-    showtime_id: int,
-    render: Callable[[dict], bytes],
-    now: datetime | None = None,
-    known_versions: dict | None = None,
-) -> bytes:
-    """The seat map as JSON bytes: the bytes this process rendered last while nothing on the
-    map changed (`marquee.booking.availability`), else queried and rendered afresh.
-    `known_versions`: the version keys' values if this request has read them already."""
-    now = now or timezone.now()
-    if settings.CATALOG_CACHE_SECONDS <= 0:
-        return render(showtime_seat_map(showtime_id=showtime_id, now=now))
-    epoch = redis_guard.epoch()
-    catalog_version, seats_version = availability.versions(showtime_id, known_versions)
-    if epoch is None or catalog_version is None or seats_version is None:  # Redis down, skipped
-        return render(showtime_seat_map(showtime_id=showtime_id, now=now))
-    local_change = availability.local_change(showtime_id)
-    memo = _rendered.get(showtime_id)
-    if (
-        memo is not None
-        and memo.catalog_version == catalog_version
-        and memo.seats_version == seats_version
-        and memo.epoch == epoch
-        and memo.local_change == local_change
-        and (memo.valid_until is None or now < memo.valid_until)
-        and time.monotonic() - memo.built < availability.MAX_AGE_SECONDS
-    ):
-        return memo.body
-    body, valid_until = _seat_map(showtime_context_at(showtime_id, catalog_version), now)
-    rendered = render(body)
-    if len(_rendered) >= RENDERED_KEPT:
-        _rendered.clear()
-    _rendered[showtime_id] = _Rendered(
-        catalog_version, seats_version, epoch, local_change, valid_until, time.monotonic(), rendered
-    )
-    return rendered
-
-
-def rendered_seat_maps_clear() -> None:
-    """Forget the seat maps this process rendered (tests)."""
-    _rendered.clear()
+def showtime_seat_map_until(*, showtime_id: int, now: datetime) -> tuple[dict, datetime | None]:
+    """The seat map, and until when it stays true if no booking write happens: the first
+    lapse of a hold shown on it, or the start of the show (when it goes off sale)."""
+    return _seat_map(showtime_context(showtime_id), now)
 
 
 def _with_details(queryset: QuerySet[Booking]) -> QuerySet[Booking]:

@@ -253,13 +253,10 @@ def booking_hold(
     tier: str | None = None,
     allow_split: bool = False,
     now: datetime | None = None,
-    known_versions: dict | None = None,
 ) -> Booking:
-    """Hold all the requested seats (or the best `quantity` seats) for one buyer, or none.
-
-    `known_versions`: values of `context.version_keys()` this request has read already."""
+    """Hold all the requested seats (or the best `quantity` seats) for one buyer, or none."""
     now = now or timezone.now()
-    context = showtime_context(showtime_id, known_versions)
+    context = showtime_context(showtime_id)
     context.check_bookable(now)
 
     if seat_ids is not None:

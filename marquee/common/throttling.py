@@ -12,9 +12,9 @@ start of the next). Rates here are abuse limits, not quotas, so that is acceptab
 
 On Redis one script call serves the whole request: the first fixed-window throttle to run
 counts every fixed-window throttle of the view (a booking POST has two: the account's and the
-booking burst), and reads the cache keys the view names (`throttle_reads_along`): the seat map
-reads its two version numbers this way and a hold the catalog version, so throttling and those
-reads cost one Redis round trip in all.
+booking burst), and reads the cache keys the apps registered for the request's route
+(`marquee.common.shared_reads`): the seat map reads its two version numbers this way and a hold
+the catalog version, so throttling and those reads cost one Redis round trip in all.
 
 That call is bounded like every Redis call (`REDIS_TIMEOUT_SECONDS`) and goes through the
 process's circuit breaker (`marquee.common.redis_guard`): while Redis is skipped after a
@@ -33,7 +33,7 @@ import time
 from redis import exceptions as redis_exceptions
 from rest_framework import exceptions, throttling
 
-from marquee.common import redis_guard
+from marquee.common import redis_guard, shared_reads
 from marquee.common.client_address import rate_limit_ident
 
 logger = logging.getLogger(__name__)
@@ -79,14 +79,14 @@ class FixedWindowRateThrottle(throttling.SimpleRateThrottle):
 
         On Redis the first throttle of a request also counts the view's other fixed-window
         throttles (`request.throttle_counts`, taken by each when it runs) and reads the keys
-        the view names (`request.throttle_reads`), in the same script call."""
+        registered for the request's route into `shared_reads`, in the same script call."""
         django_client = getattr(self.cache, "client", None)
         if django_client is None or not type(django_client).__module__.startswith("django_redis"):
             return self._count_in_cache(window_key)
         client = django_client.get_client(write=True)
         first = hasattr(view, "get_throttles") and not hasattr(request, "throttle_counts")
         siblings, error = self._sibling_windows(request, view) if first else ([], None)
-        reads = _reads_wanted(request, view) or []
+        reads = _reads_wanted(request)
         counters = [(window_key, self.duration + 1), *siblings]
         result = _redis_count(
             client,
@@ -108,10 +108,12 @@ class FixedWindowRateThrottle(throttling.SimpleRateThrottle):
                 key: int(count) for (key, _), count in zip(siblings, counts[1:], strict=True)
             }
         if reads:
-            request.throttle_reads = {
-                key: None if raw is None else django_client.decode(raw)
-                for key, raw in zip(reads, values, strict=True)
-            }
+            shared_reads.remember(
+                {
+                    key: None if raw is None else django_client.decode(raw)
+                    for key, raw in zip(reads, values, strict=True)
+                }
+            )
         return int(counts[0])
 
     def _sibling_windows(
@@ -161,12 +163,12 @@ class FixedWindowRateThrottle(throttling.SimpleRateThrottle):
             return None
 
 
-def _reads_wanted(request, view) -> list[str] | None:
-    """The cache keys the view wants read along with the count, once per request."""
-    wanted = getattr(view, "throttle_reads_along", None)
-    if wanted is None or hasattr(request, "throttle_reads"):
-        return None
-    return wanted(request)
+def _reads_wanted(request) -> list[str]:
+    """The cache keys the apps registered for this request's route (`shared_reads`)."""
+    match = getattr(request, "resolver_match", None)
+    if match is None:
+        return []
+    return shared_reads.keys_for(request.method, match.view_name, match.kwargs)
 
 
 # On Redis the counts and their expiry are one script call (EVALSHA): one round trip for every

@@ -19,11 +19,13 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from marquee.booking import context as showtime_context_module
 from marquee.booking import errors, selectors, services
+from marquee.booking import rendered as rendered_maps
 from marquee.booking.api import BookingOutput, booking_output
 from marquee.booking.models import Booking, BookingStatus, Ticket, TicketStatus
 from marquee.booking.services import ConfirmOutcome, booking_confirm
 from marquee.catalog import services as catalog
 from marquee.catalog.models import Showtime, ShowtimeStatus, WeekdayPriceRule
+from marquee.common import local_cache
 from marquee.common.time import to_local
 from tests import factories
 from tests.queries import assert_max_data_queries
@@ -193,8 +195,8 @@ def test_a_context_ages_out_even_without_a_catalog_change(
     # A write that bypassed the version bump (raw SQL, say): seen after MAX_AGE_SECONDS.
     Showtime.objects.filter(pk=showtime.pk).update(status=ShowtimeStatus.CANCELLED)
     assert api_client.get(seat_map_url(showtime)).json()["showtime"]["status"] == "scheduled"
-    later = showtime_context_module.time.monotonic() + showtime_context_module.MAX_AGE_SECONDS
-    monkeypatch.setattr(showtime_context_module.time, "monotonic", lambda: later + 1)
+    later = local_cache.time.monotonic() + showtime_context_module.MAX_AGE_SECONDS
+    monkeypatch.setattr(local_cache.time, "monotonic", lambda: later + 1)
     assert api_client.get(seat_map_url(showtime)).json()["showtime"]["status"] == "cancelled"
 
 
@@ -445,7 +447,7 @@ def render(data) -> bytes:
 
 
 def seat_map_at(showtime, when) -> dict:
-    body = selectors.showtime_seat_map_json(showtime_id=showtime.pk, render=render, now=when)
+    body = rendered_maps.seat_map_bytes(showtime_id=showtime.pk, render=render, now=when)
     return {f"{s['row']}{s['number']}": s for s in json.loads(body)["seats"]} | {
         "on_sale": json.loads(body)["showtime"]["on_sale"]
     }
@@ -493,7 +495,7 @@ def test_a_rendered_map_ages_out_and_a_lost_version_key_retires_it(
     Ticket.objects.filter(booking=third).update(status=TicketStatus.CANCELLED)
     assert status_of(api_client, showtime, "E8") == "held"
     later = time.monotonic() + availability.MAX_AGE_SECONDS + 1
-    monkeypatch.setattr(selectors.time, "monotonic", lambda: later)
+    monkeypatch.setattr(local_cache.time, "monotonic", lambda: later)
     assert status_of(api_client, showtime, "E8") == "available"
 
 
