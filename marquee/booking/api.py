@@ -91,8 +91,9 @@ class BookingOutput(serializers.Serializer):
         return selectors.booking_display_status(booking)
 
 
-def booking_output(booking) -> dict:
-    """`BookingOutput(booking).data`, built by hand for the hold's 201.
+def booking_output(booking, tickets: list | None = None) -> dict:
+    """`BookingOutput(booking).data`, built by hand for the hold's 201 (`tickets`: the
+    booking's tickets with their seats, when the caller has them; else they are read).
 
     DRF deep-copies every declared field of every nested serializer for each instance: about
     a sixth of a hold's CPU (profiled, docs/benchmarks.md). Same fields and formatting (dates
@@ -134,7 +135,7 @@ def booking_output(booking) -> dict:
                 if ticket.checked_in_at
                 else None,
             }
-            for ticket in booking.tickets.all()
+            for ticket in (booking.tickets.all() if tickets is None else tickets)
         ],
         "created_at": api_datetime(booking.created_at),
     }
@@ -308,7 +309,7 @@ class BookingListCreateView(APIView):
         params = data.validated_data
 
         def perform() -> tuple[int, dict]:
-            booking = services.booking_hold(
+            held = services.booking_hold_with_tickets(
                 user=request.user,
                 showtime_id=params["showtime"],
                 seat_ids=params.get("seats"),
@@ -316,7 +317,7 @@ class BookingListCreateView(APIView):
                 tier=params.get("tier"),
                 allow_split=params["allow_split"],
             )
-            return status.HTTP_201_CREATED, booking_output(booking)
+            return status.HTTP_201_CREATED, booking_output(held.booking, held.tickets)
 
         key = request.headers.get("Idempotency-Key")
         if key is None:

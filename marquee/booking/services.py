@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 import logging
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -158,9 +159,15 @@ def _validate_seat_ids(seat_ids: Sequence[int], seats_by_id: dict[int, LayoutSea
     return sorted(seat_ids)
 
 
+@dataclass(frozen=True, slots=True)
+class HeldBooking:
+    booking: Booking
+    tickets: list[Ticket]  # in seat order, each with its seat
+
+
 def _insert_hold(
     *, user, context: ShowtimeContext, seat_ids: list[int], now: datetime, precheck: bool = True
-) -> Booking:
+) -> HeldBooking:
     """The hot path: one short transaction, rows inserted in seat order (no deadlock cycles).
 
     With `precheck`, one read first looks at the requested seats: a seat someone holds or
@@ -229,19 +236,16 @@ def _insert_hold(
         if is_lock_conflict(error):
             raise errors.SeatsBusy() from error
         raise
-    # Hand back a booking that renders without another query: seats come from the layout.
+    # The tickets come back with their seats from the layout: the 201 renders without a query.
     for ticket in tickets:
         seat = context.seats_by_id[ticket.seat_id]
         ticket.seat = Seat(screen_id=showtime.screen_id, **seat._asdict())
     tickets.sort(key=lambda t: (t.seat.y, t.seat.x))
-    prefetched = booking.tickets.all()
-    prefetched._result_cache, prefetched._prefetch_done = tickets, True
-    booking._prefetched_objects_cache = {"tickets": prefetched}
     logger.info(
         "booking held",
         extra={"booking": str(booking.public_id), "showtime": showtime.pk, "seats": seat_ids},
     )
-    return booking
+    return HeldBooking(booking, tickets)
 
 
 def booking_hold(
@@ -255,6 +259,28 @@ def booking_hold(
     now: datetime | None = None,
 ) -> Booking:
     """Hold all the requested seats (or the best `quantity` seats) for one buyer, or none."""
+    return booking_hold_with_tickets(
+        user=user,
+        showtime_id=showtime_id,
+        seat_ids=seat_ids,
+        quantity=quantity,
+        tier=tier,
+        allow_split=allow_split,
+        now=now,
+    ).booking
+
+
+def booking_hold_with_tickets(
+    *,
+    user,
+    showtime_id: int,
+    seat_ids: Sequence[int] | None = None,
+    quantity: int | None = None,
+    tier: str | None = None,
+    allow_split: bool = False,
+    now: datetime | None = None,
+) -> HeldBooking:
+    """`booking_hold`, returning the tickets it inserted too (with their seats)."""
     now = now or timezone.now()
     context = showtime_context(showtime_id)
     context.check_bookable(now)
@@ -285,7 +311,7 @@ def booking_hold(
     )
 
 
-def _hold_best_available(*, user, context, quantity, tier, allow_split, now) -> Booking:
+def _hold_best_available(*, user, context, quantity, tier, allow_split, now) -> HeldBooking:
     """Adjacent seats near the sweet spot, of the tier asked for; without a tier, in the
     cheapest tier (by this showtime's prices) that has room, then the next cheapest."""
     layout = context.layout

@@ -306,9 +306,16 @@ def rendered(data) -> bytes:
     return JSONRenderer().render(data)
 
 
-def test_the_hold_response_is_exactly_the_documented_serializer(customer, showtime, hold):
+def test_the_hold_response_is_exactly_the_documented_serializer(customer, showtime, hold, seats):
     booking = hold(["A1", "E3", "D2"])
     assert rendered(booking_output(booking)) == rendered(BookingOutput(booking).data)
+    held = services.booking_hold_with_tickets(
+        user=customer, showtime_id=showtime.pk, seat_ids=ids(seats, "B3", "B1")
+    )
+    assert [t.seat.pk for t in held.tickets] == ids(seats, "B1", "B3")  # in seat order
+    assert rendered(booking_output(held.booking, held.tickets)) == rendered(
+        BookingOutput(held.booking).data
+    )
     stored = selectors.booking_get(user=customer, public_id=booking.public_id)
     assert rendered(booking_output(stored)) == rendered(BookingOutput(stored).data)
 
