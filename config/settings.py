@@ -101,9 +101,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
 ]
 
-# Admin messages live in the session the admin already uses. The default (cookie, then
-# session) builds a cookie signer on every request, API calls included: about 4% of the
-# server's CPU in an on-sale rush (py-spy, docs/benchmarks.md).
+# Admin messages live in the session the admin already uses: the default (cookie, then
+# session) builds a cookie signer on every request (docs/benchmarks.md, "Message storage").
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 ROOT_URLCONF = "config.urls"

@@ -98,8 +98,8 @@ class StatelessJWTCookieAuthentication(JWTCookieAuthentication):
     A valid, unexpired token gives simplejwt's `TokenUser` (the id from the token), enough to
     throttle per account; the user row is not read. Only for endpoints anyone may read
     anyway (the seat map): what they answer does not depend on who asks, so a token of an
-    account deactivated a minute ago gains nothing. Saves the user query (about 0.45 ms of
-    CPU and a database round trip) on every logged-in seat-map read.
+    account deactivated a minute ago gains nothing. Saves the user query on every logged-in
+    seat-map read (docs/benchmarks.md, "Stateless token on the seat map").
     """
 
     def get_user(self, validated_token):

@@ -95,10 +95,10 @@ def booking_output(booking, tickets: list | None = None) -> dict:
     """`BookingOutput(booking).data`, built by hand for the hold's 201 (`tickets`: the
     booking's tickets with their seats, when the caller has them; else they are read).
 
-    DRF deep-copies every declared field of every nested serializer for each instance: about
-    a sixth of a hold's CPU (profiled, docs/benchmarks.md). Same fields and formatting (dates
-    as DRF writes them, amounts through `money_text` as `MoneyField` does); a test compares the
-    two on real bookings, so `BookingOutput` stays the documented shape and cannot drift.
+    DRF deep-copies every declared field of every nested serializer for each instance, a large
+    share of a hold (docs/benchmarks.md, "The hold's 201 built by hand"). Same fields and
+    formatting (dates as DRF writes them, amounts through `money_text` as `MoneyField` does);
+    a test compares the two on real bookings, so `BookingOutput` stays the documented shape.
     """
     showtime = booking.showtime
     screen = showtime.screen

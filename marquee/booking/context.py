@@ -5,9 +5,8 @@ tier and the fixed part of every seat-map entry change only through catalog writ
 catalog write bumps the shared catalog version (`marquee.catalog.cache`, after commit too).
 Each process keeps the context it built for a showtime together with the version it was built
 under, and reuses it while the shared version is unchanged. A seat map or a hold then pays one
-cache GET instead of the four-table ORM query (about 1.4 ms of CPU, two thirds of it SQL
-compilation), the layout fetch and the price-rule fetch: profiled as the largest single cost
-of both hot paths (docs/benchmarks.md).
+cache GET instead of the four-table ORM query, the layout fetch and the price-rule fetch
+(docs/benchmarks.md, "Showtime context").
 
 Without a shared cache there is nothing to check the version against (a local-memory cache is
 per process), so the context is built afresh on every call; `CATALOG_CACHE_SECONDS` decides,

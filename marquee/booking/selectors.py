@@ -46,8 +46,8 @@ def seat_statuses(
     """Seat id -> `sold` or `held` for every seat nobody else may take (optionally only `among`);
     with `stale=True` also the lapsed holds, as `stale`.
 
-    Hand-written SQL because the seat map and every hold run it: the ORM spent longer compiling
-    this filter than the database spent answering it (profiled: docs/benchmarks.md). Plain
+    Hand-written SQL because the seat map and every hold run it and compiling the ORM filter
+    cost more than answering it (docs/benchmarks.md, "Seat statuses in plain SQL"). Plain
     SQL, the same on SQLite and PostgreSQL, on the partial index of active tickets.
     """
     rows = _ticket_rows(showtime_id=showtime_id, now=now, among=among, stale=stale)

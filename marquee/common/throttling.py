@@ -1,8 +1,8 @@
 """Fixed-window rate throttles: one cache `INCR` per throttle per request, nothing pickled.
 
 DRF's `SimpleRateThrottle` keeps a sliding log, a pickled list of timestamps that it GETs and
-SETs back on every request; with Redis its two default throttles measured about 30% of a
-trivial DRF request (docs/benchmarks.md). A counter per fixed window costs one round trip on
+SETs back on every request, a large share of a trivial request (docs/benchmarks.md, "Fixed
+window throttles"). A counter per fixed window costs one round trip on
 Redis (a script: `INCR`, and `EXPIRE` when it created the key); other caches `incr`, then
 `add` once per window.
 
