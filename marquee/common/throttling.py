@@ -202,13 +202,10 @@ os.register_at_fork(after_in_child=_forget_connections_after_fork)
 
 def _own_connection(client):
     """This thread's own connection to the client's Redis, built as the client's pool builds
-    its connections (same class, address, database, timeouts) but kept by the thread.
-
-    The throttle's script call is the one Redis command of most requests. Through the client
-    it costs about 60 us of CPU, a third of that in checking a connection out of the pool and
-    back (with a poll of the socket each time); on a connection of its own about 35 us. The
-    connection is not taken from the pool, so a thread that ends (Django's threaded servers
-    start one per request) takes nothing from the pool's count with it: its connection closes
+    its connections (same class, address, database, timeouts) but kept by the thread: the
+    pool's checkout and check-in are a large share of the one Redis call of most requests
+    (docs/benchmarks.md, "Throttle connection"). The connection is not taken from the pool,
+    so a thread that ends takes nothing from the pool's count with it: its connection closes
     when the thread's storage is freed. A process forked after connecting builds its own."""
     pool = client.connection_pool
     held = getattr(_own, "held", None)
