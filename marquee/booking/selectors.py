@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 from django.db import connections, router
 from django.db.models import Count, Prefetch, Q, QuerySet
@@ -15,6 +16,9 @@ from marquee.booking import errors
 from marquee.booking.context import AVAILABLE, HELD, SOLD, ShowtimeContext, showtime_context
 from marquee.booking.models import Booking, BookingStatus, Ticket, TicketStatus
 from marquee.common.permissions import is_staff_member
+
+if TYPE_CHECKING:
+    from marquee.accounts.models import User
 
 STALE = "stale"  # a `held` ticket whose hold has lapsed: free for the next buyer
 
@@ -135,7 +139,7 @@ def own_hold_seats(
         booking=database.ops.quote_name(Booking._meta.db_table),
         ticket=database.ops.quote_name(Ticket._meta.db_table),
     )
-    params = [
+    params: list[Any] = [
         user_id,
         showtime_id,
         BookingStatus.PENDING.value,
@@ -155,6 +159,8 @@ def own_hold_seats(
 def _as_datetime(value) -> datetime:
     """A datetime column read with a raw cursor: SQLite hands back naive UTC (or its text)."""
     parsed = value if isinstance(value, datetime) else parse_datetime(value)
+    if parsed is None:
+        raise ValueError(f"not a datetime: {value!r}")
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
@@ -227,7 +233,7 @@ def ticket_display_status(ticket: Ticket, now: datetime | None = None) -> str:
     return ticket.status
 
 
-def booking_list(*, user, filters: dict | None = None, all_bookings: bool = False):
+def booking_list(*, user: User, filters: dict | None = None, all_bookings: bool = False):
     """The caller's bookings; staff with all_bookings=True see everyone's. `status` matches
     the status as shown (a lapsed hold is `expired`)."""
     filters = filters or {}
@@ -248,7 +254,7 @@ def booking_list(*, user, filters: dict | None = None, all_bookings: bool = Fals
     return _with_details(queryset).order_by("-created_at", "-pk")
 
 
-def booking_get(*, user, public_id) -> Booking:
+def booking_get(*, user: User, public_id) -> Booking:
     """One booking the caller may see; anyone else's is simply not found."""
     queryset = _with_details(Booking.objects.filter(public_id=public_id))
     if not is_staff_member(user):

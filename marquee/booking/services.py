@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -43,6 +44,9 @@ from marquee.common.db_errors import is_lock_conflict
 from marquee.common.permissions import is_staff_member
 from marquee.common.time import api_datetime
 
+if TYPE_CHECKING:
+    from marquee.accounts.models import User
+
 logger = logging.getLogger("marquee.booking")
 
 BEST_AVAILABLE_ATTEMPTS = 5
@@ -58,7 +62,14 @@ class ConfirmOutcome(enum.StrEnum):
     NOT_CONFIRMABLE = "not_confirmable"
 
 
-def _event(booking: Booking, *, from_status: str, to_status: str, actor=None, reason: str = ""):
+def _event(
+    booking: Booking,
+    *,
+    from_status: str,
+    to_status: str,
+    actor: User | None = None,
+    reason: str = "",
+):
     return BookingEvent(
         booking=booking,
         from_status=from_status,
@@ -68,7 +79,7 @@ def _event(booking: Booking, *, from_status: str, to_status: str, actor=None, re
     )
 
 
-def _move(booking: Booking, to_status: str, *, actor, reason: str = "") -> str:
+def _move(booking: Booking, to_status: str, *, actor: User | None, reason: str = "") -> str:
     """Set the booking's status, save it and record the change; the previous status back."""
     previous, booking.status = booking.status, to_status
     booking.save(update_fields=["status", "updated_at"])
@@ -106,7 +117,7 @@ def hold_limits() -> tuple[int, int]:
     return per_showtime, total
 
 
-def _lock_holds_of(user) -> None:
+def _lock_holds_of(user: User) -> None:
     """Serialize one customer's holds: each takes the customer's account row until it commits,
     so two holds of one customer never both count the seats held before either inserted.
 
@@ -123,7 +134,7 @@ def _lock_holds_of(user) -> None:
         )
 
 
-def _check_hold_limits(*, user, showtime_id: int, adding: int, now: datetime) -> None:
+def _check_hold_limits(*, user: User, showtime_id: int, adding: int, now: datetime) -> None:
     """Refuse a hold that would take the customer past `hold_limits()`. Counts the unexpired
     held seats of their pending bookings (paid seats are not holds); call it under
     `_lock_holds_of`, inside the hold's transaction."""
@@ -166,7 +177,12 @@ class HeldBooking:
 
 
 def _insert_hold(
-    *, user, context: ShowtimeContext, seat_ids: list[int], now: datetime, precheck: bool = True
+    *,
+    user: User,
+    context: ShowtimeContext,
+    seat_ids: list[int],
+    now: datetime,
+    precheck: bool = True,
 ) -> HeldBooking:
     """The hot path: one short transaction, rows inserted in seat order (no deadlock cycles).
 
@@ -250,7 +266,7 @@ def _insert_hold(
 
 def booking_hold(
     *,
-    user,
+    user: User,
     showtime_id: int,
     seat_ids: Sequence[int] | None = None,
     quantity: int | None = None,
@@ -272,7 +288,7 @@ def booking_hold(
 
 def booking_hold_with_tickets(
     *,
-    user,
+    user: User,
     showtime_id: int,
     seat_ids: Sequence[int] | None = None,
     quantity: int | None = None,
@@ -311,7 +327,7 @@ def booking_hold_with_tickets(
     )
 
 
-def _hold_best_available(*, user, context, quantity, tier, allow_split, now) -> HeldBooking:
+def _hold_best_available(*, user: User, context, quantity, tier, allow_split, now) -> HeldBooking:
     """Adjacent seats near the sweet spot, of the tier asked for; without a tier, in the
     cheapest tier (by this showtime's prices) that has room, then the next cheapest."""
     layout = context.layout
@@ -367,7 +383,9 @@ def _hold_best_available(*, user, context, quantity, tier, allow_split, now) -> 
 CONFIRM_ATTEMPTS = 3
 
 
-def booking_confirm(*, booking_id: int, actor=None, now: datetime | None = None) -> ConfirmOutcome:
+def booking_confirm(
+    *, booking_id: int, actor: User | None = None, now: datetime | None = None
+) -> ConfirmOutcome:
     """Mark a paid booking confirmed; tell the caller to refund if its seats are gone.
 
     A deadlock or lock timeout is retried (the transaction rolled back whole), then answered
@@ -384,7 +402,9 @@ def booking_confirm(*, booking_id: int, actor=None, now: datetime | None = None)
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _booking_confirm_once(*, booking_id: int, actor, now: datetime | None) -> ConfirmOutcome:
+def _booking_confirm_once(
+    *, booking_id: int, actor: User | None, now: datetime | None
+) -> ConfirmOutcome:
     now = now or timezone.now()
     with transaction.atomic():
         booking = Booking.objects.select_for_update().get(pk=booking_id)
@@ -438,7 +458,7 @@ def _booking_confirm_once(*, booking_id: int, actor, now: datetime | None) -> Co
     return ConfirmOutcome.CONFIRMED
 
 
-def _cancel_for_cancelled_showtime(booking: Booking, *, actor) -> None:
+def _cancel_for_cancelled_showtime(booking: Booking, *, actor: User | None) -> None:
     Ticket.objects.filter(
         booking=booking, status__in=[TicketStatus.HELD, TicketStatus.EXPIRED]
     ).update(status=TicketStatus.CANCELLED)
@@ -451,7 +471,7 @@ def cancellation_cutoff(starts_at: datetime) -> datetime:
     return starts_at - timedelta(minutes=settings.BOOKING_CANCELLATION_CUTOFF_MINUTES)
 
 
-def booking_cancel(*, booking: Booking, actor, now: datetime | None = None, reason: str = ""):
+def booking_cancel(*, booking: Booking, actor: User, now: datetime | None = None, reason: str = ""):
     """Cancel a held booking any time, a confirmed one until the cutoff (staff may override)."""
     now = now or timezone.now()
     with transaction.atomic():
@@ -483,7 +503,7 @@ def booking_cancel(*, booking: Booking, actor, now: datetime | None = None, reas
     return booking
 
 
-def bookings_cancel_for_showtime(*, showtime: Showtime, actor=None) -> int:
+def bookings_cancel_for_showtime(*, showtime: Showtime, actor: User | None = None) -> int:
     """A cancelled showtime takes every held and confirmed booking with it."""
     with transaction.atomic():
         bookings = list(
@@ -564,7 +584,9 @@ def bookings_expire(*, now: datetime | None = None, batch_size: int = 500) -> in
         expired += len(batch)
 
 
-def booking_mark_refunded(*, booking_id: int, actor=None, reason: str = "") -> Booking:
+def booking_mark_refunded(
+    *, booking_id: int, actor: User | None = None, reason: str = ""
+) -> Booking:
     """A refund went through: the booking and its tickets read `refunded` (seats stay free)."""
     with transaction.atomic():
         booking = Booking.objects.select_for_update().get(pk=booking_id)

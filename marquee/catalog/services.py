@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
@@ -36,6 +36,9 @@ from marquee.common.db_errors import is_deadlock
 from marquee.common.errors import DomainError
 from marquee.common.money import currency_exponent, fits_currency, is_currency
 from marquee.common.time import api_datetime, is_valid_timezone
+
+if TYPE_CHECKING:
+    from marquee.accounts.models import User
 
 SHOWTIME_OVERLAP_CONSTRAINT = "showtime_no_overlap"
 SCHEDULING_HORIZON = timedelta(days=2 * 365)
@@ -618,7 +621,7 @@ def showtime_update(
     base_price: Decimal | None = None,
     currency: str | None = None,
     status: str | None = None,
-    changed_by=None,
+    changed_by: User | None = None,
 ) -> Showtime:
     """Change price or currency (each checked as when scheduling); moving or reinstating
     re-checks past and overlap; the registered checks (`marquee.catalog.hooks`: booking's
@@ -669,7 +672,7 @@ def showtime_update(
     return showtime_get(showtime_id=showtime.pk)
 
 
-def showtime_cancel(*, showtime: Showtime, cancelled_by=None) -> Showtime:
+def showtime_cancel(*, showtime: Showtime, cancelled_by: User | None = None) -> Showtime:
     """Cancel a scheduled showtime; receivers of `showtime_cancelled` act in the same transaction.
 
     Cancelling an already cancelled showtime changes nothing and sends no signal.

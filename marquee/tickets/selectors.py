@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.db.models import Prefetch
 
@@ -13,8 +14,11 @@ from marquee.common.permissions import is_staff_member
 from marquee.tickets import errors
 from marquee.tickets.codes import MAX_TICKET_ID
 
+if TYPE_CHECKING:
+    from marquee.accounts.models import User
 
-def ticket_get_for_qr(*, user, ticket_id: int) -> Ticket:
+
+def ticket_get_for_qr(*, user: User, ticket_id: int) -> Ticket:
     """A sold ticket of the caller's own booking (staff: anyone's); others' are not found."""
     if not 1 <= ticket_id <= MAX_TICKET_ID:
         raise errors.ticket_not_found()

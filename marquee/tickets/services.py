@@ -7,6 +7,7 @@ from __future__ import annotations
 import hmac
 import logging
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
@@ -17,6 +18,9 @@ from marquee.common.locks import lock_rows
 from marquee.common.time import to_local
 from marquee.tickets import errors
 from marquee.tickets.codes import parse_ticket_code
+
+if TYPE_CHECKING:
+    from marquee.accounts.models import User
 
 logger = logging.getLogger("marquee.tickets")
 
@@ -32,7 +36,7 @@ def _is_showtime_day(showtime: Showtime, now: datetime) -> bool:
     return showtime.starts_at - DOORS_OPEN_BEFORE <= now <= showtime.ends_at
 
 
-def ticket_check_in(*, code: str, staff_user, now: datetime | None = None) -> Ticket:
+def ticket_check_in(*, code: str, staff_user: User, now: datetime | None = None) -> Ticket:
     """Let a sold ticket in once, on its showtime's day; a second scan is refused."""
     ticket_id, secret = parse_ticket_code(code)
     now = now or timezone.now()
@@ -61,7 +65,7 @@ def ticket_check_in(*, code: str, staff_user, now: datetime | None = None) -> Ti
         )
         if not admitted:
             first = Ticket.objects.values_list("checked_in_at", flat=True).get(pk=ticket.pk)
-            raise errors.already_checked_in(first)
+            raise errors.already_checked_in(first or now)  # set, or the update would have run
     ticket.checked_in_at, ticket.checked_in_by = now, staff_user
     logger.info(
         "ticket checked in",
