@@ -103,6 +103,7 @@ compilemessages: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy marquee/*/services.py marquee/*/selectors.py
 
 format: $(STAMP)
 	$(BIN)/ruff format .

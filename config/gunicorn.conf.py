@@ -5,18 +5,14 @@ import multiprocessing
 import os
 
 bind = os.environ.get("BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')}")
-# One process per core. Requests here are short and mostly Python; every worker beyond the
-# cores, when it blocks on PostgreSQL or Redis, hands its core to another worker and comes
-# back to cold caches. On 2 cores with PostgreSQL and Redis on the same machine, `make bench`
-# measured 2 workers against 5 (2 x cores + 1): seat-map reads up to 20% and rush holds/s
-# about 50% more with a quarter lower p99, sustained holds within noise (docs/benchmarks.md,
-# round 4). When PostgreSQL and Redis are on other machines a worker spends longer waiting on
-# the network: raise WEB_CONCURRENCY (about 2 per core) and measure.
+# One process per core: requests here are short and mostly Python, and a worker beyond the
+# cores comes back to cold caches (docs/benchmarks.md, "Workers"). When PostgreSQL and Redis
+# are on other machines a worker waits longer on the network: raise WEB_CONCURRENCY (about 2
+# per core) and measure.
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count()))
 # Plain sync workers: a worker takes a connection only when it is free, so the cores stay
-# evenly busy. With gthread (5 x 4 threads) a keep-alive connection stays on the worker that
-# accepted it, threads of one process share one GIL, and `make bench` measured 30% fewer
-# sustained holds and twice the rush p99 (docs/benchmarks.md). Sync workers do not keep
+# evenly busy; with gthread a keep-alive connection stays on the worker that accepted it and
+# threads share one GIL (docs/benchmarks.md, "Workers"). Sync workers do not keep
 # connections alive: run them behind the usual buffering proxy or load balancer.
 # GUNICORN_THREADS > 1 switches gunicorn to gthread.
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "sync")

@@ -117,9 +117,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
 ]
 
-# Admin messages live in the session the admin already uses. The default (cookie, then
-# session) builds a cookie signer on every request, API calls included: about 4% of the
-# server's CPU in an on-sale rush (py-spy, docs/benchmarks.md).
+# Admin messages live in the session the admin already uses: the default (cookie, then
+# session) builds a cookie signer on every request (docs/benchmarks.md, "Message storage").
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 ROOT_URLCONF = "config.urls"
@@ -170,9 +169,7 @@ def _database(config: dict) -> dict:
             "NAME": env("SQLITE_TEST_NAME", default=str(BASE_DIR / ".test-db.sqlite3"))
         }
     elif engine == "django.db.backends.postgresql":
-        # Django's backend, without the health check's SELECT 1 on a connection that answered
-        # within the last second (marquee/common/postgresql/base.py).
-        config["ENGINE"] = "marquee.common.postgresql"
+        pass  # Django's own backend (docs/benchmarks.md, "PostgreSQL backend")
     elif engine == "django.db.backends.mysql":
         # MySQL 8 / MariaDB through Marquee's backend (marquee/common/mysql/), which refuses a
         # server too old to enforce the constraints. Nothing is left to the server's defaults:

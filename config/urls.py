@@ -9,7 +9,8 @@ from marquee.tickets.pages import booking_page
 PAGE_METHODS = ["get", "head"]
 
 # Django tries the patterns in order: the on-sale hot paths (seat map, holds) come first so
-# they are not matched against every catalog route before their own (docs/benchmarks.md).
+# they are not matched against every catalog route before their own (docs/benchmarks.md,
+# "Route order").
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),

@@ -13,16 +13,10 @@ from django.core.management import call_command
 from django.db import connection
 from rest_framework.test import APIClient
 
-from marquee.accounts.authentication import verified_tokens_clear
 from marquee.booking import services as booking_services
-from marquee.booking.context import showtime_contexts_clear
-from marquee.booking.selectors import rendered_seat_maps_clear
 from marquee.catalog.models import Seat
-from marquee.common import redis_guard
+from marquee.common import local_cache, redis_guard
 from marquee.live.broker import broker_reset
-from marquee.live.views import known_showtimes_clear
-from marquee.web.hall import picker_halls_clear
-from marquee.web.views.picker import picker_pages_clear
 from tests import factories
 from tests.concurrency import assert_reconciled
 from tests.redis_db import CONFIGURED_REDIS_URL, TEST_REDIS_URL
@@ -143,27 +137,17 @@ def pytest_sessionfinish(session, exitstatus):
 @pytest.fixture(autouse=True)
 def _clear_cache():
     # Throttle counters and cached reads must not leak from one test into the next, nor the
-    # showtime contexts this process keeps (the catalog version restarts with the cache), nor
-    # a Redis outage a test caused (the breaker, the invalidations owed).
+    # per-process memos (marquee.common.local_cache: the catalog version restarts with the
+    # cache), nor a Redis outage a test caused (the breaker, the invalidations owed).
     redis_guard.reset()
     cache.clear()
     broker_reset()
-    known_showtimes_clear()
-    showtime_contexts_clear()
-    rendered_seat_maps_clear()
-    picker_halls_clear()
-    picker_pages_clear()
-    verified_tokens_clear()
+    local_cache.clear_all()
     yield
     redis_guard.reset()
     cache.clear()
     broker_reset()
-    known_showtimes_clear()
-    showtime_contexts_clear()
-    rendered_seat_maps_clear()
-    picker_halls_clear()
-    picker_pages_clear()
-    verified_tokens_clear()
+    local_cache.clear_all()
 
 
 @pytest.fixture(autouse=True)

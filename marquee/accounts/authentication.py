@@ -14,18 +14,11 @@ from rest_framework_simplejwt.utils import aware_utcnow
 
 from marquee.common import request_context
 from marquee.common.fast_select import get_by_pk
+from marquee.common.local_cache import LocalCache
 
 # Raw token -> the validated token: each process checks a token's signature once. Safe to
 # reuse: the same bytes always verify the same way, and the expiry is checked on every use.
-# HS256 verification and two JSON decodes were about 9% of the server's CPU in an on-sale
-# rush (py-spy, docs/benchmarks.md), for the same few hundred tokens over and over.
-_verified: dict[bytes | str, Token] = {}
-VERIFIED_TOKENS_KEPT = 4096
-
-
-def verified_tokens_clear() -> None:
-    """Forget the verified tokens of this process (tests that change the signing settings)."""
-    _verified.clear()
+_verified: LocalCache[bytes | str, Token] = LocalCache("verified_tokens", max_size=4096)
 
 
 class JWTCookieAuthentication(JWTAuthentication):
@@ -36,11 +29,9 @@ class JWTCookieAuthentication(JWTAuthentication):
                 token.check_exp(current_time=aware_utcnow())
                 return token
             except TokenError:
-                _verified.pop(raw_token, None)  # expired: the full check below says so
+                _verified.pop(raw_token)  # expired: the full check below says so
         token = super().get_validated_token(raw_token)
-        if len(_verified) >= VERIFIED_TOKENS_KEPT:
-            _verified.clear()
-        _verified[raw_token] = token
+        _verified.set(raw_token, token)
         return token
 
     def get_user(self, validated_token):
@@ -107,8 +98,8 @@ class StatelessJWTCookieAuthentication(JWTCookieAuthentication):
     A valid, unexpired token gives simplejwt's `TokenUser` (the id from the token), enough to
     throttle per account; the user row is not read. Only for endpoints anyone may read
     anyway (the seat map): what they answer does not depend on who asks, so a token of an
-    account deactivated a minute ago gains nothing. Saves the user query (about 0.45 ms of
-    CPU and a database round trip) on every logged-in seat-map read.
+    account deactivated a minute ago gains nothing. Saves the user query on every logged-in
+    seat-map read (docs/benchmarks.md, "Stateless token on the seat map").
     """
 
     def get_user(self, validated_token):

@@ -230,7 +230,7 @@ def session_login(
         if getattr(request, "axes_locked_out", False):
             # We answer the lockout ourselves, in the common error shape; clearing the flag
             # stops AxesMiddleware from replacing that answer with its plain-text page.
-            request.axes_locked_out = False
+            setattr(request, "axes_locked_out", False)  # noqa: B010 (set by django-axes)
             raise AccountLocked(wait=lockout_seconds(request=request))
         # Wrong password, unknown or inactive user: one answer, so accounts cannot be probed.
         raise InvalidCredentials()
@@ -257,7 +257,7 @@ def session_refresh(*, refresh: str) -> IssuedTokens:
     """Trade a refresh token for a new pair; the old one is blacklisted and redeemable once."""
     try:
         with transaction.atomic():
-            token = RefreshToken(refresh)
+            token = RefreshToken(refresh)  # type: ignore[arg-type]  # simplejwt takes the text
             # Serialize redemptions of one token: the second waits here, then sees the
             # blacklist entry the first one committed.
             list(
@@ -279,7 +279,7 @@ def session_refresh(*, refresh: str) -> IssuedTokens:
 def session_logout(*, refresh: str) -> None:
     """Blacklist the refresh token, so no new access token can be minted from it."""
     try:
-        RefreshToken(refresh).blacklist()
+        RefreshToken(refresh).blacklist()  # type: ignore[arg-type]  # as above
     except TokenError as exc:
         raise _token_not_valid(exc) from None
 

@@ -15,8 +15,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from marquee.accounts.authentication import StatelessJWTCookieAuthentication
-from marquee.booking import availability, selectors, services
-from marquee.booking.context import version_keys as context_version_keys
+from marquee.booking import rendered, selectors, services
 from marquee.booking.idempotency import run_idempotent
 from marquee.booking.models import BookingStatus
 from marquee.catalog.models import SeatTier
@@ -122,13 +121,14 @@ class BookingOutput(serializers.Serializer):
         return money_text(selectors.booking_refunded_amount(booking), booking.currency)
 
 
-def booking_output(booking) -> dict:
-    """`BookingOutput(booking).data`, built by hand for the hold's 201.
+def booking_output(booking, tickets: list | None = None) -> dict:
+    """`BookingOutput(booking).data`, built by hand for the hold's 201 (`tickets`: the
+    booking's tickets with their seats, when the caller has them; else they are read).
 
-    DRF deep-copies every declared field of every nested serializer for each instance: about
-    a sixth of a hold's CPU (profiled, docs/benchmarks.md). Same fields and formatting (dates
-    as DRF writes them, amounts through `money_text` as `MoneyField` does); a test compares the
-    two on real bookings, so `BookingOutput` stays the documented shape and cannot drift.
+    DRF deep-copies every declared field of every nested serializer for each instance, a large
+    share of a hold (docs/benchmarks.md, "The hold's 201 built by hand"). Same fields and
+    formatting (dates as DRF writes them, amounts through `money_text` as `MoneyField` does);
+    a test compares the two on real bookings, so `BookingOutput` stays the documented shape.
     """
     showtime = booking.showtime
     screen = showtime.screen
@@ -171,7 +171,7 @@ def booking_output(booking) -> dict:
                 if ticket.refund_amount is None
                 else money_text(ticket.refund_amount, booking.currency),
             }
-            for ticket in booking.tickets.all()
+            for ticket in (booking.tickets.all() if tickets is None else tickets)
         ],
         "remaining_tickets": selectors.booking_remaining_tickets(booking, now),
         "refunded_amount": money_text(selectors.booking_refunded_amount(booking), booking.currency),
@@ -295,12 +295,6 @@ class ShowtimeSeatMapView(APIView):
     # Public: a token is checked (and throttles per account) but the user row is not read.
     authentication_classes = [StatelessJWTCookieAuthentication]
 
-    def throttle_reads_along(self, request) -> list[str] | None:
-        """The map's version numbers come back with the throttle's count: one round trip."""
-        if settings.CATALOG_CACHE_SECONDS <= 0:
-            return None
-        return availability.version_keys(self.kwargs["pk"])
-
     @extend_schema(
         summary="Seat map of a showtime",
         responses={
@@ -321,11 +315,7 @@ class ShowtimeSeatMapView(APIView):
         renderer = request.accepted_renderer
         if isinstance(renderer, FastJSONRenderer) and "indent" not in request.accepted_media_type:
             # Plain JSON: bytes rendered once and reused while nothing on the map changed.
-            body = selectors.showtime_seat_map_json(
-                showtime_id=pk,
-                render=renderer.render,
-                known_versions=getattr(request, "throttle_reads", None),
-            )
+            body = rendered.seat_map_bytes(showtime_id=pk, render=renderer.render)
             return HttpResponse(body, content_type=renderer.media_type)
         return Response(selectors.showtime_seat_map(showtime_id=pk))
 
@@ -392,13 +382,6 @@ class BookingListCreateView(APIView):
     throttle_classes = [*api_settings.DEFAULT_THROTTLE_CLASSES, BookingBurstThrottle]
     pagination_class = StandardPagination  # also tells the schema the list is paginated
 
-    def throttle_reads_along(self, request) -> list[str] | None:
-        """A hold reads the catalog version (for the showtime's context) with the throttles'
-        counts: one round trip for both."""
-        if request.method != "POST" or settings.CATALOG_CACHE_SECONDS <= 0:
-            return None
-        return context_version_keys()
-
     @extend_schema(
         summary="List bookings (your own; staff: ?all=1 for everyone's)",
         parameters=[BookingListQuery],
@@ -452,7 +435,7 @@ class BookingListCreateView(APIView):
         ticket_types = {seat_id: code for seat_id, code in seats or () if code} or None
 
         def perform() -> tuple[int, dict]:
-            booking = services.booking_hold(
+            held = services.booking_hold_with_tickets(
                 user=request.user,
                 showtime_id=params["showtime"],
                 seat_ids=None if seats is None else [seat_id for seat_id, _ in seats],
@@ -462,9 +445,8 @@ class BookingListCreateView(APIView):
                 allow_split=params["allow_split"],
                 voucher_code=params.get("voucher"),
                 accessible=params["accessible"],
-                known_versions=getattr(request, "throttle_reads", None),
             )
-            return status.HTTP_201_CREATED, booking_output(booking)
+            return status.HTTP_201_CREATED, booking_output(held.booking, held.tickets)
 
         key = request.headers.get("Idempotency-Key")
         if key is None:

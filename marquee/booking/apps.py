@@ -8,4 +8,7 @@ class BookingConfig(AppConfig):
     def ready(self) -> None:
         # Cache invalidation receivers: seat layouts, weekday price rules, seat-status versions.
         from marquee.booking import availability, pricing, receivers  # noqa: F401
-        from marquee.catalog import layout  # noqa: F401
+        from marquee.catalog import hooks, layout  # noqa: F401
+
+        # A showtime with buyers keeps its film, place, time and currency.
+        hooks.register_showtime_change_check(receivers.refuse_change_with_buyers)

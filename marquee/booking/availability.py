@@ -4,11 +4,12 @@ rendered for exactly as long as nothing on it changed.
 Every booking write that changes a ticket's status (`marquee.booking.services`, and any
 `Ticket` saved one by one, as the admin does) bumps the showtime's version once its
 transaction commits. A seat map read fetches the catalog version and this one in one cache
-round trip; the process serves the bytes it rendered last when both are unchanged, no hold
-shown on it has lapsed since (`valid_until`), the show has not started, and it is younger
-than `MAX_AGE_SECONDS` (a bound on a write that might bypass the bump). Otherwise it queries
-and renders again. An idle hall is then read without touching the database; during an
-on-sale rush every hold bumps the version and reads render afresh, as before.
+round trip (with the throttle's count: `marquee.common.shared_reads`); the view serves the
+bytes this process rendered last when both are unchanged, no hold shown on it has lapsed
+since (`valid_until`), the show has not started, and it is younger than `MAX_AGE_SECONDS` (a
+bound on a write that might bypass the bump). Otherwise it queries and renders again. An
+idle hall is then read without touching the database; during an on-sale rush every hold
+bumps the version and reads render afresh, as before.
 
 Without a shared cache (the embedded default) there is nothing to check against and every
 read renders; `CATALOG_CACHE_SECONDS` decides, as for the showtime context. The same holds
@@ -25,6 +26,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Mapping
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
@@ -34,7 +36,8 @@ from marquee.booking.context import AVAILABLE, HELD, SOLD
 from marquee.booking.models import ACTIVE_TICKET_STATUSES, Ticket, TicketStatus
 from marquee.catalog.cache import VERSION_KEY as CATALOG_VERSION_KEY
 from marquee.catalog.cache import fresh_version
-from marquee.common import redis_guard
+from marquee.common import redis_guard, shared_reads
+from marquee.common.local_cache import LocalCache
 from marquee.live.services import publishes_through_cache_redis, seat_changes_publish
 
 MAX_AGE_SECONDS = 5.0
@@ -45,6 +48,7 @@ def _key(showtime_id: int) -> str:
 
 
 def _bump(showtime_id: int) -> None:
+    shared_reads.forget(_key(showtime_id))
     try:
         cache.incr(_key(showtime_id))
     except ValueError:  # never read yet (or evicted): a new value retires every copy
@@ -58,10 +62,10 @@ def _bump_now_or_later(showtime_id: int) -> None:
 
 
 # showtime id -> a number from `_change_numbers`, taken each time this process changes the
-# showtime's tickets (in a transaction that may not have committed yet).
-_local_changes: dict[int, int] = {}
+# showtime's tickets (in a transaction that may not have committed yet). A forgotten entry
+# reads as 0, which no map rendered after a change holds.
+_local_changes: LocalCache[int, int] = LocalCache("local_seat_changes", max_size=10_000)
 _change_numbers = itertools.count(1)
-LOCAL_CHANGES_KEPT = 10_000
 
 
 def seats_changed(showtime_id: int, seats: Mapping[int, str]) -> None:
@@ -76,9 +80,7 @@ def seats_changed(showtime_id: int, seats: Mapping[int, str]) -> None:
     the change is also counted here (`local_change`, no round trip), and a map rendered
     before it is not reused.
     """
-    if len(_local_changes) >= LOCAL_CHANGES_KEPT:
-        _local_changes.clear()  # a forgotten entry reads as 0, which no rendered map holds
-    _local_changes[showtime_id] = next(_change_numbers)
+    _local_changes.set(showtime_id, next(_change_numbers))
     changed = dict(seats)
     # Robust: nothing after the commit may turn a committed booking into an error (a Redis
     # that fails is owed what it missed: see `_committed`).
@@ -86,6 +88,7 @@ def seats_changed(showtime_id: int, seats: Mapping[int, str]) -> None:
 
 
 def _committed(showtime_id: int, seats: dict[int, str]) -> None:
+    shared_reads.forget(_key(showtime_id))  # this request's next read asks Redis again
     counter = _shared_counter(showtime_id) if seats else None
     if counter is None:
         _bump_now_or_later(showtime_id)
@@ -109,31 +112,20 @@ def _shared_counter(showtime_id: int) -> tuple[str, int] | None:
 def local_change(showtime_id: int) -> int:
     """The number of this process's latest change to the showtime's tickets (0: none known):
     equal numbers mean no change made here in between."""
-    return _local_changes.get(showtime_id, 0)
+    return _local_changes.get(showtime_id) or 0
 
 
-def version_keys(showtime_id: int) -> list[str]:
-    """The cache keys of `versions()`: the seat map has them read along with its throttle's
-    count (`marquee.common.throttling`), one Redis round trip for both."""
-    return [CATALOG_VERSION_KEY, _key(showtime_id)]
-
-
-def versions(showtime_id: int, known: dict | None = None) -> tuple[int | None, int | None]:
-    """(catalog version, seat-status version) in one round trip; None for a dead cache.
-
-    `known`: the values of `version_keys()` already read in this request, if any; a key
-    missing there (never set, or evicted) is set and read here as usual."""
-    keys = version_keys(showtime_id)
-    if known:
-        catalog, seats = known.get(keys[0]), known.get(keys[1])
-        if catalog is not None and seats is not None:
-            return catalog, seats
-    found = cache.get_many(keys)
+def versions(showtime_id: int) -> tuple[int | None, int | None]:
+    """(catalog version, seat-status version), as this request read them already or in one
+    round trip; None for a dead cache. A key never set (or evicted) is set and read here."""
+    keys = [CATALOG_VERSION_KEY, _key(showtime_id)]
+    found = shared_reads.get_many(keys)
     if len(found) < len(keys):
         for key in keys:
             if key not in found:
                 cache.add(key, fresh_version(), timeout=None)
-        found = cache.get_many(keys)
+                shared_reads.forget(key)
+        found = shared_reads.get_many(keys)
     return found.get(keys[0]), found.get(keys[1])
 
 
@@ -149,6 +141,21 @@ def ticket_seat_status(ticket: Ticket, *, gone: bool = False) -> str:
     ).exclude(pk=ticket.pk)
     status = others.values_list("status", flat=True).first()
     return SOLD if status == TicketStatus.SOLD else HELD if status is not None else AVAILABLE
+
+
+def _reads(method: str, route: str, kwargs: dict) -> list[str]:
+    """A hold needs the catalog version, the seat map both versions: read along with the
+    throttle's count (the catalog registers its own version for showtime routes)."""
+    if settings.CATALOG_CACHE_SECONDS <= 0:
+        return []
+    if route == "showtime-seats" and method == "GET":
+        return [CATALOG_VERSION_KEY, _key(kwargs["pk"])]
+    if route == "booking-list" and method == "POST":
+        return [CATALOG_VERSION_KEY]
+    return []
+
+
+shared_reads.read_along(_reads)
 
 
 @receiver([post_save, post_delete], sender=Ticket, dispatch_uid="seat-statuses-version")

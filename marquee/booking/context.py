@@ -5,9 +5,8 @@ tier and the fixed part of every seat-map entry change only through catalog writ
 catalog write bumps the shared catalog version (`marquee.catalog.cache`, after commit too).
 Each process keeps the context it built for a showtime together with the version it was built
 under, and reuses it while the shared version is unchanged. A seat map or a hold then pays one
-cache GET instead of the four-table ORM query (about 1.4 ms of CPU, two thirds of it SQL
-compilation), the layout fetch and the price-rule fetch: profiled as the largest single cost
-of both hot paths (docs/benchmarks.md).
+cache GET instead of the four-table ORM query, the layout fetch and the price-rule fetch
+(docs/benchmarks.md, "Showtime context").
 
 Without a shared cache there is nothing to check the version against (a local-memory cache is
 per process), so the context is built afresh on every call; `CATALOG_CACHE_SECONDS` decides,
@@ -24,7 +23,6 @@ statuses always come from the database, and confirming a payment re-checks the s
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -34,11 +32,11 @@ from django.db.models import Q
 
 from marquee.booking import accessibility, errors
 from marquee.booking.pricing import showtime_ticket_prices
-from marquee.catalog.cache import VERSION_KEY as CATALOG_VERSION_KEY
 from marquee.catalog.cache import catalog_version
 from marquee.catalog.layout import LayoutSeat, screen_layout
 from marquee.catalog.models import DEFAULT_TICKET_TYPE, Showtime, TicketType
 from marquee.common import redis_guard
+from marquee.common.local_cache import LocalCache
 from marquee.common.time import api_datetime, local_iso
 
 AVAILABLE, HELD, SOLD = "available", "held", "sold"
@@ -81,51 +79,31 @@ class ShowtimeContext:
         return self.showtime.is_scheduled and self.showtime.starts_at > now
 
 
-# showtime id -> (catalog version, redis_guard.epoch(), monotonic time built, context): a context
-# built before this process lost Redis is not reused after (a bump may have been lost).
-_contexts: dict[int, tuple[int, int, float, ShowtimeContext]] = {}
+# showtime id -> (catalog version, redis_guard.epoch(), context): a context built before this
+# process lost Redis is not reused after (a bump may have been lost).
+_contexts: LocalCache[int, tuple[int, int, ShowtimeContext]] = LocalCache(
+    "showtime_contexts", max_size=MAX_ENTRIES, max_age=MAX_AGE_SECONDS
+)
 
 
-def version_keys() -> list[str]:
-    """The cache keys `showtime_context` checks: a hold has them read along with its
-    throttles' counts (`marquee.common.throttling`), one Redis round trip for both."""
-    return [CATALOG_VERSION_KEY]
-
-
-def showtime_context(showtime_id: int, known: dict | None = None) -> ShowtimeContext:
-    """The showtime's context: reused while the catalog version is unchanged, else built.
-    `known`: the values of `version_keys()` if this request has read them already."""
+def showtime_context(showtime_id: int) -> ShowtimeContext:
+    """The showtime's context: reused while the catalog version is unchanged, else built."""
     if settings.CATALOG_CACHE_SECONDS <= 0:
-        return showtime_context_at(showtime_id, None)
-    version = (known or {}).get(CATALOG_VERSION_KEY)
-    if version is None:  # not read along, or never set (catalog_version sets it)
-        version = catalog_version()
-    return showtime_context_at(showtime_id, version)
+        return _context_at(showtime_id, None)
+    return _context_at(showtime_id, catalog_version())
 
 
-def showtime_context_at(showtime_id: int, version: int | None) -> ShowtimeContext:
-    """The context for a catalog version the caller already read (None: build afresh)."""
+def _context_at(showtime_id: int, version: int | None) -> ShowtimeContext:
+    """The context for a catalog version (None: build afresh)."""
     epoch = None if version is None else redis_guard.epoch()
     if epoch is not None:
         entry = _contexts.get(showtime_id)
-        if (
-            entry is not None
-            and entry[0] == version
-            and entry[1] == epoch
-            and time.monotonic() - entry[2] < MAX_AGE_SECONDS
-        ):
-            return entry[3]
+        if entry is not None and entry[0] == version and entry[1] == epoch:
+            return entry[2]
     context = _build(showtime_id)
     if epoch is not None:
-        if len(_contexts) >= MAX_ENTRIES:
-            _contexts.clear()
-        _contexts[showtime_id] = (version, epoch, time.monotonic(), context)
+        _contexts.set(showtime_id, (version, epoch, context))
     return context
-
-
-def showtime_contexts_clear() -> None:
-    """Forget every context of this process (tests; the version makes it unnecessary else)."""
-    _contexts.clear()
 
 
 def _build(showtime_id: int) -> ShowtimeContext:

@@ -2,32 +2,25 @@
 
 from __future__ import annotations
 
-import time
 import uuid
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
-from django.conf import settings
 from django.db import connections, router
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from marquee.booking import accessibility, availability, errors
-from marquee.booking.context import (
-    AVAILABLE,
-    HELD,
-    SOLD,
-    ShowtimeContext,
-    showtime_context,
-    showtime_context_at,
-)
+from marquee.booking import accessibility, errors
+from marquee.booking.context import AVAILABLE, HELD, SOLD, ShowtimeContext, showtime_context
 from marquee.booking.models import Booking, BookingStatus, SalesChannel, Ticket, TicketStatus
-from marquee.common import redis_guard
 from marquee.common.permissions import is_staff_member
 from marquee.common.time import api_datetime
+
+if TYPE_CHECKING:
+    from marquee.accounts.models import User
 
 STALE = "stale"  # a `held` ticket whose hold has lapsed: free for the next buyer
 
@@ -59,8 +52,8 @@ def seat_statuses(
     """Seat id -> `sold` or `held` for every seat nobody else may take (optionally only `among`);
     with `stale=True` also the lapsed holds, as `stale`.
 
-    Hand-written SQL because the seat map and every hold run it: the ORM spent longer compiling
-    this filter than the database spent answering it (profiled: docs/benchmarks.md). Plain
+    Hand-written SQL because the seat map and every hold run it and compiling the ORM filter
+    cost more than answering it (docs/benchmarks.md, "Seat statuses in plain SQL"). Plain
     SQL, the same on SQLite and PostgreSQL, on the partial index of active tickets.
     """
     rows = _ticket_rows(showtime_id=showtime_id, now=now, among=among, stale=stale)
@@ -157,7 +150,7 @@ def own_hold_seats(
         booking=database.ops.quote_name(Booking._meta.db_table),
         ticket=database.ops.quote_name(Ticket._meta.db_table),
     )
-    params = [
+    params: list[Any] = [
         user_id,
         showtime_id,
         BookingStatus.PENDING.value,
@@ -177,6 +170,8 @@ def own_hold_seats(
 def _as_datetime(value) -> datetime:
     """A datetime column read with a raw cursor: SQLite hands back naive UTC (or its text)."""
     parsed = value if isinstance(value, datetime) else parse_datetime(value)
+    if parsed is None:
+        raise ValueError(f"not a datetime: {value!r}")
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
@@ -186,67 +181,13 @@ def showtime_seat_map(*, showtime_id: int, now: datetime | None = None) -> dict:
 
     Built from ready dicts: a 500-seat hall must not cost 500 serializer objects.
     """
-    now = now or timezone.now()
-    return _seat_map(showtime_context(showtime_id), now)[0]
+    return showtime_seat_map_until(showtime_id=showtime_id, now=now or timezone.now())[0]
 
 
-@dataclass(frozen=True, slots=True)
-class _Rendered:
-    catalog_version: int
-    seats_version: int
-    epoch: int  # redis_guard.epoch() when rendered: nothing from before an outage is reused
-    local_change: int  # availability.local_change() when rendered
-    valid_until: datetime | None
-    built: float  # time.monotonic()
-    body: bytes
-
-
-_rendered: dict[int, _Rendered] = {}
-RENDERED_KEPT = 256  # up to ~55 KB each for a 500-seat hall: about 14 MB per process
-
-
-def showtime_seat_map_json(
-    *,
-    showtime_id: int,
-    render: Callable[[dict], bytes],
-    now: datetime | None = None,
-    known_versions: dict | None = None,
-) -> bytes:
-    """The seat map as JSON bytes: the bytes this process rendered last while nothing on the
-    map changed (`marquee.booking.availability`), else queried and rendered afresh.
-    `known_versions`: the version keys' values if this request has read them already."""
-    now = now or timezone.now()
-    if settings.CATALOG_CACHE_SECONDS <= 0:
-        return render(showtime_seat_map(showtime_id=showtime_id, now=now))
-    epoch = redis_guard.epoch()
-    catalog_version, seats_version = availability.versions(showtime_id, known_versions)
-    if epoch is None or catalog_version is None or seats_version is None:  # Redis down, skipped
-        return render(showtime_seat_map(showtime_id=showtime_id, now=now))
-    local_change = availability.local_change(showtime_id)
-    memo = _rendered.get(showtime_id)
-    if (
-        memo is not None
-        and memo.catalog_version == catalog_version
-        and memo.seats_version == seats_version
-        and memo.epoch == epoch
-        and memo.local_change == local_change
-        and (memo.valid_until is None or now < memo.valid_until)
-        and time.monotonic() - memo.built < availability.MAX_AGE_SECONDS
-    ):
-        return memo.body
-    body, valid_until = _seat_map(showtime_context_at(showtime_id, catalog_version), now)
-    rendered = render(body)
-    if len(_rendered) >= RENDERED_KEPT:
-        _rendered.clear()
-    _rendered[showtime_id] = _Rendered(
-        catalog_version, seats_version, epoch, local_change, valid_until, time.monotonic(), rendered
-    )
-    return rendered
-
-
-def rendered_seat_maps_clear() -> None:
-    """Forget the seat maps this process rendered (tests)."""
-    _rendered.clear()
+def showtime_seat_map_until(*, showtime_id: int, now: datetime) -> tuple[dict, datetime | None]:
+    """The seat map, and until when it stays true if no booking write happens: the first
+    lapse of a hold shown on it, or the start of the show (when it goes off sale)."""
+    return _seat_map(showtime_context(showtime_id), now)
 
 
 def _with_details(queryset: QuerySet[Booking]) -> QuerySet[Booking]:
@@ -324,7 +265,7 @@ def booking_remaining_tickets(booking: Booking, now: datetime | None = None) -> 
     )
 
 
-def booking_list(*, user, filters: dict | None = None, all_bookings: bool = False):
+def booking_list(*, user: User, filters: dict | None = None, all_bookings: bool = False):
     """The caller's bookings; staff with all_bookings=True see everyone's. `status` matches
     the status as shown (a lapsed hold is `expired`). A cashier's own list leaves out the
     walk-ins' bookings they sold at the box office (`all` shows them)."""
@@ -346,7 +287,7 @@ def booking_list(*, user, filters: dict | None = None, all_bookings: bool = Fals
     return _with_details(queryset).order_by("-created_at", "-pk")
 
 
-def booking_get(*, user, public_id) -> Booking:
+def booking_get(*, user: User, public_id) -> Booking:
     """One booking the caller may see; anyone else's is simply not found."""
     queryset = _with_details(Booking.objects.filter(public_id=public_id))
     if not is_staff_member(user):

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -57,6 +58,9 @@ from marquee.common.money import money_text
 from marquee.common.permissions import is_staff_member
 from marquee.common.time import api_datetime
 
+if TYPE_CHECKING:
+    from marquee.accounts.models import User
+
 logger = logging.getLogger("marquee.booking")
 
 BEST_AVAILABLE_ATTEMPTS = 5
@@ -72,7 +76,14 @@ class ConfirmOutcome(enum.StrEnum):
     NOT_CONFIRMABLE = "not_confirmable"
 
 
-def _event(booking: Booking, *, from_status: str, to_status: str, actor=None, reason: str = ""):
+def _event(
+    booking: Booking,
+    *,
+    from_status: str,
+    to_status: str,
+    actor: User | None = None,
+    reason: str = "",
+):
     return BookingEvent(
         booking=booking,
         from_status=from_status,
@@ -82,7 +93,7 @@ def _event(booking: Booking, *, from_status: str, to_status: str, actor=None, re
     )
 
 
-def _move(booking: Booking, to_status: str, *, actor, reason: str = "") -> str:
+def _move(booking: Booking, to_status: str, *, actor: User | None, reason: str = "") -> str:
     """Set the booking's status, save it and record the change; the previous status back."""
     previous, booking.status = booking.status, to_status
     booking.save(update_fields=["status", "updated_at"])
@@ -120,7 +131,7 @@ def hold_limits() -> tuple[int, int]:
     return per_showtime, total
 
 
-def _lock_holds_of(user) -> None:
+def _lock_holds_of(user: User) -> None:
     """Serialize one customer's holds: each takes the customer's account row until it commits,
     so two holds of one customer never both count the seats held before either inserted.
 
@@ -137,7 +148,7 @@ def _lock_holds_of(user) -> None:
         )
 
 
-def _check_hold_limits(*, user, showtime_id: int, adding: int, now: datetime) -> None:
+def _check_hold_limits(*, user: User, showtime_id: int, adding: int, now: datetime) -> None:
     """Refuse a hold that would take the customer past `hold_limits()`. Counts the unexpired
     held seats of their pending bookings (paid seats are not holds); call it under
     `_lock_holds_of`, inside the hold's transaction."""
@@ -208,9 +219,15 @@ def _ticket_prices(
     return types, prices  # type: ignore[return-value]
 
 
+@dataclass(frozen=True, slots=True)
+class HeldBooking:
+    booking: Booking
+    tickets: list[Ticket]  # in seat order, each with its seat
+
+
 def _insert_hold(
     *,
-    user,
+    user: User,
     context: ShowtimeContext,
     seat_ids: list[int],
     now: datetime,
@@ -218,7 +235,7 @@ def _insert_hold(
     channel: str = SalesChannel.ONLINE,
     ticket_types: dict[int, str] | None = None,
     voucher_code: str | None = None,
-) -> Booking:
+) -> HeldBooking:
     """The hot path: one short transaction, rows inserted in seat order (no deadlock cycles).
 
     With `precheck`, one read first looks at the requested seats: a seat someone holds or
@@ -305,24 +322,21 @@ def _insert_hold(
         if is_lock_conflict(error):
             raise errors.SeatsBusy() from error
         raise
-    # Hand back a booking that renders without another query: seats come from the layout.
+    # The tickets come back with their seats from the layout: the 201 renders without a query.
     for ticket in tickets:
         seat = context.seats_by_id[ticket.seat_id]
         ticket.seat = Seat(screen_id=showtime.screen_id, **seat._asdict())
     tickets.sort(key=lambda t: (t.seat.y, t.seat.x))
-    prefetched = booking.tickets.all()
-    prefetched._result_cache, prefetched._prefetch_done = tickets, True
-    booking._prefetched_objects_cache = {"tickets": prefetched}
     logger.info(
         "booking held",
         extra={"booking": str(booking.public_id), "showtime": showtime.pk, "seats": seat_ids},
     )
-    return booking
+    return HeldBooking(booking, tickets)
 
 
 def booking_hold(
     *,
-    user,
+    user: User,
     showtime_id: int,
     seat_ids: Sequence[int] | None = None,
     quantity: int | None = None,
@@ -330,7 +344,6 @@ def booking_hold(
     allow_split: bool = False,
     accessible: bool = False,
     now: datetime | None = None,
-    known_versions: dict | None = None,
     ticket_types: dict[int, str] | None = None,
     voucher_code: str | None = None,
     channel: str = SalesChannel.ONLINE,
@@ -340,15 +353,44 @@ def booking_hold(
     `ticket_types`: seat id -> ticket type code for `seat_ids` (a seat left out is the
     default type; best available holds the default type). `voucher_code`: a promo code
     applied in the same transaction (`marquee.booking.vouchers`): the hold fails whole if it
-    does not apply or is used up. `known_versions`: values of `context.version_keys()` this
-    request has read already. `channel`: `box_office` for a sale at a till; only staff sell
-    there (the booking is theirs). `accessible` with `quantity` 1 or 2: the best free
+    does not apply or is used up. `channel`: `box_office` for a sale at a till; only staff
+    sell there (the booking is theirs). `accessible` with `quantity` 1 or 2: the best free
     wheelchair space, with a companion seat beside it for 2.
     """
+    return booking_hold_with_tickets(
+        user=user,
+        showtime_id=showtime_id,
+        seat_ids=seat_ids,
+        quantity=quantity,
+        tier=tier,
+        allow_split=allow_split,
+        accessible=accessible,
+        now=now,
+        ticket_types=ticket_types,
+        voucher_code=voucher_code,
+        channel=channel,
+    ).booking
+
+
+def booking_hold_with_tickets(
+    *,
+    user: User,
+    showtime_id: int,
+    seat_ids: Sequence[int] | None = None,
+    quantity: int | None = None,
+    tier: str | None = None,
+    allow_split: bool = False,
+    accessible: bool = False,
+    now: datetime | None = None,
+    ticket_types: dict[int, str] | None = None,
+    voucher_code: str | None = None,
+    channel: str = SalesChannel.ONLINE,
+) -> HeldBooking:
+    """`booking_hold`, returning the tickets it inserted too (with their seats)."""
     if channel != SalesChannel.ONLINE:
         _check_channel(user, channel)
     now = now or timezone.now()
-    context = showtime_context(showtime_id, known_versions)
+    context = showtime_context(showtime_id)
     context.check_bookable(now)
 
     if seat_ids is not None:
@@ -402,7 +444,7 @@ def booking_hold(
     )
 
 
-def _check_channel(user, channel: str) -> None:
+def _check_channel(user: User, channel: str) -> None:
     if channel not in SalesChannel.values:
         raise errors.BookingError("Unknown sales channel.", code=BookingErrorCode.INVALID_CHANNEL)
     if channel == SalesChannel.BOX_OFFICE and not is_staff_member(user):
@@ -411,7 +453,7 @@ def _check_channel(user, channel: str) -> None:
         )
 
 
-def _check_companions(*, user, context: ShowtimeContext, seat_ids: list[int], now) -> None:
+def _check_companions(*, user: User, context: ShowtimeContext, seat_ids: list[int], now) -> None:
     """Until the release, a companion seat is held only with a wheelchair space beside it
     (staff at the box office may sell one alone)."""
     seats = context.seats_by_id
@@ -435,13 +477,13 @@ def _check_companions(*, user, context: ShowtimeContext, seat_ids: list[int], no
 
 def _hold_accessible(
     *,
-    user,
+    user: User,
     context: ShowtimeContext,
     quantity: int,
     now,
     channel=SalesChannel.ONLINE,
     voucher_code=None,
-) -> Booking:
+) -> HeldBooking:
     """The best free wheelchair space, with a free companion seat beside it for two."""
     if quantity > 2:
         raise errors.BookingError(
@@ -480,7 +522,7 @@ def _hold_accessible(
 
 def _hold_best_available(
     *,
-    user,
+    user: User,
     context,
     quantity,
     tier,
@@ -488,7 +530,7 @@ def _hold_best_available(
     now,
     channel=SalesChannel.ONLINE,
     voucher_code=None,
-) -> Booking:
+) -> HeldBooking:
     """Adjacent seats near the sweet spot, of the tier asked for; without a tier, in the
     cheapest tier (by this showtime's prices) that has room, then the next cheapest."""
     layout = context.layout
@@ -569,7 +611,9 @@ def _hold_best_available(
 CONFIRM_ATTEMPTS = 3
 
 
-def booking_confirm(*, booking_id: int, actor=None, now: datetime | None = None) -> ConfirmOutcome:
+def booking_confirm(
+    *, booking_id: int, actor: User | None = None, now: datetime | None = None
+) -> ConfirmOutcome:
     """Mark a paid booking confirmed; tell the caller to refund if its seats are gone.
 
     A deadlock or lock timeout is retried (the transaction rolled back whole), then answered
@@ -586,7 +630,9 @@ def booking_confirm(*, booking_id: int, actor=None, now: datetime | None = None)
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _booking_confirm_once(*, booking_id: int, actor, now: datetime | None) -> ConfirmOutcome:
+def _booking_confirm_once(
+    *, booking_id: int, actor: User | None, now: datetime | None
+) -> ConfirmOutcome:
     now = now or timezone.now()
     with transaction.atomic():
         booking = Booking.objects.select_for_update().get(pk=booking_id)
@@ -663,7 +709,7 @@ def _active_seat_ids_of(booking_ids: list[int]) -> list[int]:
     )
 
 
-def _cancel_for_cancelled_showtime(booking: Booking, *, actor) -> None:
+def _cancel_for_cancelled_showtime(booking: Booking, *, actor: User | None) -> None:
     freed = _active_seat_ids_of([booking.pk])
     availability.seats_changed(booking.showtime_id, dict.fromkeys(freed, AVAILABLE))
     Ticket.objects.filter(
@@ -678,7 +724,7 @@ def cancellation_cutoff(starts_at: datetime) -> datetime:
     return starts_at - timedelta(minutes=settings.BOOKING_CANCELLATION_CUTOFF_MINUTES)
 
 
-def booking_cancel(*, booking: Booking, actor, now: datetime | None = None, reason: str = ""):
+def booking_cancel(*, booking: Booking, actor: User, now: datetime | None = None, reason: str = ""):
     """Cancel a held booking any time, a confirmed one until the cutoff (staff may override)."""
     now = now or timezone.now()
     with transaction.atomic():
@@ -977,7 +1023,7 @@ def booking_cancel_tickets(
     return quote
 
 
-def bookings_cancel_for_showtime(*, showtime: Showtime, actor=None) -> int:
+def bookings_cancel_for_showtime(*, showtime: Showtime, actor: User | None = None) -> int:
     """A cancelled showtime takes every held and confirmed booking with it."""
     with transaction.atomic():
         bookings = list(
@@ -1108,7 +1154,9 @@ def booking_voucher_apply(
     return booking
 
 
-def booking_mark_refunded(*, booking_id: int, actor=None, reason: str = "") -> Booking:
+def booking_mark_refunded(
+    *, booking_id: int, actor: User | None = None, reason: str = ""
+) -> Booking:
     """A refund went through: the booking and its tickets read `refunded` (seats stay free)."""
     with transaction.atomic():
         booking = Booking.objects.select_for_update().get(pk=booking_id)

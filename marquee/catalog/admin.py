@@ -16,7 +16,7 @@ from django.db.models import Count
 from django.http import HttpResponseRedirect
 from django.utils import timezone
 
-from marquee.catalog import services
+from marquee.catalog import hooks, services
 from marquee.catalog.error_codes import CatalogErrorCode
 from marquee.catalog.models import (
     Genre,
@@ -36,8 +36,7 @@ from marquee.catalog.models import (
     WeekdayPriceRule,
 )
 from marquee.catalog.posters import poster_prepare
-from marquee.catalog.selectors import showtime_overlapping, starts_within_local_days_q
-from marquee.catalog.signals import showtime_changing
+from marquee.catalog.selectors import starts_within_local_days_q
 from marquee.common.db_errors import is_deadlock
 from marquee.common.errors import DomainError
 from marquee.common.money import is_currency, money_text
@@ -386,7 +385,7 @@ class ShowtimeAdminForm(forms.ModelForm):
             changing = sorted({"movie", "screen", "starts_at", "currency"} & changed)
             if instance.pk is not None and changing:
                 # Same rule as the API: a showtime with buyers keeps its film, place and time.
-                showtime_changing.send(sender=Showtime, showtime=instance, fields=changing)
+                hooks.showtime_change_check(showtime=instance, fields=changing)
             ends_at = services.showtime_ends_at(movie=movie, starts_at=starts_at)
             if moved and instance.status == ShowtimeStatus.SCHEDULED:
                 services.showtime_check_slot(
@@ -445,23 +444,29 @@ class ShowtimeAdmin(admin.ModelAdmin):
     actions = ["cancel_showtimes"]
 
     def save_model(self, request, obj, form, change):
-        # The form checked overlaps before this transaction held the screen; check again
-        # under the screen's lock, as `showtime_schedule` does, so two admins cannot both
-        # save overlapping showtimes (on MySQL/MariaDB nothing else would stop them).
-        screen_ids = [obj.screen_id]
-        if change:
-            screen_ids += Showtime.objects.filter(pk=obj.pk).values_list("screen_id", flat=True)
-        services.screens_schedule_lock(screen_ids)
-        if obj.status == ShowtimeStatus.SCHEDULED and (
-            conflicting := showtime_overlapping(
-                screen_id=obj.screen_id,
+        # Through the API's services: they check again under the screens' locks what the form
+        # checked for its messages, so two admins cannot both save overlapping showtimes.
+        if not change:
+            saved = services.showtime_schedule(
+                movie=obj.movie,
+                screen=obj.screen,
                 starts_at=obj.starts_at,
-                ends_at=obj.ends_at,
-                exclude_id=obj.pk,
+                base_price=obj.base_price,
+                currency=obj.currency,
             )
-        ):
-            raise services.overlap_error(conflicting)
-        super().save_model(request, obj, form, change)
+        else:
+            stored = Showtime.objects.get(pk=obj.pk)
+            fields = ("movie", "screen", "starts_at", "base_price", "currency")
+            saved = services.showtime_update(
+                showtime=stored,
+                changed_by=request.user,
+                **{
+                    name: getattr(obj, name)
+                    for name in fields
+                    if getattr(obj, name) != getattr(stored, name)
+                },
+            )
+        obj.pk, obj.ends_at, obj.status = saved.pk, saved.ends_at, saved.status
 
     @admin.display(description="starts (theater time)", ordering="starts_at")
     def local_start(self, showtime: Showtime) -> str:

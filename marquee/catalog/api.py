@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 
 from drf_spectacular.types import OpenApiTypes
@@ -482,35 +483,39 @@ class FormatFilterNegotiation(ContentNegotiation):
 # --- Views ----------------------------------------------------------------------------------
 
 
+def cached_read(handler):
+    """A GET handler answered from the catalog's response cache (marquee/catalog/cache.py)
+    while the catalog version is unchanged, and stored there after a fresh 200."""
+
+    @functools.wraps(handler)
+    def read(self, request, *args, **kwargs):
+        # Keyed by the absolute URL: pagination and poster links in the body are built from
+        # the request's scheme and host.
+        key = catalog_cache.response_key(request.build_absolute_uri())
+        cached = catalog_cache.cached_response(key) if key else None
+        if cached is not None:
+            return Response(cached)
+        response = handler(self, request, *args, **kwargs)
+        if key and response.status_code == status.HTTP_200_OK:
+            catalog_cache.store_response(key, response.data)
+        return response
+
+    return read
+
+
+class CachedListMixin(mixins.ListModelMixin):
+    list = cached_read(mixins.ListModelMixin.list)
+
+
+class CachedRetrieveMixin(mixins.RetrieveModelMixin):
+    retrieve = cached_read(mixins.RetrieveModelMixin.retrieve)
+
+
 class CatalogViewSet(viewsets.GenericViewSet):
-    """Catalog reads are public and cached (see marquee/catalog/cache.py); writes are admin-only."""
+    """Catalog reads are public and cached (`cached_read`, marquee/catalog/cache.py); writes
+    are admin-only."""
 
     permission_classes = [IsAdminOrReadOnly]
-    _cache_key: str | None = None
-
-    def throttle_reads_along(self, request) -> list[str] | None:
-        """The catalog version comes back with the throttle's count: one round trip."""
-        return catalog_cache.version_keys() if request.method == "GET" else None
-
-    def initial(self, request, *args, **kwargs):
-        super().initial(request, *args, **kwargs)  # authentication, permissions, throttles
-        self._cache_key = None
-        if request.method == "GET":
-            # Keyed by the absolute URL: pagination and poster links in the body are built
-            # from the request's scheme and host.
-            self._cache_key = catalog_cache.response_key(
-                request.build_absolute_uri(), getattr(request, "throttle_reads", None)
-            )
-            cached = catalog_cache.cached_response(self._cache_key) if self._cache_key else None
-            if cached is not None:
-                self._cache_key = None  # already stored
-                # DRF looks the handler up after initial(): answer from the cache instead.
-                self.get = lambda *a, **kw: Response(cached)
-
-    def finalize_response(self, request, response, *args, **kwargs):
-        if self._cache_key and response.status_code == status.HTTP_200_OK:
-            catalog_cache.store_response(self._cache_key, response.data)
-        return super().finalize_response(request, response, *args, **kwargs)
 
     def filter_queryset(self, queryset):
         # Query-string filters narrow lists; a detail route finds its object by id alone.
@@ -536,7 +541,7 @@ class CatalogViewSet(viewsets.GenericViewSet):
     list=extend_schema(summary="List genres"),
     create=_write(GenreSerializer, {201: GenreSerializer}, _invalid()),
 )
-class GenreViewSet(mixins.ListModelMixin, CatalogViewSet):
+class GenreViewSet(CachedListMixin, CatalogViewSet):
     serializer_class = GenreSerializer
     pagination_class = None
 
@@ -564,7 +569,7 @@ POSTER_ERRORS = ("parse_error", "poster_too_large", "poster_invalid_type")
     ),
     destroy=_write(None, {204: None}, NOT_FOUND, _conflict("movie_in_use")),
 )
-class MovieViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CatalogViewSet):
+class MovieViewSet(CachedListMixin, CachedRetrieveMixin, CatalogViewSet):
     serializer_class = MovieSerializer
     filterset_class = MovieFilter
 
@@ -594,6 +599,7 @@ class MovieViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CatalogView
         filters=False,
     )
     @action(detail=True, methods=["get"], serializer_class=ShowtimeSerializer)
+    @cached_read
     def showtimes(self, request, pk=None):
         movie = self.get_object()
         page = self.paginate_queryset(selectors.showtime_upcoming_for_movie(movie_id=movie.pk))
@@ -624,7 +630,7 @@ THEATER_INVALID = _invalid(
     ),
     destroy=_write(None, {204: None}, NOT_FOUND, _conflict("theater_in_use")),
 )
-class TheaterViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CatalogViewSet):
+class TheaterViewSet(CachedListMixin, CachedRetrieveMixin, CatalogViewSet):
     serializer_class = TheaterSerializer
 
     def get_queryset(self):
@@ -662,7 +668,7 @@ SCREEN_MOVE_CONFLICT = _conflict("surcharge_currency_mismatch")
     ),
     destroy=_write(None, {204: None}, NOT_FOUND, _conflict("screen_in_use")),
 )
-class ScreenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CatalogViewSet):
+class ScreenViewSet(CachedListMixin, CachedRetrieveMixin, CatalogViewSet):
     serializer_class = ScreenSerializer
     filterset_class = ScreenFilter
 
@@ -695,6 +701,7 @@ class ScreenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CatalogVie
     @action(
         detail=True, methods=["get"], serializer_class=ScreenSeatSerializer, pagination_class=None
     )
+    @cached_read
     def seats(self, request, pk=None):
         screen = self.get_object()
         seats = selectors.seat_list(screen_id=screen.pk)
@@ -749,7 +756,7 @@ SCHEDULING_CONFLICT = _conflict(
         SCHEDULING_CONFLICT,
     ),
 )
-class ShowtimeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CatalogViewSet):
+class ShowtimeViewSet(CachedListMixin, CachedRetrieveMixin, CatalogViewSet):
     serializer_class = ShowtimeSerializer
     # `?format=` filters by showtime format (3d, imax) here, not by renderer.
     content_negotiation_class = FormatFilterNegotiation

@@ -12,15 +12,14 @@ bodies would save one miss per host, but would mean rewriting links inside the c
 every hit, and the hosts a deployment answers to are few (`ALLOWED_HOSTS`).
 
 Each process also keeps the responses it last read or stored, for at most `LOCAL_SECONDS`:
-the key holds the catalog version, which the view reads on every request (along with its
-throttle's count, one Redis round trip for both), so a write is still seen at once
+the key holds the catalog version, which every request reads (along with its throttle's
+count, one Redis round trip for both: `shared_reads`), so a write is still seen at once
 everywhere; only the shared cache's GET of the response is saved.
 """
 
 from __future__ import annotations
 
 import hashlib
-import threading
 import time
 
 from django.conf import settings
@@ -42,14 +41,16 @@ from marquee.catalog.models import (
     TicketType,
     WeekdayPriceRule,
 )
-from marquee.common import redis_guard
+from marquee.common import redis_guard, shared_reads
+from marquee.common.local_cache import LocalCache
 
 VERSION_KEY = "catalog-cache-version"
+CATALOG_ROUTES = {"genre", "movie", "theater", "screen", "showtime"}  # route name prefixes
 LOCAL_SECONDS = 5.0  # at most this long a process serves its own copy of a cached response
-LOCAL_KEPT = 256  # responses each process keeps, the oldest dropped first
-# response key -> (monotonic time kept, data, `redis_guard.epoch()` when kept)
-_local: dict[str, tuple[float, object, int]] = {}
-_local_lock = threading.Lock()  # for the threads of one process (gthread, runserver)
+# response key -> (data, `redis_guard.epoch()` when kept)
+_local: LocalCache[str, tuple[object, int]] = LocalCache(
+    "catalog_responses", max_size=256, max_age=LOCAL_SECONDS
+)
 
 
 def fresh_version() -> int:
@@ -60,32 +61,35 @@ def fresh_version() -> int:
 
 
 def catalog_version() -> int | None:
-    """The shared catalog version, or None when the cache is down."""
-    version = cache.get(VERSION_KEY)
+    """The shared catalog version (as this request read it already, if it did), or None when
+    the cache is down."""
+    version = shared_reads.get(VERSION_KEY)
     if version is None:
         cache.add(VERSION_KEY, fresh_version(), timeout=None)
-        version = cache.get(VERSION_KEY)
+        shared_reads.forget(VERSION_KEY)
+        version = shared_reads.get(VERSION_KEY)
     return version
 
 
-def version_keys() -> list[str] | None:
-    """The cache keys `response_key` needs, for the view to have them read along with its
-    throttle's count (`marquee.common.throttling`); None when caching is off."""
-    return [VERSION_KEY] if settings.CATALOG_CACHE_SECONDS > 0 else None
+def _reads(method: str, route: str, kwargs: dict) -> list[str]:
+    """A catalog GET needs the catalog version: the throttle reads it along with its count."""
+    if method == "GET" and route.split("-", 1)[0] in CATALOG_ROUTES:
+        return [VERSION_KEY] if settings.CATALOG_CACHE_SECONDS > 0 else []
+    return []
 
 
-def response_key(url: str, known: dict | None = None) -> str | None:
+shared_reads.read_along(_reads)
+
+
+def response_key(url: str) -> str | None:
     """The cache key for a GET of `url`, or None when caching is off or the cache is down.
 
     `url` is absolute (scheme, host, path and query): a body holds links built from the
     request's own host (pagination, posters), so a request with another `Host` must never
-    store links that everyone else would then be served. `known`: the values of
-    `version_keys()` if this request has read them already."""
+    store links that everyone else would then be served."""
     if settings.CATALOG_CACHE_SECONDS <= 0:
         return None
-    version = (known or {}).get(VERSION_KEY)
-    if version is None:  # not read along, or never set (catalog_version sets it)
-        version = catalog_version()
+    version = catalog_version()
     if version is None:
         return None
     digest = hashlib.sha256(url.encode()).hexdigest()[:32]
@@ -95,37 +99,28 @@ def response_key(url: str, known: dict | None = None) -> str | None:
 def cached_response(key: str):
     """The response data cached under `key`, or None: this process's copy while it is under
     `LOCAL_SECONDS` old, else the shared cache's (then kept here)."""
-    now = time.monotonic()
-    entry = _local.get(key)
-    if (
-        entry is not None
-        and now - entry[0] < min(LOCAL_SECONDS, settings.CATALOG_CACHE_SECONDS)
-        and entry[2] == redis_guard.epoch()  # not kept from before an outage
-    ):
-        return entry[1]
+    entry = _local.get(key, max_age=min(LOCAL_SECONDS, settings.CATALOG_CACHE_SECONDS))
+    if entry is not None and entry[1] == redis_guard.epoch():  # not kept from before an outage
+        return entry[0]
     data = cache.get(key)
     if data is not None:
-        _keep(key, now, data)
+        _keep(key, data)
     return data
 
 
 def store_response(key: str, data) -> None:
     cache.set(key, data, settings.CATALOG_CACHE_SECONDS)
-    _keep(key, time.monotonic(), data)
+    _keep(key, data)
 
 
-def _keep(key: str, now: float, data) -> None:
+def _keep(key: str, data) -> None:
     epoch = redis_guard.epoch()
-    if epoch is None:
-        return  # Redis is being skipped: nothing is kept under its versions
-    with _local_lock:
-        _local.pop(key, None)  # re-kept: now the newest
-        while len(_local) >= LOCAL_KEPT:
-            _local.pop(next(iter(_local)))  # the oldest kept
-        _local[key] = (now, data, epoch)
+    if epoch is not None:  # else Redis is being skipped: nothing is kept under its versions
+        _local.set(key, (data, epoch))
 
 
 def _bump() -> None:
+    shared_reads.forget(VERSION_KEY)
     try:
         cache.incr(VERSION_KEY)
     except ValueError:  # not set yet (or evicted): any new value retires the old keys

@@ -11,6 +11,7 @@ from django.dispatch import receiver
 
 from marquee.catalog.models import Seat
 from marquee.common import redis_guard
+from marquee.common.local_cache import LocalCache
 
 LAYOUT_CACHE_SECONDS = 600
 
@@ -29,11 +30,11 @@ def _key(screen_id: int) -> str:
     return f"screen-layout:v1:{screen_id}"
 
 
-# The last layout this process built per screen, with the rows it was built from. The shared
-# cache stays the source of truth: the memo is used only when the cached rows are equal, so it
-# saves rebuilding hundreds of tuples on every seat map and hold (a profiled hot spot), never
-# an invalidation.
-_built: dict[int, tuple[list, tuple[LayoutSeat, ...]]] = {}
+# The last layout this process built per screen, with the rows it was built from: reused only
+# when the cached rows are equal, so it saves rebuilding the tuples, never an invalidation.
+_built: LocalCache[int, tuple[list, tuple[LayoutSeat, ...]]] = LocalCache(
+    "screen_layouts", max_size=1024
+)
 
 
 def _as_layout(screen_id: int, rows: list) -> tuple[LayoutSeat, ...]:
@@ -41,7 +42,7 @@ def _as_layout(screen_id: int, rows: list) -> tuple[LayoutSeat, ...]:
     if memo is not None and memo[0] == rows:
         return memo[1]
     layout = tuple(LayoutSeat(*row) for row in rows)
-    _built[screen_id] = (rows, layout)
+    _built.set(screen_id, (rows, layout))
     return layout
 
 

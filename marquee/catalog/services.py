@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
@@ -13,6 +14,7 @@ from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import ProtectedError, Q, RestrictedError
 from django.utils import timezone
 
+from marquee.catalog import hooks
 from marquee.catalog.cache import catalog_changed
 from marquee.catalog.error_codes import CatalogErrorCode
 from marquee.catalog.layout import screen_layout_invalidate
@@ -36,11 +38,14 @@ from marquee.catalog.models import (
 from marquee.catalog.posters import poster_prepare
 from marquee.catalog.seat_generation import plan_seats
 from marquee.catalog.selectors import showtime_get, showtime_overlapping
-from marquee.catalog.signals import showtime_cancelled, showtime_changing
+from marquee.catalog.signals import showtime_cancelled
 from marquee.common.db_errors import is_deadlock
 from marquee.common.errors import DomainError
 from marquee.common.money import currency_exponent, fits_currency, is_currency
 from marquee.common.time import api_datetime, is_valid_timezone
+
+if TYPE_CHECKING:
+    from marquee.accounts.models import User
 
 SHOWTIME_OVERLAP_CONSTRAINT = "showtime_no_overlap"
 SCHEDULING_HORIZON = timedelta(days=2 * 365)
@@ -555,100 +560,174 @@ def showtime_schedule(
     return showtime_get(showtime_id=showtime.pk)
 
 
+@dataclass(frozen=True)
+class _ShowtimeChange:
+    """What an update asks of a locked showtime, worked out before anything is written."""
+
+    fields: list[str]  # movie, screen, starts_at, currency: the ones that really change
+    moved: bool  # a new film, screen or start: a new end, and maybe a new slot
+    reinstated: bool  # cancelled, asked to be scheduled again
+    was_scheduled: bool
+    cancelling: bool
+
+    @property
+    def needs_slot_check(self) -> bool:
+        return self.reinstated or (self.moved and self.was_scheduled and not self.cancelling)
+
+
+def _showtime_locked(showtime_id: int, *, new_screen: Screen | None) -> Showtime:
+    """The showtime's row, locked after its screens' rows (old and new): screens first."""
+    screen_ids = list(Showtime.objects.filter(pk=showtime_id).values_list("screen_id", flat=True))
+    if new_screen is not None:
+        screen_ids.append(new_screen.pk)
+    screens_schedule_lock(screen_ids)
+    return (
+        Showtime.objects.select_for_update()
+        .select_related("movie", "screen__theater")
+        .get(pk=showtime_id)
+    )
+
+
+def _showtime_change(
+    locked: Showtime,
+    *,
+    movie: Movie | None,
+    screen: Screen | None,
+    starts_at: datetime | None,
+    currency: str | None,
+    status: str | None,
+) -> _ShowtimeChange:
+    changed = {
+        "movie": movie is not None and movie.pk != locked.movie_id,
+        "screen": screen is not None and screen.pk != locked.screen_id,
+        "starts_at": starts_at is not None and starts_at != locked.starts_at,
+        "currency": currency is not None and currency != locked.currency,
+    }
+    was_scheduled = locked.status == ShowtimeStatus.SCHEDULED
+    return _ShowtimeChange(
+        fields=[name for name, yes in changed.items() if yes],
+        moved=changed["movie"] or changed["screen"] or changed["starts_at"],
+        reinstated=status == ShowtimeStatus.SCHEDULED and not was_scheduled,
+        was_scheduled=was_scheduled,
+        cancelling=status == ShowtimeStatus.CANCELLED,
+    )
+
+
+def _check_showtime_price(
+    locked: Showtime, *, theater: Theater, base_price: Decimal | None, currency: str | None
+) -> None:
+    """A new currency suits the theater's surcharges; the price fits the currency's units."""
+    new_currency = locked.currency if currency is None else currency
+    if new_currency != locked.currency or theater.pk != locked.screen.theater_id:
+        showtime_currency_check(theater=theater, currency=new_currency)
+    if base_price is not None or currency is not None:
+        amount_check(
+            locked.base_price if base_price is None else base_price,
+            new_currency,
+            field="base_price",
+        )
+
+
+def _apply_sales_terms(
+    locked: Showtime,
+    *,
+    theater: Theater,
+    price_card: PriceCard | None,
+    format: str | None,
+    language_version: str | None,
+    currency: str | None,
+) -> None:
+    """A new price card, format or language version (a new format reprices the seats not yet
+    held); the card, new or kept, must be the theater's and in the showtime's currency."""
+    if price_card is not UNSET:
+        locked.price_card = price_card
+    if format is not None:
+        locked.format = format
+    if language_version is not None:
+        locked.language_version = language_version
+    moved_theater = theater.pk != locked.screen.theater_id
+    if locked.price_card_id is not None and (
+        price_card is not UNSET or currency is not None or moved_theater
+    ):
+        price_card_check(
+            price_card=locked.price_card,
+            theater_id=theater.pk,
+            currency=locked.currency if currency is None else currency,
+        )
+
+
 def showtime_update(
     *,
     showtime: Showtime,
     movie: Movie | None = None,
+    screen: Screen | None = None,
     starts_at: datetime | None = None,
     base_price: Decimal | None = None,
     currency: str | None = None,
     status: str | None = None,
-    changed_by=None,
+    changed_by: User | None = None,
     price_card: PriceCard | None = UNSET,
     format: str | None = None,
     language_version: str | None = None,
 ) -> Showtime:
     """Change price or currency (each checked as when scheduling); moving or reinstating
-    re-checks past and overlap.
+    re-checks past and overlap; the registered checks (`marquee.catalog.hooks`: booking's
+    "not once sold") may refuse a new film, screen, start or currency.
 
     Setting the status to cancelled goes through `showtime_cancel` (and its signal).
     """
     if currency is not None:
         currency_check(currency)
     with transaction.atomic():
-        # A showtime never changes screens: its screen is locked first, then the showtime.
-        screens_schedule_lock(
-            Showtime.objects.filter(pk=showtime.pk).values_list("screen_id", flat=True)
+        locked = _showtime_locked(showtime.pk, new_screen=screen)
+        theater = (screen or locked.screen).theater
+        _check_showtime_price(locked, theater=theater, base_price=base_price, currency=currency)
+        change = _showtime_change(
+            locked,
+            movie=movie,
+            screen=screen,
+            starts_at=starts_at,
+            currency=currency,
+            status=status,
         )
-        locked = (
-            Showtime.objects.select_for_update()
-            .select_related("movie", "screen__theater")
-            .get(pk=showtime.pk)
+        _apply_sales_terms(
+            locked,
+            theater=theater,
+            price_card=price_card,
+            format=format,
+            language_version=language_version,
+            currency=currency,
         )
-        if currency is not None and currency != locked.currency:
-            showtime_currency_check(theater=locked.screen.theater, currency=currency)
-        if base_price is not None or currency is not None:
-            amount_check(
-                locked.base_price if base_price is None else base_price,
-                locked.currency if currency is None else currency,
-                field="base_price",
-            )
-        if price_card is not UNSET:
-            locked.price_card = price_card
-        if format is not None:
-            locked.format = format  # a new format reprices the seats not yet held
-        if language_version is not None:
-            locked.language_version = language_version
-        if locked.price_card_id is not None and (price_card is not UNSET or currency is not None):
-            price_card_check(
-                price_card=locked.price_card,
-                theater_id=locked.screen.theater_id,
-                currency=locked.currency if currency is None else currency,
-            )
-        was_scheduled = locked.status == ShowtimeStatus.SCHEDULED
-        moved = (movie is not None and movie.pk != locked.movie_id) or (
-            starts_at is not None and starts_at != locked.starts_at
-        )
-        reinstated = status == ShowtimeStatus.SCHEDULED and not was_scheduled
-        changing = [
-            name
-            for name, changed in (
-                ("movie", movie is not None and movie.pk != locked.movie_id),
-                ("starts_at", starts_at is not None and starts_at != locked.starts_at),
-                ("currency", currency is not None and currency != locked.currency),
-            )
-            if changed
-        ]
-        if changing:
-            # Buyers paid for this film at this time in this currency: the booking app refuses.
-            showtime_changing.send(sender=Showtime, showtime=locked, fields=changing)
-        if movie is not None:
-            locked.movie = movie
-        if starts_at is not None:
-            locked.starts_at = starts_at
-        if base_price is not None:
-            locked.base_price = base_price
-        if currency is not None:
-            locked.currency = currency
-        if moved:
+        if change.fields:
+            hooks.showtime_change_check(showtime=locked, fields=change.fields)
+        for name, value in (
+            ("movie", movie),
+            ("screen", screen),
+            ("starts_at", starts_at),
+            ("base_price", base_price),
+            ("currency", currency),
+        ):
+            if value is not None:
+                setattr(locked, name, value)
+        if change.moved:
             locked.ends_at = showtime_ends_at(movie=locked.movie, starts_at=locked.starts_at)
-        if reinstated:
+        if change.reinstated:
             locked.status = ShowtimeStatus.SCHEDULED
-        if reinstated or (moved and was_scheduled and status != ShowtimeStatus.CANCELLED):
+        if change.needs_slot_check:
             showtime_check_slot(
                 screen=locked.screen,
                 starts_at=locked.starts_at,
                 ends_at=locked.ends_at,
                 exclude_id=locked.pk,
-                check_past=reinstated or starts_at is not None,
+                check_past=change.reinstated or starts_at is not None,
             )
         _save_checked(locked)
-        if status == ShowtimeStatus.CANCELLED and was_scheduled:
+        if change.cancelling and change.was_scheduled:
             showtime_cancel(showtime=locked, cancelled_by=changed_by)
     return showtime_get(showtime_id=showtime.pk)
 
 
-def showtime_cancel(*, showtime: Showtime, cancelled_by=None) -> Showtime:
+def showtime_cancel(*, showtime: Showtime, cancelled_by: User | None = None) -> Showtime:
     """Cancel a scheduled showtime; receivers of `showtime_cancelled` act in the same transaction.
 
     Cancelling an already cancelled showtime changes nothing and sends no signal.

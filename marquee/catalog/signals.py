@@ -1,4 +1,5 @@
 """Signals the catalog sends; apps further down (booking) listen, the catalog never imports them.
+Signals notify; a rule that may refuse a change is a hook (`marquee.catalog.hooks`).
 
 `showtime_cancelled(sender=Showtime, showtime=..., cancelled_by=user or None)` is sent *inside*
 the transaction that marks the showtime cancelled, so a receiver's writes (cancelling the
@@ -10,8 +11,3 @@ providers directly: queue those with `transaction.on_commit`.
 from django.dispatch import Signal
 
 showtime_cancelled = Signal()
-
-# `showtime_changing(sender=Showtime, showtime=..., fields=[...])` is sent inside the updating
-# transaction before a showtime's movie, start or currency changes; a receiver raises an
-# DomainError to refuse (the booking app does when seats are already held or sold).
-showtime_changing = Signal()

@@ -1,11 +1,10 @@
 """SELECT one row by primary key, with the SQL and its converters worked out once per model.
 
-`Model.objects.get(pk=...)` compiles its SELECT on every call. The token's user is read that
-way on every logged-in request, and compiling cost more CPU than running the query (about a
-third of a hold answered 409; profiled in docs/benchmarks.md). `get_by_pk()` runs the same
-statement the ORM builds, converts the values with the same converters (SQLite's dates,
-booleans and decimals among them) and builds the instance with `Model.from_db`, as a
-queryset does.
+`Model.objects.get(pk=...)` compiles its SELECT on every call, and the token's user is read
+that way on every logged-in request (docs/benchmarks.md, "Cached SELECT by id").
+`get_by_pk()` runs the same statement the ORM builds, converts the values with the same
+converters (SQLite's dates, booleans and decimals among them) and builds the instance with
+`Model.from_db`, as a queryset does.
 """
 
 from __future__ import annotations
@@ -14,6 +13,10 @@ from typing import Any, TypeVar
 
 from django.db import connections, router
 from django.db.models import Model
+
+# The Django releases this was checked against (tests/common/test_shortcut_versions.py fails
+# outside them: check the compiler and `from_db` paths again, then widen the range).
+VERIFIED_DJANGO = ((5, 2), (5, 2))
 
 M = TypeVar("M", bound=Model)
 

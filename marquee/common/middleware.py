@@ -4,7 +4,7 @@ import uuid
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
 
-from marquee.common import request_context
+from marquee.common import request_context, shared_reads
 from marquee.common.client_address import client_ip
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -15,7 +15,8 @@ VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 class RequestContextMiddleware:
     """Give every request an id (the caller's X-Request-ID, or a new one) for logs and the
     response, work out the client's address once (`request.client_ip`, for the throttles,
-    the login lockout and the logs), and pin writing requests to the primary database."""
+    the login lockout and the logs), pin writing requests to the primary database, and give
+    the request its own record of what it read from the shared cache (`shared_reads`)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -31,9 +32,11 @@ class RequestContextMiddleware:
         request.request_id = rid
         request.client_ip = client_ip(request)
         tokens.append(request_context.client_ip.set(request.client_ip))
+        reads = shared_reads.begin()
         try:
             response = self.get_response(request)
         finally:
+            shared_reads.end(reads)
             for var, token in zip(
                 (
                     request_context.request_id,

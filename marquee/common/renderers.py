@@ -1,7 +1,7 @@
 """The project's JSON renderer: DRF's output, written by orjson.
 
-DRF's JSONRenderer runs the standard library encoder; for a 500-seat map that was most of the
-request's CPU. orjson writes the same compact UTF-8 JSON about ten times faster. Anything
+DRF's JSONRenderer runs the standard library encoder, most of a large seat map's cost; orjson
+writes the same compact UTF-8 JSON much faster (docs/benchmarks.md, "orjson"). Anything
 orjson does not know (lazy translations, Decimal, ...) goes through DRF's own encoder, and so
 do dates and times (DRF writes UTC as `Z`, orjson as `+00:00`); non-string keys become
 strings as the standard library makes them; an indented rendering
@@ -70,8 +70,8 @@ class ContentNegotiation(DefaultContentNegotiation):
     A request without a format override whose Accept is absent, `*/*` or `application/json`
     gets the first renderer as `application/json`: exactly what DRF's own rules give when that
     renderer is JSON. Anything else (an indent, the browsable API, several media types, a
-    406) is DRF's. Parsing the header into media types cost about as much as the rest of
-    DRF's dispatch on a trivial view (docs/benchmarks.md, round 3).
+    406) is DRF's. Parsing the header is costly for what it decides (docs/benchmarks.md,
+    "Content negotiation").
     """
 
     COMMON_ACCEPTS = frozenset({None, "*/*", "application/json"})

@@ -1,8 +1,8 @@
 """Fixed-window rate throttles: one cache `INCR` per throttle per request, nothing pickled.
 
 DRF's `SimpleRateThrottle` keeps a sliding log, a pickled list of timestamps that it GETs and
-SETs back on every request; with Redis its two default throttles measured about 30% of a
-trivial DRF request (docs/benchmarks.md). A counter per fixed window costs one round trip on
+SETs back on every request, a large share of a trivial request (docs/benchmarks.md, "Fixed
+window throttles"). A counter per fixed window costs one round trip on
 Redis (a script: `INCR`, and `EXPIRE` when it created the key); other caches `incr`, then
 `add` once per window.
 
@@ -12,9 +12,9 @@ start of the next). Rates here are abuse limits, not quotas, so that is acceptab
 
 On Redis one script call serves the whole request: the first fixed-window throttle to run
 counts every fixed-window throttle of the view (a booking POST has two: the account's and the
-booking burst), and reads the cache keys the view names (`throttle_reads_along`): the seat map
-reads its two version numbers this way and a hold the catalog version, so throttling and those
-reads cost one Redis round trip in all.
+booking burst), and reads the cache keys the apps registered for the request's route
+(`marquee.common.shared_reads`): the seat map reads its two version numbers this way and a hold
+the catalog version, so throttling and those reads cost one Redis round trip in all.
 
 That call is bounded like every Redis call (`REDIS_TIMEOUT_SECONDS`) and goes through the
 process's circuit breaker (`marquee.common.redis_guard`): while Redis is skipped after a
@@ -33,7 +33,7 @@ import time
 from redis import exceptions as redis_exceptions
 from rest_framework import exceptions, throttling
 
-from marquee.common import redis_guard
+from marquee.common import redis_guard, shared_reads
 from marquee.common.client_address import rate_limit_ident
 
 logger = logging.getLogger(__name__)
@@ -79,14 +79,14 @@ class FixedWindowRateThrottle(throttling.SimpleRateThrottle):
 
         On Redis the first throttle of a request also counts the view's other fixed-window
         throttles (`request.throttle_counts`, taken by each when it runs) and reads the keys
-        the view names (`request.throttle_reads`), in the same script call."""
+        registered for the request's route into `shared_reads`, in the same script call."""
         django_client = getattr(self.cache, "client", None)
         if django_client is None or not type(django_client).__module__.startswith("django_redis"):
             return self._count_in_cache(window_key)
         client = django_client.get_client(write=True)
         first = hasattr(view, "get_throttles") and not hasattr(request, "throttle_counts")
         siblings, error = self._sibling_windows(request, view) if first else ([], None)
-        reads = _reads_wanted(request, view) or []
+        reads = _reads_wanted(request)
         counters = [(window_key, self.duration + 1), *siblings]
         result = _redis_count(
             client,
@@ -108,10 +108,12 @@ class FixedWindowRateThrottle(throttling.SimpleRateThrottle):
                 key: int(count) for (key, _), count in zip(siblings, counts[1:], strict=True)
             }
         if reads:
-            request.throttle_reads = {
-                key: None if raw is None else django_client.decode(raw)
-                for key, raw in zip(reads, values, strict=True)
-            }
+            shared_reads.remember(
+                {
+                    key: None if raw is None else django_client.decode(raw)
+                    for key, raw in zip(reads, values, strict=True)
+                }
+            )
         return int(counts[0])
 
     def _sibling_windows(
@@ -161,12 +163,12 @@ class FixedWindowRateThrottle(throttling.SimpleRateThrottle):
             return None
 
 
-def _reads_wanted(request, view) -> list[str] | None:
-    """The cache keys the view wants read along with the count, once per request."""
-    wanted = getattr(view, "throttle_reads_along", None)
-    if wanted is None or hasattr(request, "throttle_reads"):
-        return None
-    return wanted(request)
+def _reads_wanted(request) -> list[str]:
+    """The cache keys the apps registered for this request's route (`shared_reads`)."""
+    match = getattr(request, "resolver_match", None)
+    if match is None:
+        return []
+    return shared_reads.keys_for(request.method, match.view_name, match.kwargs)
 
 
 # On Redis the counts and their expiry are one script call (EVALSHA): one round trip for every
@@ -200,13 +202,10 @@ os.register_at_fork(after_in_child=_forget_connections_after_fork)
 
 def _own_connection(client):
     """This thread's own connection to the client's Redis, built as the client's pool builds
-    its connections (same class, address, database, timeouts) but kept by the thread.
-
-    The throttle's script call is the one Redis command of most requests. Through the client
-    it costs about 60 us of CPU, a third of that in checking a connection out of the pool and
-    back (with a poll of the socket each time); on a connection of its own about 35 us. The
-    connection is not taken from the pool, so a thread that ends (Django's threaded servers
-    start one per request) takes nothing from the pool's count with it: its connection closes
+    its connections (same class, address, database, timeouts) but kept by the thread: the
+    pool's checkout and check-in are a large share of the one Redis call of most requests
+    (docs/benchmarks.md, "Throttle connection"). The connection is not taken from the pool,
+    so a thread that ends takes nothing from the pool's count with it: its connection closes
     when the thread's storage is freed. A process forked after connecting builds its own."""
     pool = client.connection_pool
     held = getattr(_own, "held", None)

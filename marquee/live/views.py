@@ -28,6 +28,7 @@ from redis import RedisError
 
 from marquee.catalog.models import Showtime
 from marquee.common.errors import HTTP_STATUS, error_body
+from marquee.common.local_cache import LocalCache
 from marquee.live.broker import CLOSED, HEARTBEAT, Entry, Viewer, broker
 from marquee.live.error_codes import LiveErrorCode
 
@@ -76,13 +77,7 @@ def _unavailable() -> JsonResponse:
 # Showtimes this process has found: one database read per showtime and process, not one per
 # viewer. A read in the request's own thread would keep a database connection open for as long
 # as the stream (Django closes it when the request ends): one per viewer.
-_known_showtimes: set[int] = set()
-KNOWN_SHOWTIMES_KEPT = 10_000
-
-
-def known_showtimes_clear() -> None:
-    """Forget the showtimes found (tests)."""
-    _known_showtimes.clear()
+_known_showtimes: LocalCache[int, bool] = LocalCache("live_known_showtimes", max_size=10_000)
 
 
 def _showtime_found(showtime_id: int) -> bool:
@@ -93,13 +88,11 @@ def _showtime_found(showtime_id: int) -> bool:
 
 
 async def _showtime_exists(showtime_id: int) -> bool:
-    if showtime_id in _known_showtimes:
+    if _known_showtimes.get(showtime_id):
         return True
     found = await sync_to_async(_showtime_found, thread_sensitive=False)(showtime_id)
     if found:
-        if len(_known_showtimes) >= KNOWN_SHOWTIMES_KEPT:
-            _known_showtimes.clear()
-        _known_showtimes.add(showtime_id)
+        _known_showtimes.set(showtime_id, True)
     return found
 
 

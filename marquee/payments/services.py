@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING, cast
 
 import stripe
 from django.db import IntegrityError, OperationalError, transaction
@@ -51,6 +52,9 @@ from marquee.payments.providers import (
 from marquee.tickets.models import EmailKind
 from marquee.tickets.outbox import email_queue
 
+if TYPE_CHECKING:
+    from marquee.accounts.models import User
+
 logger = logging.getLogger("marquee.payments")
 
 MAX_REFUND_ATTEMPTS = 10
@@ -86,7 +90,7 @@ def _check_payable(booking: Booking, now: datetime) -> None:
         raise errors.hold_expired()
 
 
-def _keep_or_refund(payment: Payment, *, actor=None) -> str:
+def _keep_or_refund(payment: Payment, *, actor: User | None = None) -> str:
     """A capture becomes the booking's one payment and confirms it, or is refunded.
 
     Call under the booking's lock. Returns the confirmation's outcome, or
@@ -130,7 +134,7 @@ def _refund_duplicate(payment: Payment, *, reason: str) -> str:
 SETTLE_ATTEMPTS = 3
 
 
-def _settle_capture(*, payment_id: int, actor=None) -> str:
+def _settle_capture(*, payment_id: int, actor: User | None = None) -> str:
     """Keep or refund a capture that is on record, under the booking's lock.
 
     A deadlock or lock timeout rolls the attempt back whole and it is tried again; if every
@@ -174,7 +178,7 @@ def payments_settle_captured(*, older_than: timedelta = timedelta(minutes=1)) ->
     return len(ids)
 
 
-def payment_start(*, booking: Booking, user, card_number: str | None = None) -> dict:
+def payment_start(*, booking: Booking, user: User, card_number: str | None = None) -> dict:
     """Pay for a held booking with the configured provider; the booking is charged once."""
     provider = get_provider()
     if provider.confirms_synchronously:
@@ -182,7 +186,7 @@ def payment_start(*, booking: Booking, user, card_number: str | None = None) -> 
     return _pay_stripe(booking=booking, provider=provider)
 
 
-def _pay_now(*, booking: Booking, user, card_number: str | None, provider) -> dict:
+def _pay_now(*, booking: Booking, user: User, card_number: str | None, provider) -> dict:
     card_number = (card_number or "").replace(" ", "")
     if not luhn_valid(card_number):
         raise errors.PaymentError(
@@ -356,8 +360,8 @@ def stripe_webhook_handle(*, payload: bytes, signature: str | None) -> str:
         raise errors.invalid_payload() from None
     # Signed is not the same as well-formed: check every field used before anything is stored.
     try:
-        event_id = _text(event, "id", limit=255)
-        event_type = _text(event, "type", limit=100)
+        event_id = _required_text(event, "id", limit=255)
+        event_type = _required_text(event, "type", limit=100)
         intent = _stripe_intent(event, event_type) if event_type in INTENT_EVENTS else None
     except errors.PaymentError as error:
         # Signed by Stripe (or by whoever holds the secret) yet malformed: worth a look.
@@ -398,6 +402,10 @@ def _text(data, path: str, *, limit: int, required: bool = True) -> str | None:
     if not isinstance(value, str) or not value or len(value) > limit:
         raise errors.invalid_payload(field=path)
     return value
+
+
+def _required_text(data, path: str, *, limit: int) -> str:
+    return cast(str, _text(data, path, limit=limit))  # required: None was refused
 
 
 def _stripe_intent(event: dict, event_type: str) -> dict:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db.models import Prefetch, Q
@@ -17,8 +18,11 @@ from marquee.tickets import errors
 from marquee.tickets.codes import MAX_TICKET_ID, b64url, code_digest, key_ring
 from marquee.tickets.models import DoorPolicy, DoorScan, ScanDirection, ScanResult
 
+if TYPE_CHECKING:
+    from marquee.accounts.models import User
 
-def ticket_get_for_qr(*, user, ticket_id: int) -> Ticket:
+
+def ticket_get_for_qr(*, user: User, ticket_id: int) -> Ticket:
     """A sold ticket of the caller's own booking (staff: anyone's); others' are not found."""
     if not 1 <= ticket_id <= MAX_TICKET_ID:
         raise errors.ticket_not_found()

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -25,6 +26,9 @@ from marquee.tickets.codes import parse_ticket_code
 from marquee.tickets.error_codes import TicketErrorCode
 from marquee.tickets.errors import TicketError
 from marquee.tickets.models import DoorPolicy, DoorScan, ScanDirection, ScanResult
+
+if TYPE_CHECKING:
+    from marquee.accounts.models import User
 
 logger = logging.getLogger("marquee.tickets")
 
@@ -87,7 +91,7 @@ def _replayed(*, nonce: str, ticket_id: int, direction: str) -> DoorScan | None:
 def ticket_scan(
     *,
     code: str,
-    staff_user,
+    staff_user: User,
     direction: str = ScanDirection.ENTRY,
     device: str = "",
     nonce: str | None = None,
@@ -200,7 +204,7 @@ def ticket_scan(
     return scan
 
 
-def ticket_check_in(*, code: str, staff_user, now: datetime | None = None) -> Ticket:
+def ticket_check_in(*, code: str, staff_user: User, now: datetime | None = None) -> Ticket:
     """Let a sold ticket in once, on its showtime's day; a second scan is refused."""
     return ticket_scan(code=code, staff_user=staff_user, now=now).ticket
 

@@ -13,7 +13,6 @@ layout, its prices, the language), never by time.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import groupby
@@ -26,15 +25,14 @@ from django.utils.translation import gettext, pgettext
 from marquee.booking import availability
 from marquee.booking import selectors as booking_selectors
 from marquee.booking.context import AVAILABLE, HELD, SOLD, ShowtimeContext, showtime_context
-from marquee.catalog.cache import VERSION_KEY as CATALOG_VERSION_KEY
 from marquee.catalog.models import SeatKind, SeatTier
 from marquee.common.formats import money
+from marquee.common.local_cache import LocalCache
 from marquee.live import selectors as live_selectors
 
 YOURS = "yours"  # a seat in the buyer's own hold
 GAP = '<span class="gap" aria-hidden="true"></span>'
 ROW_GAP = '<div class="row-gap" aria-hidden="true"></div>'
-PARTS_KEPT = 64  # per process: about 0.4 MB each for a 500-seat hall
 
 
 def status_text(status: str) -> str:
@@ -156,7 +154,8 @@ def _build(context: ShowtimeContext, language: str) -> HallParts:
     )
 
 
-_parts: dict[tuple[int, str], HallParts] = {}
+# About 0.4 MB each for a 500-seat hall.
+_parts: LocalCache[tuple[int, str], HallParts] = LocalCache("picker_hall_parts", max_size=64)
 
 
 def hall_parts(context: ShowtimeContext, language: str) -> HallParts:
@@ -171,9 +170,7 @@ def hall_parts(context: ShowtimeContext, language: str) -> HallParts:
         or parts.currency != context.showtime.currency
     ):
         parts = _build(context, language)
-        if len(_parts) >= PARTS_KEPT:
-            _parts.clear()
-        _parts[key] = parts
+        _parts.set(key, parts)
     return parts
 
 
@@ -238,13 +235,13 @@ class _Rendered:
     live_version: int | None
     local_change: int
     valid_until: datetime | None
-    built: float
     html: str
     free: int
 
 
-_rendered: dict[tuple[int, str], _Rendered] = {}
-RENDERED_KEPT = 256
+_rendered: LocalCache[tuple[int, str], _Rendered] = LocalCache(
+    "picker_halls", max_size=256, max_age=availability.MAX_AGE_SECONDS
+)
 
 
 def picker_hall(
@@ -263,24 +260,22 @@ def picker_hall(
     cache (`CATALOG_CACHE_SECONDS` > 0) a process reuses the markup it joined last while the
     catalog and seat versions and its own change number are unchanged, no hold shown on it has
     lapsed and the show has not started, for at most `availability.MAX_AGE_SECONDS`: the same
-    rule as the API's seat map (`booking.selectors.showtime_seat_map_json`)."""
+    rule as the API's seat map (`marquee.booking.rendered`)."""
     catalog_version, seat_version = availability.versions(showtime_id)
     shared = settings.CATALOG_CACHE_SECONDS > 0 and None not in (catalog_version, seat_version)
-    known = {CATALOG_VERSION_KEY: catalog_version} if shared else None
-    context = showtime_context(showtime_id, known)
+    context = showtime_context(showtime_id)
     parts = hall_parts(context, language)
     plain = not selected and not yours
     key = (showtime_id, language)
     local_change = availability.local_change(showtime_id)
     if shared and plain:
-        memo = _rendered.get(key)
+        memo = _rendered.get(key, max_age=availability.MAX_AGE_SECONDS)
         if (
             memo is not None
             and memo.catalog_version == catalog_version
             and memo.seat_version == seat_version
             and memo.local_change == local_change
             and (memo.valid_until is None or now < memo.valid_until)
-            and time.monotonic() - memo.built < availability.MAX_AGE_SECONDS
         ):
             return PickerHall(context, parts, memo.html, memo.free, memo.live_version, memo)
     live_version = live_selectors.seat_version(showtime_id=showtime_id)
@@ -292,23 +287,9 @@ def picker_hall(
         if context.on_sale(now):
             starts = context.showtime.starts_at
             valid_until = starts if valid_until is None else min(valid_until, starts)
-        if len(_rendered) >= RENDERED_KEPT:
-            _rendered.clear()
         memo = _Rendered(
-            catalog_version,
-            seat_version,
-            live_version,
-            local_change,
-            valid_until,
-            time.monotonic(),
-            html,
-            free,
+            catalog_version, seat_version, live_version, local_change, valid_until, html, free
         )
-        _rendered[key] = memo
+        _rendered.set(key, memo)
         return PickerHall(context, parts, html, free, live_version, memo)
     return PickerHall(context, parts, html, free, live_version)
-
-
-def picker_halls_clear() -> None:
-    _rendered.clear()
-    _parts.clear()

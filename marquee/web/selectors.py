@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.db.models import Min, Q
 from django.utils import timezone
@@ -15,6 +16,9 @@ from marquee.booking.models import Booking, BookingStatus, SalesChannel
 from marquee.catalog import selectors as catalog
 from marquee.catalog.models import Movie, Showtime, ShowtimeStatus, Theater
 from marquee.common.time import to_local
+
+if TYPE_CHECKING:
+    from marquee.accounts.models import User
 
 LISTING_DAYS = 7
 
@@ -75,7 +79,7 @@ def home_listing(
             later_movies.setdefault(showtime.movie_id, showtime.movie)
     chosen = day if day in by_day else (days[0] if days else None)
     grouped: dict[int, TheaterDay] = {}
-    for showtime in by_day.get(chosen, []):
+    for showtime in by_day[chosen] if chosen is not None else []:
         screen_theater = showtime.screen.theater
         theater_day = grouped.setdefault(screen_theater.pk, TheaterDay(screen_theater))
         entry = next((m for m in theater_day.movies if m.movie.pk == showtime.movie_id), None)
@@ -134,7 +138,7 @@ def movie_next_show(*, movie_id: int, now: datetime | None = None):
     )
 
 
-def bookings_for_page(*, user, upcoming: bool, now: datetime | None = None):
+def bookings_for_page(*, user: User, upcoming: bool, now: datetime | None = None):
     """The caller's bookings, upcoming (shows not started) or past, soonest or latest first
     (a cashier's walk-in sales are the box office's, not theirs)."""
     now = now or timezone.now()

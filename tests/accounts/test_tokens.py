@@ -11,7 +11,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from marquee.accounts import tokens as rotating
-from marquee.accounts.authentication import verified_tokens_clear
+from marquee.common import local_cache
 from tests.accounts.helpers import LOGOUT_URL, ME_URL, REFRESH_URL, error_code, login
 from tests.factories import UserFactory
 
@@ -404,7 +404,7 @@ def jwt_keys(settings):
     def switch(current: str, *fallbacks: str) -> None:
         settings.SIMPLE_JWT = {**settings.SIMPLE_JWT, "SIGNING_KEY": current}
         settings.JWT_SIGNING_KEY_FALLBACKS = list(fallbacks)
-        verified_tokens_clear()
+        local_cache.clear_all()
 
     return switch
 

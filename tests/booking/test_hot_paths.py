@@ -19,11 +19,13 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from marquee.booking import context as showtime_context_module
 from marquee.booking import errors, selectors, services
+from marquee.booking import rendered as rendered_maps
 from marquee.booking.api import BookingOutput, booking_output
 from marquee.booking.models import Booking, BookingStatus, Ticket, TicketStatus
 from marquee.booking.services import ConfirmOutcome, booking_confirm
 from marquee.catalog import services as catalog
 from marquee.catalog.models import Showtime, ShowtimeStatus, WeekdayPriceRule
+from marquee.common import local_cache
 from marquee.common.time import to_local
 from tests import factories
 from tests.queries import assert_max_data_queries
@@ -193,8 +195,8 @@ def test_a_context_ages_out_even_without_a_catalog_change(
     # A write that bypassed the version bump (raw SQL, say): seen after MAX_AGE_SECONDS.
     Showtime.objects.filter(pk=showtime.pk).update(status=ShowtimeStatus.CANCELLED)
     assert api_client.get(seat_map_url(showtime)).json()["showtime"]["status"] == "scheduled"
-    later = showtime_context_module.time.monotonic() + showtime_context_module.MAX_AGE_SECONDS
-    monkeypatch.setattr(showtime_context_module.time, "monotonic", lambda: later + 1)
+    later = local_cache.time.monotonic() + showtime_context_module.MAX_AGE_SECONDS
+    monkeypatch.setattr(local_cache.time, "monotonic", lambda: later + 1)
     assert api_client.get(seat_map_url(showtime)).json()["showtime"]["status"] == "cancelled"
 
 
@@ -304,9 +306,16 @@ def rendered(data) -> bytes:
     return JSONRenderer().render(data)
 
 
-def test_the_hold_response_is_exactly_the_documented_serializer(customer, showtime, hold):
+def test_the_hold_response_is_exactly_the_documented_serializer(customer, showtime, hold, seats):
     booking = hold(["A1", "E3", "D2"])
     assert rendered(booking_output(booking)) == rendered(BookingOutput(booking).data)
+    held = services.booking_hold_with_tickets(
+        user=customer, showtime_id=showtime.pk, seat_ids=ids(seats, "B3", "B1")
+    )
+    assert [t.seat.pk for t in held.tickets] == ids(seats, "B1", "B3")  # in seat order
+    assert rendered(booking_output(held.booking, held.tickets)) == rendered(
+        BookingOutput(held.booking).data
+    )
     stored = selectors.booking_get(user=customer, public_id=booking.public_id)
     assert rendered(booking_output(stored)) == rendered(BookingOutput(stored).data)
 
@@ -445,7 +454,7 @@ def render(data) -> bytes:
 
 
 def seat_map_at(showtime, when) -> dict:
-    body = selectors.showtime_seat_map_json(showtime_id=showtime.pk, render=render, now=when)
+    body = rendered_maps.seat_map_bytes(showtime_id=showtime.pk, render=render, now=when)
     return {f"{s['row']}{s['number']}": s for s in json.loads(body)["seats"]} | {
         "on_sale": json.loads(body)["showtime"]["on_sale"]
     }
@@ -493,7 +502,7 @@ def test_a_rendered_map_ages_out_and_a_lost_version_key_retires_it(
     Ticket.objects.filter(booking=third).update(status=TicketStatus.CANCELLED)
     assert status_of(api_client, showtime, "E8") == "held"
     later = time.monotonic() + availability.MAX_AGE_SECONDS + 1
-    monkeypatch.setattr(selectors.time, "monotonic", lambda: later)
+    monkeypatch.setattr(local_cache.time, "monotonic", lambda: later)
     assert status_of(api_client, showtime, "E8") == "available"
 
 

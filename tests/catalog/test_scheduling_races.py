@@ -13,7 +13,8 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from marquee.catalog import services
-from marquee.catalog.models import Showtime
+from marquee.catalog.admin import ShowtimeAdminForm
+from marquee.catalog.models import Showtime, ShowtimeStatus
 from tests import factories
 
 
@@ -159,9 +160,17 @@ def test_without_the_screen_lock_mysql_would_schedule_an_overlap(admin_user, mon
 def test_an_admin_losing_the_race_for_a_slot_gets_a_message_not_a_500(
     showtime, admin_user, monkeypatch
 ):
-    # The form's check passed (the other showtime "arrived" after it): the check under the
-    # screen's lock at save time decides.
-    monkeypatch.setattr(services, "showtime_check_slot", lambda **kwargs: None)
+    # The form's check passes; the other showtime "arrives" right after it: the check under
+    # the screen's lock at save time (the same service as the API's) decides.
+    Showtime.objects.filter(pk=showtime.pk).update(status=ShowtimeStatus.CANCELLED)
+    form_clean = ShowtimeAdminForm.clean
+
+    def clean_then_the_other_arrives(form):
+        cleaned = form_clean(form)
+        Showtime.objects.filter(pk=showtime.pk).update(status=ShowtimeStatus.SCHEDULED)
+        return cleaned
+
+    monkeypatch.setattr(ShowtimeAdminForm, "clean", clean_then_the_other_arrives)
     client = Client()
     client.force_login(admin_user)
     clash = showtime.starts_at + timedelta(minutes=5)

@@ -21,11 +21,9 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
-from marquee.accounts.authentication import verified_tokens_clear
 from marquee.booking import services as booking_services
-from marquee.booking.context import showtime_contexts_clear
-from marquee.booking.selectors import rendered_seat_maps_clear
 from marquee.catalog.models import Seat
+from marquee.common import local_cache
 from marquee.common.wsgi import guard_environ
 from marquee.payments.models import Payment, PaymentStatus, Provider
 from marquee.payments.services import refund_request
@@ -194,9 +192,7 @@ def reset_process_state() -> None:
     """What one request may leave behind outside the database: throttle counts, cached
     reads and the per-process memos keyed by them."""
     cache.clear()
-    showtime_contexts_clear()
-    rendered_seat_maps_clear()
-    verified_tokens_clear()
+    local_cache.clear_all()
 
 
 def isolated(send: Callable[[], object]):

@@ -134,13 +134,12 @@ def test_a_write_is_seen_at_once_in_spite_of_the_process_s_copy(
 
 def test_a_process_keeps_a_bounded_number_of_copies(settings, fresh_local_copies):
     settings.CATALOG_CACHE_SECONDS = 60
-    for n in range(catalog_cache.LOCAL_KEPT + 50):
-        catalog_cache._keep(f"catalog-response:1:{n}", 0.0, {"n": n})
-    assert len(catalog_cache._local) == catalog_cache.LOCAL_KEPT
-    assert "catalog-response:1:0" not in catalog_cache._local  # the oldest went first
-    assert catalog_cache._local[f"catalog-response:1:{catalog_cache.LOCAL_KEPT + 49}"][1] == {
-        "n": catalog_cache.LOCAL_KEPT + 49
-    }
+    kept = catalog_cache._local.max_size
+    for n in range(kept + 50):
+        catalog_cache._keep(f"catalog-response:1:{n}", {"n": n})
+    assert len(catalog_cache._local) == kept
+    assert catalog_cache._local.get("catalog-response:1:0") is None  # the oldest went first
+    assert catalog_cache._local.get(f"catalog-response:1:{kept + 49}")[0] == {"n": kept + 49}
 
 
 def test_threads_keeping_copies_at_once_leave_a_consistent_store(settings, fresh_local_copies):
@@ -150,7 +149,7 @@ def test_threads_keeping_copies_at_once_leave_a_consistent_store(settings, fresh
     def keep_many(thread: int) -> None:
         try:
             for n in range(2000):
-                catalog_cache._keep(f"catalog-response:1:{thread}:{n}", 0.0, n)
+                catalog_cache._keep(f"catalog-response:1:{thread}:{n}", n)
         except Exception as error:  # a 500 in a threaded server
             errors.append(error)
 
@@ -165,7 +164,7 @@ def test_threads_keeping_copies_at_once_leave_a_consistent_store(settings, fresh
     finally:
         sys.setswitchinterval(switch)
     assert errors == []
-    assert len(catalog_cache._local) == catalog_cache.LOCAL_KEPT
+    assert len(catalog_cache._local) == catalog_cache._local.max_size
 
 
 # --- Another Host header cannot poison the cache ----------------------------------------------

@@ -7,11 +7,12 @@ import threading
 import pytest
 import redis
 from django.core.cache import cache
+from django.urls import ResolverMatch
 from rest_framework.request import Request
 from rest_framework.test import APIClient, APIRequestFactory
 from rest_framework.throttling import SimpleRateThrottle
 
-from marquee.common import throttling
+from marquee.common import shared_reads, throttling
 from marquee.common.throttling import AnonRateThrottle, UserRateThrottle
 from tests import factories
 from tests.servers import dead_redis
@@ -257,50 +258,70 @@ def test_on_redis_a_request_costs_one_round_trip(rates, redis_commands):
     assert commands == ["EVALSHA"]
 
 
-class ReadingView:
-    """A view that wants two cache keys read along with its throttle's count."""
-
-    def throttle_reads_along(self, request) -> list[str]:
-        return ["read-along:a", "read-along:missing"]
+READ_ALONG = ["read-along:a", "read-along:missing"]
 
 
-def test_on_redis_keys_a_view_names_are_read_in_the_same_round_trip(
-    rates, redis_cache, redis_commands
+@pytest.fixture
+def reading_route():
+    """A route whose requests want two cache keys read along with the throttle's count, and
+    a request-scoped record of what was read (as RequestContextMiddleware gives each request)."""
+
+    def provider(method: str, route: str, kwargs: dict) -> list[str]:
+        return READ_ALONG if route == "reading-route" else []
+
+    shared_reads.read_along(provider)
+    token = shared_reads.begin()
+    yield
+    shared_reads.end(token)
+    shared_reads._providers.remove(provider)
+
+
+def routed_request(ip: str) -> Request:
+    request = anonymous_request(ip=ip)
+    request.resolver_match = ResolverMatch(lambda r: None, (), {}, url_name="reading-route")
+    return request
+
+
+def test_on_redis_keys_registered_for_a_route_are_read_in_the_same_round_trip(
+    rates, redis_cache, redis_commands, reading_route
 ):
     rates(anon="2/min")
     redis_cache.set("read-along:a", 41)
     admitted(AnonRateThrottle, anonymous_request(ip="10.0.0.98"))  # Redis learns the script
     commands = redis_commands
     commands.clear()
-    request = anonymous_request(ip="10.0.0.97")
-    assert AnonRateThrottle().allow_request(request, ReadingView()) is True
+    request = routed_request(ip="10.0.0.97")
+    assert AnonRateThrottle().allow_request(request, None) is True
     assert commands == ["EVALSHA"]
-    assert request.throttle_reads == {"read-along:a": 41, "read-along:missing": None}
+    assert shared_reads.get_many(READ_ALONG) == {"read-along:a": 41}
+    assert shared_reads.get("read-along:missing") is None
+    assert commands == ["EVALSHA"]  # both answered from what the throttle read
 
     # A second throttle on the same request does not read them again; the count still works.
-    request.throttle_reads["read-along:a"] = "kept"
-    assert AnonRateThrottle().allow_request(request, ReadingView()) is True
-    assert AnonRateThrottle().allow_request(request, ReadingView()) is False  # 3 > 2/min
-    assert request.throttle_reads["read-along:a"] == "kept"
+    shared_reads.remember({"read-along:a": "kept"})
+    assert AnonRateThrottle().allow_request(request, None) is True
+    assert AnonRateThrottle().allow_request(request, None) is False  # 3 > 2/min
+    assert shared_reads.get("read-along:a") == "kept"
 
 
-def test_without_redis_nothing_is_read_along_and_counting_still_works(rates, settings):
+def test_without_redis_nothing_is_read_along_and_counting_still_works(
+    rates, settings, reading_route
+):
     rates(anon="1/min")
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    request = anonymous_request(ip="10.0.0.96")
-    assert [AnonRateThrottle().allow_request(request, ReadingView()) for _ in range(2)] == [
-        True,
-        False,
-    ]
-    assert not hasattr(request, "throttle_reads")
+    request = routed_request(ip="10.0.0.96")
+    assert [AnonRateThrottle().allow_request(request, None) for _ in range(2)] == [True, False]
+    assert shared_reads._known.get() == {}
 
 
-def test_with_redis_down_nothing_is_read_along_and_the_request_is_admitted(rates, settings):
+def test_with_redis_down_nothing_is_read_along_and_the_request_is_admitted(
+    rates, settings, reading_route
+):
     rates(anon="1/min")
     settings.CACHES = dead_redis(ignore_exceptions=True)
-    request = anonymous_request(ip="10.0.0.95")
-    assert AnonRateThrottle().allow_request(request, ReadingView()) is True
-    assert not hasattr(request, "throttle_reads")
+    request = routed_request(ip="10.0.0.95")
+    assert AnonRateThrottle().allow_request(request, None) is True
+    assert shared_reads._known.get() == {}
 
 
 def test_on_redis_the_counter_is_a_plain_integer_that_expires(rates, redis_cache, clock):

@@ -11,8 +11,7 @@ from django.test import Client
 from django.urls import reverse
 
 from marquee.booking.services import booking_hold
-from marquee.web.hall import picker_halls_clear
-from marquee.web.views.picker import picker_pages_clear
+from marquee.common import local_cache
 
 pytestmark = pytest.mark.django_db
 TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"')
@@ -37,8 +36,7 @@ def test_a_reused_page_is_the_fresh_rendering_with_its_own_csrf_token(showtime, 
     assert TOKEN.sub("T", fresh.content.decode()) == TOKEN.sub("T", reused.content.decode())
     tokens = re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', reused.content.decode())
     assert len(tokens) == 4 and "csrf-token-of-this-request" not in tokens
-    picker_pages_clear()
-    picker_halls_clear()
+    local_cache.clear_all()
     assert _page(client, showtime) == TOKEN.sub("TOKEN", reused.content.decode())
     # The token is a real one: the hold form posts with it.
     response = client.post(

@@ -24,6 +24,7 @@ from marquee.booking.api import BookingBurstThrottle
 from marquee.catalog.models import DEFAULT_TICKET_TYPE, SeatKind, SeatTier
 from marquee.common.errors import DomainError, http_status
 from marquee.common.formats import money
+from marquee.common.local_cache import LocalCache
 from marquee.web.hall import kind_text, picker_hall, tier_text
 from marquee.web.messages import error_message
 from marquee.web.throttles import throttle_wait
@@ -80,12 +81,13 @@ def seat_picker(request, showtime_id: int):
 
 # The page as rendered for a plain GET, per (showtime, language, logged in or not): reused while
 # its hall is (`PickerHall.memo`), with this request's CSRF token put in (a visitor's page has
-# none: the same bytes for every visitor). Only when nothing on
-# it is the visitor's own: no hold of theirs, no message waiting, no error, no seat ticked. The
-# template costs about three times the rest of the request for a 500-seat hall (docs/
-# benchmarks.md); tests/web/test_picker_speed.py pins the reused page to a fresh rendering.
-_pages: dict[tuple[int, str, bool], tuple[object, list[bytes]]] = {}
-PAGES_KEPT = 256
+# none: the same bytes for every visitor). Only when nothing on it is the visitor's own: no
+# hold of theirs, no message waiting, no error, no seat ticked. The template is the costliest
+# part of the request (docs/benchmarks.md, "Seat picker"); tests/web/test_picker_speed.py
+# pins the reused page to a fresh rendering.
+_pages: LocalCache[tuple[int, str, bool], tuple[object, list[bytes]]] = LocalCache(
+    "picker_pages", max_size=256
+)
 CSRF_MARK = "csrf-token-of-this-request"
 
 
@@ -197,9 +199,7 @@ def _render_picker(
     html = render_to_string("web/picker/picker.html", page | {"csrf_token": CSRF_MARK}, request)
     # Kept encoded and cut where the token goes: a page is then one join of a few pieces.
     pieces = html.encode().split(CSRF_MARK.encode())
-    if len(_pages) >= PAGES_KEPT:
-        _pages.clear()
-    _pages[page_key] = (hall.memo, pieces)
+    _pages.set(page_key, (hall.memo, pieces))
     return _page_response(request, pieces)
 
 
@@ -207,11 +207,6 @@ def _page_response(request, pieces: list[bytes]) -> HttpResponse:
     if len(pieces) == 1:
         return HttpResponse(pieces[0])
     return HttpResponse(get_token(request).encode().join(pieces))
-
-
-def picker_pages_clear() -> None:
-    """Forget the pages this process rendered (tests)."""
-    _pages.clear()
 
 
 @require_http_methods(["GET", "POST"])
