@@ -646,7 +646,7 @@ def _apply_sales_terms(
     if language_version is not None:
         locked.language_version = language_version
     moved_theater = theater.pk != locked.screen.theater_id
-    if locked.price_card_id is not None and (
+    if locked.price_card is not None and (
         price_card is not UNSET or currency is not None or moved_theater
     ):
         price_card_check(

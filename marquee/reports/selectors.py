@@ -541,7 +541,7 @@ def till_day_summary(
     till = Till.objects.select_related("theater").filter(pk=till_id).first()
     if till is None:
         raise DomainError("No such till.", code=PaymentErrorCode.TILL_NOT_FOUND)
-    zone_name = till.theater.timezone if till.theater_id else "UTC"
+    zone_name = till.theater.timezone if till.theater is not None else "UTC"
     zone = _zone(zone_name)
     now = now or timezone.now()
     day = day or now.astimezone(zone).date()

@@ -170,17 +170,17 @@ def door_checkin_list(
     tickets = Ticket.objects.filter(
         showtime_id__in=showtime_ids, status__in=DOOR_TICKET_STATUSES
     ).select_related("seat")
-    if not full:
+    if since is not None and not full:
         after = since - timedelta(seconds=settings.DOOR_FEED_OVERLAP_SECONDS)
         scanned = DoorScan.objects.filter(showtime_id__in=showtime_ids, changed_at__gt=after)
         tickets = tickets.filter(
             Q(booking__updated_at__gt=after) | Q(pk__in=scanned.values("ticket_id"))
         )
-    tickets = list(tickets.order_by("pk"))
-    states = _door_states(tickets)
+    rows = list(tickets.order_by("pk"))
+    states = _door_states(rows)
     return {
         "showtimes": [door_showtime_row(showtime) for showtime in showtimes],
-        "tickets": [_door_ticket(ticket, states.get(ticket.pk)) for ticket in tickets],
+        "tickets": [_door_ticket(ticket, states.get(ticket.pk)) for ticket in rows],
         "full": full,
         "cursor": door_cursor(now),
     }

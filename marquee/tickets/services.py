@@ -168,7 +168,7 @@ def ticket_scan(
                         first = Ticket.objects.values_list("checked_in_at", flat=True).get(
                             pk=ticket.pk
                         )
-                        raise errors.already_checked_in(first)
+                        raise errors.already_checked_in(first or now)  # set, or it would have run
                     ticket.checked_in_at, ticket.checked_in_by = now, staff_user
             scan = DoorScan.objects.create(
                 nonce=nonce,
@@ -189,7 +189,8 @@ def ticket_scan(
         if replay is None:
             raise
         return replay
-    scan.ticket, scan.replayed, scan.reentry = ticket, False, reentry
+    scan.ticket = ticket
+    scan.replayed, scan.reentry = False, reentry  # type: ignore[attr-defined]  # for the answer
     logger.info(
         "ticket scanned",
         extra={
@@ -314,7 +315,8 @@ def door_scan_undo(*, nonce: str, staff_user, now: datetime | None = None) -> Do
             raise errors.scan_not_undoable(TicketErrorCode.SCAN_NOT_UNDOABLE)
         if now - scan.recorded_at > timedelta(seconds=settings.DOOR_UNDO_SECONDS):
             raise errors.scan_not_undoable(TicketErrorCode.UNDO_WINDOW_PASSED)
-        if _latest_door_scan(ticket).pk != scan.pk:
+        latest = _latest_door_scan(ticket)
+        if latest is None or latest.pk != scan.pk:
             raise errors.scan_not_undoable(TicketErrorCode.UNDO_NOT_LATEST)
         DoorScan.objects.filter(pk=scan.pk).update(
             undone_at=now, undone_by=staff_user, changed_at=timezone.now()
