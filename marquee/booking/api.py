@@ -134,6 +134,7 @@ def booking_output(booking, tickets: list | None = None) -> dict:
     screen = showtime.screen
     theater = screen.theater
     now = timezone.now()
+    rows = list(booking.tickets.all()) if tickets is None else tickets
     return {
         "id": str(booking.public_id),
         "status": selectors.booking_display_status(booking, now),
@@ -171,10 +172,12 @@ def booking_output(booking, tickets: list | None = None) -> dict:
                 if ticket.refund_amount is None
                 else money_text(ticket.refund_amount, booking.currency),
             }
-            for ticket in (booking.tickets.all() if tickets is None else tickets)
+            for ticket in rows
         ],
-        "remaining_tickets": selectors.booking_remaining_tickets(booking, now),
-        "refunded_amount": money_text(selectors.booking_refunded_amount(booking), booking.currency),
+        "remaining_tickets": selectors.booking_remaining_tickets(booking, now, rows),
+        "refunded_amount": money_text(
+            selectors.booking_refunded_amount(booking, rows), booking.currency
+        ),
         "created_at": api_datetime(booking.created_at),
     }
 

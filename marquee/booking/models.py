@@ -59,15 +59,19 @@ class Booking(models.Model):
     total = models.DecimalField(max_digits=11, decimal_places=3)  # what is paid: after discount
     currency = models.CharField(max_length=3)
     # A voucher's discount: `total` is the tickets' prices less this (0 without a voucher).
-    discount = models.DecimalField(max_digits=11, decimal_places=3, default=0)
-    voucher_code = models.CharField(max_length=32, blank=True)  # a snapshot, for receipts
+    discount = models.DecimalField(max_digits=11, decimal_places=3, default=0, db_default=0)
+    # A snapshot, for receipts.
+    voucher_code = models.CharField(max_length=32, blank=True, default="", db_default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     channel = models.CharField(
-        max_length=16, choices=SalesChannel.choices, default=SalesChannel.ONLINE
+        max_length=16,
+        choices=SalesChannel.choices,
+        default=SalesChannel.ONLINE,
+        db_default=SalesChannel.ONLINE,
     )
     # A box-office sale's e-tickets go here (empty: printed only); online, to the account.
-    customer_email = models.EmailField(blank=True, default="")
+    customer_email = models.EmailField(blank=True, default="", db_default="")
     # Set when the "your show starts soon" email is queued (the tickets outbox sends it), so
     # overlapping scheduler runs queue it once.
     reminded_at = models.DateTimeField(null=True, blank=True)
@@ -103,7 +107,9 @@ class Ticket(models.Model):
     price = models.DecimalField(max_digits=9, decimal_places=3)  # in the booking's currency
     # The ticket type's code when held (a snapshot, like the price: a later card change or a
     # renamed type never reprices or relabels a ticket).
-    ticket_type = models.CharField(max_length=32, default=DEFAULT_TICKET_TYPE)
+    ticket_type = models.CharField(
+        max_length=32, default=DEFAULT_TICKET_TYPE, db_default=DEFAULT_TICKET_TYPE
+    )
     status = models.CharField(
         max_length=16, choices=TicketStatus.choices, default=TicketStatus.HELD
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -244,12 +244,12 @@ def ticket_display_status(ticket: Ticket, now: datetime | None = None) -> str:
     return ticket.status
 
 
-def booking_refunded_amount(booking: Booking) -> Decimal:
+def booking_refunded_amount(booking: Booking, tickets: Iterable[Ticket] | None = None) -> Decimal:
     """What went (or is going) back of a booking: the refunds of the tickets given back, plus,
     once the booking is refunded, the prices of the tickets it still stood on. Reads the
-    booking's (prefetched) tickets."""
+    booking's (prefetched) tickets unless given them."""
     amount = Decimal(0)
-    for ticket in booking.tickets.all():
+    for ticket in booking.tickets.all() if tickets is None else tickets:
         if ticket.cancellation_id is not None:
             amount += ticket.refund_amount or 0
         elif booking.status == BookingStatus.REFUNDED and ticket.status == TicketStatus.REFUNDED:
@@ -257,11 +257,13 @@ def booking_refunded_amount(booking: Booking) -> Decimal:
     return amount
 
 
-def booking_remaining_tickets(booking: Booking, now: datetime | None = None) -> int:
+def booking_remaining_tickets(
+    booking: Booking, now: datetime | None = None, tickets: Iterable[Ticket] | None = None
+) -> int:
     """The booking's tickets still held or sold (a lapsed hold holds nothing)."""
     return sum(
         ticket_display_status(t, now) in (TicketStatus.HELD, TicketStatus.SOLD)
-        for t in booking.tickets.all()
+        for t in (booking.tickets.all() if tickets is None else tickets)
     )
 
 

@@ -248,10 +248,16 @@ class Showtime(models.Model):
         max_length=16, choices=ShowtimeStatus.choices, default=ShowtimeStatus.SCHEDULED
     )
     format = models.CharField(
-        max_length=16, choices=ShowtimeFormat.choices, default=ShowtimeFormat.TWO_D
+        max_length=16,
+        choices=ShowtimeFormat.choices,
+        default=ShowtimeFormat.TWO_D,
+        db_default=ShowtimeFormat.TWO_D,
     )
     language_version = models.CharField(
-        max_length=16, choices=LanguageVersion.choices, default=LanguageVersion.ORIGINAL
+        max_length=16,
+        choices=LanguageVersion.choices,
+        default=LanguageVersion.ORIGINAL,
+        db_default=LanguageVersion.ORIGINAL,
     )
     # Sold from this card's prices per ticket type and tier; without one, the default ticket
     # type only, at the base price and the theater's tier surcharges.

@@ -116,15 +116,15 @@ class FixedWindowRateThrottle(throttling.SimpleRateThrottle):
             )
         return int(counts[0])
 
-    def _sibling_windows(
-        self, request, view
-    ) -> tuple[list[tuple[str, int]], exceptions.APIException | None]:
+    def _sibling_windows(self, request, view) -> tuple[list[tuple[str, int]], Exception | None]:
         """(window key, expiry) of the view's other fixed-window throttles that apply to this
         request, to be counted along with this one; and the error a sibling raised, if any.
 
         This throttle is the first of the view's throttles to count, so the first instance of
         its own class in the view's list is its fresh twin: skipped without working out its
         key again."""
+        from marquee.common.errors import DomainError  # here: errors imports DRF's views
+
         windows, own_seen, error = [], False, None
         for throttle in view.get_throttles():
             if not isinstance(throttle, FixedWindowRateThrottle) or throttle.rate is None:
@@ -134,7 +134,7 @@ class FixedWindowRateThrottle(throttling.SimpleRateThrottle):
                 continue
             try:
                 key = throttle.get_cache_key(request, view)
-            except exceptions.APIException as raised:
+            except (exceptions.APIException, DomainError) as raised:  # a body that does not parse
                 error = error or raised
                 continue
             if key is None:

@@ -16,6 +16,7 @@ from marquee.booking import availability, services
 from marquee.booking.models import Ticket, TicketStatus
 from marquee.catalog.models import Showtime
 from marquee.common import redis_guard
+from marquee.live.broker import broker_reset
 from tests import factories
 from tests.queries import assert_max_data_queries
 
@@ -46,9 +47,11 @@ def breaker_clock(monkeypatch):
 @pytest.fixture
 def redis_cache_on(own_redis, settings, breaker_clock):
     """This process's cache on the test's own Redis, as production configures it, with the
-    catalog caches on."""
+    catalog caches on, and the live seat map publishing through it (REDIS_URL)."""
     settings.CACHES = own_redis.cache_settings()
     settings.CATALOG_CACHE_SECONDS = 60
+    settings.REDIS_URL = own_redis.url
+    broker_reset()  # the next publish goes to this Redis (conftest forgets it afterwards)
     return own_redis
 
 
