@@ -223,7 +223,9 @@ class Command(BaseCommand):
         self.stdout.write(f"  API:      {base}/api/")
         self.stdout.write(f"  API docs: {base}/api/docs/")
         self.stdout.write(f"  Admin:    {base}/admin/")
-        self.stdout.write(f"  Staff:    {base}/staff/box-office/, {base}/staff/dashboard/")
+        self.stdout.write(
+            f"  Staff:    {base}/staff/box-office/, {base}/staff/dashboard/, {base}/staff/door/"
+        )
         for (username, _, password, role), is_new in zip(ACCOUNTS, accounts, strict=True):
             note = "" if is_new else " (existing account; password left unchanged)"
             self.stdout.write(f"  {role:<9} {username} / {password}{note}")
