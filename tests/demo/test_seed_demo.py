@@ -249,3 +249,22 @@ def test_seed_demo_shows_ticket_types_a_price_card_a_voucher_and_formats(db, api
     formats = set(Showtime.objects.values_list("format", flat=True))
     assert {"2d", "3d", "imax"} <= formats
     assert Showtime.objects.filter(language_version="subtitled").exists()
+
+
+def test_a_slot_that_starts_while_the_seed_runs_is_written_as_past_not_refused(db):
+    # The seed's `now` is taken when it starts; a slot between that and the clock has begun
+    # by the time it is scheduled: the scheduling service would refuse it (in the past).
+    from marquee.demo.management.commands.seed_demo import Command
+
+    seed()
+    screen = Screen.objects.get(name="Screen 2")
+    movie = Movie.objects.first()
+    started = timezone.now().replace(microsecond=0) + timedelta(days=40)
+    Showtime.objects.filter(screen=screen, starts_at__gte=started - timedelta(hours=6)).delete()
+    command = Command()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(timezone, "now", lambda: started + timedelta(seconds=3))
+        showtime = command.schedule(
+            screen, movie, started, Decimal("10.00"), now=started - timedelta(seconds=2)
+        )
+    assert showtime is not None and showtime.starts_at == started
