@@ -191,6 +191,20 @@ class RefundTier(models.Model):
         return f"{self.percent}% from {self.minutes_before} min before ({self.theater_id})"
 
 
+class RefundReason(models.TextChoices):
+    """Why money went back, as reports group it: decided by the booking service that caused the
+    refund (`payments.Refund.reason_code`); the free-text `reason` stays beside it as a note."""
+
+    CUSTOMER_CANCELLED = "customer_cancelled", "Customer cancelled the booking"
+    TICKETS_RETURNED = "tickets_returned", "Tickets given back (partial)"
+    STAFF_CANCELLED = "staff_cancelled", "Staff cancelled the booking"
+    STAFF_OVERRIDE = "staff_override", "Staff overrode the refund policy"
+    SHOWTIME_CANCELLED = "showtime_cancelled", "Showtime cancelled by the cinema"
+    BOX_OFFICE = "box_office", "Box-office sale refunded at the till"
+    PAYMENT_PROBLEM = "payment_problem", "Payment could not be kept (duplicate, late, changed)"
+    OTHER = "other", "Other"
+
+
 class TicketCancellation(models.Model):
     """Some tickets of a confirmed booking given back: what the policy (or staff) refunded."""
 

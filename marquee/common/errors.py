@@ -121,6 +121,7 @@ HTTP_STATUS: dict[str, int] = {
     PaymentErrorCode.TILL_NOT_FOUND: 404,
     PaymentErrorCode.TILL_CLOSED: 409,
     ReportErrorCode.SCREEN_NOT_FOUND: 404,
+    ReportErrorCode.THEATER_NOT_FOUND: 404,
     BoxOfficeErrorCode.SALE_NOT_FOUND: 404,
     BoxOfficeErrorCode.SALE_NOT_CONFIRMED: 409,
     BoxOfficeErrorCode.NOT_A_BOX_OFFICE_SALE: 409,
