@@ -106,6 +106,8 @@ HTTP_STATUS: dict[str, int] = {
     BookingErrorCode.VOUCHER_USER_LIMIT: 409,
     BookingErrorCode.VOUCHER_ALREADY_APPLIED: 409,
     BookingErrorCode.VOUCHER_CODE_TAKEN: 409,
+    BookingErrorCode.VOUCHER_NOT_FOUND: 404,
+    BookingErrorCode.VOUCHER_LIMIT_BELOW_REDEEMED: 409,
     BookingErrorCode.COMPANION_REQUIRES_WHEELCHAIR: 409,
     BookingErrorCode.NO_ACCESSIBLE_SEATS: 409,
     BookingErrorCode.TICKETS_NOT_ACTIVE: 409,
