@@ -359,6 +359,9 @@ SPECTACULAR_SETTINGS = {
         "SeatTierEnum": "marquee.catalog.models.SeatTier",
         "EmailDeliveryStatusEnum": "marquee.tickets.models.DeliveryStatus",
         "EmailKindEnum": "marquee.tickets.models.EmailKind",
+        "RefundKindEnum": "marquee.payments.models.RefundKind",
+        "RefundReasonEnum": "marquee.booking.models.RefundReason",
+        "VoucherKindEnum": "marquee.booking.models.VoucherKind",
     },
     # Swagger UI would otherwise fetch a badge from validator.swagger.io: the docs stay offline.
     "SWAGGER_UI_SETTINGS": {"persistAuthorization": True, "validatorUrl": None},

@@ -199,7 +199,7 @@ class VoucherActionForm(admin.helpers.ActionForm):
 class VoucherAdminForm(forms.ModelForm):
     class Meta:
         model = Voucher
-        fields = ["code", *TERMS, "batch"]
+        fields = ["code", *TERMS, "batch", "is_active"]
 
     def clean(self):
         cleaned = super().clean()
@@ -224,8 +224,17 @@ class VoucherAdmin(admin.ModelAdmin):
 
     form = VoucherAdminForm
     action_form = VoucherActionForm
-    list_display = ["code", "kind", "value", "currency", "redeemed", "max_redemptions", "batch"]
-    list_filter = ["kind", "batch", "theater"]
+    list_display = [
+        "code",
+        "kind",
+        "value",
+        "currency",
+        "redeemed",
+        "max_redemptions",
+        "batch",
+        "is_active",
+    ]
+    list_filter = ["kind", "is_active", "batch", "theater"]
     search_fields = ["code", "batch"]
     readonly_fields = ["redeemed", "created_at"]
     actions = ["create_codes_like_these", "export_csv"]

@@ -336,6 +336,7 @@ class BookingBurstThrottle(UserRateThrottle):
 
 VOUCHER_INVALID = (
     "voucher_invalid",
+    "voucher_inactive",
     "voucher_expired",
     "voucher_not_yet_valid",
     "voucher_not_applicable",

@@ -40,6 +40,9 @@ class BookingErrorCode(StrEnum):
     VOUCHER_ALREADY_APPLIED = "voucher_already_applied"
     VOUCHER_CODE_TAKEN = "voucher_code_taken"
     INVALID_VOUCHER_TERMS = "invalid_voucher_terms"
+    VOUCHER_INACTIVE = "voucher_inactive"
+    VOUCHER_NOT_FOUND = "voucher_not_found"
+    VOUCHER_LIMIT_BELOW_REDEEMED = "voucher_limit_below_redeemed"
     # Accessible seating (marquee/booking/accessibility.py).
     COMPANION_REQUIRES_WHEELCHAIR = "companion_requires_wheelchair"
     ACCESSIBLE_QUANTITY = "accessible_quantity"

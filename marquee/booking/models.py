@@ -191,6 +191,20 @@ class RefundTier(models.Model):
         return f"{self.percent}% from {self.minutes_before} min before ({self.theater_id})"
 
 
+class RefundReason(models.TextChoices):
+    """Why money went back, as reports group it: decided by the booking service that caused the
+    refund (`payments.Refund.reason_code`); the free-text `reason` stays beside it as a note."""
+
+    CUSTOMER_CANCELLED = "customer_cancelled", "Customer cancelled the booking"
+    TICKETS_RETURNED = "tickets_returned", "Tickets given back (partial)"
+    STAFF_CANCELLED = "staff_cancelled", "Staff cancelled the booking"
+    STAFF_OVERRIDE = "staff_override", "Staff overrode the refund policy"
+    SHOWTIME_CANCELLED = "showtime_cancelled", "Showtime cancelled by the cinema"
+    BOX_OFFICE = "box_office", "Box-office sale refunded at the till"
+    PAYMENT_PROBLEM = "payment_problem", "Payment could not be kept (duplicate, late, changed)"
+    OTHER = "other", "Other"
+
+
 class TicketCancellation(models.Model):
     """Some tickets of a confirmed booking given back: what the policy (or staff) refunded."""
 
@@ -262,6 +276,9 @@ class IdempotencyKey(models.Model):
         return f"{self.user_id}:{self.key}"
 
 
+VOUCHER_CODE_MAX_LENGTH = 32
+
+
 class VoucherKind(models.TextChoices):
     PERCENT = "percent", "Percent off"
     AMOUNT = "amount", "Amount off (in the voucher's currency)"
@@ -274,7 +291,9 @@ class Voucher(models.Model):
     `max_redemptions` whatever runs concurrently, and redeeming is one conditional UPDATE
     (`redeemed < max_redemptions`), so the limit holds under any rush."""
 
-    code = models.CharField(max_length=32, unique=True)  # upper case (vouchers.normalize_code)
+    code = models.CharField(
+        max_length=VOUCHER_CODE_MAX_LENGTH, unique=True
+    )  # upper case (vouchers.normalize_code)
     kind = models.CharField(max_length=8, choices=VoucherKind.choices)
     # Percent (0-100, two decimals) or an amount in `currency`'s minor units.
     value = models.DecimalField(max_digits=9, decimal_places=3)
@@ -296,6 +315,8 @@ class Voucher(models.Model):
     min_seats = models.PositiveSmallIntegerField(default=1)
     redeemed = models.PositiveIntegerField(default=0)
     batch = models.CharField(max_length=60, blank=True, help_text="Set by bulk creation.")
+    # Staff may switch a voucher off (and on again): an inactive code applies to nothing.
+    is_active = models.BooleanField(default=True, db_default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

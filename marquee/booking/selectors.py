@@ -1,4 +1,4 @@
-"""Reads: the seat map of a showtime and the bookings a caller may see."""
+"""Reads: the seat map of a showtime, the bookings a caller may see, and vouchers (staff)."""
 
 from __future__ import annotations
 
@@ -9,13 +9,21 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.db import connections, router
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import BooleanField, Count, ExpressionWrapper, F, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from marquee.booking import accessibility, errors
 from marquee.booking.context import AVAILABLE, HELD, SOLD, ShowtimeContext, showtime_context
-from marquee.booking.models import Booking, BookingStatus, SalesChannel, Ticket, TicketStatus
+from marquee.booking.error_codes import BookingErrorCode
+from marquee.booking.models import (
+    Booking,
+    BookingStatus,
+    SalesChannel,
+    Ticket,
+    TicketStatus,
+    Voucher,
+)
 from marquee.common.permissions import is_staff_member
 from marquee.common.time import api_datetime
 
@@ -298,3 +306,57 @@ def booking_get(*, user: User, public_id) -> Booking:
     if booking is None:
         raise errors.booking_not_found()
     return booking
+
+
+def voucher_usable_q(now: datetime) -> Q:
+    """A voucher a booking could take now: switched on, within its window, not used up."""
+    return (
+        Q(is_active=True)
+        & (Q(valid_from__isnull=True) | Q(valid_from__lte=now))
+        & (Q(valid_until__isnull=True) | Q(valid_until__gt=now))
+        & (Q(max_redemptions__isnull=True) | Q(redeemed__lt=F("max_redemptions")))
+    )
+
+
+def voucher_list(
+    *,
+    now: datetime | None = None,
+    code: str = "",
+    active: bool | None = None,
+    movie_id: int | None = None,
+    theater_id: int | None = None,
+    ticket_type: str | None = None,
+    batch: str | None = None,
+) -> QuerySet[Voucher]:
+    """Vouchers, newest first, with `usable` (now) and their redemptions counted:
+    `redemptions_total` (every use ever), `redemptions_released` (given back by bookings that
+    no longer stand); `redeemed` is the live count the limit holds. `code` matches a part of
+    the code, case-insensitively."""
+    now = now or timezone.now()
+    vouchers = Voucher.objects.annotate(
+        usable=ExpressionWrapper(voucher_usable_q(now), output_field=BooleanField()),
+        redemptions_total=Count("redemptions"),
+        redemptions_released=Count("redemptions", filter=Q(redemptions__released_at__isnull=False)),
+    ).order_by("-created_at", "-id")
+    if code:
+        vouchers = vouchers.filter(code__icontains=code.strip())
+    if active is not None:
+        usable = voucher_usable_q(now)
+        vouchers = vouchers.filter(usable if active else ~usable)
+    if movie_id is not None:
+        vouchers = vouchers.filter(movie_id=movie_id)
+    if theater_id is not None:
+        vouchers = vouchers.filter(theater_id=theater_id)
+    if ticket_type is not None:
+        vouchers = vouchers.filter(ticket_type=ticket_type)
+    if batch is not None:
+        vouchers = vouchers.filter(batch=batch)
+    return vouchers
+
+
+def voucher_get(*, voucher_id: int, now: datetime | None = None) -> Voucher:
+    """One voucher with the counts of `voucher_list`; 404 `voucher_not_found`."""
+    voucher = voucher_list(now=now).filter(pk=voucher_id).first()
+    if voucher is None:
+        raise errors.BookingError("No such voucher.", code=BookingErrorCode.VOUCHER_NOT_FOUND)
+    return voucher

@@ -29,6 +29,7 @@ from marquee.booking.models import (
     Booking,
     BookingEvent,
     BookingStatus,
+    RefundReason,
     SalesChannel,
     Ticket,
     TicketCancellation,
@@ -724,8 +725,29 @@ def cancellation_cutoff(starts_at: datetime) -> datetime:
     return starts_at - timedelta(minutes=settings.BOOKING_CANCELLATION_CUTOFF_MINUTES)
 
 
-def booking_cancel(*, booking: Booking, actor: User, now: datetime | None = None, reason: str = ""):
-    """Cancel a held booking any time, a confirmed one until the cutoff (staff may override)."""
+def cancellation_refund_reason(booking: Booking, actor) -> RefundReason:
+    """Why a whole booking's money goes back when `actor` cancels it: its buyer (an online
+    booking cancelled by its own account), the box office (a till's sale), or staff."""
+    if not is_staff_member(actor) or (
+        booking.channel == SalesChannel.ONLINE and actor.pk == booking.user_id
+    ):
+        return RefundReason.CUSTOMER_CANCELLED
+    if booking.channel == SalesChannel.BOX_OFFICE:
+        return RefundReason.BOX_OFFICE
+    return RefundReason.STAFF_CANCELLED
+
+
+def booking_cancel(
+    *,
+    booking: Booking,
+    actor: User,
+    now: datetime | None = None,
+    reason: str = "",
+    refund_reason: RefundReason | None = None,
+):
+    """Cancel a held booking any time, a confirmed one until the cutoff (staff may override).
+
+    A paid booking is refunded for `refund_reason` (default: `cancellation_refund_reason`)."""
     now = now or timezone.now()
     with transaction.atomic():
         booking = Booking.objects.select_for_update().get(pk=booking.pk)
@@ -739,7 +761,12 @@ def booking_cancel(*, booking: Booking, actor: User, now: datetime | None = None
         vouchers.vouchers_release(booking_ids=[booking.pk], now=now)
         previous = _move(booking, BookingStatus.CANCELLED, actor=actor, reason=reason)
         booking_cancelled.send(
-            sender=Booking, booking=booking, previous_status=previous, actor=actor, reason=reason
+            sender=Booking,
+            booking=booking,
+            previous_status=previous,
+            actor=actor,
+            reason=reason,
+            refund_reason=refund_reason or cancellation_refund_reason(booking, actor),
         )
     logger.info("booking cancelled", extra={"booking": str(booking.public_id)})
     booking.showtime = showtime
@@ -1014,7 +1041,13 @@ def booking_cancel_tickets(
                 f"({quote.percent.normalize():f}%){why}",
             ).save()
             tickets_cancelled.send(
-                sender=Booking, booking=booking, cancellation=cancellation, actor=actor
+                sender=Booking,
+                booking=booking,
+                cancellation=cancellation,
+                actor=actor,
+                refund_reason=RefundReason.STAFF_OVERRIDE
+                if quote.overridden
+                else RefundReason.TICKETS_RETURNED,
             )
     logger.info(
         "tickets given back",
@@ -1060,6 +1093,7 @@ def bookings_cancel_for_showtime(*, showtime: Showtime, actor: User | None = Non
                 previous_status=previous,
                 actor=actor,
                 reason="showtime cancelled",
+                refund_reason=RefundReason.SHOWTIME_CANCELLED,
             )
     for booking in bookings:
         logger.info(

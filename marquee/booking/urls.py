@@ -1,6 +1,6 @@
 from django.urls import path
 
-from marquee.booking import api
+from marquee.booking import api, voucher_api
 
 urlpatterns = [
     path("showtimes/<int:pk>/seats/", api.ShowtimeSeatMapView.as_view(), name="showtime-seats"),
@@ -20,5 +20,13 @@ urlpatterns = [
         "bookings/<uuid:public_id>/refund-quote/",
         api.BookingRefundQuoteView.as_view(),
         name="booking-refund-quote",
+    ),
+    path("vouchers/", voucher_api.VoucherListCreateView.as_view(), name="voucher-list"),
+    path("vouchers/bulk/", voucher_api.VoucherBulkCreateView.as_view(), name="voucher-bulk"),
+    path("vouchers/export/", voucher_api.VoucherExportView.as_view(), name="voucher-export"),
+    path(
+        "vouchers/<int:voucher_id>/",
+        voucher_api.VoucherDetailView.as_view(),
+        name="voucher-detail",
     ),
 ]

@@ -17,13 +17,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from marquee.booking.error_codes import BookingErrorCode
 from marquee.booking.errors import BookingError
-from marquee.booking.models import Booking, Voucher, VoucherKind, VoucherRedemption
+from marquee.booking.models import (
+    VOUCHER_CODE_MAX_LENGTH,
+    Booking,
+    Voucher,
+    VoucherKind,
+    VoucherRedemption,
+)
 from marquee.booking.pricing import voucher_discount
 from marquee.catalog.models import Showtime
 from marquee.catalog.services import amount_check, currency_check
@@ -59,6 +65,8 @@ def voucher_quote(
     voucher = Voucher.objects.filter(code=normalize_code(code)).first()
     if voucher is None:
         raise voucher_error(BookingErrorCode.VOUCHER_INVALID, "No such voucher code.")
+    if not voucher.is_active:
+        raise voucher_error(BookingErrorCode.VOUCHER_INACTIVE, "This voucher is no longer valid.")
     if voucher.valid_from is not None and now < voucher.valid_from:
         raise voucher_error(
             BookingErrorCode.VOUCHER_NOT_YET_VALID,
@@ -196,6 +204,10 @@ def voucher_terms_check(
         raise voucher_error(
             BookingErrorCode.INVALID_VOUCHER_TERMS, "Unknown voucher kind.", kind=[kind]
         )
+    _window_check(valid_from, valid_until)
+
+
+def _window_check(valid_from: datetime | None, valid_until: datetime | None) -> None:
     if valid_from and valid_until and valid_until <= valid_from:
         raise voucher_error(
             BookingErrorCode.INVALID_VOUCHER_TERMS,
@@ -204,13 +216,31 @@ def voucher_terms_check(
         )
 
 
+def _code_length_check(length: int, field: str) -> None:
+    if length > VOUCHER_CODE_MAX_LENGTH:
+        raise voucher_error(
+            BookingErrorCode.INVALID_VOUCHER_TERMS,
+            f"A voucher code has at most {VOUCHER_CODE_MAX_LENGTH} characters.",
+            **{field: [f"At most {VOUCHER_CODE_MAX_LENGTH} characters in the code."]},
+        )
+
+
 def voucher_create(*, code: str, **fields) -> Voucher:
     """One voucher with a code of one's own (upper-cased); 409 `voucher_code_taken` if used."""
     voucher_terms_check(**fields)
     code = normalize_code(code)
+    _code_length_check(len(code), "code")
     if not code or Voucher.objects.filter(code=code).exists():
         raise voucher_error(BookingErrorCode.VOUCHER_CODE_TAKEN, "That code is already in use.")
-    return Voucher.objects.create(code=code, **fields)
+    try:
+        with transaction.atomic():
+            return Voucher.objects.create(code=code, **fields)
+    except IntegrityError:  # the same code created meanwhile: the unique index decides
+        if not Voucher.objects.filter(code=code).exists():
+            raise
+        raise voucher_error(
+            BookingErrorCode.VOUCHER_CODE_TAKEN, "That code is already in use."
+        ) from None
 
 
 def vouchers_create_bulk(
@@ -230,6 +260,7 @@ def vouchers_create_bulk(
         )
     voucher_terms_check(**fields)
     prefix = normalize_code(prefix)
+    _code_length_check(len(prefix) + length, "prefix")
     with transaction.atomic():
         codes: set[str] = set()
         while len(codes) < count:
@@ -243,6 +274,42 @@ def vouchers_create_bulk(
         vouchers = [Voucher(code=code, batch=batch, **fields) for code in sorted(codes)]
         Voucher.objects.bulk_create(vouchers)
     return vouchers
+
+
+# What staff may change on a voucher: its terms and scope stay what redemptions were priced by.
+UPDATABLE_FIELDS = frozenset(
+    {"is_active", "valid_from", "valid_until", "max_redemptions", "max_per_user"}
+)
+
+
+def voucher_update(*, voucher_id: int, **changes) -> Voucher:
+    """Switch a voucher off or on, or change its window or limits; never the limit below the
+    uses already counted (409 `voucher_limit_below_redeemed`; the CHECK constraint backs it)."""
+    unknown = sorted(set(changes) - UPDATABLE_FIELDS)
+    if unknown:
+        raise voucher_error(
+            BookingErrorCode.INVALID_VOUCHER_TERMS,
+            "These fields cannot change.",
+            **{name: ["Cannot change."] for name in unknown},
+        )
+    with transaction.atomic():
+        # The row lock orders this after any redemption counting on the voucher right now.
+        voucher = Voucher.objects.select_for_update().filter(pk=voucher_id).first()
+        if voucher is None:
+            raise voucher_error(BookingErrorCode.VOUCHER_NOT_FOUND, "No such voucher.")
+        for name, value in changes.items():
+            setattr(voucher, name, value)
+        _window_check(voucher.valid_from, voucher.valid_until)
+        if voucher.max_redemptions is not None and voucher.max_redemptions < voucher.redeemed:
+            raise voucher_error(
+                BookingErrorCode.VOUCHER_LIMIT_BELOW_REDEEMED,
+                f"The voucher has been used {voucher.redeemed} times already.",
+                redeemed=voucher.redeemed,
+                max_redemptions=voucher.max_redemptions,
+            )
+        if changes:
+            voucher.save(update_fields=sorted(changes))
+    return voucher
 
 
 CSV_COLUMNS = [
@@ -273,7 +340,8 @@ def vouchers_csv(vouchers: Iterable[Voucher]) -> str:
             [
                 v.code,
                 v.kind,
-                v.value.normalize() if v.kind == VoucherKind.PERCENT else v.value,
+                # ":f": 10 percent is "10", never "1E+1".
+                f"{v.value.normalize():f}" if v.kind == VoucherKind.PERCENT else v.value,
                 v.currency,
                 v.valid_from.isoformat() if v.valid_from else "",
                 v.valid_until.isoformat() if v.valid_until else "",

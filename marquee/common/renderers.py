@@ -18,7 +18,7 @@ import re
 from typing import Any
 
 import orjson
-from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.negotiation import BaseContentNegotiation, DefaultContentNegotiation
 from rest_framework.renderers import JSONRenderer
 from rest_framework.utils.encoders import JSONEncoder
 
@@ -86,3 +86,14 @@ class ContentNegotiation(DefaultContentNegotiation):
         ):
             return renderers[0], "application/json"
         return super().select_renderer(request, renderers, format_suffix)
+
+
+class JSONErrorsNegotiation(BaseContentNegotiation):
+    """For views whose success is a plain HttpResponse (an image, a CSV file): every error is
+    JSON, whatever the Accept header asked for."""
+
+    def select_parser(self, request, parsers):
+        return parsers[0] if parsers else None
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type

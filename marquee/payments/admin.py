@@ -37,11 +37,12 @@ class RefundAdmin(ReadOnlyAdmin):
         "amount",
         "currency",
         "status",
+        "reason_code",
         "attempts",
         "last_error",
         "updated_at",
     )
-    list_filter = ("status",)
+    list_filter = ("status", "reason_code")
     search_fields = ("payment__provider_reference", "payment__booking__public_id")
     list_select_related = ("payment",)
     actions = ["retry_now"]

@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 
 from marquee.booking import selectors as booking_selectors
 from marquee.booking.api import BookingOutput
+from marquee.booking.models import RefundReason
 from marquee.common.money_fields import MoneyField
 from marquee.common.openapi import error_response
 from marquee.common.pagination import StandardPagination
@@ -48,6 +49,7 @@ class RefundOutput(serializers.ModelSerializer):
             "amount",
             "currency",
             "status",
+            "reason_code",
             "reason",
             "provider_reference",
             "attempts",
@@ -64,6 +66,7 @@ class WebhookOutput(serializers.Serializer):
 
 class RefundListQuery(serializers.Serializer):
     status = serializers.ChoiceField(choices=RefundStatus.values, required=False)
+    reason_code = serializers.ChoiceField(choices=RefundReason.values, required=False)
 
 
 class BookingPayView(APIView):
@@ -149,6 +152,8 @@ class RefundListView(APIView):
         refunds = Refund.objects.select_related("payment__booking").order_by("-created_at")
         if query.validated_data.get("status"):
             refunds = refunds.filter(status=query.validated_data["status"])
+        if query.validated_data.get("reason_code"):
+            refunds = refunds.filter(reason_code=query.validated_data["reason_code"])
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(refunds, request, view=self)
         return paginator.get_paginated_response(RefundOutput(page, many=True).data)

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from marquee.booking.models import Booking, TicketCancellation
+from marquee.booking.models import Booking, RefundReason, TicketCancellation
 from marquee.common.constraints import ConditionalUniqueConstraint
 
 
@@ -150,6 +150,10 @@ class Refund(models.Model):
     status = models.CharField(
         max_length=16, choices=RefundStatus.choices, default=RefundStatus.PENDING
     )
+    # Why, for reports (set by the service that asked for the refund); `reason` is the note.
+    reason_code = models.CharField(
+        max_length=24, choices=RefundReason.choices, default=RefundReason.OTHER
+    )
     reason = models.CharField(max_length=200, blank=True)
     provider_reference = models.CharField(max_length=255, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
@@ -161,6 +165,9 @@ class Refund(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["status", "updated_at"])]
         constraints = [
+            models.CheckConstraint(
+                condition=Q(reason_code__in=RefundReason.values), name="refund_reason_code_valid"
+            ),
             ConditionalUniqueConstraint(
                 fields=["payment"], condition=Q(kind="full"), name="refund_one_full_per_payment"
             ),

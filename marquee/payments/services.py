@@ -21,7 +21,13 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from marquee.booking import errors as booking_errors
-from marquee.booking.models import Booking, BookingStatus, Ticket, TicketCancellation
+from marquee.booking.models import (
+    Booking,
+    BookingStatus,
+    RefundReason,
+    Ticket,
+    TicketCancellation,
+)
 from marquee.booking.services import ConfirmOutcome, booking_confirm, booking_mark_refunded
 from marquee.catalog.models import Showtime, ShowtimeStatus
 from marquee.common.db_errors import is_lock_conflict
@@ -101,7 +107,11 @@ def _keep_or_refund(payment: Payment, *, actor: User | None = None) -> str:
         # booking's total any more, so it cannot be what the booking stands on.
         payment.status = PaymentStatus.DUPLICATE
         payment.save()
-        refund_request(payment=payment, reason="payment for an outdated total")
+        refund_request(
+            payment=payment,
+            reason="payment for an outdated total",
+            reason_code=RefundReason.PAYMENT_PROBLEM,
+        )
         return str(ConfirmOutcome.NOT_CONFIRMABLE)
     payment.status = PaymentStatus.SUCCEEDED
     try:
@@ -116,14 +126,29 @@ def _keep_or_refund(payment: Payment, *, actor: User | None = None) -> str:
         # Confirmed without this payment: keeping it would charge the booking twice.
         return _refund_duplicate(payment, reason="booking was already confirmed")
     if outcome in (ConfirmOutcome.SEATS_LOST, ConfirmOutcome.NOT_CONFIRMABLE):
-        refund_request(payment=payment, reason=f"payment could not be kept: {outcome}")
+        refund_request(
+            payment=payment,
+            reason=f"payment could not be kept: {outcome}",
+            reason_code=_unkept_payment_reason(payment),
+        )
     return str(outcome)
+
+
+def _unkept_payment_reason(payment: Payment) -> RefundReason:
+    """A payment that landed after its showtime was cancelled goes back for that reason; any
+    other that could not be kept (seats resold, voucher used up, cancelled) is a payment one."""
+    status = (
+        Showtime.objects.filter(bookings__payments=payment).values_list("status", flat=True).first()
+    )
+    if status == ShowtimeStatus.CANCELLED:
+        return RefundReason.SHOWTIME_CANCELLED
+    return RefundReason.PAYMENT_PROBLEM
 
 
 def _refund_duplicate(payment: Payment, *, reason: str) -> str:
     payment.status = PaymentStatus.DUPLICATE
     payment.save()
-    refund_request(payment=payment, reason=reason)
+    refund_request(payment=payment, reason=reason, reason_code=RefundReason.PAYMENT_PROBLEM)
     logger.warning(
         "second capture refunded",
         extra={"booking": str(payment.booking.public_id), "payment": payment.provider_reference},
@@ -496,11 +521,14 @@ def _given_back_value(payment: Payment) -> Decimal:
     return value or Decimal(0)
 
 
-def refund_request(*, payment: Payment, reason: str = "") -> Refund | None:
+def refund_request(
+    *, payment: Payment, reason: str = "", reason_code: RefundReason = RefundReason.OTHER
+) -> Refund | None:
     """Ask for a full refund once (inside the caller's transaction); the task does the call.
 
     Full means what the booking still stands on: tickets given back earlier were settled by
-    their own (partial) refunds. None when nothing is left to give back."""
+    their own (partial) refunds. None when nothing is left to give back. `reason_code` says
+    why for the reports, `reason` is a note."""
     existing = Refund.objects.filter(payment=payment, kind=RefundKind.FULL).first()
     if existing is not None:
         return existing
@@ -511,17 +539,25 @@ def refund_request(*, payment: Payment, reason: str = "") -> Refund | None:
     refund, created = Refund.objects.get_or_create(
         payment=payment,
         kind=RefundKind.FULL,
-        defaults={"amount": amount, "currency": payment.currency, "reason": reason[:200]},
+        defaults={
+            "amount": amount,
+            "currency": payment.currency,
+            "reason": reason[:200],
+            "reason_code": reason_code,
+        },
     )
     if created:
         _queue_refund(refund)
     return refund
 
 
-def refund_request_partial(*, cancellation: TicketCancellation) -> Refund | None:
+def refund_request_partial(
+    *, cancellation: TicketCancellation, reason_code: RefundReason | None = None
+) -> Refund | None:
     """Refund the tickets of a cancellation through the payment the booking stands on, for
     exactly the amount the policy decided. Call under the booking's lock (booking services do);
-    refuses to take the payment's refunds past what it collected."""
+    refuses to take the payment's refunds past what it collected. Without a `reason_code`:
+    `staff_override` when staff overrode the policy, else `tickets_returned`."""
     if cancellation.refund_amount <= 0:
         return None
     payment = Payment.objects.get(
@@ -540,6 +576,12 @@ def refund_request_partial(*, cancellation: TicketCancellation) -> Refund | None
         amount=cancellation.refund_amount,
         currency=cancellation.currency,
         reason=(cancellation.reason or "tickets given back")[:200],
+        reason_code=reason_code
+        or (
+            RefundReason.STAFF_OVERRIDE
+            if cancellation.overridden
+            else RefundReason.TICKETS_RETURNED
+        ),
     )
     _queue_refund(refund)
     return refund
@@ -602,12 +644,20 @@ def refunds_retry_failed() -> int:
     return len(ids)
 
 
-def refunds_for_cancelled_booking(*, booking: Booking, previous_status: str) -> list[Refund]:
-    """A paid booking that was cancelled gets every captured payment back."""
+def refunds_for_cancelled_booking(
+    *,
+    booking: Booking,
+    previous_status: str,
+    reason_code: RefundReason = RefundReason.OTHER,
+    note: str = "",
+) -> list[Refund]:
+    """A paid booking that was cancelled gets every captured payment back, for `reason_code`
+    (the cancelling service's)."""
     if previous_status != BookingStatus.CONFIRMED:
         return []
+    note = f"booking cancelled: {note}" if note.strip() else "booking cancelled"
     refunds = [
-        refund_request(payment=payment, reason="booking cancelled")
+        refund_request(payment=payment, reason=note, reason_code=reason_code)
         for payment in Payment.objects.filter(booking=booking, status=PaymentStatus.SUCCEEDED)
     ]
     return [refund for refund in refunds if refund is not None]

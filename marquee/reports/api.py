@@ -9,6 +9,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from marquee.booking.models import RefundReason
 from marquee.common.money_fields import MoneyField
 from marquee.common.openapi import error_response
 from marquee.common.permissions import IsAdminRole
@@ -345,4 +346,84 @@ class VoucherSalesReportView(ReportView):
             rows_key="rows",
             columns=selectors.VOUCHER_COLUMNS,
             filename=f"sales_{period.start}_{period.end}_by_voucher",
+        )
+
+
+MAX_ID = 2**63 - 1
+
+
+class RefundReasonQuery(ReportRangeQuery):
+    def get_fields(self):
+        return {
+            **super().get_fields(),
+            "theater": serializers.IntegerField(
+                required=False,
+                min_value=1,
+                max_value=MAX_ID,
+                help_text="Only the shows of this theater (id).",
+            ),
+        }
+
+
+class RefundReasonRowOutput(serializers.Serializer):
+    reason = serializers.ChoiceField(
+        choices=RefundReason.choices,
+        help_text="Why the money went back (a stable code; see `label`).",
+    )
+    label = serializers.CharField(help_text="The reason in words (may change).")
+    currency = serializers.CharField()
+    refunds = serializers.IntegerField(help_text="Refunds that went through.")
+    tickets = serializers.IntegerField(
+        help_text="Tickets they gave back (a duplicate capture's refund gives back none)."
+    )
+    amount = MoneyField(help_text="The money refunded.")
+
+
+class RefundReasonTotalOutput(serializers.Serializer):
+    currency = serializers.CharField()
+    refunds = serializers.IntegerField()
+    tickets = serializers.IntegerField()
+    amount = MoneyField(help_text="Equals the sales report's `refunds` for the same shows.")
+
+
+class RefundReasonReportOutput(serializers.Serializer):
+    def get_fields(self):
+        return {
+            "from": serializers.DateField(),
+            "to": serializers.DateField(),
+            "theater": serializers.IntegerField(allow_null=True),
+            "rows": RefundReasonRowOutput(many=True),
+            "totals": RefundReasonTotalOutput(many=True, help_text="One row per currency."),
+        }
+
+
+class RefundReasonReportView(ReportView):
+    @extend_schema(
+        summary="Refunds by reason (admins)",
+        description="Refunds that went through for shows whose theater-local date is in "
+        "[`from`, `to`] (of one `theater`, if given), per reason code and currency: how many, "
+        "the tickets they gave back, and the amount. Money is attributed to the show it paid "
+        "for, as in the sales report, so per currency the rows add up to its `refunds`. "
+        "Reasons: "
+        + ", ".join(f"`{value}` ({label})" for value, label in RefundReason.choices)
+        + ". `?format=csv` downloads the rows.",
+        parameters=[RefundReasonQuery],
+        responses={
+            **_csv_or_json(RefundReasonReportOutput, "Header row, then one line per reason."),
+            **_error(404, "No such theater.", "theater_not_found"),
+        },
+    )
+    def get(self, request):
+        query = RefundReasonQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        period = query.period()
+        theater = query.validated_data.get("theater")
+        report = selectors.refunds_by_reason(period=period, theater_id=theater)
+        suffix = f"_theater_{theater}" if theater else ""
+        return self.respond(
+            request,
+            data=RefundReasonReportOutput(report).data,
+            rows_key="rows",
+            columns=selectors.REFUND_REASON_COLUMNS,
+            filename=f"refunds_{period.start}_{period.end}_by_reason{suffix}",
         )

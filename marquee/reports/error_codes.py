@@ -7,3 +7,4 @@ class ReportErrorCode(StrEnum):
     INVALID_RANGE = "invalid_range"
     RANGE_TOO_LARGE = "range_too_large"
     SCREEN_NOT_FOUND = "screen_not_found"
+    THEATER_NOT_FOUND = "theater_not_found"

@@ -30,7 +30,14 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
-from marquee.booking.models import Booking, BookingStatus, SalesChannel, Ticket, TicketStatus
+from marquee.booking.models import (
+    Booking,
+    BookingStatus,
+    RefundReason,
+    SalesChannel,
+    Ticket,
+    TicketStatus,
+)
 from marquee.booking.selectors import ticket_status_q
 from marquee.catalog.models import Seat, Showtime, ShowtimeStatus, Theater
 from marquee.common.errors import CommonErrorCode, DomainError
@@ -41,6 +48,7 @@ from marquee.payments.models import (
     Payment,
     PaymentStatus,
     Refund,
+    RefundKind,
     RefundStatus,
     Till,
 )
@@ -407,6 +415,107 @@ def sales_by_voucher(*, period: ReportPeriod) -> dict[str, Any]:
     ]
     result.sort(key=lambda row: (row["voucher"], row["currency"]))
     return {"from": period.start, "to": period.end, "rows": result}
+
+
+REFUND_REASON_COLUMNS = ("reason", "currency", "refunds", "tickets", "amount")
+
+
+def refunds_by_reason(*, period: ReportPeriod, theater_id: int | None = None) -> dict[str, Any]:
+    """Refunds that went through, per reason code and currency, for shows in the period (of
+    one theater, if given): how many, the tickets they gave back and the amount. Attributed
+    like the sales report's `refunds` (to the show paid for), so per currency the rows add up
+    to its totals. One aggregate query (and one for the theater, if given)."""
+    theater = None
+    if theater_id is not None:
+        theater = Theater.objects.filter(pk=theater_id).values("pk", "name").first()
+        if theater is None:
+            raise DomainError(
+                "No such theater.",
+                code=ReportErrorCode.THEATER_NOT_FOUND,
+                details={"theater": theater_id},
+            )
+    refunds = Refund.objects.filter(status=RefundStatus.SUCCEEDED)
+    if theater is not None:
+        refunds = refunds.filter(payment__booking__showtime__screen__theater_id=theater["pk"])
+    # A partial refund gave back its cancellation's tickets; a full one of the booking's own
+    # payment the tickets it marked refunded; a duplicate capture's refund gave back none.
+    partial_tickets = (
+        Ticket.objects.filter(cancellation_id=OuterRef("cancellation_id"))
+        .order_by()
+        .values("cancellation_id")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    full_tickets = (
+        Ticket.objects.filter(
+            booking_id=OuterRef("payment__booking_id"),
+            status=TicketStatus.REFUNDED,
+            cancellation__isnull=True,
+        )
+        .order_by()
+        .values("booking_id")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    rows = (
+        _in_period(
+            refunds,
+            showtime="payment__booking__showtime",
+            period=period,
+            timezones=_theater_timezones(),
+        )
+        .annotate(
+            tickets_back=Case(
+                When(
+                    kind=RefundKind.PARTIAL,
+                    then=Coalesce(Subquery(partial_tickets), 0),
+                ),
+                When(
+                    payment__status=PaymentStatus.REFUNDED,
+                    then=Coalesce(Subquery(full_tickets), 0),
+                ),
+                default=0,
+                output_field=IntegerField(),
+            )
+        )
+        .values("reason_code", "currency")
+        .annotate(refunds=Count("id"), tickets=Sum("tickets_back"), amount=Sum("amount"))
+        .order_by()
+    )
+    labels = dict(RefundReason.choices)
+    result = [
+        {
+            "reason": row["reason_code"],
+            "label": str(labels.get(row["reason_code"], row["reason_code"])),
+            "currency": row["currency"],
+            "refunds": row["refunds"],
+            "tickets": row["tickets"] or 0,
+            "amount": _money(row["amount"] or 0, row["currency"]),
+        }
+        for row in rows
+    ]
+    order = {reason: index for index, reason in enumerate(RefundReason.values)}
+    result.sort(key=lambda row: (order.get(row["reason"], len(order)), row["currency"]))
+    totals: dict[str, dict[str, Any]] = {}
+    for row in result:
+        total = totals.setdefault(
+            row["currency"],
+            {
+                "currency": row["currency"],
+                "refunds": 0,
+                "tickets": 0,
+                "amount": _money(ZERO, row["currency"]),
+            },
+        )
+        for metric in ("refunds", "tickets", "amount"):
+            total[metric] += row[metric]
+    return {
+        "from": period.start,
+        "to": period.end,
+        "theater": theater["pk"] if theater else None,
+        "rows": result,
+        "totals": [totals[currency] for currency in sorted(totals)],
+    }
 
 
 def occupancy_report(*, period: ReportPeriod, now: datetime | None = None) -> dict[str, Any]:

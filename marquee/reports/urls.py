@@ -16,5 +16,10 @@ urlpatterns = [
         api.VoucherSalesReportView.as_view(),
         name="report-sales-vouchers",
     ),
+    path(
+        "reports/refunds/reasons/",
+        api.RefundReasonReportView.as_view(),
+        name="report-refunds-reasons",
+    ),
     path("reports/occupancy/", api.OccupancyReportView.as_view(), name="report-occupancy"),
 ]

@@ -63,7 +63,8 @@ def dashboard_zone() -> str:
 
 def dashboard_figures(request, *, now: datetime | None = None) -> dict[str, Any]:
     """Everything the page and its CSV files show, from the request's parameters:
-    `from`, `to` (the report period), `day` (the hourly chart's day), `screen` (the heatmap's)."""
+    `from`, `to` (the report period), `day` (the hourly chart's day), `screen` (the heatmap's),
+    `theater` (the refunds table's, optional)."""
     now = now or timezone.now()
     period = report_selectors.report_period(start=_date(request, "from"), end=_date(request, "to"))
     zone = dashboard_zone()
@@ -106,6 +107,9 @@ def dashboard_figures(request, *, now: datetime | None = None) -> dict[str, Any]
         "screens": screens,
         "heatmap": heatmap,
         "seat_hours": dashboard.revenue_per_seat_hour(period=period),
+        "refunds": report_selectors.refunds_by_reason(
+            period=period, theater_id=_int(request, "theater")
+        ),
     }
 
 
@@ -292,6 +296,8 @@ def dashboard_page(request):
     }
     if figures["heatmap"] is not None:
         query["screen"] = figures["heatmap"]["screen"].pk
+    if figures["refunds"]["theater"] is not None:
+        query["theater"] = figures["refunds"]["theater"]
 
     def csv_url(name: str) -> str:
         return reverse("staff:dashboard-csv", args=[name]) + "?" + urlencode(query)
@@ -313,6 +319,14 @@ def dashboard_page(request):
             "hourly_rows": [
                 {**row, "gross_text": money(row["gross"], row["currency"])}
                 for row in figures["hourly"]["rows"]
+            ],
+            "refund_rows": [
+                {**row, "amount_text": money(row["amount"], row["currency"])}
+                for row in figures["refunds"]["rows"]
+            ],
+            "refund_totals": [
+                {**row, "amount_text": money(row["amount"], row["currency"])}
+                for row in figures["refunds"]["totals"]
             ],
         },
     )
@@ -398,6 +412,10 @@ def _rows_seat_hours(f):
     )
 
 
+def _rows_refunds(f):
+    return report_selectors.REFUND_REASON_COLUMNS, f["refunds"]["rows"]
+
+
 CSV_TABLES = {
     "showtimes": _rows_showtimes,
     "sales-daily": _rows_sales("daily"),
@@ -406,6 +424,7 @@ CSV_TABLES = {
     "occupancy-screens": _rows_screens,
     "heatmap": _rows_heatmap,
     "seat-hours": _rows_seat_hours,
+    "refunds-reasons": _rows_refunds,
 }
 
 

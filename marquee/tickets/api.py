@@ -7,7 +7,6 @@ from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field
 from rest_framework import serializers
-from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -17,6 +16,7 @@ from rest_framework.views import APIView
 from marquee.booking import selectors as booking_selectors
 from marquee.common.openapi import error_response
 from marquee.common.permissions import IsStaffRole
+from marquee.common.renderers import JSONErrorsNegotiation
 from marquee.common.throttling import UserRateThrottle
 from marquee.common.time import local_iso
 from marquee.tickets import outbox, selectors, services
@@ -68,16 +68,6 @@ class CheckInOutput(serializers.Serializer):
     def get_holder(self, ticket) -> str:
         user = ticket.booking.user
         return user.get_full_name() or user.username
-
-
-class JSONErrorsNegotiation(BaseContentNegotiation):
-    """The image goes out as a plain HttpResponse; every error is JSON, whatever the Accept."""
-
-    def select_parser(self, request, parsers):
-        return parsers[0] if parsers else None
-
-    def select_renderer(self, request, renderers, format_suffix=None):
-        return renderers[0], renderers[0].media_type
 
 
 class TicketQrView(APIView):

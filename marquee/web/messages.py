@@ -66,6 +66,7 @@ _MESSAGES = {
     ),
     "voucher_invalid": lambda: gettext("No such voucher code."),
     "voucher_expired": lambda: gettext("This voucher has expired."),
+    "voucher_inactive": lambda: gettext("This voucher is no longer valid."),
     "voucher_not_yet_valid": lambda: gettext("This voucher is not valid yet."),
     "voucher_not_applicable": lambda: gettext("This voucher is not valid for this booking."),
     "voucher_min_seats": lambda: gettext("This voucher needs more seats."),

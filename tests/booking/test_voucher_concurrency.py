@@ -84,3 +84,42 @@ def test_fifty_holds_by_one_buyer_keep_the_per_user_limit():
     assert len(won) == 2, codes
     assert codes <= {"voucher_user_limit", "seats_busy"}, codes
     assert Voucher.objects.get(code="TWICE").redeemed == 2
+
+
+def test_lowering_the_limit_during_a_rush_never_leaves_more_uses_than_the_limit():
+    screen = factories.screen_with_seats(rows=3, per_row=10)
+    showtime = factories.ShowtimeFactory(
+        screen=screen, starts_at=factories.evening_in(2, screen.theater.timezone)
+    )
+    seats = sorted(screen.seats.values_list("pk", flat=True))
+    buyers = [factories.UserFactory() for _ in range(20)]
+    voucher = vouchers.voucher_create(
+        code="SHRINK", kind="percent", value=Decimal("10"), max_redemptions=20
+    )
+    holds = [
+        partial(
+            services.booking_hold,
+            user=buyer,
+            showtime_id=showtime.pk,
+            seat_ids=[seat],
+            voucher_code="SHRINK",
+        )
+        for buyer, seat in zip(buyers, seats, strict=False)
+    ]
+    lower = partial(vouchers.voucher_update, voucher_id=voucher.pk, max_redemptions=5)
+
+    outcomes = run_together([*holds[:10], lower, *holds[10:]])
+
+    voucher.refresh_from_db()
+    lowered = outcomes[10]
+    used = VoucherRedemption.objects.filter(released_at__isnull=True).count()
+    assert used == voucher.redeemed
+    if lowered.error is None:
+        # The limit went down before the uses passed it; later buyers found it used up.
+        assert voucher.max_redemptions == 5 and voucher.redeemed <= 5
+    else:
+        # More than five uses were counted first: the limit stays above them.
+        assert getattr(lowered.error, "code", None) == "voucher_limit_below_redeemed"
+        assert voucher.max_redemptions == 20 and voucher.redeemed > 5
+    refused = {getattr(o.error, "code", repr(o.error)) for o in outcomes if o.error is not None}
+    assert refused <= {"voucher_exhausted", "seats_busy", "voucher_limit_below_redeemed"}, refused

@@ -22,6 +22,7 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
 from marquee.booking import services as booking_services
+from marquee.booking.vouchers import voucher_create
 from marquee.catalog.models import Seat
 from marquee.common import local_cache
 from marquee.common.wsgi import guard_environ
@@ -164,11 +165,13 @@ def build_world() -> World:
         status=PaymentStatus.SUCCEEDED,
     )
     refund_request(payment=payment, reason="fuzz")
+    voucher = voucher_create(code="FUZZ10", kind="percent", value=Decimal(10), max_redemptions=5)
     ticket = sold.tickets.order_by("pk").first()
     ids = {
         "pk": [str(x.pk) for x in (movie, screen.theater, screen, showtime, ticket)],
         "id": [str(x.pk) for x in (movie, screen.theater, screen, showtime, ticket)],
         "user_id": [str(user.pk) for user in users.values()],
+        "voucher_id": [str(voucher.pk)],
         "public_id": [str(b.public_id) for b in (held, sold, refunded)],
         "showtime": [str(showtime.pk)],
         "movie": [str(movie.pk)],

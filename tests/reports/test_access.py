@@ -7,6 +7,7 @@ REPORTS = [
     "/api/reports/occupancy/",
     "/api/reports/sales/ticket-types/",
     "/api/reports/sales/vouchers/",
+    "/api/reports/refunds/reasons/",
 ]
 
 

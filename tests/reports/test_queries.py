@@ -2,7 +2,7 @@ import pytest
 
 from tests import factories
 from tests.queries import assert_max_data_queries
-from tests.reports.conftest import hold, pay
+from tests.reports.conftest import cancel, hold, pay
 
 pytestmark = pytest.mark.django_db
 
@@ -52,3 +52,25 @@ def test_the_occupancy_report_costs_the_same_queries_however_many_bookings(
         body = admin_client_api.get("/api/reports/occupancy/", report_range).json()
     by_id = {row["showtime_id"]: row for row in body["showtimes"]}
     assert (by_id[sale.s2.pk]["sold"], by_id[sale.s3.pk]["held"]) == (7, 3)
+
+
+# The theater (when asked for), the timezones in use, then one aggregate over the refunds.
+REFUND_REASON_QUERIES = 3
+
+
+def test_refunds_by_reason_cost_the_same_queries_however_many_refunds(
+    admin_client_api, sale, report_range, django_capture_on_commit_callbacks
+):
+    params = {**report_range, "theater": sale.new_york.pk}
+    with assert_max_data_queries(REFUND_REASON_QUERIES):
+        before = admin_client_api.get("/api/reports/refunds/reasons/", params).json()
+
+    for label in FREE_ON_S2:
+        customer = factories.UserFactory(role="customer")
+        booking = hold(customer, sale.s2, [label])
+        pay(customer, booking)
+        cancel(customer, booking, django_capture_on_commit_callbacks)
+
+    with assert_max_data_queries(REFUND_REASON_QUERIES):
+        after = admin_client_api.get("/api/reports/refunds/reasons/", params).json()
+    assert after["totals"][0]["refunds"] == before["totals"][0]["refunds"] + len(FREE_ON_S2)

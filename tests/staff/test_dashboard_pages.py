@@ -7,10 +7,13 @@ import csv
 import io
 import re
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 from django.test import Client
 
+from marquee.booking.models import Booking
+from marquee.booking.services import booking_cancel
 from marquee.reports import selectors
 from marquee.reports.selectors import ReportPeriod
 from marquee.staff.boxoffice import box_office_sell
@@ -30,6 +33,7 @@ TABLES = [
     "table-screens",
     "table-heatmap",
     "table-seat-hours",
+    "table-refunds",
 ]
 CSV_NAMES = [
     "showtimes",
@@ -39,6 +43,7 @@ CSV_NAMES = [
     "occupancy-screens",
     "heatmap",
     "seat-hours",
+    "refunds-reasons",
 ]
 
 
@@ -107,9 +112,38 @@ def test_the_csv_files_carry_the_reports_numbers(staff_site_client, sold):
     assert int(row["free"]) == int(row["capacity"]) - 3
 
 
+def test_the_refunds_table_shows_refunds_by_reason_as_the_report_does(
+    staff_site_client, sold, django_capture_on_commit_callbacks
+):
+    sale = Booking.objects.get(showtime=sold, channel="box_office")
+    with django_capture_on_commit_callbacks(execute=True):
+        booking_cancel(booking=sale, actor=sale.user)
+    day = sold.starts_at.date()
+    period = {"from": str(day - timedelta(days=3)), "to": str(day + timedelta(days=1))}
+    html = staff_site_client.get("/staff/dashboard/", period).content.decode()
+    table = html[html.index('id="table-refunds"') :]
+    table = table[: table.index("</table>")]
+    assert 'data-reason="box_office"' in table
+    assert "Box-office sale refunded at the till" in table
+    rows = csv_rows(staff_site_client.get("/staff/dashboard/refunds-reasons.csv", period))
+    assert [(r["reason"], r["currency"], r["refunds"], r["tickets"]) for r in rows] == [
+        ("box_office", sale.currency, "1", "2")
+    ]
+    assert Decimal(rows[0]["amount"]) == sale.total
+    theater = sold.screen.theater_id
+    same = csv_rows(
+        staff_site_client.get(
+            "/staff/dashboard/refunds-reasons.csv", {**period, "theater": theater}
+        )
+    )
+    assert same == rows
+    assert staff_site_client.get("/staff/dashboard/", {"theater": "999999"}).status_code == 400
+
+
 @pytest.mark.parametrize(
     "query",
     [
+        {"theater": "x"},
         {"from": "yesterday"},
         {"from": "2026-05-02", "to": "2026-05-01"},
         {"screen": "x"},

@@ -35,6 +35,7 @@ from marquee.booking.models import (
     Booking,
     BookingEvent,
     BookingStatus,
+    RefundReason,
     Ticket,
     TicketStatus,
     Voucher,
@@ -445,6 +446,7 @@ class Command(BaseCommand):
                 currency=payment.currency,
                 status=RefundStatus.SUCCEEDED,
                 reason="booking cancelled",
+                reason_code=RefundReason.CUSTOMER_CANCELLED,
                 attempts=1,
             )
             for payment in refunded
