@@ -228,6 +228,15 @@ class SeatRequestField(serializers.Field):
         return value
 
 
+class TicketCountInput(serializers.Serializer):
+    ticket_type = serializers.SlugField(
+        max_length=32, help_text="A ticket type code of the seat map's `ticket_types`."
+    )
+    quantity = serializers.IntegerField(
+        min_value=1, max_value=MAX_LISTED_SEAT_IDS, help_text="How many tickets of this type."
+    )
+
+
 class BookingCreateInput(serializers.Serializer):
     showtime = serializers.IntegerField(min_value=1)
     seats = serializers.ListField(
@@ -243,6 +252,16 @@ class BookingCreateInput(serializers.Serializer):
         required=False,
         help_text="Best available: this many adjacent seats in one row, nearest the centre "
         "about two thirds back.",
+    )
+    ticket_types = TicketCountInput(
+        many=True,
+        required=False,
+        max_length=MAX_LISTED_SEAT_IDS,
+        help_text='With `quantity`: the party\'s ticket types, e.g. `[{"ticket_type": "adult", '
+        '"quantity": 2}, {"ticket_type": "child", "quantity": 1}]`. The counts add up to '
+        "`quantity` (400 `ticket_counts_mismatch`), each type once; the chosen seats get the "
+        "types in this order from the left of the front row. Without it every seat is the "
+        "default type (adult).",
     )
     tier = serializers.ChoiceField(
         choices=SeatTier.values,
@@ -277,6 +296,22 @@ class BookingCreateInput(serializers.Serializer):
                 "Give either `seats` (seat ids) or `quantity` (best available), not both.",
                 code="seats_or_quantity",
             )
+        counts = attrs.get("ticket_types")
+        if counts is not None:
+            if "quantity" not in attrs:
+                raise serializers.ValidationError(
+                    {
+                        "ticket_types": "Ticket counts go with `quantity` (best available); name a "
+                        "picked seat's type in `seats`."
+                    },
+                    code="seats_or_quantity",
+                )
+            codes = [entry["ticket_type"] for entry in counts]
+            if len(set(codes)) != len(codes):
+                raise serializers.ValidationError(
+                    {"ticket_types": "Each ticket type once."}, code="duplicate_ticket_types"
+                )
+            attrs["ticket_types"] = {entry["ticket_type"]: entry["quantity"] for entry in counts}
         return attrs
 
 
@@ -356,6 +391,7 @@ HOLD_ERRORS = {
         "invalid_idempotency_key",
         "ticket_type_unknown",
         "ticket_type_not_offered",
+        "ticket_counts_mismatch",
         *VOUCHER_INVALID,
         "accessible_quantity",
     ),
@@ -444,6 +480,7 @@ class BookingListCreateView(APIView):
                 seat_ids=None if seats is None else [seat_id for seat_id, _ in seats],
                 ticket_types=ticket_types,
                 quantity=params.get("quantity"),
+                ticket_counts=params.get("ticket_types"),
                 tier=params.get("tier"),
                 allow_split=params["allow_split"],
                 voucher_code=params.get("voucher"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -184,27 +184,61 @@ def _validate_seat_ids(seat_ids: Sequence[int], seats_by_id: dict[int, LayoutSea
     return sorted(seat_ids)
 
 
+def _check_ticket_types_known(context: ShowtimeContext, codes: Iterable[str]) -> None:
+    """400 `ticket_type_unknown` for a code that is no ticket type of this theater at all."""
+    unsold = {code for code in codes if code not in context.ticket_prices}
+    if not unsold:
+        return
+    # The error path only: is it a type at all here, or one this show does not sell?
+    theater_id = context.showtime.screen.theater_id
+    known = set(
+        TicketType.objects.filter(Q(theater__isnull=True) | Q(theater_id=theater_id)).values_list(
+            "code", flat=True
+        )
+    )
+    unknown = sorted(unsold - known)
+    if unknown:
+        raise errors.BookingError(
+            "Unknown ticket type.",
+            code=BookingErrorCode.TICKET_TYPE_UNKNOWN,
+            details={"ticket_types": unknown, "known": sorted(known)},
+        )
+
+
+def _check_ticket_counts(
+    context: ShowtimeContext, quantity: int, ticket_counts: Mapping[str, int]
+) -> None:
+    """A best-available party's ticket types: known codes whose counts add up to `quantity`."""
+    counted = sum(ticket_counts.values())
+    if counted != quantity or any(count < 0 for count in ticket_counts.values()):
+        raise errors.BookingError(
+            f"The ticket counts add up to {counted}, not to the {quantity} seats asked for.",
+            code=BookingErrorCode.TICKET_COUNTS_MISMATCH,
+            details={"quantity": quantity, "counted": counted},
+        )
+    _check_ticket_types_known(context, [code for code, n in ticket_counts.items() if n])
+
+
+def _types_for_seats(
+    context: ShowtimeContext, seat_ids: Sequence[int], ticket_counts: Mapping[str, int] | None
+) -> dict[int, str] | None:
+    """Hand the party's ticket types to the chosen seats from the left of the front row, in
+    the order the counts were given (the counts add up to the number of seats)."""
+    if ticket_counts is None:
+        return None
+    seats = context.seats_by_id
+    ordered = sorted(seat_ids, key=lambda seat_id: (seats[seat_id].y, seats[seat_id].x))
+    codes = [code for code, count in ticket_counts.items() for _ in range(count)]
+    return dict(zip(ordered, codes, strict=True))
+
+
 def _ticket_prices(
     context: ShowtimeContext, seat_ids: Sequence[int], ticket_types: dict[int, str] | None
 ) -> tuple[list[str], list[Decimal]]:
     """The ticket type and price of each seat (`ticket_types`: seat id -> type code; a seat
     left out is the default type), or 400 `ticket_type_unknown` / `ticket_type_not_offered`."""
     types = [(ticket_types or {}).get(seat_id) or DEFAULT_TICKET_TYPE for seat_id in seat_ids]
-    unsold = {code for code in types if code not in context.ticket_prices}
-    if unsold:  # the error path only: is it a type at all here, or one this show does not sell?
-        theater_id = context.showtime.screen.theater_id
-        known = set(
-            TicketType.objects.filter(
-                Q(theater__isnull=True) | Q(theater_id=theater_id)
-            ).values_list("code", flat=True)
-        )
-        unknown = sorted(unsold - known)
-        if unknown:
-            raise errors.BookingError(
-                "Unknown ticket type.",
-                code=BookingErrorCode.TICKET_TYPE_UNKNOWN,
-                details={"ticket_types": unknown, "known": sorted(known)},
-            )
+    _check_ticket_types_known(context, types)
     prices = [
         context.ticket_price(code, context.seats_by_id[seat_id].tier)
         for seat_id, code in zip(seat_ids, types, strict=True)
@@ -345,13 +379,15 @@ def booking_hold(
     accessible: bool = False,
     now: datetime | None = None,
     ticket_types: dict[int, str] | None = None,
+    ticket_counts: Mapping[str, int] | None = None,
     voucher_code: str | None = None,
     channel: str = SalesChannel.ONLINE,
 ) -> Booking:
     """Hold all the requested seats (or the best `quantity` seats) for one buyer, or none.
 
     `ticket_types`: seat id -> ticket type code for `seat_ids` (a seat left out is the
-    default type; best available holds the default type). `voucher_code`: a promo code
+    default type). `ticket_counts`: ticket type code -> how many, for `quantity` (they add up
+    to it; without them best available holds the default type). `voucher_code`: a promo code
     applied in the same transaction (`marquee.booking.vouchers`): the hold fails whole if it
     does not apply or is used up. `channel`: `box_office` for a sale at a till; only staff
     sell there (the booking is theirs). `accessible` with `quantity` 1 or 2: the best free
@@ -367,6 +403,7 @@ def booking_hold(
         accessible=accessible,
         now=now,
         ticket_types=ticket_types,
+        ticket_counts=ticket_counts,
         voucher_code=voucher_code,
         channel=channel,
     ).booking
@@ -383,6 +420,7 @@ def booking_hold_with_tickets(
     accessible: bool = False,
     now: datetime | None = None,
     ticket_types: dict[int, str] | None = None,
+    ticket_counts: Mapping[str, int] | None = None,
     voucher_code: str | None = None,
     channel: str = SalesChannel.ONLINE,
 ) -> HeldBooking:
@@ -394,6 +432,11 @@ def booking_hold_with_tickets(
     context.check_bookable(now)
 
     if seat_ids is not None:
+        if ticket_counts is not None:
+            raise errors.BookingError(
+                "Ticket counts go with a quantity; name picked seats' types per seat.",
+                code=BookingErrorCode.TICKET_COUNTS_MISMATCH,
+            )
         wanted = _validate_seat_ids(list(seat_ids), context.seats_by_id)
         _check_companions(user=user, context=context, seat_ids=wanted, now=now)
         for attempt in range(HOLD_ATTEMPTS):
@@ -421,6 +464,8 @@ def booking_hold_with_tickets(
             "Give seats or a quantity.", code=BookingErrorCode.NO_SEATS_REQUESTED
         )
     _check_quantity(quantity)
+    if ticket_counts is not None:
+        _check_ticket_counts(context, quantity, ticket_counts)
     if accessible:
         return _hold_accessible(
             user=user,
@@ -429,6 +474,7 @@ def booking_hold_with_tickets(
             now=now,
             channel=channel,
             voucher_code=voucher_code,
+            ticket_counts=ticket_counts,
         )
     if tier is not None and tier not in SeatTier.values:
         raise errors.BookingError("Unknown seat tier.", code=BookingErrorCode.INVALID_TIER)
@@ -441,6 +487,7 @@ def booking_hold_with_tickets(
         now=now,
         channel=channel,
         voucher_code=voucher_code,
+        ticket_counts=ticket_counts,
     )
 
 
@@ -483,6 +530,7 @@ def _hold_accessible(
     now,
     channel=SalesChannel.ONLINE,
     voucher_code=None,
+    ticket_counts: Mapping[str, int] | None = None,
 ) -> HeldBooking:
     """The best free wheelchair space, with a free companion seat beside it for two."""
     if quantity > 2:
@@ -513,6 +561,7 @@ def _hold_accessible(
                     now=now,
                     precheck=False,
                     channel=channel,
+                    ticket_types=_types_for_seats(context, candidate, ticket_counts),
                     voucher_code=voucher_code,
                 )
             except errors.SeatsUnavailable as conflict:
@@ -530,6 +579,7 @@ def _hold_best_available(
     now,
     channel=SalesChannel.ONLINE,
     voucher_code=None,
+    ticket_counts: Mapping[str, int] | None = None,
 ) -> HeldBooking:
     """Adjacent seats near the sweet spot, of the tier asked for; without a tier, in the
     cheapest tier (by this showtime's prices) that has room, then the next cheapest."""
@@ -598,6 +648,7 @@ def _hold_best_available(
                     now=now,
                     precheck=False,
                     channel=channel,
+                    ticket_types=_types_for_seats(context, candidate, ticket_counts),
                     voucher_code=voucher_code,
                 )
             except errors.SeatsUnavailable as conflict:
