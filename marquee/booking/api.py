@@ -444,7 +444,8 @@ class BookingListCreateView(APIView):
 
     @extend_schema(
         summary="Hold seats: pick seat ids or ask for the best available",
-        description="Until `BOOKING_ACCESSIBLE_RELEASE_MINUTES` before the show a companion seat "
+        description="Until the theater's `accessible_release_minutes` (else the site's "
+        "`BOOKING_ACCESSIBLE_RELEASE_MINUTES`) before the show a companion seat "
         "is held only together with the wheelchair space beside it (409 "
         "`companion_requires_wheelchair`; staff may sell one alone), and best available leaves "
         "wheelchair spaces and companion seats out; the seat map gives the moment in "

@@ -506,8 +506,8 @@ def _check_companions(*, user: User, context: ShowtimeContext, seat_ids: list[in
     seats = context.seats_by_id
     if not any(seats[i].kind == SeatKind.COMPANION for i in seat_ids):
         return
-    starts_at = context.showtime.starts_at
-    if not accessibility.held_back(starts_at, now) or is_staff_member(user):
+    release = accessibility.showtime_release_at(context.showtime)
+    if now >= release or is_staff_member(user):
         return
     lone = accessibility.lone_companions(seat_ids, context.layout)
     if lone:
@@ -517,7 +517,7 @@ def _check_companions(*, user: User, context: ShowtimeContext, seat_ids: list[in
             code=BookingErrorCode.COMPANION_REQUIRES_WHEELCHAIR,
             details={
                 "seat_ids": lone,
-                "held_back_until": api_datetime(accessibility.release_at(starts_at)),
+                "held_back_until": api_datetime(release),
             },
         )
 
@@ -588,7 +588,7 @@ def _hold_best_available(
     prices = None if tier is not None else context.prices
     taken = active_seat_ids(showtime_id=context.showtime.pk, now=now)
     # Released wheelchair spaces and companion seats are seats like any other.
-    released = not accessibility.held_back(context.showtime.starts_at, now)
+    released = now >= accessibility.showtime_release_at(context.showtime)
     attempts = 0
     while attempts < BEST_AVAILABLE_ATTEMPTS:
         limit = BEST_AVAILABLE_ATTEMPTS - attempts
@@ -867,7 +867,9 @@ def _check_cancellable(booking: Booking, showtime: Showtime, *, actor, now: date
 def _check_companions_kept_with_wheelchair(booking, showtime, given, *, actor, now) -> None:
     """Until the release, giving back a wheelchair space must not leave its companion seat
     alone in the booking (give both back, or neither); staff may."""
-    if is_staff_member(actor) or not accessibility.held_back(showtime.starts_at, now):
+    context = showtime_context(showtime.pk)
+    release = accessibility.showtime_release_at(context.showtime)
+    if is_staff_member(actor) or now >= release:
         return
     given_seats = {t.seat_id for t in given}
     kept_seats = (
@@ -878,7 +880,7 @@ def _check_companions_kept_with_wheelchair(booking, showtime, given, *, actor, n
         )
         - given_seats
     )
-    partners = accessibility.wheelchair_partners(showtime_context(showtime.pk).layout)
+    partners = accessibility.wheelchair_partners(context.layout)
     lone = sorted(
         seat_id
         for seat_id in kept_seats
@@ -892,7 +894,7 @@ def _check_companions_kept_with_wheelchair(booking, showtime, given, *, actor, n
             code=BookingErrorCode.COMPANION_REQUIRES_WHEELCHAIR,
             details={
                 "seat_ids": lone,
-                "held_back_until": api_datetime(accessibility.release_at(showtime.starts_at)),
+                "held_back_until": api_datetime(release),
             },
         )
 

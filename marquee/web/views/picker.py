@@ -191,7 +191,7 @@ def _render_picker(
         "ticket_types": ticket_types,
         "ticket_types_data": list(context.ticket_types) if ticket_types else None,
         # A moment fixed by the show's start: the page may be reused before and after it.
-        "accessible_release": accessibility.release_at(showtime.starts_at) if kinds else None,
+        "accessible_release": accessibility.showtime_release_at(showtime) if kinds else None,
         "hold": hold,
         "selected_count": len(selected - yours),
         "error": error,
