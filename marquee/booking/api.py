@@ -550,7 +550,8 @@ class RefundQuoteInput(BookingCancelInput):
 class RefundQuoteOutput(serializers.Serializer):
     tickets = serializers.ListField(child=serializers.IntegerField())
     whole_booking = serializers.BooleanField(
-        help_text="Every remaining ticket: the booking is cancelled whole (a full refund)."
+        help_text="The tickets are every remaining one: a held booking is then released "
+        "whole; a paid booking's tickets are refunded by the policy all the same (`percent`)."
     )
     percent = serializers.DecimalField(max_digits=5, decimal_places=2)
     overridden = serializers.BooleanField()
@@ -610,7 +611,10 @@ class BookingCancelView(APIView):
         "once. Of a paid booking they are refunded by the theater's refund policy (each "
         "ticket's price times the policy's percentage for the time left before the show, "
         "rounded down to the currency's minor unit); staff may override the percentage with a "
-        "`reason`. Naming every remaining ticket cancels the whole booking. "
+        "`reason`. The policy applies whichever tickets are named, every remaining one "
+        "included: the booking then stays `confirmed` with no ticket left, and cancelling it "
+        "afterwards is 409 `booking_not_cancellable`. Of a held booking, naming every "
+        "remaining ticket releases the whole hold. "
         "`refund-quote/` answers the same question without changing anything.",
     )
     def post(self, request, public_id):

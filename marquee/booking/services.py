@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, OperationalError, connection, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from marquee.booking import accessibility, availability, errors, refund_policy, vouchers
@@ -783,6 +783,12 @@ def booking_cancel(*, booking: Booking, actor: User, now: datetime | None = None
         showtime = Showtime.objects.get(pk=booking.showtime_id)
         _check_cancellable(booking, showtime, actor=actor, now=now)
         freed = _active_seat_ids_of([booking.pk])
+        if booking.status == BookingStatus.CONFIRMED and not freed:
+            raise errors.BookingError(
+                "Every ticket of this booking was given back already; the refund policy "
+                "settled each of them.",
+                code=BookingErrorCode.BOOKING_NOT_CANCELLABLE,
+            )
         availability.seats_changed(showtime.pk, dict.fromkeys(freed, AVAILABLE))
         Ticket.objects.filter(
             booking=booking, status__in=[TicketStatus.HELD, TicketStatus.SOLD]
@@ -803,7 +809,8 @@ class RefundQuote:
 
     booking: Booking
     tickets: list[Ticket]
-    # Every ticket still active: cancelled as a whole booking (today's rule, a full refund).
+    # Every ticket still active: a held booking is then released whole; a paid one's tickets
+    # are refunded by the policy all the same (and the booking stays confirmed, with none).
     whole_booking: bool
     paid: bool
     percent: Decimal
@@ -925,14 +932,15 @@ def _quote(
                 "Say why the refund policy is overridden.",
                 code=BookingErrorCode.REFUND_OVERRIDE_NEEDS_REASON,
             )
-        if whole or not paid:
+        if not paid:
             raise errors.BookingError(
-                "Only a partial cancellation of a paid booking has a policy to override; a "
-                "whole booking is refunded in full.",
+                "Only tickets of a paid booking have a refund policy to override.",
                 code=BookingErrorCode.REFUND_OVERRIDE_NOT_APPLICABLE,
             )
-    if whole or not paid:
-        percent = Decimal(100 if paid else 0)
+    # Tickets named by id follow the policy whichever they are, every remaining one included:
+    # only `booking_cancel` (no list) gives a paid booking back in full.
+    if not paid:
+        percent = Decimal(0)
     elif refund_percent is not None:
         percent = Decimal(refund_percent)
     else:
@@ -1005,8 +1013,10 @@ def booking_cancel_tickets(
 
     A paid booking's tickets are refunded by the theater's policy (staff may override it with
     a reason) through the payments receiver of `tickets_cancelled`; a held booking's tickets
-    are released and its total shrinks. Naming every remaining ticket cancels the whole
-    booking as `booking_cancel` does (a full refund until the cutoff).
+    are released and its total shrinks. Naming every remaining ticket of a held booking
+    cancels it whole; of a paid booking, the policy refunds each of them like any other list
+    (the booking stays confirmed, settled ticket by ticket; only `booking_cancel` refunds it
+    in full).
     """
     now = now or timezone.now()
     with transaction.atomic():
@@ -1021,7 +1031,7 @@ def booking_cancel_tickets(
             refund_percent=refund_percent,
             reason=reason,
         )
-        if quote.whole_booking:
+        if quote.whole_booking and not quote.paid:
             booking_cancel(booking=booking, actor=actor, now=now, reason=reason)
             return quote
         availability.seats_changed(showtime.pk, {t.seat_id: AVAILABLE for t in quote.tickets})
@@ -1077,11 +1087,16 @@ def booking_cancel_tickets(
 
 
 def bookings_cancel_for_showtime(*, showtime: Showtime, actor: User | None = None) -> int:
-    """A cancelled showtime takes every held and confirmed booking with it."""
+    """A cancelled showtime takes every held and confirmed booking with it, but for a paid
+    booking whose every ticket was given back already (the policy settled each)."""
     with transaction.atomic():
+        active = Ticket.objects.filter(booking_id=OuterRef("pk"), status__in=ACTIVE_TICKET_STATUSES)
         bookings = list(
             Booking.objects.select_for_update()
-            .filter(showtime=showtime, status__in=[BookingStatus.PENDING, BookingStatus.CONFIRMED])
+            .filter(showtime=showtime)
+            .filter(
+                Q(status=BookingStatus.PENDING) | Q(status=BookingStatus.CONFIRMED) & Exists(active)
+            )
             .order_by("pk")
         )
         if not bookings:

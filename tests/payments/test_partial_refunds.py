@@ -8,11 +8,13 @@ from datetime import timedelta
 from decimal import Decimal
 
 import hypothesis
+import pytest
 from django.db import transaction
 from django.db.models import Sum
 from hypothesis import HealthCheck
 from hypothesis import strategies as st
 
+from marquee.booking.errors import BookingError
 from marquee.booking.models import Booking, RefundTier, Ticket, TicketStatus
 from marquee.booking.refund_policy import ticket_refund
 from marquee.booking.services import booking_cancel, booking_cancel_tickets, booking_hold
@@ -86,8 +88,8 @@ def _check_one_case(case, customer, staff_user, django_capture_on_commit_callbac
                 )
             )
             chosen = [tickets[i] for i in indexes if tickets[i] in active]
-            if not chosen or set(chosen) == active:
-                continue  # every remaining ticket would be the whole booking: below
+            if not chosen:
+                continue  # every remaining ticket by list follows the policy all the same
             quote = booking_cancel_tickets(
                 booking=booking,
                 ticket_ids=chosen,
@@ -101,8 +103,13 @@ def _check_one_case(case, customer, staff_user, django_capture_on_commit_callbac
                 for _ in chosen
             )
             expected += quote.amount
-        if case["cancel_the_rest"]:
+        left = Ticket.objects.filter(booking=booking, status=TicketStatus.SOLD).exists()
+        if case["cancel_the_rest"] and left:
             booking_cancel(booking=Booking.objects.get(pk=booking.pk), actor=customer)
+        elif case["cancel_the_rest"]:  # every ticket went back by list: nothing left to cancel
+            with pytest.raises(BookingError) as refused:
+                booking_cancel(booking=Booking.objects.get(pk=booking.pk), actor=customer)
+            assert refused.value.code == "booking_not_cancellable"
     payment = Payment.objects.get(booking=booking)
     refunded = Refund.objects.filter(payment=payment).aggregate(total=Sum("amount"))["total"] or 0
     assert refunded <= payment.amount
