@@ -21,7 +21,14 @@ from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from marquee.booking import accessibility, availability, errors, refund_policy, vouchers
+from marquee.booking import (
+    accessibility,
+    availability,
+    errors,
+    hooks,
+    refund_policy,
+    vouchers,
+)
 from marquee.booking.context import AVAILABLE, HELD, SOLD, ShowtimeContext, showtime_context
 from marquee.booking.error_codes import BookingErrorCode
 from marquee.booking.models import (
@@ -964,6 +971,11 @@ def _quote(
         else Decimal(0)
         for t in tickets
     }
+    # The payment provider may refund only whole multiples of a unit in this currency
+    # (Stripe: hundredths of KWD, BHD, JOD, OMR, TND): then less, never more, goes back.
+    unit = hooks.refund_unit(booking=booking) if paid else None
+    if unit is not None:
+        refunds = refund_policy.refunds_rounded_down(refunds, unit=unit)
     return RefundQuote(
         booking=booking,
         tickets=tickets,

@@ -28,6 +28,17 @@ from marquee.payments.models import Provider
 STRIPE_EXPONENTS = {"ISK": 2, "MGA": 0}
 
 
+STRIPE_THREE_DECIMAL_UNIT = Decimal("0.010")  # amounts in whole hundredths: 3.250, never 3.255
+
+
+def amount_unit(provider: str, currency: str) -> Decimal | None:
+    """The unit every amount this provider charges or refunds in `currency` is a multiple of,
+    where that is coarser than the currency's minor unit (None otherwise)."""
+    if provider == Provider.STRIPE and money.currency_exponent(currency.upper()) == 3:
+        return STRIPE_THREE_DECIMAL_UNIT
+    return None
+
+
 class ProviderError(Exception):
     """The provider could not be reached or refused the call; the caller may retry."""
 

@@ -45,6 +45,7 @@ from marquee.payments.providers import (
     AmountNotChargeable,
     ProviderError,
     StripeProvider,
+    amount_unit,
     get_provider,
     luhn_valid,
     to_minor_units,
@@ -496,6 +497,17 @@ def _given_back_value(payment: Payment) -> Decimal:
     return value or Decimal(0)
 
 
+def refund_unit_of_booking(*, booking: Booking) -> Decimal | None:
+    """Registered as booking's refund unit: what the provider of the payment a paid booking
+    stands on refunds in (Stripe: whole hundredths of a three-decimal currency)."""
+    paid = (
+        Payment.objects.filter(booking_id=booking.pk, status=PaymentStatus.SUCCEEDED)
+        .values_list("provider", "currency")
+        .first()
+    )
+    return None if paid is None else amount_unit(*paid)
+
+
 def refund_request(*, payment: Payment, reason: str = "") -> Refund | None:
     """Ask for a full refund once (inside the caller's transaction); the task does the call.
 
@@ -506,6 +518,9 @@ def refund_request(*, payment: Payment, reason: str = "") -> Refund | None:
         return existing
     given_back = _given_back_value(payment)
     amount = payment.amount - given_back
+    unit = amount_unit(payment.provider, payment.currency)
+    if unit is not None:  # what is left after tickets given back, in the provider's units
+        amount = (amount // unit) * unit
     if given_back and amount <= 0:
         return None
     refund, created = Refund.objects.get_or_create(
