@@ -1193,6 +1193,35 @@ def bookings_expire(*, now: datetime | None = None, batch_size: int = 500) -> in
         expired += len(batch)
 
 
+def _voucher_quote_for(booking: Booking, code: str, now: datetime):
+    """The voucher's quote for a held booking's tickets, or why the booking takes none."""
+    if booking.status != BookingStatus.PENDING or booking.expires_at <= now:
+        raise errors.BookingError(
+            "Only a held booking that is not paid yet takes a voucher.",
+            code=BookingErrorCode.BOOKING_NOT_PENDING,
+        )
+    if booking.voucher_code:
+        raise errors.BookingError(
+            "This booking already has a voucher.",
+            code=BookingErrorCode.VOUCHER_ALREADY_APPLIED,
+        )
+    showtime = Showtime.objects.select_related("screen").get(pk=booking.showtime_id)
+    tickets = list(
+        booking.tickets.filter(status=TicketStatus.HELD).values_list("ticket_type", "price")
+    )
+    quote = vouchers.voucher_quote(code=code, showtime=showtime, tickets=tickets, now=now)
+    return quote, tickets
+
+
+def booking_voucher_check(*, booking: Booking, code: str, now: datetime | None = None) -> Decimal:
+    """The total a held booking would have with this voucher, or the coded refusal
+    `booking_voucher_apply` would give (but the limits, checked where they hold); changes
+    nothing. Payments asks it before letting go of a payment started for the old total."""
+    booking = Booking.objects.get(pk=booking.pk)
+    quote, tickets = _voucher_quote_for(booking, code, now or timezone.now())
+    return sum((price for _, price in tickets), Decimal(0)) - quote.discount
+
+
 def booking_voucher_apply(
     *, booking: Booking, code: str, actor, now: datetime | None = None
 ) -> Booking:
@@ -1201,27 +1230,14 @@ def booking_voucher_apply(
     with transaction.atomic():
         _lock_holds_of(booking.user)  # the account row first, as a hold takes it
         booking = Booking.objects.select_for_update().get(pk=booking.pk)
-        if booking.status != BookingStatus.PENDING or booking.expires_at <= now:
-            raise errors.BookingError(
-                "Only a held booking that is not paid yet takes a voucher.",
-                code=BookingErrorCode.BOOKING_NOT_PENDING,
-            )
-        if booking.voucher_code:
-            raise errors.BookingError(
-                "This booking already has a voucher.",
-                code=BookingErrorCode.VOUCHER_ALREADY_APPLIED,
-            )
+        quote, tickets = _voucher_quote_for(booking, code, now)
         if booking.payments.filter(status="pending").exists():
-            # A payment was started for the old total: the customer pays that, or cancels.
+            # A payment was started for the old total: the customer pays that, or cancels
+            # it first (`payments.services.payment_voucher_apply` does, for a Stripe intent).
             raise errors.BookingError(
                 "A payment for this booking is under way; a voucher can no longer be added.",
                 code=BookingErrorCode.PAYMENT_IN_PROGRESS,
             )
-        showtime = Showtime.objects.select_related("screen").get(pk=booking.showtime_id)
-        tickets = list(
-            booking.tickets.filter(status=TicketStatus.HELD).values_list("ticket_type", "price")
-        )
-        quote = vouchers.voucher_quote(code=code, showtime=showtime, tickets=tickets, now=now)
         vouchers.voucher_redeem(quote=quote, booking=booking, user=booking.user)
         booking.discount = quote.discount
         booking.total = sum((price for _, price in tickets), Decimal(0)) - quote.discount

@@ -47,6 +47,10 @@ class AmountNotChargeable(ProviderError):
     """The provider cannot take this amount in this currency (no call was made)."""
 
 
+class IntentNotCancellable(ProviderError):
+    """The Payment Intent is being paid or was paid: it can no longer be cancelled."""
+
+
 def to_minor_units(amount: Decimal, currency: str) -> int:
     """The integer amount Stripe expects: the ISO 4217 minor units, but for Stripe's own
     exceptions. An amount with more decimals than that cannot be charged exactly: ValueError."""
@@ -180,6 +184,21 @@ class StripeProvider:
         except stripe.StripeError as error:
             raise ProviderError(str(error.user_message or error)) from error
         return IntentResult(reference=intent.id, client_secret=intent.client_secret or "")
+
+    def cancel_intent(self, *, payment_reference: str) -> None:
+        """Cancel an intent nobody has paid yet, so that it can never be charged (already
+        cancelled is fine). IntentNotCancellable when it is processing or paid."""
+        try:
+            self.client.v1.payment_intents.cancel(payment_reference)
+        except stripe.InvalidRequestError as error:
+            if error.code == "payment_intent_unexpected_state":
+                intent = (error.json_body or {}).get("error", {}).get("payment_intent") or {}
+                if intent.get("status") == "canceled":
+                    return
+                raise IntentNotCancellable(str(error.user_message or error)) from error
+            raise ProviderError(str(error.user_message or error)) from error
+        except stripe.StripeError as error:
+            raise ProviderError(str(error.user_message or error)) from error
 
     def refund(self, *, payment_reference: str, amount: Decimal, currency: str, key: str) -> str:
         minor = _stripe_amount(amount, currency)

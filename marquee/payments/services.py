@@ -21,8 +21,15 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from marquee.booking import errors as booking_errors
+from marquee.booking.error_codes import BookingErrorCode
 from marquee.booking.models import Booking, BookingStatus, Ticket, TicketCancellation
-from marquee.booking.services import ConfirmOutcome, booking_confirm, booking_mark_refunded
+from marquee.booking.services import (
+    ConfirmOutcome,
+    booking_confirm,
+    booking_mark_refunded,
+    booking_voucher_apply,
+    booking_voucher_check,
+)
 from marquee.catalog.models import Showtime, ShowtimeStatus
 from marquee.common.db_errors import is_lock_conflict
 from marquee.common.money import money_text
@@ -43,6 +50,7 @@ from marquee.payments.models import (
 )
 from marquee.payments.providers import (
     AmountNotChargeable,
+    IntentNotCancellable,
     ProviderError,
     StripeProvider,
     amount_unit,
@@ -298,14 +306,19 @@ def _pay_stripe(*, booking: Booking, provider: StripeProvider) -> dict:
         ).first()
     total_text = money_text(booking.total, booking.currency)  # "12.50", as the key always had
     if payment is None:
+        cancelled = Payment.objects.filter(
+            booking=booking, provider=Provider.STRIPE, failure_code=CANCELLED_INTENT
+        ).count()
         # Outside any transaction: a slow provider must not keep the booking's row locked.
         try:
             intent = provider.create_intent(
                 amount=booking.total,
                 currency=booking.currency,
                 booking_public_id=str(booking.public_id),
-                # Same booking, same amount: Stripe returns the same intent on a retry.
-                key=f"marquee-intent-{booking.public_id}-{total_text}-{booking.currency}",
+                # Same booking, same amount: Stripe returns the same intent on a retry (but
+                # not one Marquee cancelled for a voucher: those count in the key).
+                key=f"marquee-intent-{booking.public_id}-{total_text}-{booking.currency}"
+                + (f"-{cancelled}" if cancelled else ""),
             )
         except AmountNotChargeable as error:
             logger.error(
@@ -344,6 +357,47 @@ def _pay_stripe(*, booking: Booking, provider: StripeProvider) -> dict:
         "amount": money_text(payment.amount, payment.currency),
         "currency": payment.currency,
     }
+
+
+CANCELLED_INTENT = "intent_cancelled"  # Payment.failure_code of an intent Marquee cancelled
+
+
+def payment_voucher_apply(*, booking: Booking, code: str, actor: User) -> Booking:
+    """Apply a voucher to a held booking whose Stripe checkout already made a Payment Intent
+    for the old total: the intent is cancelled at Stripe first, so the old amount can never
+    be charged, and the next checkout makes one for the discounted total. Refused with 409
+    `payment_in_progress` (and nothing changed) when the buyer is paying it already."""
+    booking_voucher_check(booking=booking, code=code)  # a wrong code cancels nothing
+    pending = list(
+        Payment.objects.filter(
+            booking_id=booking.pk, provider=Provider.STRIPE, status=PaymentStatus.PENDING
+        )
+    )
+    for payment in pending:
+        try:
+            StripeProvider().cancel_intent(payment_reference=payment.provider_reference)
+        except IntentNotCancellable as error:
+            raise booking_errors.BookingError(
+                "A payment for this booking is under way; a voucher can no longer be added.",
+                code=BookingErrorCode.PAYMENT_IN_PROGRESS,
+            ) from error
+        except ProviderError as error:
+            logger.warning(
+                "payment provider unavailable",
+                extra={"booking": str(booking.public_id), "error": str(error)},
+            )
+            raise errors.provider_unavailable() from error
+        with transaction.atomic():
+            _booking_locked(booking.pk)
+            # Conditional: a webhook may have settled it meanwhile (then it is not ours to
+            # mark, and the voucher below is refused: the booking is paid).
+            Payment.objects.filter(pk=payment.pk, status=PaymentStatus.PENDING).update(
+                status=PaymentStatus.FAILED,
+                failure_code=CANCELLED_INTENT,
+                failure_message="cancelled for a voucher: a new total",
+                updated_at=timezone.now(),
+            )
+    return booking_voucher_apply(booking=booking, code=code, actor=actor)
 
 
 INTENT_EVENTS = ("payment_intent.succeeded", "payment_intent.payment_failed")

@@ -125,6 +125,23 @@ class FakeStripe(HTTPClient):
             }
             self.intents[intent_id] = intent
             return self._json(intent)
+        if method == "POST" and path.startswith("/v1/payment_intents/") and path.endswith(
+            "/cancel"
+        ):
+            intent = self.intents.get(path.split("/")[3])
+            if intent is None:
+                return self._error(404, "resource_missing", "No such payment_intent.")
+            if intent["status"] in ("succeeded", "processing", "canceled"):
+                # Stripe's answer, with the intent as it is.
+                message = (
+                    "You cannot cancel this PaymentIntent because it has a status of "
+                    f"{intent['status']}."
+                )
+                return self._error(
+                    400, "payment_intent_unexpected_state", message, payment_intent=intent
+                )
+            intent["status"] = "canceled"
+            return self._json(intent)
         if method == "POST" and path == "/v1/refunds":
             intent = self.intents.get(params.get("payment_intent"))
             if intent is not None and "amount" in params:
@@ -164,6 +181,11 @@ class FakeStripe(HTTPClient):
             error = {"type": "invalid_request_error", "code": "amount_invalid", "param": "amount"}
             return json.dumps({"error": error | {"message": message}}), 400, {}
         return None
+
+    @staticmethod
+    def _error(status: int, code: str, message: str, **extra):
+        error = {"type": "invalid_request_error", "code": code, "message": message, **extra}
+        return json.dumps({"error": error}), status, {}
 
     @staticmethod
     def _json(body):
