@@ -386,7 +386,8 @@ BOOKING_CANCELLATION_CUTOFF_MINUTES = env.int("BOOKING_CANCELLATION_CUTOFF_MINUT
 # back out of a paid booking: "minutes before the show:percent" steps; later than the last, 0.
 BOOKING_REFUND_POLICY = env("BOOKING_REFUND_POLICY", default="1440:100,120:50")
 # Wheelchair spaces and companion seats are kept for wheelchair users (a companion seat is sold
-# only with its wheelchair space) until this many minutes before the show, then sold to anyone.
+# only with its wheelchair space) until this many minutes before the show, then sold to anyone;
+# a theater's `accessible_release_minutes` replaces it for that theater's shows.
 BOOKING_ACCESSIBLE_RELEASE_MINUTES = env.int("BOOKING_ACCESSIBLE_RELEASE_MINUTES", default=120)
 # How long seats offered to the first in a waiting list stay held for them.
 WAITLIST_OFFER_MINUTES = env.int("WAITLIST_OFFER_MINUTES", default=30)

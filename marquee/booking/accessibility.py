@@ -2,7 +2,8 @@
 wheelchair users until shortly before the show.
 
 A companion seat's wheelchair spaces are the wheelchair spaces right beside it in its row (x
-one apart). Until `release_at` (BOOKING_ACCESSIBLE_RELEASE_MINUTES before the start) a
+one apart). Until `release_at` (the theater's `accessible_release_minutes` before the start,
+else BOOKING_ACCESSIBLE_RELEASE_MINUTES) a
 companion seat is held only together with one of them, and best available leaves wheelchair
 spaces and companion seats out; from then on they are seats like any other. The moment is
 computed from the show's start in every hold and seat map: nothing has to run to release them.
@@ -17,18 +18,27 @@ from datetime import datetime, timedelta
 from django.conf import settings
 
 from marquee.catalog.layout import LayoutSeat
-from marquee.catalog.models import SeatKind
+from marquee.catalog.models import SeatKind, Showtime
 
 ACCESSIBLE_KINDS = frozenset({SeatKind.WHEELCHAIR, SeatKind.COMPANION})
 
 
-def release_at(starts_at: datetime) -> datetime:
-    """When wheelchair spaces and companion seats go on general sale."""
-    return starts_at - timedelta(minutes=settings.BOOKING_ACCESSIBLE_RELEASE_MINUTES)
+def release_at(starts_at: datetime, release_minutes: int | None = None) -> datetime:
+    """When wheelchair spaces and companion seats go on general sale: `release_minutes`
+    (the theater's `accessible_release_minutes`) before the start, by default
+    BOOKING_ACCESSIBLE_RELEASE_MINUTES."""
+    if release_minutes is None:
+        release_minutes = settings.BOOKING_ACCESSIBLE_RELEASE_MINUTES
+    return starts_at - timedelta(minutes=release_minutes)
 
 
-def held_back(starts_at: datetime, now: datetime) -> bool:
-    return now < release_at(starts_at)
+def held_back(starts_at: datetime, now: datetime, release_minutes: int | None = None) -> bool:
+    return now < release_at(starts_at, release_minutes)
+
+
+def showtime_release_at(showtime: Showtime) -> datetime:
+    """`release_at` for a showtime, by its theater's own time (needs screen__theater)."""
+    return release_at(showtime.starts_at, showtime.screen.theater.accessible_release_minutes)
 
 
 def wheelchair_partners(layout: Sequence[LayoutSeat]) -> dict[int, frozenset[int]]:

@@ -228,6 +228,15 @@ class SeatRequestField(serializers.Field):
         return value
 
 
+class TicketCountInput(serializers.Serializer):
+    ticket_type = serializers.SlugField(
+        max_length=32, help_text="A ticket type code of the seat map's `ticket_types`."
+    )
+    quantity = serializers.IntegerField(
+        min_value=1, max_value=MAX_LISTED_SEAT_IDS, help_text="How many tickets of this type."
+    )
+
+
 class BookingCreateInput(serializers.Serializer):
     showtime = serializers.IntegerField(min_value=1)
     seats = serializers.ListField(
@@ -243,6 +252,16 @@ class BookingCreateInput(serializers.Serializer):
         required=False,
         help_text="Best available: this many adjacent seats in one row, nearest the centre "
         "about two thirds back.",
+    )
+    ticket_types = TicketCountInput(
+        many=True,
+        required=False,
+        max_length=MAX_LISTED_SEAT_IDS,
+        help_text='With `quantity`: the party\'s ticket types, e.g. `[{"ticket_type": "adult", '
+        '"quantity": 2}, {"ticket_type": "child", "quantity": 1}]`. The counts add up to '
+        "`quantity` (400 `ticket_counts_mismatch`), each type once; the chosen seats get the "
+        "types in this order from the left of the front row. Without it every seat is the "
+        "default type (adult).",
     )
     tier = serializers.ChoiceField(
         choices=SeatTier.values,
@@ -277,6 +296,22 @@ class BookingCreateInput(serializers.Serializer):
                 "Give either `seats` (seat ids) or `quantity` (best available), not both.",
                 code="seats_or_quantity",
             )
+        counts = attrs.get("ticket_types")
+        if counts is not None:
+            if "quantity" not in attrs:
+                raise serializers.ValidationError(
+                    {
+                        "ticket_types": "Ticket counts go with `quantity` (best available); name a "
+                        "picked seat's type in `seats`."
+                    },
+                    code="seats_or_quantity",
+                )
+            codes = [entry["ticket_type"] for entry in counts]
+            if len(set(codes)) != len(codes):
+                raise serializers.ValidationError(
+                    {"ticket_types": "Each ticket type once."}, code="duplicate_ticket_types"
+                )
+            attrs["ticket_types"] = {entry["ticket_type"]: entry["quantity"] for entry in counts}
         return attrs
 
 
@@ -357,6 +392,7 @@ HOLD_ERRORS = {
         "invalid_idempotency_key",
         "ticket_type_unknown",
         "ticket_type_not_offered",
+        "ticket_counts_mismatch",
         *VOUCHER_INVALID,
         "accessible_quantity",
     ),
@@ -409,7 +445,8 @@ class BookingListCreateView(APIView):
 
     @extend_schema(
         summary="Hold seats: pick seat ids or ask for the best available",
-        description="Until `BOOKING_ACCESSIBLE_RELEASE_MINUTES` before the show a companion seat "
+        description="Until the theater's `accessible_release_minutes` (else the site's "
+        "`BOOKING_ACCESSIBLE_RELEASE_MINUTES`) before the show a companion seat "
         "is held only together with the wheelchair space beside it (409 "
         "`companion_requires_wheelchair`; staff may sell one alone), and best available leaves "
         "wheelchair spaces and companion seats out; the seat map gives the moment in "
@@ -445,6 +482,7 @@ class BookingListCreateView(APIView):
                 seat_ids=None if seats is None else [seat_id for seat_id, _ in seats],
                 ticket_types=ticket_types,
                 quantity=params.get("quantity"),
+                ticket_counts=params.get("ticket_types"),
                 tier=params.get("tier"),
                 allow_split=params["allow_split"],
                 voucher_code=params.get("voucher"),
@@ -513,7 +551,8 @@ class RefundQuoteInput(BookingCancelInput):
 class RefundQuoteOutput(serializers.Serializer):
     tickets = serializers.ListField(child=serializers.IntegerField())
     whole_booking = serializers.BooleanField(
-        help_text="Every remaining ticket: the booking is cancelled whole (a full refund)."
+        help_text="The tickets are every remaining one: a held booking is then released "
+        "whole; a paid booking's tickets are refunded by the policy all the same (`percent`)."
     )
     percent = serializers.DecimalField(max_digits=5, decimal_places=2)
     overridden = serializers.BooleanField()
@@ -573,7 +612,10 @@ class BookingCancelView(APIView):
         "once. Of a paid booking they are refunded by the theater's refund policy (each "
         "ticket's price times the policy's percentage for the time left before the show, "
         "rounded down to the currency's minor unit); staff may override the percentage with a "
-        "`reason`. Naming every remaining ticket cancels the whole booking. "
+        "`reason`. The policy applies whichever tickets are named, every remaining one "
+        "included: the booking then stays `confirmed` with no ticket left, and cancelling it "
+        "afterwards is 409 `booking_not_cancellable`. Of a held booking, naming every "
+        "remaining ticket releases the whole hold. "
         "`refund-quote/` answers the same question without changing anything.",
     )
     def post(self, request, public_id):

@@ -137,7 +137,7 @@ def _build(showtime_id: int) -> ShowtimeContext:
     )
     # Wheelchair spaces and companion seats: when they go on general sale (the seat map says
     # whether that moment has passed; every entry keeps the moment itself).
-    release_text = api_datetime(accessibility.release_at(showtime.starts_at))
+    release_text = api_datetime(accessibility.showtime_release_at(showtime))
     seat_entries = tuple(
         {
             status: {

@@ -28,6 +28,7 @@ class BookingErrorCode(StrEnum):
     INVALID_CHANNEL = "invalid_channel"
     TICKET_TYPE_UNKNOWN = "ticket_type_unknown"
     TICKET_TYPE_NOT_OFFERED = "ticket_type_not_offered"
+    TICKET_COUNTS_MISMATCH = "ticket_counts_mismatch"
     BOOKING_NOT_PENDING = "booking_not_pending"
     PAYMENT_IN_PROGRESS = "payment_in_progress"
     VOUCHER_INVALID = "voucher_invalid"

@@ -86,6 +86,23 @@ def discount_shares(
     return {pk: quantize_down(discount * price / whole, currency) for pk, price in prices.items()}
 
 
+def refunds_rounded_down(refunds: dict[int, Decimal], *, unit: Decimal) -> dict[int, Decimal]:
+    """The refunds of one cancellation (ticket id -> amount) with their sum rounded *down* to
+    a whole multiple of `unit` (a payment provider's rule: Stripe refunds KWD, BHD, JOD, OMR
+    and TND in whole hundredths). What is cut is taken off the last tickets' refunds, so the
+    tickets still add up to the refund and none gets more than the policy gave it."""
+    total = sum(refunds.values(), Decimal(0))
+    excess = total - (total // unit) * unit
+    rounded = dict(refunds)
+    for ticket_id in sorted(refunds, reverse=True):
+        if not excess:
+            break
+        cut = min(excess, rounded[ticket_id])
+        rounded[ticket_id] -= cut
+        excess -= cut
+    return rounded
+
+
 def refund_deadlines(
     *, steps: Sequence[RefundStep], starts_at: datetime
 ) -> list[tuple[datetime, int]]:

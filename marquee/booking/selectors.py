@@ -111,7 +111,7 @@ def _seat_map(context: ShowtimeContext, now: datetime) -> tuple[dict, datetime |
         if status == HELD:
             lapses = _as_datetime(held_until)
             valid_until = lapses if valid_until is None else min(valid_until, lapses)
-    release = accessibility.release_at(context.showtime.starts_at)
+    release = accessibility.showtime_release_at(context.showtime)
     held_back = now < release
     if held_back and valid_until is not None:
         valid_until = min(valid_until, release)  # the map changes when they are released

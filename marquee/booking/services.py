@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -18,10 +18,17 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, OperationalError, connection, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from marquee.booking import accessibility, availability, errors, refund_policy, vouchers
+from marquee.booking import (
+    accessibility,
+    availability,
+    errors,
+    hooks,
+    refund_policy,
+    vouchers,
+)
 from marquee.booking.context import AVAILABLE, HELD, SOLD, ShowtimeContext, showtime_context
 from marquee.booking.error_codes import BookingErrorCode
 from marquee.booking.models import (
@@ -185,27 +192,61 @@ def _validate_seat_ids(seat_ids: Sequence[int], seats_by_id: dict[int, LayoutSea
     return sorted(seat_ids)
 
 
+def _check_ticket_types_known(context: ShowtimeContext, codes: Iterable[str]) -> None:
+    """400 `ticket_type_unknown` for a code that is no ticket type of this theater at all."""
+    unsold = {code for code in codes if code not in context.ticket_prices}
+    if not unsold:
+        return
+    # The error path only: is it a type at all here, or one this show does not sell?
+    theater_id = context.showtime.screen.theater_id
+    known = set(
+        TicketType.objects.filter(Q(theater__isnull=True) | Q(theater_id=theater_id)).values_list(
+            "code", flat=True
+        )
+    )
+    unknown = sorted(unsold - known)
+    if unknown:
+        raise errors.BookingError(
+            "Unknown ticket type.",
+            code=BookingErrorCode.TICKET_TYPE_UNKNOWN,
+            details={"ticket_types": unknown, "known": sorted(known)},
+        )
+
+
+def _check_ticket_counts(
+    context: ShowtimeContext, quantity: int, ticket_counts: Mapping[str, int]
+) -> None:
+    """A best-available party's ticket types: known codes whose counts add up to `quantity`."""
+    counted = sum(ticket_counts.values())
+    if counted != quantity or any(count < 0 for count in ticket_counts.values()):
+        raise errors.BookingError(
+            f"The ticket counts add up to {counted}, not to the {quantity} seats asked for.",
+            code=BookingErrorCode.TICKET_COUNTS_MISMATCH,
+            details={"quantity": quantity, "counted": counted},
+        )
+    _check_ticket_types_known(context, [code for code, n in ticket_counts.items() if n])
+
+
+def _types_for_seats(
+    context: ShowtimeContext, seat_ids: Sequence[int], ticket_counts: Mapping[str, int] | None
+) -> dict[int, str] | None:
+    """Hand the party's ticket types to the chosen seats from the left of the front row, in
+    the order the counts were given (the counts add up to the number of seats)."""
+    if ticket_counts is None:
+        return None
+    seats = context.seats_by_id
+    ordered = sorted(seat_ids, key=lambda seat_id: (seats[seat_id].y, seats[seat_id].x))
+    codes = [code for code, count in ticket_counts.items() for _ in range(count)]
+    return dict(zip(ordered, codes, strict=True))
+
+
 def _ticket_prices(
     context: ShowtimeContext, seat_ids: Sequence[int], ticket_types: dict[int, str] | None
 ) -> tuple[list[str], list[Decimal]]:
     """The ticket type and price of each seat (`ticket_types`: seat id -> type code; a seat
     left out is the default type), or 400 `ticket_type_unknown` / `ticket_type_not_offered`."""
     types = [(ticket_types or {}).get(seat_id) or DEFAULT_TICKET_TYPE for seat_id in seat_ids]
-    unsold = {code for code in types if code not in context.ticket_prices}
-    if unsold:  # the error path only: is it a type at all here, or one this show does not sell?
-        theater_id = context.showtime.screen.theater_id
-        known = set(
-            TicketType.objects.filter(
-                Q(theater__isnull=True) | Q(theater_id=theater_id)
-            ).values_list("code", flat=True)
-        )
-        unknown = sorted(unsold - known)
-        if unknown:
-            raise errors.BookingError(
-                "Unknown ticket type.",
-                code=BookingErrorCode.TICKET_TYPE_UNKNOWN,
-                details={"ticket_types": unknown, "known": sorted(known)},
-            )
+    _check_ticket_types_known(context, types)
     prices = [
         context.ticket_price(code, context.seats_by_id[seat_id].tier)
         for seat_id, code in zip(seat_ids, types, strict=True)
@@ -346,13 +387,15 @@ def booking_hold(
     accessible: bool = False,
     now: datetime | None = None,
     ticket_types: dict[int, str] | None = None,
+    ticket_counts: Mapping[str, int] | None = None,
     voucher_code: str | None = None,
     channel: str = SalesChannel.ONLINE,
 ) -> Booking:
     """Hold all the requested seats (or the best `quantity` seats) for one buyer, or none.
 
     `ticket_types`: seat id -> ticket type code for `seat_ids` (a seat left out is the
-    default type; best available holds the default type). `voucher_code`: a promo code
+    default type). `ticket_counts`: ticket type code -> how many, for `quantity` (they add up
+    to it; without them best available holds the default type). `voucher_code`: a promo code
     applied in the same transaction (`marquee.booking.vouchers`): the hold fails whole if it
     does not apply or is used up. `channel`: `box_office` for a sale at a till; only staff
     sell there (the booking is theirs). `accessible` with `quantity` 1 or 2: the best free
@@ -368,6 +411,7 @@ def booking_hold(
         accessible=accessible,
         now=now,
         ticket_types=ticket_types,
+        ticket_counts=ticket_counts,
         voucher_code=voucher_code,
         channel=channel,
     ).booking
@@ -384,6 +428,7 @@ def booking_hold_with_tickets(
     accessible: bool = False,
     now: datetime | None = None,
     ticket_types: dict[int, str] | None = None,
+    ticket_counts: Mapping[str, int] | None = None,
     voucher_code: str | None = None,
     channel: str = SalesChannel.ONLINE,
 ) -> HeldBooking:
@@ -395,6 +440,11 @@ def booking_hold_with_tickets(
     context.check_bookable(now)
 
     if seat_ids is not None:
+        if ticket_counts is not None:
+            raise errors.BookingError(
+                "Ticket counts go with a quantity; name picked seats' types per seat.",
+                code=BookingErrorCode.TICKET_COUNTS_MISMATCH,
+            )
         wanted = _validate_seat_ids(list(seat_ids), context.seats_by_id)
         _check_companions(user=user, context=context, seat_ids=wanted, now=now)
         for attempt in range(HOLD_ATTEMPTS):
@@ -422,6 +472,8 @@ def booking_hold_with_tickets(
             "Give seats or a quantity.", code=BookingErrorCode.NO_SEATS_REQUESTED
         )
     _check_quantity(quantity)
+    if ticket_counts is not None:
+        _check_ticket_counts(context, quantity, ticket_counts)
     if accessible:
         return _hold_accessible(
             user=user,
@@ -430,6 +482,7 @@ def booking_hold_with_tickets(
             now=now,
             channel=channel,
             voucher_code=voucher_code,
+            ticket_counts=ticket_counts,
         )
     if tier is not None and tier not in SeatTier.values:
         raise errors.BookingError("Unknown seat tier.", code=BookingErrorCode.INVALID_TIER)
@@ -442,6 +495,7 @@ def booking_hold_with_tickets(
         now=now,
         channel=channel,
         voucher_code=voucher_code,
+        ticket_counts=ticket_counts,
     )
 
 
@@ -460,8 +514,8 @@ def _check_companions(*, user: User, context: ShowtimeContext, seat_ids: list[in
     seats = context.seats_by_id
     if not any(seats[i].kind == SeatKind.COMPANION for i in seat_ids):
         return
-    starts_at = context.showtime.starts_at
-    if not accessibility.held_back(starts_at, now) or is_staff_member(user):
+    release = accessibility.showtime_release_at(context.showtime)
+    if now >= release or is_staff_member(user):
         return
     lone = accessibility.lone_companions(seat_ids, context.layout)
     if lone:
@@ -471,7 +525,7 @@ def _check_companions(*, user: User, context: ShowtimeContext, seat_ids: list[in
             code=BookingErrorCode.COMPANION_REQUIRES_WHEELCHAIR,
             details={
                 "seat_ids": lone,
-                "held_back_until": api_datetime(accessibility.release_at(starts_at)),
+                "held_back_until": api_datetime(release),
             },
         )
 
@@ -484,6 +538,7 @@ def _hold_accessible(
     now,
     channel=SalesChannel.ONLINE,
     voucher_code=None,
+    ticket_counts: Mapping[str, int] | None = None,
 ) -> HeldBooking:
     """The best free wheelchair space, with a free companion seat beside it for two."""
     if quantity > 2:
@@ -514,6 +569,7 @@ def _hold_accessible(
                     now=now,
                     precheck=False,
                     channel=channel,
+                    ticket_types=_types_for_seats(context, candidate, ticket_counts),
                     voucher_code=voucher_code,
                 )
             except errors.SeatsUnavailable as conflict:
@@ -531,6 +587,7 @@ def _hold_best_available(
     now,
     channel=SalesChannel.ONLINE,
     voucher_code=None,
+    ticket_counts: Mapping[str, int] | None = None,
 ) -> HeldBooking:
     """Adjacent seats near the sweet spot, of the tier asked for; without a tier, in the
     cheapest tier (by this showtime's prices) that has room, then the next cheapest."""
@@ -539,7 +596,7 @@ def _hold_best_available(
     prices = None if tier is not None else context.prices
     taken = active_seat_ids(showtime_id=context.showtime.pk, now=now)
     # Released wheelchair spaces and companion seats are seats like any other.
-    released = not accessibility.held_back(context.showtime.starts_at, now)
+    released = now >= accessibility.showtime_release_at(context.showtime)
     attempts = 0
     while attempts < BEST_AVAILABLE_ATTEMPTS:
         limit = BEST_AVAILABLE_ATTEMPTS - attempts
@@ -599,6 +656,7 @@ def _hold_best_available(
                     now=now,
                     precheck=False,
                     channel=channel,
+                    ticket_types=_types_for_seats(context, candidate, ticket_counts),
                     voucher_code=voucher_code,
                 )
             except errors.SeatsUnavailable as conflict:
@@ -754,6 +812,12 @@ def booking_cancel(
         showtime = Showtime.objects.get(pk=booking.showtime_id)
         _check_cancellable(booking, showtime, actor=actor, now=now)
         freed = _active_seat_ids_of([booking.pk])
+        if booking.status == BookingStatus.CONFIRMED and not freed:
+            raise errors.BookingError(
+                "Every ticket of this booking was given back already; the refund policy "
+                "settled each of them.",
+                code=BookingErrorCode.BOOKING_NOT_CANCELLABLE,
+            )
         availability.seats_changed(showtime.pk, dict.fromkeys(freed, AVAILABLE))
         Ticket.objects.filter(
             booking=booking, status__in=[TicketStatus.HELD, TicketStatus.SOLD]
@@ -779,7 +843,8 @@ class RefundQuote:
 
     booking: Booking
     tickets: list[Ticket]
-    # Every ticket still active: cancelled as a whole booking (today's rule, a full refund).
+    # Every ticket still active: a held booking is then released whole; a paid one's tickets
+    # are refunded by the policy all the same (and the booking stays confirmed, with none).
     whole_booking: bool
     paid: bool
     percent: Decimal
@@ -843,7 +908,9 @@ def _check_cancellable(booking: Booking, showtime: Showtime, *, actor, now: date
 def _check_companions_kept_with_wheelchair(booking, showtime, given, *, actor, now) -> None:
     """Until the release, giving back a wheelchair space must not leave its companion seat
     alone in the booking (give both back, or neither); staff may."""
-    if is_staff_member(actor) or not accessibility.held_back(showtime.starts_at, now):
+    context = showtime_context(showtime.pk)
+    release = accessibility.showtime_release_at(context.showtime)
+    if is_staff_member(actor) or now >= release:
         return
     given_seats = {t.seat_id for t in given}
     kept_seats = (
@@ -854,7 +921,7 @@ def _check_companions_kept_with_wheelchair(booking, showtime, given, *, actor, n
         )
         - given_seats
     )
-    partners = accessibility.wheelchair_partners(showtime_context(showtime.pk).layout)
+    partners = accessibility.wheelchair_partners(context.layout)
     lone = sorted(
         seat_id
         for seat_id in kept_seats
@@ -868,7 +935,7 @@ def _check_companions_kept_with_wheelchair(booking, showtime, given, *, actor, n
             code=BookingErrorCode.COMPANION_REQUIRES_WHEELCHAIR,
             details={
                 "seat_ids": lone,
-                "held_back_until": api_datetime(accessibility.release_at(showtime.starts_at)),
+                "held_back_until": api_datetime(release),
             },
         )
 
@@ -899,14 +966,15 @@ def _quote(
                 "Say why the refund policy is overridden.",
                 code=BookingErrorCode.REFUND_OVERRIDE_NEEDS_REASON,
             )
-        if whole or not paid:
+        if not paid:
             raise errors.BookingError(
-                "Only a partial cancellation of a paid booking has a policy to override; a "
-                "whole booking is refunded in full.",
+                "Only tickets of a paid booking have a refund policy to override.",
                 code=BookingErrorCode.REFUND_OVERRIDE_NOT_APPLICABLE,
             )
-    if whole or not paid:
-        percent = Decimal(100 if paid else 0)
+    # Tickets named by id follow the policy whichever they are, every remaining one included:
+    # only `booking_cancel` (no list) gives a paid booking back in full.
+    if not paid:
+        percent = Decimal(0)
     elif refund_percent is not None:
         percent = Decimal(refund_percent)
     else:
@@ -930,6 +998,11 @@ def _quote(
         else Decimal(0)
         for t in tickets
     }
+    # The payment provider may refund only whole multiples of a unit in this currency
+    # (Stripe: hundredths of KWD, BHD, JOD, OMR, TND): then less, never more, goes back.
+    unit = hooks.refund_unit(booking=booking) if paid else None
+    if unit is not None:
+        refunds = refund_policy.refunds_rounded_down(refunds, unit=unit)
     return RefundQuote(
         booking=booking,
         tickets=tickets,
@@ -979,8 +1052,10 @@ def booking_cancel_tickets(
 
     A paid booking's tickets are refunded by the theater's policy (staff may override it with
     a reason) through the payments receiver of `tickets_cancelled`; a held booking's tickets
-    are released and its total shrinks. Naming every remaining ticket cancels the whole
-    booking as `booking_cancel` does (a full refund until the cutoff).
+    are released and its total shrinks. Naming every remaining ticket of a held booking
+    cancels it whole; of a paid booking, the policy refunds each of them like any other list
+    (the booking stays confirmed, settled ticket by ticket; only `booking_cancel` refunds it
+    in full).
     """
     now = now or timezone.now()
     with transaction.atomic():
@@ -995,7 +1070,7 @@ def booking_cancel_tickets(
             refund_percent=refund_percent,
             reason=reason,
         )
-        if quote.whole_booking:
+        if quote.whole_booking and not quote.paid:
             booking_cancel(booking=booking, actor=actor, now=now, reason=reason)
             return quote
         availability.seats_changed(showtime.pk, {t.seat_id: AVAILABLE for t in quote.tickets})
@@ -1057,11 +1132,16 @@ def booking_cancel_tickets(
 
 
 def bookings_cancel_for_showtime(*, showtime: Showtime, actor: User | None = None) -> int:
-    """A cancelled showtime takes every held and confirmed booking with it."""
+    """A cancelled showtime takes every held and confirmed booking with it, but for a paid
+    booking whose every ticket was given back already (the policy settled each)."""
     with transaction.atomic():
+        active = Ticket.objects.filter(booking_id=OuterRef("pk"), status__in=ACTIVE_TICKET_STATUSES)
         bookings = list(
             Booking.objects.select_for_update()
-            .filter(showtime=showtime, status__in=[BookingStatus.PENDING, BookingStatus.CONFIRMED])
+            .filter(showtime=showtime)
+            .filter(
+                Q(status=BookingStatus.PENDING) | Q(status=BookingStatus.CONFIRMED) & Exists(active)
+            )
             .order_by("pk")
         )
         if not bookings:
@@ -1147,6 +1227,35 @@ def bookings_expire(*, now: datetime | None = None, batch_size: int = 500) -> in
         expired += len(batch)
 
 
+def _voucher_quote_for(booking: Booking, code: str, now: datetime):
+    """The voucher's quote for a held booking's tickets, or why the booking takes none."""
+    if booking.status != BookingStatus.PENDING or booking.expires_at <= now:
+        raise errors.BookingError(
+            "Only a held booking that is not paid yet takes a voucher.",
+            code=BookingErrorCode.BOOKING_NOT_PENDING,
+        )
+    if booking.voucher_code:
+        raise errors.BookingError(
+            "This booking already has a voucher.",
+            code=BookingErrorCode.VOUCHER_ALREADY_APPLIED,
+        )
+    showtime = Showtime.objects.select_related("screen").get(pk=booking.showtime_id)
+    tickets = list(
+        booking.tickets.filter(status=TicketStatus.HELD).values_list("ticket_type", "price")
+    )
+    quote = vouchers.voucher_quote(code=code, showtime=showtime, tickets=tickets, now=now)
+    return quote, tickets
+
+
+def booking_voucher_check(*, booking: Booking, code: str, now: datetime | None = None) -> Decimal:
+    """The total a held booking would have with this voucher, or the coded refusal
+    `booking_voucher_apply` would give (but the limits, checked where they hold); changes
+    nothing. Payments asks it before letting go of a payment started for the old total."""
+    booking = Booking.objects.get(pk=booking.pk)
+    quote, tickets = _voucher_quote_for(booking, code, now or timezone.now())
+    return sum((price for _, price in tickets), Decimal(0)) - quote.discount
+
+
 def booking_voucher_apply(
     *, booking: Booking, code: str, actor, now: datetime | None = None
 ) -> Booking:
@@ -1155,27 +1264,14 @@ def booking_voucher_apply(
     with transaction.atomic():
         _lock_holds_of(booking.user)  # the account row first, as a hold takes it
         booking = Booking.objects.select_for_update().get(pk=booking.pk)
-        if booking.status != BookingStatus.PENDING or booking.expires_at <= now:
-            raise errors.BookingError(
-                "Only a held booking that is not paid yet takes a voucher.",
-                code=BookingErrorCode.BOOKING_NOT_PENDING,
-            )
-        if booking.voucher_code:
-            raise errors.BookingError(
-                "This booking already has a voucher.",
-                code=BookingErrorCode.VOUCHER_ALREADY_APPLIED,
-            )
+        quote, tickets = _voucher_quote_for(booking, code, now)
         if booking.payments.filter(status="pending").exists():
-            # A payment was started for the old total: the customer pays that, or cancels.
+            # A payment was started for the old total: the customer pays that, or cancels
+            # it first (`payments.services.payment_voucher_apply` does, for a Stripe intent).
             raise errors.BookingError(
                 "A payment for this booking is under way; a voucher can no longer be added.",
                 code=BookingErrorCode.PAYMENT_IN_PROGRESS,
             )
-        showtime = Showtime.objects.select_related("screen").get(pk=booking.showtime_id)
-        tickets = list(
-            booking.tickets.filter(status=TicketStatus.HELD).values_list("ticket_type", "price")
-        )
-        quote = vouchers.voucher_quote(code=code, showtime=showtime, tickets=tickets, now=now)
         vouchers.voucher_redeem(quote=quote, booking=booking, user=booking.user)
         booking.discount = quote.discount
         booking.total = sum((price for _, price in tickets), Decimal(0)) - quote.discount

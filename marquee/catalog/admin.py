@@ -164,6 +164,7 @@ class TheaterAdminForm(forms.ModelForm):
             "vip_surcharge",
             "morning_discount_percent",
             "morning_until_hour",
+            "accessible_release_minutes",
         ]
         help_texts = {
             "premium_surcharge": "A percentage, or an amount in the surcharge currency.",

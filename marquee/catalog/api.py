@@ -152,6 +152,7 @@ class TheaterSerializer(serializers.ModelSerializer):
             "vip_surcharge",
             "morning_discount_percent",
             "morning_until_hour",
+            "accessible_release_minutes",
             "screen_count",
         ]
         read_only_fields = fields
@@ -184,7 +185,15 @@ class TheaterWriteSerializer(serializers.ModelSerializer):
             "vip_surcharge",
             "morning_discount_percent",
             "morning_until_hour",
+            "accessible_release_minutes",
         ]
+        extra_kwargs = {
+            "accessible_release_minutes": {
+                "help_text": "Minutes before a show when its wheelchair spaces and companion "
+                "seats go on general sale (0: never before the show; at most a week); null: "
+                "the site's BOOKING_ACCESSIBLE_RELEASE_MINUTES."
+            }
+        }
 
 
 class ScreenSerializer(serializers.ModelSerializer):

@@ -66,6 +66,9 @@ class SurchargeKind(models.TextChoices):
     AMOUNT = "amount", "Amount in the surcharge currency"
 
 
+ACCESSIBLE_RELEASE_MAX_MINUTES = 7 * 24 * 60  # a week: longer is no longer "before the show"
+
+
 class Theater(models.Model):
     """A cinema building; its timezone and pricing rules apply to all of its screens."""
 
@@ -105,6 +108,15 @@ class Theater(models.Model):
     morning_until_hour = models.PositiveSmallIntegerField(
         default=12, validators=[MaxValueValidator(24)]
     )
+    # Wheelchair spaces and companion seats are kept for wheelchair users until this many
+    # minutes before a show (marquee/booking/accessibility.py); empty: the site's setting.
+    accessible_release_minutes = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(ACCESSIBLE_RELEASE_MAX_MINUTES)],
+        help_text="Minutes before a show when wheelchair spaces and companion seats go on "
+        "general sale (0: never before the show); empty: BOOKING_ACCESSIBLE_RELEASE_MINUTES.",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -120,6 +132,14 @@ class Theater(models.Model):
             models.CheckConstraint(
                 condition=Q(premium_surcharge__gte=0) & Q(vip_surcharge__gte=0),
                 name="theater_surcharges_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(accessible_release_minutes__isnull=True)
+                | Q(
+                    accessible_release_minutes__gte=0,
+                    accessible_release_minutes__lte=ACCESSIBLE_RELEASE_MAX_MINUTES,
+                ),
+                name="theater_accessible_release_within_a_week",
             ),
         ]
 

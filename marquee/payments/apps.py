@@ -6,4 +6,8 @@ class PaymentsConfig(AppConfig):
     label = "payments"
 
     def ready(self) -> None:
-        from marquee.payments import receivers  # noqa: F401
+        from marquee.booking import hooks
+        from marquee.payments import receivers, services  # noqa: F401
+
+        # A refund the provider cannot take in its currency's units is rounded down to them.
+        hooks.register_refund_unit(services.refund_unit_of_booking)

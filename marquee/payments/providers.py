@@ -28,12 +28,27 @@ from marquee.payments.models import Provider
 STRIPE_EXPONENTS = {"ISK": 2, "MGA": 0}
 
 
+STRIPE_THREE_DECIMAL_UNIT = Decimal("0.010")  # amounts in whole hundredths: 3.250, never 3.255
+
+
+def amount_unit(provider: str, currency: str) -> Decimal | None:
+    """The unit every amount this provider charges or refunds in `currency` is a multiple of,
+    where that is coarser than the currency's minor unit (None otherwise)."""
+    if provider == Provider.STRIPE and money.currency_exponent(currency.upper()) == 3:
+        return STRIPE_THREE_DECIMAL_UNIT
+    return None
+
+
 class ProviderError(Exception):
     """The provider could not be reached or refused the call; the caller may retry."""
 
 
 class AmountNotChargeable(ProviderError):
     """The provider cannot take this amount in this currency (no call was made)."""
+
+
+class IntentNotCancellable(ProviderError):
+    """The Payment Intent is being paid or was paid: it can no longer be cancelled."""
 
 
 def to_minor_units(amount: Decimal, currency: str) -> int:
@@ -169,6 +184,21 @@ class StripeProvider:
         except stripe.StripeError as error:
             raise ProviderError(str(error.user_message or error)) from error
         return IntentResult(reference=intent.id, client_secret=intent.client_secret or "")
+
+    def cancel_intent(self, *, payment_reference: str) -> None:
+        """Cancel an intent nobody has paid yet, so that it can never be charged (already
+        cancelled is fine). IntentNotCancellable when it is processing or paid."""
+        try:
+            self.client.v1.payment_intents.cancel(payment_reference)
+        except stripe.InvalidRequestError as error:
+            if error.code == "payment_intent_unexpected_state":
+                intent = (error.json_body or {}).get("error", {}).get("payment_intent") or {}
+                if intent.get("status") == "canceled":
+                    return
+                raise IntentNotCancellable(str(error.user_message or error)) from error
+            raise ProviderError(str(error.user_message or error)) from error
+        except stripe.StripeError as error:
+            raise ProviderError(str(error.user_message or error)) from error
 
     def refund(self, *, payment_reference: str, amount: Decimal, currency: str, key: str) -> str:
         minor = _stripe_amount(amount, currency)

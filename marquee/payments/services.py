@@ -21,6 +21,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from marquee.booking import errors as booking_errors
+from marquee.booking.error_codes import BookingErrorCode
 from marquee.booking.models import (
     Booking,
     BookingStatus,
@@ -28,7 +29,13 @@ from marquee.booking.models import (
     Ticket,
     TicketCancellation,
 )
-from marquee.booking.services import ConfirmOutcome, booking_confirm, booking_mark_refunded
+from marquee.booking.services import (
+    ConfirmOutcome,
+    booking_confirm,
+    booking_mark_refunded,
+    booking_voucher_apply,
+    booking_voucher_check,
+)
 from marquee.catalog.models import Showtime, ShowtimeStatus
 from marquee.common.db_errors import is_lock_conflict
 from marquee.common.money import money_text
@@ -49,8 +56,10 @@ from marquee.payments.models import (
 )
 from marquee.payments.providers import (
     AmountNotChargeable,
+    IntentNotCancellable,
     ProviderError,
     StripeProvider,
+    amount_unit,
     get_provider,
     luhn_valid,
     to_minor_units,
@@ -322,14 +331,19 @@ def _pay_stripe(*, booking: Booking, provider: StripeProvider) -> dict:
         ).first()
     total_text = money_text(booking.total, booking.currency)  # "12.50", as the key always had
     if payment is None:
+        cancelled = Payment.objects.filter(
+            booking=booking, provider=Provider.STRIPE, failure_code=CANCELLED_INTENT
+        ).count()
         # Outside any transaction: a slow provider must not keep the booking's row locked.
         try:
             intent = provider.create_intent(
                 amount=booking.total,
                 currency=booking.currency,
                 booking_public_id=str(booking.public_id),
-                # Same booking, same amount: Stripe returns the same intent on a retry.
-                key=f"marquee-intent-{booking.public_id}-{total_text}-{booking.currency}",
+                # Same booking, same amount: Stripe returns the same intent on a retry (but
+                # not one Marquee cancelled for a voucher: those count in the key).
+                key=f"marquee-intent-{booking.public_id}-{total_text}-{booking.currency}"
+                + (f"-{cancelled}" if cancelled else ""),
             )
         except AmountNotChargeable as error:
             logger.error(
@@ -368,6 +382,47 @@ def _pay_stripe(*, booking: Booking, provider: StripeProvider) -> dict:
         "amount": money_text(payment.amount, payment.currency),
         "currency": payment.currency,
     }
+
+
+CANCELLED_INTENT = "intent_cancelled"  # Payment.failure_code of an intent Marquee cancelled
+
+
+def payment_voucher_apply(*, booking: Booking, code: str, actor: User) -> Booking:
+    """Apply a voucher to a held booking whose Stripe checkout already made a Payment Intent
+    for the old total: the intent is cancelled at Stripe first, so the old amount can never
+    be charged, and the next checkout makes one for the discounted total. Refused with 409
+    `payment_in_progress` (and nothing changed) when the buyer is paying it already."""
+    booking_voucher_check(booking=booking, code=code)  # a wrong code cancels nothing
+    pending = list(
+        Payment.objects.filter(
+            booking_id=booking.pk, provider=Provider.STRIPE, status=PaymentStatus.PENDING
+        )
+    )
+    for payment in pending:
+        try:
+            StripeProvider().cancel_intent(payment_reference=payment.provider_reference)
+        except IntentNotCancellable as error:
+            raise booking_errors.BookingError(
+                "A payment for this booking is under way; a voucher can no longer be added.",
+                code=BookingErrorCode.PAYMENT_IN_PROGRESS,
+            ) from error
+        except ProviderError as error:
+            logger.warning(
+                "payment provider unavailable",
+                extra={"booking": str(booking.public_id), "error": str(error)},
+            )
+            raise errors.provider_unavailable() from error
+        with transaction.atomic():
+            _booking_locked(booking.pk)
+            # Conditional: a webhook may have settled it meanwhile (then it is not ours to
+            # mark, and the voucher below is refused: the booking is paid).
+            Payment.objects.filter(pk=payment.pk, status=PaymentStatus.PENDING).update(
+                status=PaymentStatus.FAILED,
+                failure_code=CANCELLED_INTENT,
+                failure_message="cancelled for a voucher: a new total",
+                updated_at=timezone.now(),
+            )
+    return booking_voucher_apply(booking=booking, code=code, actor=actor)
 
 
 INTENT_EVENTS = ("payment_intent.succeeded", "payment_intent.payment_failed")
@@ -521,6 +576,17 @@ def _given_back_value(payment: Payment) -> Decimal:
     return value or Decimal(0)
 
 
+def refund_unit_of_booking(*, booking: Booking) -> Decimal | None:
+    """Registered as booking's refund unit: what the provider of the payment a paid booking
+    stands on refunds in (Stripe: whole hundredths of a three-decimal currency)."""
+    paid = (
+        Payment.objects.filter(booking_id=booking.pk, status=PaymentStatus.SUCCEEDED)
+        .values_list("provider", "currency")
+        .first()
+    )
+    return None if paid is None else amount_unit(*paid)
+
+
 def refund_request(
     *, payment: Payment, reason: str = "", reason_code: RefundReason = RefundReason.OTHER
 ) -> Refund | None:
@@ -534,6 +600,9 @@ def refund_request(
         return existing
     given_back = _given_back_value(payment)
     amount = payment.amount - given_back
+    unit = amount_unit(payment.provider, payment.currency)
+    if unit is not None:  # what is left after tickets given back, in the provider's units
+        amount = (amount // unit) * unit
     if given_back and amount <= 0:
         return None
     refund, created = Refund.objects.get_or_create(

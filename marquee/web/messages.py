@@ -64,6 +64,9 @@ _MESSAGES = {
     "ticket_type_not_offered": lambda: gettext(
         "This show does not sell that ticket type for some of these seats."
     ),
+    "ticket_counts_mismatch": lambda: gettext(
+        "The number of tickets per type does not add up to the number of seats."
+    ),
     "voucher_invalid": lambda: gettext("No such voucher code."),
     "voucher_expired": lambda: gettext("This voucher has expired."),
     "voucher_inactive": lambda: gettext("This voucher is no longer valid."),

@@ -206,3 +206,92 @@ def test_giving_back_the_wheelchair_space_alone_leaves_no_lone_companion(
     assert list(Booking.objects.get(pk=booking.pk).tickets.values_list("seat_id", flat=True)) == [
         hall.ids["A4"]
     ]
+
+
+# --- the theater's own release time -----------------------------------------------------------
+
+
+def release_minutes(hall, minutes):
+    from marquee.catalog.services import theater_update
+
+    theater_update(theater=hall.screen.theater, accessible_release_minutes=minutes)
+
+
+def test_a_theaters_own_release_time_replaces_the_setting(hall, customer, settings):
+    settings.BOOKING_ACCESSIBLE_RELEASE_MINUTES = 120
+    release_minutes(hall, 30)
+    an_hour_before = hall.starts_at - timedelta(minutes=60)  # released by the setting
+    with pytest.raises(BookingError) as refused:
+        hold_ids(customer, hall, ["A3"], now=an_hour_before)
+    assert refused.value.code == "companion_requires_wheelchair"
+    assert refused.value.details["held_back_until"] == api_datetime(
+        hall.starts_at - timedelta(minutes=30)
+    )
+    for row in "BC":
+        seats = [f"{row}{n}" for n in range(1, 7)]
+        hold_ids(factories.UserFactory(), hall, seats, now=an_hour_before)
+    with pytest.raises(BookingError) as refused:
+        booking_hold(user=customer, showtime_id=hall.pk, quantity=4, now=an_hour_before)
+    assert refused.value.code == "not_enough_seats"  # best available leaves A1-A3 out
+    after = hall.starts_at - timedelta(minutes=29)
+    assert labels(hall, hold_ids(customer, hall, ["A3"], now=after)) == ["A3"]
+
+
+def test_a_theater_may_release_them_earlier_than_the_setting(hall, customer, settings):
+    settings.BOOKING_ACCESSIBLE_RELEASE_MINUTES = 120
+    release_minutes(hall, 3 * 24 * 60)  # three days before: the show is two days ahead
+    assert labels(hall, hold_ids(customer, hall, ["A3"])) == ["A3"]
+
+
+def test_an_empty_release_time_falls_back_to_the_setting(hall, customer, settings):
+    settings.BOOKING_ACCESSIBLE_RELEASE_MINUTES = 3 * 24 * 60
+    release_minutes(hall, 30)
+    with pytest.raises(BookingError):
+        hold_ids(customer, hall, ["A3"])
+    release_minutes(hall, None)
+    assert labels(hall, hold_ids(customer, hall, ["A3"])) == ["A3"]
+
+
+def test_giving_back_follows_the_theaters_release_time(hall, customer, settings):
+    from marquee.booking.services import booking_cancel_tickets
+
+    settings.BOOKING_ACCESSIBLE_RELEASE_MINUTES = 120
+    booking = hold_ids(customer, hall, ["A2", "A3"])
+    space = booking.tickets.get(seat_id=hall.ids["A2"]).pk
+    release_minutes(hall, 30)
+    with pytest.raises(BookingError) as refused:
+        booking_cancel_tickets(
+            booking=booking,
+            ticket_ids=[space],
+            actor=customer,
+            now=hall.starts_at - timedelta(minutes=60),
+        )
+    assert refused.value.details["held_back_until"] == api_datetime(
+        hall.starts_at - timedelta(minutes=30)
+    )
+
+
+def test_the_seat_map_and_the_picker_show_the_theaters_release_time(
+    hall, api_client, client, customer
+):
+    from django.urls import reverse
+    from django.utils import translation
+    from django.utils.html import escape
+
+    from marquee.common import formats
+
+    api_client.get(f"/api/showtimes/{hall.pk}/seats/")  # the map of the setting, cached
+    release_minutes(hall, 45)
+    body = api_client.get(f"/api/showtimes/{hall.pk}/seats/").json()
+    release = api_datetime(hall.starts_at - timedelta(minutes=45))
+    assert body["accessible_seats"]["held_back_until"] == release
+    by_label = {f"{s['row']}{s['number']}": s for s in body["seats"]}
+    assert by_label["A3"]["held_back_until"] == release
+    client.force_login(customer)
+    page = client.get(reverse("web:seat-picker", args=[hall.pk])).content.decode()
+    zone = hall.screen.theater.timezone
+    with translation.override("en"):
+        until = formats.local_datetime(hall.starts_at - timedelta(minutes=45), zone)
+        by_setting = formats.local_datetime(hall.starts_at - timedelta(minutes=120), zone)
+    assert f"kept for wheelchair users until {escape(until)} (cinema time)" in page
+    assert escape(by_setting) not in page

@@ -6,9 +6,11 @@ from decimal import Decimal
 
 import pytest
 from django.core import mail
+from django.utils import timezone
 
 from marquee.booking import availability
 from marquee.booking.models import Booking, RefundTier, TicketCancellation, TicketStatus
+from marquee.booking.selectors import seat_statuses
 from marquee.booking.services import booking_cancel_tickets, booking_refund_quote
 from marquee.payments import reconciliation
 from marquee.payments.models import Payment, Refund
@@ -183,9 +185,12 @@ def test_the_email_lists_the_tickets_given_back_and_the_refund(
     assert any(m.subject.startswith("Refund of €10.00") for m in mail.outbox)
 
 
-def test_every_remaining_ticket_cancels_the_whole_booking_in_full(
+def test_every_remaining_ticket_by_list_follows_the_policy_not_a_full_refund(
     paid, customer, showtime, django_capture_on_commit_callbacks
 ):
+    """A list of tickets is refunded by the policy whichever tickets it names: the last ones
+    of a booking go back at the same percentage as the first (only `cancel/` without a list
+    gives a paid booking back in full)."""
     booking = paid(["A1", "A2", "A3"])
     with django_capture_on_commit_callbacks(execute=True):
         booking_cancel_tickets(
@@ -200,13 +205,131 @@ def test_every_remaining_ticket_cancels_the_whole_booking_in_full(
             actor=customer,
             now=before_show(showtime, hours=5),
         )
-    assert quote.whole_booking
+    assert quote.whole_booking  # every remaining ticket, and still the policy's 50 %
+    assert (quote.percent, quote.amount) == (50, Decimal("10.00"))
     booking.refresh_from_db()
-    assert booking.status == "refunded"
-    refunds = dict(Refund.objects.values_list("kind", "amount"))
-    # The first ticket went back at 50%; the whole booking's refund is the rest it stood on.
-    assert refunds == {"partial": Decimal("5.00"), "full": Decimal("20.00")}
+    assert booking.status == "confirmed"  # settled ticket by ticket; the payment is kept in part
+    assert set(booking.tickets.values_list("status", flat=True)) == {"cancelled"}
+    assert sorted(Refund.objects.values_list("kind", "amount")) == [
+        ("partial", Decimal("5.00")),
+        ("partial", Decimal("10.00")),
+    ]
+    assert Payment.objects.get(booking=booking).status == "succeeded"
+    assert seat_statuses(showtime_id=showtime.pk, now=timezone.now()) == {}  # all seats free
     assert reconciliation.reconcile() == []
+
+
+def test_a_booking_given_back_whole_by_list_in_one_go_follows_the_policy(
+    paid, customer, showtime, django_capture_on_commit_callbacks
+):
+    booking = paid(["A1", "A2"])
+    with django_capture_on_commit_callbacks(execute=True):
+        quote = booking_cancel_tickets(
+            booking=booking,
+            ticket_ids=ids_of(booking, "A1", "A2"),
+            actor=customer,
+            now=before_show(showtime, hours=5),
+        )
+    assert (quote.whole_booking, quote.percent, quote.amount) == (True, 50, Decimal("10.00"))
+    cancellation = TicketCancellation.objects.get()
+    assert (cancellation.percent, cancellation.refund_amount) == (50, Decimal("10.00"))
+    assert Refund.objects.get().kind == "partial"
+    assert reconciliation.reconcile() == []
+
+
+def test_a_booking_with_every_ticket_given_back_cannot_be_cancelled_again(
+    paid, customer, customer_client, showtime, django_capture_on_commit_callbacks
+):
+    """Nothing is left for a full refund to give back: the policy settled every ticket."""
+    from django.core.management import call_command
+
+    booking = paid(["A1", "A2"])
+    with django_capture_on_commit_callbacks(execute=True):
+        booking_cancel_tickets(
+            booking=booking,
+            ticket_ids=ids_of(booking, "A1", "A2"),
+            actor=customer,
+            now=before_show(showtime, hours=5),
+        )
+    response = customer_client.post(f"/api/bookings/{booking.public_id}/cancel/")
+    assert (response.status_code, response.json()["error"]["code"]) == (
+        409,
+        "booking_not_cancellable",
+    )
+    assert Booking.objects.get(pk=booking.pk).status == "confirmed"
+    assert not Refund.objects.filter(kind="full").exists()
+    call_command("reconcile")  # exits 1 on a breach
+
+
+def test_cancelling_the_show_leaves_a_booking_given_back_whole_as_the_policy_settled_it(
+    paid, customer, showtime, django_capture_on_commit_callbacks
+):
+    from marquee.catalog.services import showtime_cancel
+
+    booking = paid(["A1", "A2"])
+    others = paid(["B1"])
+    with django_capture_on_commit_callbacks(execute=True):
+        booking_cancel_tickets(
+            booking=booking,
+            ticket_ids=ids_of(booking, "A1", "A2"),
+            actor=customer,
+            now=before_show(showtime, hours=5),
+        )
+        showtime_cancel(showtime=showtime)
+    assert Booking.objects.get(pk=booking.pk).status == "confirmed"
+    assert Booking.objects.get(pk=others.pk).status == "refunded"
+    assert reconciliation.reconcile() == []
+
+
+def test_every_ticket_of_a_held_booking_by_list_still_releases_the_hold(hold, customer):
+    booking = hold(["A1", "A2"])
+    quote = booking_cancel_tickets(
+        booking=booking, ticket_ids=ids_of(booking, "A1", "A2"), actor=customer
+    )
+    assert (quote.whole_booking, quote.paid, quote.amount) == (True, False, 0)
+    booking.refresh_from_db()
+    assert booking.status == "cancelled"
+    assert reconciliation.reconcile() == []
+
+
+def test_staff_may_override_the_policy_for_every_remaining_ticket(
+    paid, staff_user, showtime, django_capture_on_commit_callbacks
+):
+    booking = paid(["A1", "A2"])
+    with django_capture_on_commit_callbacks(execute=True):
+        quote = booking_cancel_tickets(
+            booking=booking,
+            ticket_ids=ids_of(booking, "A1", "A2"),
+            actor=staff_user,
+            now=before_show(showtime, minutes=30),
+            refund_percent=Decimal(80),
+            reason="sound failed",
+        )
+    assert (quote.amount, quote.overridden) == (Decimal("16.00"), True)
+    assert reconciliation.reconcile() == []
+
+
+def test_the_api_gives_back_every_ticket_by_the_policy(paid, customer_client, showtime, settings):
+    # Two hours ahead of the default policy's 100 % step: between the steps, 50 %.
+    settings.BOOKING_REFUND_POLICY = f"{60 * 24 * 30}:100,120:50"
+    booking = paid(["A1", "A2"])
+    tickets = ids_of(booking, "A1", "A2")
+    quote = customer_client.post(
+        f"/api/bookings/{booking.public_id}/refund-quote/", {"tickets": tickets}, format="json"
+    ).json()
+    assert (quote["whole_booking"], quote["percent"], quote["refund"]) == (
+        True,
+        "50.00",
+        "10.00",
+    )
+    response = give_back(customer_client, booking, {"tickets": tickets})
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert (body["status"], body["remaining_tickets"], body["refunded_amount"]) == (
+        "confirmed",
+        0,
+        "10.00",
+    )
 
 
 def test_a_held_booking_releases_seats_and_its_total_shrinks(hold, customer):
@@ -481,3 +604,50 @@ def test_a_voucher_discount_is_apportioned_over_the_tickets_given_back(
         )
     assert Refund.objects.filter(kind="partial").order_by("pk").last().amount == Decimal("4.50")
     assert reconciliation.reconcile() == []
+
+
+def test_every_remaining_ticket_with_a_voucher_refunds_each_ticket_less_its_share(
+    customer, showtime, seats, django_capture_on_commit_callbacks, default_ticket_types
+):
+    """The discount is apportioned over every ticket, the last ones too: what goes back never
+    passes what was paid, and the voucher's use stands (the booking is still paid for)."""
+    from django.core.management import call_command
+
+    from marquee.booking import vouchers
+    from marquee.booking.models import Voucher
+    from marquee.booking.services import booking_hold
+
+    vouchers.voucher_create(code="THREEOFF", kind="amount", value=Decimal("3.00"), currency="EUR")
+    booking = booking_hold(
+        user=customer,
+        showtime_id=showtime.pk,
+        seat_ids=[seats["A1"].id, seats["A2"].id, seats["E1"].id],
+        voucher_code="THREEOFF",
+    )
+    payment_start(booking=booking, user=customer, card_number=CARD)
+    booking.refresh_from_db()
+    assert (booking.status, booking.total) == ("confirmed", Decimal("32.00"))  # 10+10+15-3
+    with django_capture_on_commit_callbacks(execute=True):
+        first = booking_cancel_tickets(
+            booking=booking,
+            ticket_ids=ids_of(booking, "A1"),
+            actor=customer,
+            now=before_show(showtime, hours=30),  # 100 %
+        )
+        rest = booking_cancel_tickets(
+            booking=booking,
+            ticket_ids=ids_of(booking, "A2", "E1"),
+            actor=customer,
+            now=before_show(showtime, hours=5),  # 50 %
+        )
+    # Shares of the 3.00 by price: 10/35 and 15/35 of it, rounded down: 0.85, 0.85, 1.28.
+    assert first.amount == Decimal("9.15")
+    [a2] = ids_of(booking, "A2")
+    [e1] = ids_of(booking, "E1")
+    assert rest.whole_booking
+    assert rest.refunds == {a2: Decimal("4.57"), e1: Decimal("6.86")}  # halves, rounded down
+    refunded = sum(Refund.objects.values_list("amount", flat=True))
+    assert refunded == Decimal("20.58") <= booking.total
+    assert Voucher.objects.get().redeemed == 1
+    assert reconciliation.reconcile() == []
+    call_command("reconcile")

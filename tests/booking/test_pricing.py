@@ -6,7 +6,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from marquee.booking.pricing import PriceRules, showtime_price_table, ticket_price
+from marquee.booking.pricing import (
+    PriceRules,
+    showtime_price_table,
+    showtime_ticket_prices,
+    ticket_price,
+)
 from marquee.catalog.models import WeekdayPriceRule
 from marquee.common.money import currency_exponent
 from tests import factories
@@ -204,3 +209,56 @@ def test_card_prices_in_yen_are_rounded_once_half_up_to_whole_yen():
     assert ticket_price(
         base_price=Decimal("0"), local_hour=10, card_price=Decimal("1250"), **kwargs
     ) == Decimal("1063")
+
+
+@pytest.mark.django_db
+def test_a_best_available_party_pays_each_ticket_types_price_for_its_seat_tier(
+    default_ticket_types,
+):
+    """The price of each ticket of a best-available party comes from the one price table,
+    per type and tier, morning discount and weekday rule included, rounded once (yen)."""
+    from marquee.booking.services import booking_hold_with_tickets
+    from marquee.catalog import services as catalog_services
+    from marquee.catalog.models import Seat
+
+    theater = factories.TheaterFactory(timezone="UTC")
+    WeekdayPriceRule.objects.create(theater=theater, weekday=0, adjustment_percent=Decimal("-5"))
+    screen = factories.screen_with_seats(
+        rows=3, per_row=6, premium_rows="B", vip_rows="C", theater=theater
+    )
+    # A Monday morning: 20 % off before noon and 5 % off on Mondays.
+    showtime = factories.ShowtimeFactory(
+        screen=screen,
+        starts_at=datetime(2031, 3, 3, 10, 0, tzinfo=ZoneInfo("UTC")),
+        currency="JPY",
+        base_price=Decimal("1800"),
+    )
+    card = catalog_services.price_card_create(
+        theater=theater,
+        name="Yen",
+        currency="JPY",
+        entries=[
+            {"ticket_type": "adult", "tier": tier, "price": Decimal("1999")}
+            for tier in ("standard", "premium", "vip")
+        ]
+        + [
+            {"ticket_type": "child", "tier": tier, "price": Decimal("1001")}
+            for tier in ("standard", "premium", "vip")
+        ],
+    )
+    catalog_services.showtime_update(showtime=showtime, price_card=card)
+    showtime.refresh_from_db()
+    held = booking_hold_with_tickets(
+        user=factories.UserFactory(),
+        showtime_id=showtime.pk,
+        quantity=3,
+        ticket_counts={"child": 2, "adult": 1},
+    )
+    table = showtime_ticket_prices(showtime)
+    tiers = dict(Seat.objects.filter(screen=screen).values_list("pk", "tier"))
+    got = sorted((t.ticket_type, t.price) for t in held.tickets)
+    expected = [(t.ticket_type, table[t.ticket_type][tiers[t.seat_id]]) for t in held.tickets]
+    assert got == sorted(expected)
+    assert sorted(code for code, _ in got) == ["adult", "child", "child"]
+    assert table["child"]["standard"] == Decimal("761")  # 1001 * 0.8 * 0.95 = 760.76, half up
+    assert held.booking.total == sum(price for _, price in got)

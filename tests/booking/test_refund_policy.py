@@ -16,6 +16,7 @@ from marquee.booking.refund_policy import (
     parse_policy,
     policy_for,
     refund_percent,
+    refunds_rounded_down,
     ticket_refund,
 )
 
@@ -90,6 +91,37 @@ def test_a_ticket_refund_never_exceeds_the_exact_share(price, percent, currency)
     exact = amount * percent / 100
     assert refund <= exact < refund + Decimal(1).scaleb(-exponent)
     assert refund == refund.quantize(Decimal(1).scaleb(-exponent))
+
+
+HUNDREDTHS = Decimal("0.010")
+
+
+def test_refunds_in_a_providers_coarser_unit_are_rounded_down_off_the_last_tickets():
+    # 1.627 + 1.627 = 3.254 -> 3.250: the 4 thousandths come off the last ticket.
+    assert refunds_rounded_down({7: Decimal("1.627"), 9: Decimal("1.627")}, unit=HUNDREDTHS) == {
+        7: Decimal("1.627"),
+        9: Decimal("1.623"),
+    }
+    assert refunds_rounded_down({1: Decimal("1.620")}, unit=HUNDREDTHS) == {1: Decimal("1.620")}
+    # A ticket with less than the cut gives what it has; the one before gives the rest.
+    assert refunds_rounded_down({1: Decimal("0.015"), 2: Decimal("0.002")}, unit=HUNDREDTHS) == {
+        1: Decimal("0.010"),
+        2: Decimal("0.000"),
+    }
+
+
+@given(
+    refunds=st.lists(st.integers(min_value=0, max_value=10**6), min_size=1, max_size=12),
+    step=st.sampled_from([1, 10, 100]),
+)
+def test_rounded_refunds_are_a_whole_number_of_units_and_never_more(refunds, step):
+    exact = {pk: Decimal(minor).scaleb(-3) for pk, minor in enumerate(refunds, start=1)}
+    unit = Decimal(step).scaleb(-3)
+    rounded = refunds_rounded_down(exact, unit=unit)
+    total, before = sum(rounded.values()), sum(exact.values())
+    assert total % unit == 0
+    assert before - unit < total <= before
+    assert all(Decimal(0) <= rounded[pk] <= exact[pk] for pk in exact)
 
 
 @pytest.mark.django_db

@@ -265,3 +265,124 @@ def test_a_card_of_another_theater_or_currency_cannot_be_assigned(admin_client_a
         )
         assert response.status_code == 400
         assert response.json()["error"]["code"] == "price_card_mismatch"
+
+
+def best_available(client, showtime, counts, **extra):
+    return client.post(
+        URL,
+        {
+            "showtime": showtime.pk,
+            "quantity": sum(n for _, n in counts),
+            "ticket_types": [{"ticket_type": code, "quantity": n} for code, n in counts],
+            **extra,
+        },
+        format="json",
+    )
+
+
+def test_best_available_names_the_ticket_types_and_snapshots_each_price(
+    customer_client, showtime, card
+):
+    response = best_available(
+        customer_client, showtime, [("adult", 2), ("child", 1)], tier="standard"
+    )
+    assert response.status_code == 201, response.content
+    body = response.json()
+    tickets = sorted(body["tickets"], key=lambda t: t["seat"]["number"])
+    assert [t["ticket_type"] for t in tickets] == ["adult", "adult", "child"]  # left to right
+    assert [t["price"] for t in tickets] == ["12.00", "12.00", "7.50"]
+    assert len({t["seat"]["row"] for t in tickets}) == 1
+    assert body["total"] == "31.50"
+    catalog_services.price_card_update(price_card=card, entries=[])
+    booking = Booking.objects.get(public_id=body["id"])
+    assert sorted(booking.tickets.values_list("ticket_type", "price")) == [
+        ("adult", Decimal("12.000")),
+        ("adult", Decimal("12.000")),
+        ("child", Decimal("7.500")),
+    ]
+
+
+def test_best_available_without_ticket_types_still_holds_the_default_type(
+    customer_client, showtime, card
+):
+    response = customer_client.post(
+        URL, {"showtime": showtime.pk, "quantity": 2, "tier": "standard"}, format="json"
+    )
+    assert response.status_code == 201, response.content
+    assert {t["ticket_type"] for t in response.json()["tickets"]} == {"adult"}
+
+
+@pytest.mark.parametrize("quantity", [2, 4])
+def test_ticket_counts_that_do_not_add_up_to_the_quantity_are_400_and_hold_nothing(
+    customer_client, showtime, card, quantity
+):
+    response = customer_client.post(
+        URL,
+        {
+            "showtime": showtime.pk,
+            "quantity": quantity,
+            "ticket_types": [
+                {"ticket_type": "adult", "quantity": 2},
+                {"ticket_type": "child", "quantity": 1},
+            ],
+        },
+        format="json",
+    )
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "ticket_counts_mismatch"
+    assert error["details"] == {"quantity": quantity, "counted": 3}
+    assert not Booking.objects.exists()
+
+
+def test_best_available_with_an_unknown_ticket_type_is_400_ticket_type_unknown(
+    customer_client, showtime, card
+):
+    response = best_available(customer_client, showtime, [("adult", 1), ("pirate", 1)])
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "ticket_type_unknown"
+    assert error["details"]["ticket_types"] == ["pirate"]
+    assert not Booking.objects.exists()
+
+
+def test_best_available_of_a_type_the_tier_does_not_sell_is_400_ticket_type_not_offered(
+    customer_client, showtime, card
+):
+    response = best_available(customer_client, showtime, [("child", 2)], tier="vip")
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "ticket_type_not_offered"
+    assert not Booking.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"seats": [1], "ticket_types": [{"ticket_type": "adult", "quantity": 1}]},
+        {
+            "quantity": 2,
+            "ticket_types": [
+                {"ticket_type": "adult", "quantity": 1},
+                {"ticket_type": "adult", "quantity": 1},
+            ],
+        },
+        {"quantity": 1, "ticket_types": [{"ticket_type": "adult", "quantity": 0}]},
+        {"quantity": 1, "ticket_types": [{"ticket_type": "adult"}]},
+        {"quantity": 1, "ticket_types": {"adult": 1}},
+        {"quantity": 1, "ticket_types": [{"ticket_type": "a b", "quantity": 1}]},
+    ],
+)
+def test_malformed_ticket_counts_are_400_invalid(customer_client, showtime, card, body):
+    response = customer_client.post(URL, {"showtime": showtime.pk, **body}, format="json")
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid"
+    assert not Booking.objects.exists()
+
+
+def test_best_available_ticket_types_are_in_the_openapi_schema(api_client):
+    schema = api_client.get("/api/schema/", {"format": "json"}).json()
+    create = schema["components"]["schemas"]["BookingCreateInputRequest"]
+    items = create["properties"]["ticket_types"]["items"]
+    assert "TicketCountInput" in items["$ref"]
+    codes = str(schema["paths"]["/api/bookings/"]["post"]["responses"]["400"])
+    assert "ticket_counts_mismatch" in codes

@@ -344,3 +344,33 @@ def test_the_date_and_time_pickers_work_on_the_theaters_clock(admin_site_client,
     assert f'data-admin-utc-offset="{offset}"' in html
     # And the admin's "you are N hours ahead of server time" note is not added under them.
     assert '<span class="timezonewarning" hidden></span>' in html
+
+
+def test_the_admin_sets_and_clears_a_theaters_accessible_release_time(admin_site_client, db):
+    form = {
+        "name": "Rex",
+        "timezone": "Europe/Paris",
+        "surcharge_kind": "percent",
+        "premium_surcharge": "20",
+        "vip_surcharge": "50",
+        "morning_discount_percent": "20",
+        "morning_until_hour": "12",
+        "weekday_rules-TOTAL_FORMS": "0",
+        "weekday_rules-INITIAL_FORMS": "0",
+    }
+    response = admin_site_client.post(
+        reverse("admin:catalog_theater_add"), form | {"accessible_release_minutes": "45"}
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    theater = Theater.objects.get()
+    assert theater.accessible_release_minutes == 45
+    change = reverse("admin:catalog_theater_change", args=[theater.pk])
+    assert b'name="accessible_release_minutes"' in admin_site_client.get(change).content
+    too_long = admin_site_client.post(change, form | {"accessible_release_minutes": "20000"})
+    assert too_long.status_code == 200
+    assert "accessible_release_minutes" in too_long.context["adminform"].form.errors
+    assert admin_site_client.post(
+        change, form | {"accessible_release_minutes": ""}
+    ).status_code == (302)
+    theater.refresh_from_db()
+    assert theater.accessible_release_minutes is None  # back to the site's setting

@@ -198,3 +198,55 @@ def test_seats_of_an_unknown_screen_are_404(api_client, db):
 
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
+
+
+def test_a_theater_has_its_own_accessible_release_time_or_none(admin_client_api, db):
+    theater = factories.TheaterFactory()
+    assert (
+        admin_client_api.get(f"{THEATERS}{theater.pk}/").json()["accessible_release_minutes"]
+        is None
+    )  # the site's BOOKING_ACCESSIBLE_RELEASE_MINUTES
+
+    response = admin_client_api.patch(
+        f"{THEATERS}{theater.pk}/", {"accessible_release_minutes": 30}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["accessible_release_minutes"] == 30
+    cleared = admin_client_api.patch(
+        f"{THEATERS}{theater.pk}/", {"accessible_release_minutes": None}, format="json"
+    )
+    assert cleared.json()["accessible_release_minutes"] is None
+    theater.refresh_from_db()
+    assert theater.accessible_release_minutes is None
+
+
+@pytest.mark.parametrize("minutes", [-1, 7 * 24 * 60 + 1, "soon", 1.5, True])
+def test_an_accessible_release_time_out_of_range_is_400(admin_client_api, db, minutes):
+    theater = factories.TheaterFactory()
+    response = admin_client_api.patch(
+        f"{THEATERS}{theater.pk}/", {"accessible_release_minutes": minutes}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid"
+    assert "accessible_release_minutes" in response.json()["error"]["details"]
+
+
+def test_only_admins_change_the_accessible_release_time(customer_client, staff_client, db):
+    theater = factories.TheaterFactory()
+    for client in (customer_client, staff_client):
+        response = client.patch(
+            f"{THEATERS}{theater.pk}/", {"accessible_release_minutes": 5}, format="json"
+        )
+        assert response.status_code == 403
+    theater.refresh_from_db()
+    assert theater.accessible_release_minutes is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_database_refuses_a_negative_or_too_long_release_time(db):
+    from django.db import IntegrityError, transaction
+
+    theater = factories.TheaterFactory()
+    for minutes in (-5, 7 * 24 * 60 + 1):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Theater.objects.filter(pk=theater.pk).update(accessible_release_minutes=minutes)

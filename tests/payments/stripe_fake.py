@@ -19,6 +19,8 @@ from urllib.parse import parse_qsl, urlparse
 
 from stripe._http_client import HTTPClient
 
+THREE_DECIMAL_CURRENCIES = {"bhd", "jod", "kwd", "omr", "tnd"}
+
 
 @dataclass
 class SentRequest:
@@ -32,6 +34,7 @@ class SentRequest:
 class FakeStripe(HTTPClient):
     requests: list[SentRequest] = field(default_factory=list)
     refund_failures: int = 0  # answer this many refund calls with a 503 first
+    intents: dict = field(default_factory=dict)  # id -> the Payment Intent as Stripe keeps it
     _idempotent: dict = field(default_factory=dict)
 
     name = "fake"
@@ -103,23 +106,48 @@ class FakeStripe(HTTPClient):
 
     def _answer(self, method, path, params):
         if method == "POST" and path == "/v1/payment_intents":
+            refused = self._refuse_amount(int(params["amount"]), params["currency"])
+            if refused:
+                return refused
             intent_id = f"pi_{uuid.uuid4().hex[:24]}"
-            return self._json(
-                {
-                    "id": intent_id,
-                    "object": "payment_intent",
-                    "amount": int(params["amount"]),
-                    "currency": params["currency"],
-                    "client_secret": f"{intent_id}_secret_{uuid.uuid4().hex[:16]}",
-                    "status": "requires_payment_method",
-                    "metadata": {
-                        k[len("metadata[") : -1]: v
-                        for k, v in params.items()
-                        if k.startswith("metadata[")
-                    },
-                }
-            )
+            intent = {
+                "id": intent_id,
+                "object": "payment_intent",
+                "amount": int(params["amount"]),
+                "currency": params["currency"],
+                "client_secret": f"{intent_id}_secret_{uuid.uuid4().hex[:16]}",
+                "status": "requires_payment_method",
+                "metadata": {
+                    k[len("metadata[") : -1]: v
+                    for k, v in params.items()
+                    if k.startswith("metadata[")
+                },
+            }
+            self.intents[intent_id] = intent
+            return self._json(intent)
+        if method == "POST" and path.startswith("/v1/payment_intents/") and path.endswith(
+            "/cancel"
+        ):
+            intent = self.intents.get(path.split("/")[3])
+            if intent is None:
+                return self._error(404, "resource_missing", "No such payment_intent.")
+            if intent["status"] in ("succeeded", "processing", "canceled"):
+                # Stripe's answer, with the intent as it is.
+                message = (
+                    "You cannot cancel this PaymentIntent because it has a status of "
+                    f"{intent['status']}."
+                )
+                return self._error(
+                    400, "payment_intent_unexpected_state", message, payment_intent=intent
+                )
+            intent["status"] = "canceled"
+            return self._json(intent)
         if method == "POST" and path == "/v1/refunds":
+            intent = self.intents.get(params.get("payment_intent"))
+            if intent is not None and "amount" in params:
+                refused = self._refuse_amount(int(params["amount"]), intent["currency"])
+                if refused:
+                    return refused
             if self.refund_failures > 0:
                 self.refund_failures -= 1
                 return (
@@ -141,6 +169,23 @@ class FakeStripe(HTTPClient):
             404,
             {},
         )
+
+    @staticmethod
+    def _refuse_amount(amount: int, currency: str):
+        """Stripe's rule for three-decimal currencies: charges and refunds end in 0."""
+        if currency.lower() in THREE_DECIMAL_CURRENCIES and amount % 10:
+            message = (
+                f"Invalid amount: {currency.upper()} amounts must be a multiple of 10 "
+                "in the smallest currency unit."
+            )
+            error = {"type": "invalid_request_error", "code": "amount_invalid", "param": "amount"}
+            return json.dumps({"error": error | {"message": message}}), 400, {}
+        return None
+
+    @staticmethod
+    def _error(status: int, code: str, message: str, **extra):
+        error = {"type": "invalid_request_error", "code": code, "message": message, **extra}
+        return json.dumps({"error": error}), status, {}
 
     @staticmethod
     def _json(body):

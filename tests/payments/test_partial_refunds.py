@@ -8,11 +8,13 @@ from datetime import timedelta
 from decimal import Decimal
 
 import hypothesis
+import pytest
 from django.db import transaction
 from django.db.models import Sum
 from hypothesis import HealthCheck
 from hypothesis import strategies as st
 
+from marquee.booking.errors import BookingError
 from marquee.booking.models import Booking, RefundTier, Ticket, TicketStatus
 from marquee.booking.refund_policy import ticket_refund
 from marquee.booking.services import booking_cancel, booking_cancel_tickets, booking_hold
@@ -86,8 +88,8 @@ def _check_one_case(case, customer, staff_user, django_capture_on_commit_callbac
                 )
             )
             chosen = [tickets[i] for i in indexes if tickets[i] in active]
-            if not chosen or set(chosen) == active:
-                continue  # every remaining ticket would be the whole booking: below
+            if not chosen:
+                continue  # every remaining ticket by list follows the policy all the same
             quote = booking_cancel_tickets(
                 booking=booking,
                 ticket_ids=chosen,
@@ -101,8 +103,13 @@ def _check_one_case(case, customer, staff_user, django_capture_on_commit_callbac
                 for _ in chosen
             )
             expected += quote.amount
-        if case["cancel_the_rest"]:
+        left = Ticket.objects.filter(booking=booking, status=TicketStatus.SOLD).exists()
+        if case["cancel_the_rest"] and left:
             booking_cancel(booking=Booking.objects.get(pk=booking.pk), actor=customer)
+        elif case["cancel_the_rest"]:  # every ticket went back by list: nothing left to cancel
+            with pytest.raises(BookingError) as refused:
+                booking_cancel(booking=Booking.objects.get(pk=booking.pk), actor=customer)
+            assert refused.value.code == "booking_not_cancellable"
     payment = Payment.objects.get(booking=booking)
     refunded = Refund.objects.filter(payment=payment).aggregate(total=Sum("amount"))["total"] or 0
     assert refunded <= payment.amount
@@ -115,3 +122,119 @@ def _check_one_case(case, customer, staff_user, django_capture_on_commit_callbac
         )
         assert refunded == payment.amount - kept
     assert reconcile() == []
+
+
+# --- Stripe in three-decimal currencies -----------------------------------------------------
+
+
+def _kwd_paid_through_stripe(customer, customer_client, fake_stripe, deliver, price="3.255"):
+    """Two standard seats at `price` KWD each, paid through the fake Stripe."""
+    from tests.payments.stripe_fake import intent_event
+
+    screen = factories.screen_with_seats(rows=1, per_row=SEATS)
+    showtime = factories.ShowtimeFactory(
+        screen=screen,
+        base_price=Decimal(price),
+        currency="KWD",
+        starts_at=factories.evening_in(7, screen.theater.timezone),
+    )
+    seat_ids = list(screen.seats.order_by("number").values_list("pk", flat=True))[:2]
+    booking = booking_hold(user=customer, showtime_id=showtime.pk, seat_ids=seat_ids)
+    started = customer_client.post(f"/api/bookings/{booking.public_id}/pay/", {}, format="json")
+    assert started.status_code == 200, started.content
+    minor = int(booking.total * 1000)
+    confirmed = deliver(intent_event(started.json()["payment"], amount=minor, currency="kwd"))
+    assert confirmed.json()["outcome"] == "confirmed"
+    booking.refresh_from_db()
+    return booking, showtime
+
+
+def test_a_stripe_partial_refund_in_kwd_is_rounded_down_to_whole_hundredths(
+    customer, customer_client, fake_stripe, deliver, django_capture_on_commit_callbacks
+):
+    from django.core.management import call_command
+
+    from marquee.booking.models import TicketCancellation
+
+    booking, showtime = _kwd_paid_through_stripe(customer, customer_client, fake_stripe, deliver)
+    assert booking.total == Decimal("6.510")
+    first, second = booking.tickets.order_by("pk").values_list("pk", flat=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        quote = booking_cancel_tickets(
+            booking=booking,
+            ticket_ids=[first],
+            actor=customer,
+            now=showtime.starts_at - timedelta(hours=5),  # 50 % under the default policy
+        )
+    # 50 % of 3.255 is 1.6275: the policy's 1.627, and Stripe's 1.620 (never more).
+    assert quote.amount == Decimal("1.620")
+    (sent,) = fake_stripe.calls("/v1/refunds")
+    assert sent.params["amount"] == "1620"
+    refund = Refund.objects.get()
+    assert (refund.kind, refund.amount, refund.status) == ("partial", Decimal("1.620"), "succeeded")
+    assert TicketCancellation.objects.get().refund_amount == Decimal("1.620")
+    assert Ticket.objects.get(pk=first).refund_amount == Decimal("1.620")
+    assert reconcile() == []
+
+    # The rest of the booking, cancelled whole: what it stood on (3.255), in hundredths.
+    with django_capture_on_commit_callbacks(execute=True):
+        booking_cancel(booking=Booking.objects.get(pk=booking.pk), actor=customer)
+    full = Refund.objects.get(kind="full")
+    assert (full.amount, full.status) == (Decimal("3.250"), "succeeded")
+    assert fake_stripe.calls("/v1/refunds")[-1].params["amount"] == "3250"
+    assert Ticket.objects.get(pk=second).status == TicketStatus.REFUNDED
+    assert reconcile() == []
+    call_command("reconcile")
+
+
+def test_the_quote_and_the_refund_agree_in_kwd_and_add_up_over_the_tickets(
+    customer, customer_client, fake_stripe, deliver, django_capture_on_commit_callbacks
+):
+    from marquee.booking.services import booking_refund_quote
+
+    booking, showtime = _kwd_paid_through_stripe(customer, customer_client, fake_stripe, deliver)
+    tickets = list(booking.tickets.order_by("pk").values_list("pk", flat=True))
+    now = showtime.starts_at - timedelta(hours=5)
+    preview = booking_refund_quote(booking=booking, ticket_ids=tickets, actor=customer, now=now)
+    with django_capture_on_commit_callbacks(execute=True):
+        quote = booking_cancel_tickets(booking=booking, ticket_ids=tickets, actor=customer, now=now)
+    # 1.627 + 1.627 = 3.254 by the policy; 3.250 goes back, the last ticket's share cut.
+    assert (
+        preview.refunds
+        == quote.refunds
+        == {tickets[0]: Decimal("1.627"), tickets[1]: Decimal("1.623")}
+    )
+    assert quote.amount == Decimal("3.250")
+    assert fake_stripe.calls("/v1/refunds")[-1].params["amount"] == "3250"
+    assert Refund.objects.get().status == "succeeded"
+    assert reconcile() == []
+
+
+def test_the_fake_stripe_refuses_a_kwd_refund_that_does_not_end_in_zero(
+    customer, customer_client, fake_stripe, deliver, django_capture_on_commit_callbacks, monkeypatch
+):
+    """The negative control: without the rounding, Stripe (here its fake) refuses the refund,
+    so the tests above would fail if Marquee sent 1627."""
+    from marquee.booking import hooks
+
+    booking, showtime = _kwd_paid_through_stripe(customer, customer_client, fake_stripe, deliver)
+    monkeypatch.setattr(hooks, "_refund_units", [])
+    monkeypatch.setattr("marquee.payments.providers.amount_unit", lambda *args: None)
+    monkeypatch.setattr(
+        "marquee.payments.providers.to_minor_units",
+        lambda amount, currency: int(amount * 1000),
+    )
+    first = booking.tickets.order_by("pk").values_list("pk", flat=True)[0]
+    with django_capture_on_commit_callbacks(execute=True):
+        quote = booking_cancel_tickets(
+            booking=booking,
+            ticket_ids=[first],
+            actor=customer,
+            now=showtime.starts_at - timedelta(hours=5),
+        )
+    assert quote.amount == Decimal("1.627")
+    (sent,) = fake_stripe.calls("/v1/refunds")
+    assert sent.params["amount"] == "1627"
+    refund = Refund.objects.get()
+    assert refund.status == "failed"
+    assert "multiple of 10" in refund.last_error

@@ -79,6 +79,8 @@ class FakeStripeJs:
         self.server.server_close()
 
     def _intent(self, intent_id: str) -> dict:
+        if intent_id in self.api.intents:  # as the fake API keeps it: amount, status
+            return self.api.intents[intent_id]
         for body, status, _ in self.api._idempotent.values():
             answer = json.loads(body)
             if status == 200 and answer.get("id") == intent_id:
@@ -89,6 +91,10 @@ class FakeStripeJs:
         if card.replace(" ", "") == "4000000000000002":
             return {"error": {"type": "card_error", "message": "Your card was declined."}}
         intent = self._intent(client_secret.split("_secret_")[0])
+        if intent.get("status") == "canceled":
+            message = "This PaymentIntent's status is canceled; it cannot be confirmed."
+            return {"error": {"type": "invalid_request_error", "message": message}}
+        intent["status"] = "succeeded"
         payload = json.dumps(
             intent_event(intent["id"], amount=intent["amount"], currency=intent["currency"])
         )

@@ -105,3 +105,23 @@ def test_in_the_browser_a_family_gives_back_two_tickets_and_sees_the_refund_firs
     statuses = sorted(booking.tickets.values_list("status", flat=True))
     assert statuses == ["cancelled", "cancelled", "sold", "sold"]
     expect(page.get_by_role("heading", name="Your 2 tickets")).to_be_visible()
+
+
+def test_ticking_every_ticket_shows_the_policys_refund_and_the_full_refund_of_cancelling(
+    site_client, customer, showtime, seat_ids, settings, django_capture_on_commit_callbacks
+):
+    settings.BOOKING_REFUND_POLICY = f"{60 * 24 * 30}:100,120:50"  # 50 % two days ahead
+    booking = _paid(customer, showtime, [seat_ids["A1"], seat_ids["A2"]])
+    url = reverse("web:booking-give-back", args=[booking.public_id])
+    ids = list(booking.tickets.values_list("pk", flat=True))
+    preview = site_client.post(url, {"tickets": ids, "step": "preview"}).content.decode()
+    assert "These are all your tickets: you get €10.00 back (50% of the price)." in preview
+    assert "Cancelling the whole booking instead gives you your money back in full" in preview
+    assert reverse("web:booking-cancel", args=[booking.public_id]) in preview
+    with django_capture_on_commit_callbacks(execute=True):
+        response = site_client.post(url, {"tickets": ids, "step": "confirm"}, follow=True)
+    html = response.content.decode()
+    assert "You gave back 2 tickets; €10.00 refunded." in html
+    assert "Every ticket of this booking was given back." in html
+    assert "Cancel this booking" not in html
+    assert sorted(Refund.objects.values_list("kind", "amount")) == [("partial", Decimal("10.00"))]

@@ -105,3 +105,48 @@ def test_paying_through_the_payment_element_confirms_by_webhook(
         assert Booking.objects.get(pk=booking.pk).status == BookingStatus.CONFIRMED
     finally:
         fake.stop()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_voucher_on_the_stripe_checkout_makes_the_buyer_pay_the_discounted_total(
+    pages, stripe_settings, demo_hall, live_server, settings
+):
+    from decimal import Decimal
+
+    from marquee.booking import vouchers
+
+    fake = FakeStripeJs(
+        api=stripe_settings,
+        webhook_url=live_server.url + WEBHOOK_URL,
+        webhook_secret=WEBHOOK_SECRET,
+    ).start()
+    settings.STRIPE_JS_URL = fake.js_url
+    settings.STRIPE_ORIGINS = {
+        "script-src": [fake.origin],
+        "frame-src": [fake.origin],
+        "connect-src": [fake.origin],
+    }
+    try:
+        vouchers.voucher_create(code="FIVE", kind="amount", value=Decimal("5.00"), currency="EUR")
+        buyer = factories.UserFactory(username="vouchery")
+        booking = _hold(buyer, demo_hall, ["F7", "F8"])
+        page = pages.new()
+        pages.login(page, buyer.username)
+        page.goto(reverse("web:booking", args=[booking.public_id]))
+        expect(page.get_by_role("button", name="Pay €25.00")).to_be_visible()
+        page.get_by_label("Voucher code").fill("five")
+        page.get_by_role("button", name="Apply").click()
+        expect(page.get_by_role("button", name="Pay €20.00")).to_be_visible()
+        assert_accessible(page)
+        page.get_by_label("Card number").fill("4242 4242 4242 4242")
+        page.get_by_role("button", name="Pay €20.00").click()
+        page.wait_for_url(re.compile(r"\?payment=processing$"))
+        expect(page.get_by_role("heading", name="Your 2 tickets")).to_be_visible()
+        assert fake.webhooks == [200]
+        paid = Payment.objects.get(booking=booking, status="succeeded")
+        assert paid.amount == Decimal("20.00")
+        assert stripe_settings.intents[paid.provider_reference]["amount"] == 2000
+        assert Booking.objects.get(pk=booking.pk).status == BookingStatus.CONFIRMED
+    finally:
+        fake.stop()

@@ -160,10 +160,12 @@ def _with_type_names(booking) -> list:
 @login_required
 @require_POST
 def booking_voucher(request, public_id):
-    """A promo code for a held booking, before paying (the same service as the API)."""
+    """A promo code for a held booking, before paying. With Stripe the checkout has made a
+    Payment Intent for the old total already: payments cancels it first, and the page makes
+    one for the new total (`payment_voucher_apply`; with nothing started, the API's service)."""
     booking = _booking(request, public_id)
     try:
-        booking_services.booking_voucher_apply(
+        payment_services.payment_voucher_apply(
             booking=booking, code=request.POST.get("code", "")[:32], actor=request.user
         )
     except DomainError as refused:

@@ -70,6 +70,17 @@ def _ticket_types(data, seat_ids: list[int]) -> dict[int, str] | None:
     return chosen or None
 
 
+def _party(data) -> dict[str, int] | None:
+    """Ticket type code -> count from the best-available form's `party-<code>` numbers, in the
+    form's order (the service hands the types to the seats in that order), or None."""
+    party = {}
+    for name in data:
+        if name.startswith("party-"):
+            count = _seat_ids([data.get(name, "")])
+            party[name.removeprefix("party-")[:32]] = min(count[0], MAX_FORM_SEATS) if count else 0
+    return party or None
+
+
 def _wants_json(request) -> bool:
     return request.headers.get("X-Requested-With") == "fetch"
 
@@ -180,7 +191,7 @@ def _render_picker(
         "ticket_types": ticket_types,
         "ticket_types_data": list(context.ticket_types) if ticket_types else None,
         # A moment fixed by the show's start: the page may be reused before and after it.
-        "accessible_release": accessibility.release_at(showtime.starts_at) if kinds else None,
+        "accessible_release": accessibility.showtime_release_at(showtime) if kinds else None,
         "hold": hold,
         "selected_count": len(selected - yours),
         "error": error,
@@ -240,13 +251,17 @@ def hold(request, showtime_id: int):
         )
     try:
         if best:
+            party = _party(request.POST)
             quantity = _seat_ids([request.POST.get("quantity", "")])
             tier = request.POST.get("tier") or None
+            # A show with several ticket types asks for the party instead of a number.
+            count = quantity[0] if quantity else sum((party or {}).values())
             booking = booking_services.booking_hold(
                 user=request.user,
                 showtime_id=showtime_id,
-                quantity=quantity[0] if quantity else 0,
+                quantity=count,
                 tier=tier,
+                ticket_counts={code: n for code, n in party.items() if n} if party else None,
             )
         else:
             booking = booking_services.booking_hold(

@@ -279,6 +279,25 @@
     });
   });
 
+  /* Best available for a show with ticket types: the party's size as the counts change, and
+     no search for nobody or for more seats than one booking holds. */
+  var party = document.getElementById("best-party");
+  if (party) {
+    var partyTotal = document.getElementById("best-party-total");
+    var bestButton = document.getElementById("best-button");
+    var partyCounts = Array.prototype.slice.call(party.querySelectorAll(".party-count"));
+    var showParty = function () {
+      var count = partyCounts.reduce(function (sum, input) {
+        return sum + (parseInt(input.value, 10) || 0);
+      }, 0);
+      partyTotal.textContent = count === 1 ? party.dataset.textOne
+        : fill(party.dataset.textMany, { count: count });
+      bestButton.disabled = count < 1 || count > maxSeats;
+    };
+    party.addEventListener("input", showParty);
+    showParty();
+  }
+
   // A phone sees the middle of the hall first (the best seats), not its left wall.
   hallScroll.scrollLeft = (hallScroll.scrollWidth - hallScroll.clientWidth) / 2;
 
