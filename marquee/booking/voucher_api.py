@@ -20,7 +20,7 @@ from marquee.catalog.models import Movie, Theater
 from marquee.common.money import money_text
 from marquee.common.openapi import error_response
 from marquee.common.pagination import StandardPagination
-from marquee.common.permissions import IsStaffRole
+from marquee.common.permissions import IsStaffReadAdminWrite
 from marquee.common.renderers import JSONErrorsNegotiation
 
 MAX_ID = 2**63 - 1
@@ -232,7 +232,7 @@ class VoucherBulkOutput(serializers.Serializer):
 
 STAFF_ERRORS = {
     401: error_response("Not authenticated.", "not_authenticated"),
-    403: error_response("Staff only.", "permission_denied"),
+    403: error_response("Staff read; only admins create and change.", "permission_denied"),
 }
 TERMS_ERRORS = error_response(
     "Invalid input (`invalid` with field errors in `details`) or terms that do not hold.",
@@ -245,7 +245,7 @@ NOT_FOUND = {404: error_response("No such voucher.", "voucher_not_found")}
 
 
 class StaffVoucherView(APIView):
-    permission_classes = [IsStaffRole]
+    permission_classes = [IsStaffReadAdminWrite]
 
 
 class VoucherListCreateView(StaffVoucherView):

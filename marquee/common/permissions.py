@@ -45,3 +45,15 @@ class IsStaffOrReadOnly(BasePermission):
 
     def has_permission(self, request, view) -> bool:
         return request.method in SAFE_METHODS or is_staff_member(request.user)
+
+
+class IsStaffReadAdminWrite(BasePermission):
+    """Staff read (a cashier checks a code); only admins write (minting a discount is a manager's
+    decision, not the till's)."""
+
+    message = "Staff may read this; only administrators may change it."
+
+    def has_permission(self, request, view) -> bool:
+        if request.method in SAFE_METHODS:
+            return is_staff_member(request.user)
+        return is_admin(request.user)

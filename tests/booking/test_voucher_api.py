@@ -34,7 +34,7 @@ def ids(seats, *labels):
 # --- Create ----------------------------------------------------------------------------------
 
 
-def test_staff_create_a_voucher_and_read_it_back(staff_client, showtime):
+def test_admins_create_a_voucher_and_staff_read_it_back(admin_client_api, showtime):
     body = {
         "code": "summer-25",
         "kind": "amount",
@@ -44,7 +44,7 @@ def test_staff_create_a_voucher_and_read_it_back(staff_client, showtime):
         "max_redemptions": 100,
         "valid_until": (timezone.now() + timedelta(days=30)).isoformat(),
     }
-    response = staff_client.post(URL, body, format="json")
+    response = admin_client_api.post(URL, body, format="json")
 
     assert response.status_code == 201, response.content
     made = response.json()
@@ -53,21 +53,21 @@ def test_staff_create_a_voucher_and_read_it_back(staff_client, showtime):
     assert made["theater"] == showtime.screen.theater_id and made["movie"] is None
     assert (made["is_active"], made["usable"]) == (True, True)
     assert (made["redeemed"], made["redemptions"], made["redemptions_released"]) == (0, 0, 0)
-    again = staff_client.get(f"{URL}{made['id']}/").json()
+    again = admin_client_api.get(f"{URL}{made['id']}/").json()
     assert again == made
 
 
-def test_a_percentage_voucher_reads_as_a_plain_number(staff_client):
-    response = staff_client.post(
+def test_a_percentage_voucher_reads_as_a_plain_number(admin_client_api):
+    response = admin_client_api.post(
         URL, {"code": "TEN", "kind": "percent", "value": "12.5"}, format="json"
     )
     assert response.status_code == 201, response.content
     assert response.json()["value"] == "12.5"
 
 
-def test_a_taken_code_is_409_whatever_its_case(staff_client):
+def test_a_taken_code_is_409_whatever_its_case(admin_client_api):
     make("XMAS")
-    response = staff_client.post(
+    response = admin_client_api.post(
         URL, {"code": "xmas", "kind": "percent", "value": 5}, format="json"
     )
     assert response.status_code == 409
@@ -105,8 +105,8 @@ def test_a_taken_code_is_409_whatever_its_case(staff_client):
         ),
     ],
 )
-def test_bad_input_is_a_400_with_a_code(staff_client, body, code):
-    response = staff_client.post(URL, body, format="json")
+def test_bad_input_is_a_400_with_a_code(admin_client_api, body, code):
+    response = admin_client_api.post(URL, body, format="json")
     assert response.status_code == 400, response.content
     assert code_of(response) == code
     assert not Voucher.objects.exists()
@@ -115,9 +115,9 @@ def test_bad_input_is_a_400_with_a_code(staff_client, body, code):
 # --- Bulk ------------------------------------------------------------------------------------
 
 
-def test_bulk_creates_codes_with_the_prefix_as_the_command_does(staff_client):
+def test_bulk_creates_codes_with_the_prefix_as_the_command_does(admin_client_api):
     body = {"count": 25, "prefix": "xmas-", "batch": "Xmas 2026", "kind": "percent", "value": 15}
-    response = staff_client.post(f"{URL}bulk/", body, format="json")
+    response = admin_client_api.post(f"{URL}bulk/", body, format="json")
 
     assert response.status_code == 201, response.content
     made = response.json()
@@ -126,11 +126,11 @@ def test_bulk_creates_codes_with_the_prefix_as_the_command_does(staff_client):
     assert len(set(codes)) == 25
     assert all(c.startswith("XMAS-") and len(c) == len("XMAS-") + 10 for c in codes)
     assert Voucher.objects.filter(batch="Xmas 2026", kind="percent").count() == 25
-    listed = staff_client.get(URL, {"batch": "Xmas 2026", "page_size": 100}).json()
+    listed = admin_client_api.get(URL, {"batch": "Xmas 2026", "page_size": 100}).json()
     assert sorted(v["code"] for v in listed["results"]) == sorted(codes)
 
 
-def test_bulk_calls_the_same_service_as_the_command(staff_client, monkeypatch):
+def test_bulk_calls_the_same_service_as_the_command(admin_client_api, monkeypatch):
     calls = []
     original = vouchers.vouchers_create_bulk
 
@@ -140,7 +140,7 @@ def test_bulk_calls_the_same_service_as_the_command(staff_client, monkeypatch):
 
     monkeypatch.setattr(vouchers, "vouchers_create_bulk", spy)
     body = {"count": 2, "kind": "amount", "value": "3.00", "currency": "EUR"}
-    assert staff_client.post(f"{URL}bulk/", body, format="json").status_code == 201
+    assert admin_client_api.post(f"{URL}bulk/", body, format="json").status_code == 201
     assert calls and calls[0]["count"] == 2
 
 
@@ -157,8 +157,8 @@ def test_bulk_calls_the_same_service_as_the_command(staff_client, monkeypatch):
         ({"count": 3, "value": 0}, "invalid_voucher_terms"),
     ],
 )
-def test_bad_bulk_input_is_a_400_and_creates_nothing(staff_client, body, code):
-    response = staff_client.post(
+def test_bad_bulk_input_is_a_400_and_creates_nothing(admin_client_api, body, code):
+    response = admin_client_api.post(
         f"{URL}bulk/", {"kind": "percent", "value": 10} | body, format="json"
     )
     assert response.status_code == 400, response.content
@@ -274,10 +274,10 @@ def test_export_errors_stay_json_even_when_csv_is_asked_for(customer_client):
 
 
 def test_switching_a_voucher_off_refuses_it_at_the_next_hold(
-    staff_client, customer_client, showtime, seats
+    admin_client_api, customer_client, showtime, seats
 ):
     voucher = make("STOP")
-    response = staff_client.patch(f"{URL}{voucher.pk}/", {"is_active": False}, format="json")
+    response = admin_client_api.patch(f"{URL}{voucher.pk}/", {"is_active": False}, format="json")
     assert response.status_code == 200, response.content
     assert (response.json()["is_active"], response.json()["usable"]) == (False, False)
 
@@ -289,14 +289,14 @@ def test_switching_a_voucher_off_refuses_it_at_the_next_hold(
     assert hold.status_code == 400
     assert code_of(hold) == "voucher_inactive"
 
-    back_on = staff_client.patch(f"{URL}{voucher.pk}/", {"is_active": True}, format="json")
+    back_on = admin_client_api.patch(f"{URL}{voucher.pk}/", {"is_active": True}, format="json")
     assert back_on.json()["usable"] is True
 
 
-def test_changing_the_window_and_limits(staff_client):
+def test_changing_the_window_and_limits(admin_client_api):
     voucher = make("WINDOW")
     until = timezone.now() + timedelta(days=3)
-    response = staff_client.patch(
+    response = admin_client_api.patch(
         f"{URL}{voucher.pk}/",
         {"valid_until": until.isoformat(), "max_redemptions": 10, "max_per_user": 2},
         format="json",
@@ -305,28 +305,28 @@ def test_changing_the_window_and_limits(staff_client):
     voucher.refresh_from_db()
     assert (voucher.valid_until, voucher.max_redemptions, voucher.max_per_user) == (until, 10, 2)
     # Only the fields sent change; the terms stay.
-    unchanged = staff_client.patch(
+    unchanged = admin_client_api.patch(
         f"{URL}{voucher.pk}/", {"kind": "amount", "value": 99}, format="json"
     )
     assert unchanged.status_code == 200
     assert (unchanged.json()["kind"], unchanged.json()["value"]) == ("percent", "10")
-    cleared = staff_client.patch(f"{URL}{voucher.pk}/", {"max_redemptions": None}, format="json")
+    cleared = admin_client_api.patch(f"{URL}{voucher.pk}/", {"max_redemptions": None}, format="json")
     assert cleared.json()["max_redemptions"] is None
 
 
-def test_the_limit_never_drops_below_the_uses_counted(staff_client, customer, showtime, seats):
+def test_the_limit_never_drops_below_the_uses_counted(admin_client_api, customer, showtime, seats):
     voucher = make("USED", max_redemptions=5)
     for label in ("A1", "A2", "A3"):
         services.booking_hold(
             user=customer, showtime_id=showtime.pk, seat_ids=ids(seats, label), voucher_code="USED"
         )
-    response = staff_client.patch(f"{URL}{voucher.pk}/", {"max_redemptions": 2}, format="json")
+    response = admin_client_api.patch(f"{URL}{voucher.pk}/", {"max_redemptions": 2}, format="json")
     assert response.status_code == 409
     assert code_of(response) == "voucher_limit_below_redeemed"
     assert response.json()["error"]["details"] == {"redeemed": 3, "max_redemptions": 2}
     voucher.refresh_from_db()
     assert voucher.max_redemptions == 5
-    exact = staff_client.patch(f"{URL}{voucher.pk}/", {"max_redemptions": 3}, format="json")
+    exact = admin_client_api.patch(f"{URL}{voucher.pk}/", {"max_redemptions": 3}, format="json")
     assert exact.status_code == 200 and exact.json()["usable"] is False
 
 
@@ -342,9 +342,9 @@ def test_the_limit_never_drops_below_the_uses_counted(staff_client, customer, sh
         ),
     ],
 )
-def test_bad_updates_are_a_400_and_change_nothing(staff_client, body, code):
+def test_bad_updates_are_a_400_and_change_nothing(admin_client_api, body, code):
     voucher = make("SAME", max_redemptions=4)
-    response = staff_client.patch(f"{URL}{voucher.pk}/", body, format="json")
+    response = admin_client_api.patch(f"{URL}{voucher.pk}/", body, format="json")
     assert response.status_code == 400, response.content
     assert code_of(response) == code
     voucher.refresh_from_db()
@@ -352,10 +352,10 @@ def test_bad_updates_are_a_400_and_change_nothing(staff_client, body, code):
 
 
 @pytest.mark.parametrize("voucher_id", ["999999", str(2**63 - 1), str(10**30)])
-def test_an_unknown_voucher_is_404_voucher_not_found(staff_client, voucher_id):
+def test_an_unknown_voucher_is_404_voucher_not_found(admin_client_api, voucher_id):
     for response in (
-        staff_client.get(f"{URL}{voucher_id}/"),
-        staff_client.patch(f"{URL}{voucher_id}/", {"is_active": False}, format="json"),
+        admin_client_api.get(f"{URL}{voucher_id}/"),
+        admin_client_api.patch(f"{URL}{voucher_id}/", {"is_active": False}, format="json"),
     ):
         assert response.status_code == 404, response.content
         assert code_of(response) == "voucher_not_found"
@@ -389,6 +389,17 @@ def test_customers_get_403_and_anonymous_callers_401(api_client, customer_client
 
 def test_admins_may_too(admin_client_api):
     assert admin_client_api.get(URL).status_code == 200
+
+
+@pytest.mark.parametrize(("method", "path"), [e for e in ENDPOINTS if e[0] != "get"])
+def test_staff_read_vouchers_but_only_admins_create_or_change_them(staff_client, method, path):
+    voucher = make("TILL")
+    assert staff_client.get(f"{URL}{voucher.pk}/").status_code == 200
+    body = {"code": "NEW", "kind": "percent", "value": 100, "count": 2, "is_active": False}
+    response = getattr(staff_client, method)(path.format(id=voucher.pk), body, format="json")
+    assert response.status_code == 403 and code_of(response) == "permission_denied"
+    voucher.refresh_from_db()
+    assert voucher.is_active and Voucher.objects.count() == 1
 
 
 def test_the_schema_documents_every_voucher_operation_and_its_codes(staff_client):
