@@ -138,7 +138,8 @@ def _refresh_token_from(request: Request) -> str:
     from_cookie = request.COOKIES.get(settings.AUTH_COOKIE_REFRESH)
     if not from_cookie:
         raise serializers.ValidationError(
-            {"refresh": ["This field is required (in the body or the refresh cookie)."]}
+            {"refresh": ["This field is required (in the body or the refresh cookie)."]},
+            code="required",
         )
     # The browser attaches the cookie to cross-site requests too.
     JWTCookieAuthentication().enforce_csrf(request)

@@ -25,13 +25,16 @@ from marquee.accounts.error_codes import AccountsErrorCode
 from marquee.accounts.models import Role, User
 from marquee.accounts.selectors import lockout_seconds
 from marquee.accounts.tokens import RefreshToken, TokenRefreshSerializer
-from marquee.common.errors import CommonErrorCode, DomainError
+from marquee.common.errors import CommonErrorCode, DomainError, FieldError, field_error
 from marquee.common.permissions import is_admin
 
 logger = logging.getLogger(__name__)
 
 USERNAME_TAKEN = "A user with that username already exists."
 EMAIL_TAKEN = "A user with that email address already exists."
+# The codes DRF's own validators give the same refusals.
+UNIQUE = "unique"
+INVALID_CHOICE = "invalid_choice"
 
 
 class InvalidCredentials(exceptions.AuthenticationFailed):
@@ -49,7 +52,7 @@ class AccountLocked(exceptions.Throttled):
     )
 
 
-def _invalid(details: dict[str, list[str]]) -> DomainError:
+def _invalid(details: dict[str, list[FieldError]]) -> DomainError:
     return DomainError(
         "The request is invalid; see details.", code=CommonErrorCode.INVALID, details=details
     )
@@ -57,14 +60,14 @@ def _invalid(details: dict[str, list[str]]) -> DomainError:
 
 def _identity_conflicts(
     *, username: str | None, email: str | None, exclude_pk: int | None = None
-) -> dict[str, list[str]]:
+) -> dict[str, list[FieldError]]:
     """Usernames and emails are unique ignoring case, so "Alice" cannot pose as "alice"."""
     others = User.objects.exclude(pk=exclude_pk) if exclude_pk else User.objects.all()
-    errors: dict[str, list[str]] = {}
+    errors: dict[str, list[FieldError]] = {}
     if username is not None and others.filter(username__iexact=username).exists():
-        errors["username"] = [USERNAME_TAKEN]
+        errors["username"] = [field_error(USERNAME_TAKEN, code=UNIQUE)]
     if email is not None and others.filter(email__iexact=email).exists():
-        errors["email"] = [EMAIL_TAKEN]
+        errors["email"] = [field_error(EMAIL_TAKEN, code=UNIQUE)]
     return errors
 
 
@@ -75,7 +78,7 @@ def _save_unique(user: User, *, username: str | None, email: str | None, **save_
             user.save(**save_kwargs)
     except IntegrityError:
         errors = _identity_conflicts(username=username, email=email, exclude_pk=user.pk)
-        raise _invalid(errors or {"username": [USERNAME_TAKEN]}) from None
+        raise _invalid(errors or {"username": [field_error(USERNAME_TAKEN, code=UNIQUE)]}) from None
 
 
 def user_signup(
@@ -105,7 +108,12 @@ def user_signup(
     try:
         validate_password(password, user=user)
     except DjangoValidationError as exc:
-        errors["password"] = list(exc.messages)
+        # Django's validators give each message a code (`password_too_short`, ...).
+        errors["password"] = [
+            field_error(message, code=error.code or CommonErrorCode.INVALID)
+            for error in exc.error_list
+            for message in error.messages
+        ]
     if errors:
         raise _invalid(errors)
     user.set_password(password)
@@ -173,7 +181,8 @@ def user_set_role(*, user: User, role: str, actor: User) -> User:
     if not is_admin(actor):
         raise _role_change_forbidden()
     if role not in Role.values:
-        raise _invalid({"role": [f'"{role}" is not a valid role.']})
+        message = f'"{role}" is not a valid role.'
+        raise _invalid({"role": [field_error(message, code=INVALID_CHOICE)]})
     with transaction.atomic():
         # Lock every admin row (in primary-key order) so two admins demoting each other at
         # once are serialized and cannot both succeed.

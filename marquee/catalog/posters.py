@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import UploadedFile
 from PIL import Image, UnidentifiedImageError
 
 from marquee.catalog.error_codes import CatalogErrorCode
-from marquee.common.errors import DomainError
+from marquee.common.errors import DomainError, field_errors
 
 POSTER_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
 
@@ -21,7 +21,10 @@ def poster_check(poster: UploadedFile) -> str:
         raise DomainError(
             message,
             code=CatalogErrorCode.POSTER_TOO_LARGE,
-            details={"poster": [message], "max_bytes": settings.POSTER_MAX_BYTES},
+            details={
+                **field_errors("poster", message, code=CatalogErrorCode.POSTER_TOO_LARGE),
+                "max_bytes": settings.POSTER_MAX_BYTES,
+            },
         )
     message = "The poster must be a JPEG, PNG or WebP image."
     try:
@@ -34,8 +37,9 @@ def poster_check(poster: UploadedFile) -> str:
     finally:
         poster.seek(0)
     if image_format not in POSTER_FORMATS:
+        refusal = CatalogErrorCode.POSTER_INVALID_TYPE
         raise DomainError(
-            message, code=CatalogErrorCode.POSTER_INVALID_TYPE, details={"poster": [message]}
+            message, code=refusal, details=field_errors("poster", message, code=refusal)
         )
     return image_format
 

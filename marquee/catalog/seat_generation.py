@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from marquee.catalog.error_codes import CatalogErrorCode
 from marquee.catalog.models import SeatKind, SeatTier
-from marquee.common.errors import DomainError
+from marquee.common.errors import DomainError, field_errors
 
 MAX_ROWS = 40
 MAX_SEATS_PER_ROW = 60
@@ -52,9 +52,8 @@ def row_index(label: str) -> int:
 
 
 def _invalid(field: str, message: str) -> DomainError:
-    return DomainError(
-        message, code=CatalogErrorCode.INVALID_SEAT_LAYOUT, details={field: [message]}
-    )
+    refusal = CatalogErrorCode.INVALID_SEAT_LAYOUT
+    return DomainError(message, code=refusal, details=field_errors(field, message, code=refusal))
 
 
 def parse_rows(spec: str | Sequence[str] | None, *, rows: int, field: str) -> set[str]:

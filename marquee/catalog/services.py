@@ -40,7 +40,7 @@ from marquee.catalog.seat_generation import plan_seats
 from marquee.catalog.selectors import showtime_get, showtime_overlapping
 from marquee.catalog.signals import showtime_cancelled
 from marquee.common.db_errors import is_deadlock
-from marquee.common.errors import DomainError
+from marquee.common.errors import DomainError, field_errors
 from marquee.common.money import currency_exponent, fits_currency, is_currency
 from marquee.common.time import api_datetime, is_valid_timezone
 
@@ -61,9 +61,8 @@ def currency_check(code: str, *, field: str = "currency") -> str:
     """An upper-case ISO 4217 code with at most three decimals (marquee/common/money.py)."""
     if not is_currency(code):
         message = f"'{code}' is not an ISO 4217 currency code such as 'EUR' or 'JPY'."
-        raise DomainError(
-            message, code=CatalogErrorCode.INVALID_CURRENCY, details={field: [message]}
-        )
+        refusal = CatalogErrorCode.INVALID_CURRENCY
+        raise DomainError(message, code=refusal, details=field_errors(field, message, code=refusal))
     return code
 
 
@@ -76,13 +75,13 @@ def amount_check(amount: Decimal, currency: str, *, field: str) -> None:
             if places == 0
             else f"{currency} amounts have at most {places} decimals."
         )
-        raise DomainError(
-            message, code=CatalogErrorCode.TOO_MANY_DECIMALS, details={field: [message]}
-        )
+        refusal = CatalogErrorCode.TOO_MANY_DECIMALS
+        raise DomainError(message, code=refusal, details=field_errors(field, message, code=refusal))
 
 
 def _invalid_surcharge(field: str, message: str) -> DomainError:
-    return DomainError(message, code=CatalogErrorCode.INVALID_SURCHARGE, details={field: [message]})
+    refusal = CatalogErrorCode.INVALID_SURCHARGE
+    return DomainError(message, code=refusal, details=field_errors(field, message, code=refusal))
 
 
 def _surcharge_mismatch(
@@ -298,8 +297,9 @@ def movie_delete(*, movie: Movie) -> None:
 def _check_timezone(name: str) -> None:
     if not is_valid_timezone(name):
         message = f"'{name}' is not an IANA timezone such as 'Europe/Berlin'."
+        refusal = CatalogErrorCode.INVALID_TIMEZONE
         raise DomainError(
-            message, code=CatalogErrorCode.INVALID_TIMEZONE, details={"timezone": [message]}
+            message, code=refusal, details=field_errors("timezone", message, code=refusal)
         )
 
 
@@ -437,7 +437,11 @@ def showtime_ends_at(*, movie: Movie, starts_at: datetime) -> datetime:
         raise DomainError(
             "A showtime can be scheduled at most two years ahead.",
             code=CatalogErrorCode.SHOWTIME_TOO_FAR_AHEAD,
-            details={"starts_at": ["Must be within two years from now."]},
+            details=field_errors(
+                "starts_at",
+                "Must be within two years from now.",
+                code=CatalogErrorCode.SHOWTIME_TOO_FAR_AHEAD,
+            ),
         )
     return _occupied_until(starts_at, movie.duration_minutes)
 
@@ -471,7 +475,9 @@ def showtime_check_slot(
         raise DomainError(
             "A showtime cannot start in the past.",
             code=CatalogErrorCode.SHOWTIME_IN_PAST,
-            details={"starts_at": ["Must be in the future."]},
+            details=field_errors(
+                "starts_at", "Must be in the future.", code=CatalogErrorCode.SHOWTIME_IN_PAST
+            ),
         )
     if not Seat.objects.filter(screen_id=screen.pk).exists():
         raise DomainError(
@@ -754,8 +760,9 @@ def ticket_type_create(
     )
     if clash.exists():
         message = f"A ticket type '{code}' already exists here."
+        refusal = CatalogErrorCode.TICKET_TYPE_EXISTS
         raise DomainError(
-            message, code=CatalogErrorCode.TICKET_TYPE_EXISTS, details={"code": [message]}
+            message, code=refusal, details=field_errors("code", message, code=refusal)
         )
     ticket_type = TicketType.objects.create(
         code=code, name=name, theater=theater, position=position
@@ -789,7 +796,7 @@ def price_card_check(*, price_card: PriceCard, theater_id: int, currency: str) -
         raise DomainError(
             message,
             code=CatalogErrorCode.PRICE_CARD_MISMATCH,
-            details={"price_card": [message]},
+            details=field_errors("price_card", message, code=CatalogErrorCode.PRICE_CARD_MISMATCH),
         )
 
 
@@ -810,7 +817,11 @@ def _price_card_entries_write(*, price_card: PriceCard, entries: Sequence[dict[s
             raise DomainError(
                 message,
                 code=CatalogErrorCode.TICKET_TYPE_UNKNOWN,
-                details={"entries": {str(index): [message]}},
+                details={
+                    "entries": field_errors(
+                        str(index), message, code=CatalogErrorCode.TICKET_TYPE_UNKNOWN
+                    )
+                },
             )
         amount_check(entry["price"], price_card.currency, field="entries")
         rows.append(

@@ -1,7 +1,12 @@
 """One way to fail: every 4xx is `{"error": {"code", "message", "details"}}`.
 
 Services raise `DomainError` (plain exceptions with a code from their app's enum); the status
-each code is answered with lives in `HTTP_STATUS` below, the only place codes meet HTTP."""
+each code is answered with lives in `HTTP_STATUS` below, the only place codes meet HTTP.
+
+A field-level message in `details` is always a `FieldError`, `{"code", "message"}`, in a list
+under the field's name: `{"seats": [{"code": "required", "message": "..."}]}`. The handler
+builds them from DRF's validation errors (nested serializers stay objects, list items keep their
+index: `{"seats": {"2": [...]}}`); a service refusing one field builds them with `field_errors`."""
 
 from __future__ import annotations
 
@@ -185,6 +190,25 @@ def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "details": details or {}}}
 
 
+FieldError = dict[str, str]
+
+
+def field_error(message: str, *, code: str) -> FieldError:
+    """One field-level message with its stable code, as `details` carries it."""
+    return {"code": str(code), "message": str(message)}
+
+
+def field_errors(field: str, message: str, *, code: str) -> dict[str, list[FieldError]]:
+    """`details` for a refusal of one field, in the shape DRF's validation errors get."""
+    return {field: [field_error(message, code=code)]}
+
+
+def field_messages(details: Any, field: str) -> list[str]:
+    """The messages `details` holds for `field` (pages show them beside the field)."""
+    errors = details.get(field, []) if isinstance(details, dict) else []
+    return [error["message"] for error in errors if isinstance(error, dict) and "message" in error]
+
+
 def _first_code(detail: Any) -> str | None:
     if isinstance(detail, exceptions.ErrorDetail):
         return detail.code
@@ -226,7 +250,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]):
         return None
 
     if isinstance(exc, exceptions.ValidationError):
-        details = _as_plain(exc.detail)
+        details = _with_codes(exc.detail)
         if not isinstance(details, dict):  # e.g. a filter's own ValidationError(["..."])
             details = {api_settings.NON_FIELD_ERRORS_KEY: details}
         response.data = error_body("invalid", "The request is invalid; see details.", details)
@@ -251,7 +275,19 @@ def exception_handler(exc: Exception, context: dict[str, Any]):
     return response
 
 
+def _with_codes(detail: Any) -> Any:
+    """DRF's validation detail with each message a `FieldError`, its dicts and lists kept as
+    they are (DRF keys a list's item errors by the item's index)."""
+    if isinstance(detail, dict):
+        return {str(key): _with_codes(value) for key, value in detail.items()}
+    if isinstance(detail, list):
+        return [_with_codes(value) for value in detail]
+    code = getattr(detail, "code", None) or CommonErrorCode.INVALID
+    return field_error(str(detail), code=code)
+
+
 def _as_plain(detail: Any) -> Any:
+    """Other errors' extra keys (SimpleJWT's `messages`) as plain JSON, strings unchanged."""
     if isinstance(detail, dict):
         return {str(k): _as_plain(v) for k, v in detail.items()}
     if isinstance(detail, list):

@@ -13,14 +13,63 @@ hook) defines once, all with the `Error` schema. Operations anyone may call list
 from __future__ import annotations
 
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
-from drf_spectacular.utils import OpenApiResponse
+from drf_spectacular.utils import OpenApiResponse, extend_schema_field
 from rest_framework import permissions, serializers
+
+
+class FieldErrorSerializer(serializers.Serializer):
+    """One field-level message in `details` (marquee.common.errors.field_error)."""
+
+    code = serializers.CharField(
+        help_text="Stable, e.g. `required`, `null`, `max_length`, `does_not_exist`, "
+        "`invalid_choice`, or the refusal's own code."
+    )
+    message = serializers.CharField(help_text="For people; may change.")
+
+
+FIELD_ERROR_REF = {"$ref": "#/components/schemas/FieldError"}
+FIELD_ERRORS_DESCRIPTION = (
+    "For `invalid` (and a service's refusal of one field): each field names a list of "
+    "`FieldError`s. A nested object's errors are an object of the same shape; a list's item "
+    'errors are an object keyed by the item\'s index (`"2"`), naming only the items with '
+    "errors; errors of no one field are under `non_field_errors`."
+)
+# Permissive on purpose: other codes put their own values in `details` (`seat_ids`, ...).
+DETAILS_SCHEMA = {
+    "anyOf": [
+        {
+            "type": "object",
+            "title": "FieldErrors",
+            "description": FIELD_ERRORS_DESCRIPTION,
+            "additionalProperties": {
+                "anyOf": [
+                    {"type": "array", "items": {"anyOf": [FIELD_ERROR_REF, {"type": "object"}]}},
+                    {"type": "object"},
+                ]
+            },
+        },
+        {
+            "type": "object",
+            "title": "Code-specific details",
+            "description": "Other codes: values of the code's own, e.g. `seat_ids`.",
+            "additionalProperties": {},
+        },
+    ],
+    "example": {"showtime": [{"code": "required", "message": "This field is required."}]},
+}
+
+
+@extend_schema_field(DETAILS_SCHEMA)
+class ErrorDetailsField(serializers.DictField):
+    pass
 
 
 class ErrorBodySerializer(serializers.Serializer):
     code = serializers.CharField(help_text="Stable and machine-readable, e.g. `seats_unavailable`.")
     message = serializers.CharField(help_text="For people; may change.")
-    details = serializers.DictField(help_text="Field errors for `invalid`; else code-specific.")
+    details = ErrorDetailsField(
+        help_text="Field errors (`FieldError`s) for `invalid`; else code-specific."
+    )
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -69,8 +118,9 @@ class AutoSchema(SpectacularAutoSchema):
         operation = super().get_operation(path, path_regex, path_prefix, method, registry)
         if operation is None:
             return None
-        # Resolving the component here registers it even if no view names it itself.
+        # Resolving the components here registers them even if no view names them itself.
         self.resolve_serializer(ErrorSerializer, "response")
+        self.resolve_serializer(FieldErrorSerializer, "response")
         responses = operation["responses"]
         for status in self._shared_error_statuses(path, operation):
             name = SHARED_ERRORS[status][0]

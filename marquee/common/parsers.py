@@ -57,7 +57,9 @@ def _too_deep() -> JSONInputError:
 def _nul(path: str) -> JSONInputError:
     """Named like a field error: `{"username": [...]}`, `{"seats.2": [...]}`."""
     where = path.replace(NUL, "\\u0000") or "non_field_errors"
-    return JSONInputError(NUL_MESSAGE, code="null_character", details={where: [NUL_MESSAGE]})
+    # A FieldError, as marquee.common.errors.field_errors builds it (not imported: see above).
+    field_error = {"code": "null_character", "message": NUL_MESSAGE}
+    return JSONInputError(NUL_MESSAGE, code="null_character", details={where: [field_error]})
 
 
 def strict_json_loads(body: bytes | str) -> Any:

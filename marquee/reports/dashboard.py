@@ -29,7 +29,7 @@ from django.utils import timezone
 
 from marquee.booking.models import BookingEvent, BookingStatus, Ticket, TicketStatus
 from marquee.catalog.models import Screen, Seat, Showtime, ShowtimeStatus
-from marquee.common.errors import CommonErrorCode, DomainError
+from marquee.common.errors import CommonErrorCode, DomainError, field_errors
 from marquee.payments.models import CAPTURED_PAYMENT_STATUSES, Payment
 from marquee.reports import selectors
 from marquee.reports.error_codes import ReportErrorCode
@@ -94,8 +94,11 @@ def sales_over_time(
     confirmation, money at its capture. `since`/`until` narrow to sales in that window (an
     on-sale's hours). Rows per (bucket, currency), in order; buckets with no sale are absent."""
     if bucket not in ("day", "hour"):
+        message = f'"{bucket}" is not a bucket; use "day" or "hour".'
         raise DomainError(
-            "Unknown bucket.", code=CommonErrorCode.INVALID, details={"bucket": bucket}
+            "Unknown bucket.",
+            code=CommonErrorCode.INVALID,
+            details=field_errors("bucket", message, code="invalid_choice"),
         )
     zone = selectors._zone(zone_name)
     trunc = TruncDay if bucket == "day" else TruncHour
@@ -170,7 +173,7 @@ def day_window(day: date, zone_name: str) -> tuple[datetime, datetime]:
         raise DomainError(
             "No such day.",
             code=CommonErrorCode.INVALID,
-            details={"day": [f"{day} is out of range."]},
+            details=field_errors("day", f"{day} is out of range.", code="out_of_range"),
         ) from None
 
 

@@ -9,7 +9,7 @@ import re
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.renderers import BaseRenderer
 
-from marquee.common.errors import CommonErrorCode, DomainError
+from marquee.common.errors import CommonErrorCode, DomainError, field_errors
 
 # A text cell starting with one of these is a formula to a spreadsheet; numbers are safe.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -54,6 +54,8 @@ class ReportNegotiation(DefaultContentNegotiation):
             raise DomainError(
                 "The request is invalid; see details.",
                 code=CommonErrorCode.INVALID,
-                details={"format": [f"Unknown format; use one of: {known}."]},
+                details=field_errors(
+                    "format", f"Unknown format; use one of: {known}.", code="invalid_choice"
+                ),
             )
         return matching

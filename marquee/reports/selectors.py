@@ -40,7 +40,7 @@ from marquee.booking.models import (
 )
 from marquee.booking.selectors import ticket_status_q
 from marquee.catalog.models import Seat, Showtime, ShowtimeStatus, Theater
-from marquee.common.errors import CommonErrorCode, DomainError
+from marquee.common.errors import CommonErrorCode, DomainError, field_errors
 from marquee.common.money import quantize
 from marquee.payments.error_codes import PaymentErrorCode
 from marquee.payments.models import (
@@ -244,8 +244,12 @@ def sales_report(
     Money is attributed to the show it paid for, not to the day it moved.
     """
     if group_by not in SALES_GROUP_COLUMNS:
+        known = ", ".join(SALES_GROUP_COLUMNS)
+        message = f'"{group_by}" is not a grouping; use one of: {known}.'
         raise DomainError(
-            "Unknown grouping.", code=CommonErrorCode.INVALID, details={"group_by": group_by}
+            "Unknown grouping.",
+            code=CommonErrorCode.INVALID,
+            details=field_errors("group_by", message, code="invalid_choice"),
         )
     timezones = _theater_timezones()
     identity = SALES_GROUP_COLUMNS[group_by][0]
@@ -661,7 +665,7 @@ def till_day_summary(
         raise DomainError(
             "No such day.",
             code=CommonErrorCode.INVALID,
-            details={"date": [f"{day} is out of range."]},
+            details=field_errors("date", f"{day} is out of range.", code="out_of_range"),
         ) from None
     taken = Payment.objects.filter(
         till_id=till.pk,

@@ -55,7 +55,7 @@ class NonceField(StrictCharField):
     def to_internal_value(self, data):
         value = super().to_internal_value(data)
         if not NONCE.fullmatch(value):
-            raise serializers.ValidationError("8-64 characters of A-Z a-z 0-9 _ -.")
+            raise serializers.ValidationError("8-64 characters of A-Z a-z 0-9 _ -.", code="invalid")
         return value
 
 
@@ -224,10 +224,12 @@ class CheckInListQuery(serializers.Serializer):
     def validate_showtimes(self, value: str) -> list[int]:
         parts = [part.strip() for part in value.split(",")]
         if not all(part.isascii() and part.isdigit() and len(part) <= 18 for part in parts):
-            raise serializers.ValidationError("Comma-separated showtime ids.")
+            raise serializers.ValidationError("Comma-separated showtime ids.", code="invalid")
         ids = sorted({int(part) for part in parts})
         if not 1 <= len(ids) <= MAX_SHOWTIMES or ids[0] < 1:
-            raise serializers.ValidationError(f"1 to {MAX_SHOWTIMES} showtime ids.")
+            raise serializers.ValidationError(
+                f"1 to {MAX_SHOWTIMES} showtime ids.", code="out_of_range"
+            )
         return ids
 
 

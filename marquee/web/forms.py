@@ -9,7 +9,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from marquee.accounts import services
-from marquee.common.errors import DomainError
+from marquee.common.errors import DomainError, field_messages
 
 User = get_user_model()
 
@@ -59,7 +59,7 @@ class SignupForm(forms.Form):
                 self.add_error(
                     "email", gettext("An account with this email address exists already.")
                 )
-            for message in details.get("password", []):
+            for message in field_messages(details, "password"):
                 self.add_error("password1", message)
             if not self.errors:
                 self.add_error(None, gettext("That did not work. Please try again."))

@@ -1,6 +1,8 @@
 import pytest
 
+from marquee.accounts.services import EMAIL_TAKEN
 from tests.accounts.helpers import ME_URL, error_code
+from tests.errors import field_codes
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -66,7 +68,9 @@ def test_me_patch_rejects_an_email_taken_by_someone_else(customer_client, custom
     response = customer_client.patch(ME_URL, {"email": "Taken@Example.com"})
 
     assert response.status_code == 400
-    assert list(response.json()["error"]["details"]) == ["email"]
+    assert response.json()["error"]["details"] == {
+        "email": [{"code": "unique", "message": EMAIL_TAKEN}]
+    }
 
 
 def test_me_patch_accepts_ones_own_email_in_another_case(customer_client, customer):
@@ -76,21 +80,21 @@ def test_me_patch_accepts_ones_own_email_in_another_case(customer_client, custom
 
 
 @pytest.mark.parametrize(
-    "body",
+    ("body", "code"),
     [
-        {"email": "not-an-email"},
-        {"email": ["a@example.com"]},
-        {"first_name": "F" * 10_000},
-        {"first_name": 42},
-        {"last_name": None},
+        ({"email": "not-an-email"}, "invalid"),
+        ({"email": ["a@example.com"]}, "invalid"),
+        ({"first_name": "F" * 10_000}, "max_length"),
+        ({"first_name": 42}, "invalid"),
+        ({"last_name": None}, "null"),
     ],
 )
-def test_me_patch_rejects_bad_values_with_400(customer_client, body):
+def test_me_patch_rejects_bad_values_with_400(customer_client, body, code):
     response = customer_client.patch(ME_URL, body)
 
     assert response.status_code == 400
     assert error_code(response) == "invalid"
-    assert list(response.json()["error"]["details"]) == list(body)
+    assert field_codes(response) == {field: [code] for field in body}
 
 
 def test_me_patch_rejects_a_json_array_body(customer_client):

@@ -4,6 +4,7 @@ from marquee.accounts import services
 from marquee.accounts.models import Role, User
 from marquee.common.errors import ApplicationError
 from tests.accounts.helpers import SIGNUP_URL, error_code
+from tests.errors import field_codes
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -53,13 +54,21 @@ def test_signup_can_never_choose_a_role(api_client, extra):
     assert not user.is_superuser
 
 
-@pytest.mark.parametrize("password", ["short1", "password", "12345678901", "moviegoer1"])
-def test_signup_rejects_a_weak_password(api_client, password):
+@pytest.mark.parametrize(
+    ("password", "codes"),
+    [
+        ("short1", ["password_too_short", "password_too_common"]),
+        ("password", ["password_too_common"]),
+        ("12345678901", ["password_too_common", "password_entirely_numeric"]),
+        ("moviegoer1", ["password_too_similar"]),
+    ],
+)
+def test_signup_rejects_a_weak_password_with_each_validator_s_code(api_client, password, codes):
     response = api_client.post(SIGNUP_URL, {**VALID, "password": password})
 
     assert response.status_code == 400
     assert error_code(response) == "invalid"
-    assert "password" in response.json()["error"]["details"]
+    assert field_codes(response) == {"password": codes}
     assert not User.objects.filter(username="moviegoer").exists()
 
 
@@ -69,7 +78,12 @@ def test_signup_checks_the_password_against_the_new_users_own_details(api_client
     )
 
     assert response.status_code == 400
-    assert "too similar" in str(response.json()["error"]["details"]["password"])
+    assert response.json()["error"]["details"]["password"] == [
+        {
+            "code": "password_too_similar",
+            "message": "The password is too similar to the email address.",
+        }
+    ]
 
 
 @pytest.mark.parametrize(
@@ -84,7 +98,8 @@ def test_signup_rejects_a_taken_username_or_email_ignoring_case(api_client, fiel
 
     assert response.status_code == 400
     assert error_code(response) == "invalid"
-    assert list(response.json()["error"]["details"]) == [field]
+    message = services.USERNAME_TAKEN if field == "username" else services.EMAIL_TAKEN
+    assert response.json()["error"]["details"] == {field: [{"code": "unique", "message": message}]}
 
 
 def test_signup_reports_every_problem_at_once(api_client):
@@ -92,7 +107,11 @@ def test_signup_reports_every_problem_at_once(api_client):
 
     response = api_client.post(SIGNUP_URL, {**VALID, "password": "password"})
 
-    assert set(response.json()["error"]["details"]) == {"username", "email", "password"}
+    assert field_codes(response) == {
+        "username": ["unique"],
+        "email": ["unique"],
+        "password": ["password_too_common"],
+    }
 
 
 def test_signup_requires_username_email_and_password(api_client):
@@ -100,47 +119,66 @@ def test_signup_requires_username_email_and_password(api_client):
 
     assert response.status_code == 400
     assert error_code(response) == "invalid"
-    assert set(response.json()["error"]["details"]) == {"username", "email", "password"}
+    assert response.json()["error"]["details"] == {
+        field: [{"code": "required", "message": "This field is required."}]
+        for field in ("username", "email", "password")
+    }
+
+
+NOT_A_STRING = [{"code": "invalid", "message": "Not a valid string."}]
 
 
 @pytest.mark.parametrize(
-    "bad",
+    ("bad", "errors"),
     [
-        {"username": 12345},
-        {"username": ["moviegoer"]},
-        {"username": {"name": "moviegoer"}},
-        {"username": True},
-        {"username": None},
-        {"password": 12345678},
-        {"email": ["moviegoer@example.com"]},
-        {"first_name": 7},
+        ({"username": 12345}, NOT_A_STRING),
+        ({"username": ["moviegoer"]}, NOT_A_STRING),
+        ({"username": {"name": "moviegoer"}}, NOT_A_STRING),
+        ({"username": True}, NOT_A_STRING),
+        ({"username": None}, [{"code": "null", "message": "This field may not be null."}]),
+        ({"password": 12345678}, NOT_A_STRING),
+        (
+            {"email": ["moviegoer@example.com"]},
+            [{"code": "invalid", "message": "Enter a valid email address."}],
+        ),
+        ({"first_name": 7}, NOT_A_STRING),
     ],
 )
-def test_signup_rejects_wrong_types(api_client, bad):
+def test_signup_rejects_wrong_types(api_client, bad, errors):
     response = api_client.post(SIGNUP_URL, {**VALID, **bad})
 
     assert response.status_code == 400
     assert error_code(response) == "invalid"
-    assert list(response.json()["error"]["details"]) == list(bad)
+    assert response.json()["error"]["details"] == {field: errors for field in bad}
 
 
 @pytest.mark.parametrize(
-    "bad",
+    ("bad", "codes"),
     [
-        {"username": "u" * 10_000},
-        {"password": "Pw-" * 4_000},
-        {"email": "e" * 10_000 + "@example.com"},
-        {"first_name": "F" * 151},
-        {"username": "has spaces"},
-        {"username": "nul\x00byte"},
-        {"email": "not-an-email"},
+        ({"username": "u" * 10_000}, ["max_length"]),
+        ({"password": "Pw-" * 4_000}, ["max_length"]),
+        ({"email": "e" * 10_000 + "@example.com"}, ["max_length", "invalid"]),
+        ({"first_name": "F" * 151}, ["max_length"]),
+        ({"username": "has spaces"}, ["invalid"]),
+        ({"username": "nul\x00byte"}, ["null_character"]),
+        ({"email": "not-an-email"}, ["invalid"]),
     ],
 )
-def test_signup_rejects_invalid_or_oversized_values(api_client, bad):
+def test_signup_rejects_invalid_or_oversized_values(api_client, bad, codes):
     response = api_client.post(SIGNUP_URL, {**VALID, **bad})
 
     assert response.status_code == 400
-    assert list(response.json()["error"]["details"]) == list(bad)
+    assert field_codes(response) == {field: codes for field in bad}
+
+
+def test_an_oversized_value_names_the_limit_in_its_message(api_client):
+    response = api_client.post(SIGNUP_URL, {**VALID, "first_name": "F" * 151})
+
+    assert response.json()["error"]["details"] == {
+        "first_name": [
+            {"code": "max_length", "message": "Ensure this field has no more than 150 characters."}
+        ]
+    }
 
 
 def test_signup_rejects_a_json_array_body(api_client):
@@ -186,5 +224,7 @@ def test_signup_losing_a_race_for_the_username_is_a_400_not_a_500(monkeypatch):
         )
 
     assert caught.value.code == "invalid"
-    assert caught.value.details == {"username": [services.USERNAME_TAKEN]}
+    assert caught.value.details == {
+        "username": [{"code": "unique", "message": services.USERNAME_TAKEN}]
+    }
     assert User.objects.filter(username="moviegoer").count() == 1

@@ -251,7 +251,14 @@ def test_refresh_without_any_token_is_400(api_client):
     response = api_client.post(REFRESH_URL, {})
 
     assert response.status_code == 400
-    assert "refresh" in response.json()["error"]["details"]
+    assert response.json()["error"]["details"] == {
+        "refresh": [
+            {
+                "code": "required",
+                "message": "This field is required (in the body or the refresh cookie).",
+            }
+        ]
+    }
 
 
 @pytest.mark.parametrize("body", [{"refresh": ["x"]}, {"refresh": 1}, {"refresh": ""}, ["x"]])

@@ -9,6 +9,7 @@ from django.utils import timezone
 from marquee.catalog.models import Movie
 from tests import factories
 from tests.catalog.conftest import image_upload, local_datetime, local_today
+from tests.errors import field_codes
 
 MOVIES = "/api/movies/"
 
@@ -154,27 +155,29 @@ def test_put_replaces_the_movie_and_its_genres(admin_client_api, db):
 
 
 @pytest.mark.parametrize(
-    ("payload", "field"),
+    ("payload", "field", "code"),
     [
-        ({"duration_minutes": 100}, "title"),
-        ({"title": "No length"}, "duration_minutes"),
-        (movie_payload(title=""), "title"),
-        (movie_payload(title="x" * 201), "title"),
-        (movie_payload(title=["a", "list"]), "title"),
-        (movie_payload(duration_minutes="long"), "duration_minutes"),
-        (movie_payload(duration_minutes=0), "duration_minutes"),
-        (movie_payload(duration_minutes=-5), "duration_minutes"),
-        (movie_payload(duration_minutes=601), "duration_minutes"),
-        (movie_payload(duration_minutes=10**12), "duration_minutes"),
-        (movie_payload(duration_minutes=90.5), "duration_minutes"),
-        (movie_payload(release_date="last week"), "release_date"),
-        (movie_payload(age_rating="XXX"), "age_rating"),
-        (movie_payload(genres=["no-such-genre"]), "genres"),
-        (movie_payload(genres="drama"), "genres"),
-        (movie_payload(description="x" * 5001), "description"),
+        ({"duration_minutes": 100}, "title", "required"),
+        ({"title": "No length"}, "duration_minutes", "required"),
+        (movie_payload(title=""), "title", "blank"),
+        (movie_payload(title="x" * 201), "title", "max_length"),
+        (movie_payload(title=["a", "list"]), "title", "invalid"),
+        (movie_payload(duration_minutes="long"), "duration_minutes", "invalid"),
+        (movie_payload(duration_minutes=0), "duration_minutes", "min_value"),
+        (movie_payload(duration_minutes=-5), "duration_minutes", "min_value"),
+        (movie_payload(duration_minutes=601), "duration_minutes", "max_value"),
+        (movie_payload(duration_minutes=10**12), "duration_minutes", "max_value"),
+        (movie_payload(duration_minutes=90.5), "duration_minutes", "invalid"),
+        (movie_payload(release_date="last week"), "release_date", "invalid"),
+        (movie_payload(age_rating="XXX"), "age_rating", "invalid_choice"),
+        (movie_payload(genres=["no-such-genre"]), "genres", "does_not_exist"),
+        (movie_payload(genres="drama"), "genres", "not_a_list"),
+        (movie_payload(description="x" * 5001), "description", "max_length"),
     ],
 )
-def test_an_invalid_movie_is_refused_with_the_field_named(admin_client_api, db, payload, field):
+def test_an_invalid_movie_is_refused_with_the_field_named(
+    admin_client_api, db, payload, field, code
+):
     factories.GenreFactory(slug="drama")
 
     response = admin_client_api.post(MOVIES, payload, format="json")
@@ -182,7 +185,7 @@ def test_an_invalid_movie_is_refused_with_the_field_named(admin_client_api, db, 
     assert response.status_code == 400
     error = response.json()["error"]
     assert error["code"] == "invalid"
-    assert field in error["details"]
+    assert field_codes(response) == {field: [code]}
     assert Movie.objects.count() == 0
 
 
@@ -244,7 +247,14 @@ def test_a_text_file_named_png_is_refused(admin_client_api, db):
     assert response.status_code == 400
     error = response.json()["error"]
     assert error["code"] == "poster_invalid_type"
-    assert "poster" in error["details"]
+    assert error["details"] == {
+        "poster": [
+            {
+                "code": "poster_invalid_type",
+                "message": "The poster must be a JPEG, PNG or WebP image.",
+            }
+        ]
+    }
     assert Movie.objects.count() == 0
 
 
@@ -269,7 +279,12 @@ def test_an_oversized_poster_is_refused(admin_client_api, db, settings):
     assert response.status_code == 400
     error = response.json()["error"]
     assert error["code"] == "poster_too_large"
-    assert error["details"]["max_bytes"] == 1024
+    assert error["details"] == {
+        "poster": [
+            {"code": "poster_too_large", "message": "The poster is larger than 1024 bytes."}
+        ],
+        "max_bytes": 1024,
+    }
     assert Movie.objects.count() == 0
 
 

@@ -7,6 +7,7 @@ from marquee.catalog.models import Seat
 from marquee.catalog.seat_generation import parse_rows, row_index, row_label
 from tests import factories
 from tests.catalog.conftest import hold_ticket
+from tests.errors import field_codes
 
 LAYOUT = {
     "rows": 10,
@@ -111,29 +112,29 @@ def test_only_admins_generate_seats(request, db, client_fixture, expected_status
 
 
 @pytest.mark.parametrize(
-    ("changes", "code", "field"),
+    ("changes", "code", "field_errors"),
     [
-        ({"rows": 0}, "invalid", "rows"),
-        ({"rows": 41}, "invalid", "rows"),
-        ({"rows": "ten"}, "invalid", "rows"),
-        ({"per_row": 61}, "invalid", "per_row"),
-        ({"per_row": None}, "invalid", "per_row"),
-        ({"aisles_after": "3"}, "invalid", "aisles_after"),
-        ({"aisles_after": [0]}, "invalid", "aisles_after"),
-        ({"aisles_after": [14]}, "invalid_seat_layout", "aisles_after"),
-        ({"premium_rows": "K"}, "invalid_seat_layout", "premium_rows"),
-        ({"premium_rows": "G-E"}, "invalid_seat_layout", "premium_rows"),
-        ({"premium_rows": "E-"}, "invalid_seat_layout", "premium_rows"),
-        ({"premium_rows": 5}, "invalid", "premium_rows"),
-        ({"vip_rows": "I-J"}, "invalid_seat_layout", "vip_rows"),
-        ({"wheelchair": ["A15"]}, "invalid_seat_layout", "wheelchair"),
-        ({"wheelchair": ["1A"]}, "invalid_seat_layout", "wheelchair"),
-        ({"wheelchair": [{"row": "A"}]}, "invalid", "wheelchair"),
-        ({"companion": ["A2"]}, "invalid_seat_layout", "companion"),
+        ({"rows": 0}, "invalid", {"rows": ["min_value"]}),
+        ({"rows": 41}, "invalid", {"rows": ["max_value"]}),
+        ({"rows": "ten"}, "invalid", {"rows": ["invalid"]}),
+        ({"per_row": 61}, "invalid", {"per_row": ["max_value"]}),
+        ({"per_row": None}, "invalid", {"per_row": ["null"]}),
+        ({"aisles_after": "3"}, "invalid", {"aisles_after": ["not_a_list"]}),
+        ({"aisles_after": [0]}, "invalid", {"aisles_after": {"0": ["min_value"]}}),
+        ({"aisles_after": [14]}, "invalid_seat_layout", {"aisles_after": ["invalid_seat_layout"]}),
+        ({"premium_rows": "K"}, "invalid_seat_layout", {"premium_rows": ["invalid_seat_layout"]}),
+        ({"premium_rows": "G-E"}, "invalid_seat_layout", {"premium_rows": ["invalid_seat_layout"]}),
+        ({"premium_rows": "E-"}, "invalid_seat_layout", {"premium_rows": ["invalid_seat_layout"]}),
+        ({"premium_rows": 5}, "invalid", {"premium_rows": ["invalid"]}),
+        ({"vip_rows": "I-J"}, "invalid_seat_layout", {"vip_rows": ["invalid_seat_layout"]}),
+        ({"wheelchair": ["A15"]}, "invalid_seat_layout", {"wheelchair": ["invalid_seat_layout"]}),
+        ({"wheelchair": ["1A"]}, "invalid_seat_layout", {"wheelchair": ["invalid_seat_layout"]}),
+        ({"wheelchair": [{"row": "A"}]}, "invalid", {"wheelchair": ["invalid"]}),
+        ({"companion": ["A2"]}, "invalid_seat_layout", {"companion": ["invalid_seat_layout"]}),
     ],
 )
 def test_an_invalid_layout_is_refused_and_keeps_the_old_seats(
-    admin_client_api, screen, changes, code, field
+    admin_client_api, screen, changes, code, field_errors
 ):
     before = Seat.objects.filter(screen=screen).count()
 
@@ -142,7 +143,7 @@ def test_an_invalid_layout_is_refused_and_keeps_the_old_seats(
     assert response.status_code == 400
     error = response.json()["error"]
     assert error["code"] == code
-    assert field in error["details"]
+    assert field_codes(response) == field_errors
     assert Seat.objects.filter(screen=screen).count() == before
 
 

@@ -12,6 +12,7 @@ from marquee.catalog.signals import showtime_cancelled
 from marquee.common.errors import ApplicationError, http_status
 from tests import factories
 from tests.catalog.conftest import local_datetime, local_today
+from tests.errors import field_codes
 
 SHOWTIMES = "/api/showtimes/"
 
@@ -175,29 +176,31 @@ def test_a_screen_without_seats_cannot_be_scheduled(admin_client_api, movie, sta
 
 
 @pytest.mark.parametrize(
-    ("changes", "field"),
+    ("changes", "field", "code"),
     [
-        ({"base_price": "-1.00"}, "base_price"),
-        ({"base_price": "10.1234"}, "base_price"),
-        ({"base_price": "1000000.00"}, "base_price"),
-        ({"base_price": "NaN"}, "base_price"),
-        ({"base_price": "ten"}, "base_price"),
-        ({"currency": ""}, "currency"),
-        ({"currency": ["EUR"]}, "currency"),
-        ({"movie": 4242}, "movie"),
-        ({"screen": "x"}, "screen"),
-        ({"starts_at": "next friday"}, "starts_at"),
-        ({"starts_at": None}, "starts_at"),
+        ({"base_price": "-1.00"}, "base_price", "min_value"),
+        ({"base_price": "10.1234"}, "base_price", "max_decimal_places"),
+        ({"base_price": "1000000.00"}, "base_price", "max_whole_digits"),
+        ({"base_price": "NaN"}, "base_price", "invalid"),
+        ({"base_price": "ten"}, "base_price", "invalid"),
+        ({"currency": ""}, "currency", "blank"),
+        ({"currency": ["EUR"]}, "currency", "invalid"),
+        ({"movie": 4242}, "movie", "does_not_exist"),
+        ({"screen": "x"}, "screen", "incorrect_type"),
+        ({"starts_at": "next friday"}, "starts_at", "invalid"),
+        ({"starts_at": None}, "starts_at", "null"),
     ],
 )
-def test_invalid_showtime_input_is_400(admin_client_api, movie, screen, start, changes, field):
+def test_invalid_showtime_input_is_400_with_the_field_s_code(
+    admin_client_api, movie, screen, start, changes, field, code
+):
     response = admin_client_api.post(
         SHOWTIMES, schedule_payload(movie, screen, start) | changes, format="json"
     )
 
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "invalid"
-    assert field in response.json()["error"]["details"]
+    assert field_codes(response) == {field: [code]}
 
 
 @pytest.mark.parametrize(
@@ -213,7 +216,7 @@ def test_a_currency_that_is_not_an_iso_4217_code_is_refused(
 
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "invalid_currency"
-    assert "currency" in response.json()["error"]["details"]
+    assert field_codes(response) == {"currency": ["invalid_currency"]}
     assert not Showtime.objects.exists()
 
 
@@ -232,7 +235,12 @@ def test_a_price_with_more_decimals_than_its_currency_has_is_refused(
 
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "too_many_decimals"
-    assert "base_price" in response.json()["error"]["details"]
+    places = "no decimals" if price.endswith((".5", ".01")) else "at most 2 decimals"
+    assert response.json()["error"]["details"] == {
+        "base_price": [
+            {"code": "too_many_decimals", "message": f"{currency} amounts have {places}."}
+        ]
+    }
     assert not Showtime.objects.exists()
 
 

@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from marquee.catalog.models import Showtime, Theater
 from tests import factories
+from tests.errors import field_codes
 
 THEATERS = "/api/theaters/"
 SHOWTIMES = "/api/showtimes/"
@@ -78,42 +79,61 @@ def test_amount_surcharges_are_stated_and_written_in_their_currency(admin_client
 
 
 @pytest.mark.parametrize(
-    ("payload", "code", "field"),
+    ("payload", "code", "field_errors"),
     [
-        ({"surcharge_kind": "amount"}, "invalid_surcharge", "surcharge_currency"),
+        (
+            {"surcharge_kind": "amount"},
+            "invalid_surcharge",
+            {"surcharge_currency": ["invalid_surcharge"]},
+        ),
         (
             {"surcharge_kind": "percent", "surcharge_currency": "EUR"},
             "invalid_surcharge",
-            "surcharge_currency",
+            {"surcharge_currency": ["invalid_surcharge"]},
         ),
-        ({"surcharge_kind": "amount", "surcharge_currency": "yen"}, "invalid_currency", None),
-        ({"surcharge_kind": "amount", "surcharge_currency": "XYZ"}, "invalid_currency", None),
+        (
+            {"surcharge_kind": "amount", "surcharge_currency": "yen"},
+            "invalid_currency",
+            {"surcharge_currency": ["invalid_currency"]},
+        ),
+        (
+            {"surcharge_kind": "amount", "surcharge_currency": "XYZ"},
+            "invalid_currency",
+            {"surcharge_currency": ["invalid_currency"]},
+        ),
         (
             {"surcharge_kind": "amount", "surcharge_currency": "JPY", "vip_surcharge": "800.5"},
             "too_many_decimals",
-            "vip_surcharge",
+            {"vip_surcharge": ["too_many_decimals"]},
         ),
         (
             {"surcharge_kind": "amount", "surcharge_currency": "EUR", "vip_surcharge": "2.505"},
             "too_many_decimals",
-            "vip_surcharge",
+            {"vip_surcharge": ["too_many_decimals"]},
         ),
-        ({"surcharge_kind": "percent", "premium_surcharge": "12.345"}, "invalid_surcharge", None),
-        ({"surcharge_kind": "percent", "vip_surcharge": "1000.01"}, "invalid_surcharge", None),
-        ({"surcharge_kind": "euros"}, "invalid", "surcharge_kind"),
-        ({"premium_surcharge": "-1"}, "invalid", "premium_surcharge"),
+        (
+            {"surcharge_kind": "percent", "premium_surcharge": "12.345"},
+            "invalid_surcharge",
+            {"premium_surcharge": ["invalid_surcharge"]},
+        ),
+        (
+            {"surcharge_kind": "percent", "vip_surcharge": "1000.01"},
+            "invalid_surcharge",
+            {"vip_surcharge": ["invalid_surcharge"]},
+        ),
+        ({"surcharge_kind": "euros"}, "invalid", {"surcharge_kind": ["invalid_choice"]}),
+        ({"premium_surcharge": "-1"}, "invalid", {"premium_surcharge": ["min_value"]}),
     ],
 )
 def test_a_surcharge_that_is_not_a_percentage_or_an_amount_in_a_currency_is_400(
-    admin_client_api, payload, code, field
+    admin_client_api, payload, code, field_errors
 ):
     response = admin_client_api.post(THEATERS, {"name": "Rex"} | payload, format="json")
 
     assert response.status_code == 400
     error = response.json()["error"]
     assert error["code"] == code
-    if field:
-        assert field in error["details"]
+    assert field_codes(response) == field_errors
     assert not Theater.objects.exists()
 
 

@@ -2,6 +2,7 @@ import pytest
 
 from marquee.catalog.models import Screen, Theater
 from tests import factories
+from tests.errors import field_codes
 
 THEATERS = "/api/theaters/"
 SCREENS = "/api/screens/"
@@ -46,7 +47,14 @@ def test_a_theater_timezone_must_be_an_iana_name(admin_client_api, db, zone):
 
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "invalid_timezone"
-    assert "timezone" in response.json()["error"]["details"]
+    assert response.json()["error"]["details"] == {
+        "timezone": [
+            {
+                "code": "invalid_timezone",
+                "message": f"'{zone}' is not an IANA timezone such as 'Europe/Berlin'.",
+            }
+        ]
+    }
     assert not Theater.objects.exists()
 
 
@@ -68,7 +76,7 @@ def test_theater_names_are_unique(admin_client_api, db):
     response = admin_client_api.post(THEATERS, {"name": "Rex", "timezone": "UTC"})
 
     assert response.status_code == 400
-    assert "name" in response.json()["error"]["details"]
+    assert field_codes(response) == {"name": ["unique"]}
 
 
 def test_a_theater_with_screens_cannot_be_deleted(admin_client_api, db):
@@ -156,7 +164,11 @@ def test_a_screen_needs_an_existing_theater(admin_client_api, db):
     response = admin_client_api.post(SCREENS, {"theater": 4242, "name": "Hall"}, format="json")
 
     assert response.status_code == 400
-    assert "theater" in response.json()["error"]["details"]
+    assert response.json()["error"]["details"] == {
+        "theater": [
+            {"code": "does_not_exist", "message": 'Invalid pk "4242" - object does not exist.'}
+        ]
+    }
 
 
 def test_a_screen_can_be_renamed(admin_client_api, db):

@@ -213,7 +213,8 @@ def assert_no_server_error(response, what: str) -> None:
 
 
 def assert_error_shape(response, what: str) -> None:
-    """Every 4xx is `{"error": {"code", "message", "details"}}` with a non-empty code."""
+    """Every 4xx is `{"error": {"code", "message", "details"}}` with a non-empty code; an
+    `invalid` one's details hold field errors, each with its own code."""
     if not 400 <= response.status_code < 500 or response.request["REQUEST_METHOD"] == "HEAD":
         return
     if response["Content-Type"].startswith("text/html") and BROWSABLE_API in RENDERERS:
@@ -232,6 +233,24 @@ def assert_error_shape(response, what: str) -> None:
     assert isinstance(error["code"], str) and error["code"], f"{what}: {body!r}"
     assert isinstance(error["message"], str), f"{what}: {body!r}"
     assert isinstance(error["details"], dict), f"{what}: {body!r}"
+    if error["code"] == "invalid":
+        assert_field_errors(error["details"], f"{what}: {body!r}")
+
+
+def assert_field_errors(details, what: str) -> None:
+    """`invalid` details: fields (or list indexes) down to lists of `{"code", "message"}`."""
+    for value in details.values():
+        assert isinstance(value, dict | list), what
+        if isinstance(value, dict):
+            assert_field_errors(value, what)
+            continue
+        for item in value:
+            if isinstance(item, dict) and set(item) == {"code", "message"}:
+                assert isinstance(item["code"], str) and item["code"], what
+                assert isinstance(item["message"], str), what
+            else:  # a nested list, or an item of a list of objects
+                assert isinstance(item, dict | list), what
+                assert_field_errors(item if isinstance(item, dict) else dict(enumerate(item)), what)
 
 
 def schema_field_names() -> tuple[list[str], list[str]]:

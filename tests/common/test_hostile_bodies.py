@@ -69,7 +69,9 @@ def test_json_as_deep_as_allowed_is_read(api_client):
 
     # Read, then refused by the field: not a string.
     assert (response.status_code, response.json()["error"]["code"]) == (400, "invalid")
-    assert "username" in response.json()["error"]["details"]
+    assert response.json()["error"]["details"] == {
+        "username": [{"code": "invalid", "message": "Not a valid string."}]
+    }
 
 
 @pytest.mark.parametrize(
@@ -98,11 +100,14 @@ def test_a_lone_surrogate_in_an_echoed_field_is_a_parse_error(customer_client, s
 
 
 def test_a_surrogate_that_reaches_the_renderer_is_written_as_a_replacement_character():
-    data = {"error": {"code": "invalid", "details": {"tier": ["\ud800 is not a valid choice."]}}}
+    message = {"code": "invalid_choice", "message": "\ud800 is not a valid choice."}
+    data = {"error": {"code": "invalid", "details": {"tier": [message]}}}
 
     rendered = FastJSONRenderer().render(data)
 
-    assert json.loads(rendered)["error"]["details"]["tier"] == ["\ufffd is not a valid choice."]
+    assert json.loads(rendered)["error"]["details"]["tier"] == [
+        {"code": "invalid_choice", "message": "\ufffd is not a valid choice."}
+    ]
 
 
 def test_an_integer_orjson_cannot_write_is_rendered_by_drf():
@@ -118,7 +123,12 @@ def test_a_nul_in_a_genre_slug_of_a_movie_is_a_400_naming_the_field(admin_client
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "null_character"
     assert response.json()["error"]["details"] == {
-        "genres.1": ["Text may not contain the NUL character (U+0000)."]
+        "genres.1": [
+            {
+                "code": "null_character",
+                "message": "Text may not contain the NUL character (U+0000).",
+            }
+        ]
     }
     assert not Movie.objects.filter(title="Nul").exists()
 
@@ -132,7 +142,14 @@ def test_a_nul_in_a_form_field_is_a_400(admin_client_api, db):
     )
 
     assert (response.status_code, response.json()["error"]["code"]) == (400, "null_character")
-    assert list(response.json()["error"]["details"]) == ["slug"]
+    assert response.json()["error"]["details"] == {
+        "slug": [
+            {
+                "code": "null_character",
+                "message": "Text may not contain the NUL character (U+0000).",
+            }
+        ]
+    }
 
 
 def test_nan_and_infinity_are_not_json(customer_client, showtime):
@@ -157,7 +174,9 @@ def test_a_filter_s_own_error_list_is_details_by_non_field_errors(admin_client_a
 
     assert response.status_code == 400
     assert response.json()["error"]["details"] == {
-        "non_field_errors": ["Null characters are not allowed."]
+        "non_field_errors": [
+            {"code": "null_characters_not_allowed", "message": "Null characters are not allowed."}
+        ]
     }
 
 

@@ -1,5 +1,7 @@
 import pytest
 
+from tests.errors import field_codes
+
 pytestmark = pytest.mark.django_db
 
 REPORTS = [
@@ -36,31 +38,35 @@ def test_admins_may_read_reports(admin_client_api, url):
 
 @pytest.mark.parametrize("url", REPORTS)
 @pytest.mark.parametrize(
-    ("params", "code", "field"),
+    ("params", "code", "field", "field_code"),
     [
-        ({"from": "2026-03-02", "to": "2026-03-01"}, "invalid_range", None),
-        ({"from": "2025-01-01", "to": "2026-01-02"}, "range_too_large", None),
-        ({"from": "2026-02-30"}, "invalid", "from"),
-        ({"to": "yesterday"}, "invalid", "to"),
-        ({"from": "2026-03-01T10:00:00"}, "invalid", "from"),
-        ({"format": "xml"}, "invalid", "format"),
+        ({"from": "2026-03-02", "to": "2026-03-01"}, "invalid_range", None, None),
+        ({"from": "2025-01-01", "to": "2026-01-02"}, "range_too_large", None, None),
+        ({"from": "2026-02-30"}, "invalid", "from", "invalid"),
+        ({"to": "yesterday"}, "invalid", "to", "invalid"),
+        ({"from": "2026-03-01T10:00:00"}, "invalid", "from", "invalid"),
+        ({"format": "xml"}, "invalid", "format", "invalid_choice"),
     ],
 )
-def test_bad_parameters_are_400_with_a_stable_code(admin_client_api, url, params, code, field):
+def test_bad_parameters_are_400_with_a_stable_code(
+    admin_client_api, url, params, code, field, field_code
+):
     response = admin_client_api.get(url, params)
 
     assert response.status_code == 400, response.content
     error = response.json()["error"]
     assert error["code"] == code
     if field:
-        assert field in error["details"]
+        assert list(field_codes(response)) == [field]
+        assert field_codes(response)[field] == [field_code]
 
 
 def test_an_unknown_grouping_is_400_invalid(admin_client_api):
     response = admin_client_api.get("/api/reports/sales/", {"group_by": "week"})
 
     assert response.status_code == 400
-    assert "group_by" in response.json()["error"]["details"]
+    assert response.json()["error"]["code"] == "invalid"
+    assert field_codes(response) == {"group_by": ["invalid_choice"]}
 
 
 def test_the_range_errors_say_which_range_was_refused(admin_client_api):

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from marquee.booking.models import Ticket, TicketStatus
 from marquee.catalog.models import Seat, Showtime
+from marquee.common.errors import DomainError
 from marquee.payments.models import CAPTURED_PAYMENT_STATUSES, Payment, Till
 from marquee.reports import dashboard, selectors
 from marquee.reports.selectors import ReportPeriod
@@ -162,3 +163,26 @@ def test_tonight_and_this_week_show_the_occupancy_reports_counts(world):
     assert (s1["sold"], s1["held"], s1["free"]) == (3, 1, 6)
     assert not any(row["tonight"] for row in shows)  # the sale's shows are ten days away
     assert dashboard.showtimes_on_sale(now=now, days=7) == []
+
+
+def test_an_unknown_bucket_is_invalid_with_a_field_error():
+    period = ReportPeriod(start=date(2026, 3, 1), end=date(2026, 3, 2))
+
+    with pytest.raises(DomainError) as refused:
+        dashboard.sales_over_time(period=period, bucket="week")
+
+    assert refused.value.code == "invalid"
+    assert refused.value.details == {
+        "bucket": [
+            {"code": "invalid_choice", "message": '"week" is not a bucket; use "day" or "hour".'}
+        ]
+    }
+
+
+def test_a_day_at_the_edge_of_the_calendar_is_out_of_range():
+    with pytest.raises(DomainError) as refused:
+        dashboard.day_window(date.max, "Pacific/Kiritimati")
+
+    assert refused.value.details == {
+        "day": [{"code": "out_of_range", "message": "9999-12-31 is out of range."}]
+    }

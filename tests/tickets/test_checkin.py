@@ -14,6 +14,7 @@ from marquee.tickets.codes import hmac_ticket_code, ticket_code
 from marquee.tickets.errors import TicketError
 from marquee.tickets.services import ticket_check_in
 from tests import factories
+from tests.errors import field_codes
 
 pytestmark = pytest.mark.django_db
 
@@ -193,15 +194,22 @@ def test_anonymous_check_in_is_401(api_client, ticket):
 
 
 @pytest.mark.parametrize(
-    "payload",
-    [{}, {"code": ""}, {"code": "x" * 201}, {"code": 12345}, {"code": None}, {"code": ["a"]}],
+    ("payload", "field_code"),
+    [
+        ({}, "required"),
+        ({"code": ""}, "blank"),
+        ({"code": "x" * 201}, "max_length"),
+        ({"code": 12345}, "invalid"),
+        ({"code": None}, "null"),
+        ({"code": ["a"]}, "invalid"),
+    ],
     ids=["missing", "empty", "oversized", "number", "null", "list"],
 )
-def test_missing_or_malformed_code_is_400(staff_client, payload):
+def test_missing_or_malformed_code_is_400(staff_client, payload, field_code):
     response = staff_client.post("/api/checkin/", payload, format="json")
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "invalid"
-    assert "code" in response.json()["error"]["details"]
+    assert field_codes(response) == {"code": [field_code]}
 
 
 def test_non_object_body_is_400(staff_client):
