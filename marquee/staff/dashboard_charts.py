@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext
 
 INK = "#1f2430"
 MUTED = "#5b6272"
@@ -131,7 +132,7 @@ def seat_heatmap_chart(*, chart_id: str, title: str, desc: str, heatmap: dict) -
     body = [
         f'<rect x="{margin}" y="6" width="{width - 2 * margin}" height="6" fill="{MUTED}"/>',
         f'<text x="{width / 2}" y="24" text-anchor="middle" font-size="9" fill="{MUTED}" '
-        f"{FONT}>SCREEN</text>",
+        f"{FONT}>{escape(gettext('Screen').upper())}</text>",
     ]
     for seat in seats:
         x = margin + seat.x * (cell + gap)

@@ -12,6 +12,7 @@ from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -127,7 +128,7 @@ def _charts(figures: dict[str, Any]) -> dict[str, Any]:
     if per_day:
         first, last = min(per_day), max(per_day)
         days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
-    day_bars = [Bar(d.strftime("%d %b"), per_day.get(d, 0), str(per_day.get(d, 0))) for d in days]
+    day_bars = [Bar(date_format(d, "j M"), per_day.get(d, 0), str(per_day.get(d, 0))) for d in days]
     busiest = max(per_day.items(), key=lambda item: item[1], default=None)
     per_hour = {m.hour: c for m, c in _tickets_by_bucket(figures["hourly"]["rows"]).items()}
     hour_bars = [Bar(f"{h:02d}", per_hour.get(h, 0), str(per_hour.get(h, 0))) for h in range(24)]
