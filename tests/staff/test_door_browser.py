@@ -109,7 +109,7 @@ def test_a_qr_code_from_the_camera_is_admitted_then_refused_as_a_duplicate(
                 page.get_by_role("button", name="Start camera").click()
 
                 expect(verdict(page)).to_contain_text("Admitted", timeout=15_000)
-                expect(verdict(page)).to_contain_text("Row E · Seat 5 · vip")
+                expect(verdict(page)).to_contain_text("Row E · Seat 5 · VIP")
                 expect(verdict(page)).to_contain_text("The Night Usher")
                 # The camera still sees the code: once the same-code pause is over, it is a
                 # second scan of a ticket already in.
