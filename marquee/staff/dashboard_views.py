@@ -141,6 +141,13 @@ def _charts(figures: dict[str, Any]) -> dict[str, Any]:
     def percent(value) -> str:
         return f"{value} %"
 
+    # A chart's label names the screen alone when every screen is in one theater (the demo,
+    # most cinemas): "Cinema · " before each would leave no room to tell them apart.
+    one_theater = len({row["theater"] for row in [*screens, *seat_hours]}) <= 1
+
+    def screen_label(row) -> str:
+        return row["screen"] if one_theater else f"{row['theater']} · {row['screen']}"
+
     charts = {
         "daily": column_chart(
             chart_id="chart-daily",
@@ -211,7 +218,7 @@ def _charts(figures: dict[str, Any]) -> dict[str, Any]:
             ),
             bars=[
                 Bar(
-                    f"{s['theater']} · {s['screen']}",
+                    screen_label(s),
                     float(s["average_occupancy_percent"]),
                     percent(s["average_occupancy_percent"]),
                 )
@@ -236,9 +243,11 @@ def _charts(figures: dict[str, Any]) -> dict[str, Any]:
             ),
             bars=[
                 Bar(
-                    f"{r['theater']} · {r['screen']} {r['currency']}".strip(),
+                    screen_label(r),
                     float(r["revenue_per_seat_hour"]),
-                    f"{r['revenue_per_seat_hour']} {r['currency']}".strip(),
+                    money(r["revenue_per_seat_hour"], r["currency"])
+                    if r["currency"]
+                    else str(r["revenue_per_seat_hour"]),
                 )
                 for r in seat_hours
             ],
