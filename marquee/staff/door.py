@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views.decorators.csrf import ensure_csrf_cookie
 
+from marquee.catalog.models import DEFAULT_TICKET_TYPE
 from marquee.common.permissions import is_staff_member
 from marquee.common.time import to_local
 from marquee.tickets import selectors
@@ -46,14 +47,18 @@ def door_page(request):
         {
             "showtimes": showtimes,
             "undo_seconds": settings.DOOR_UNDO_SECONDS,
-            "door_messages": door_messages(),
+            "door_messages": door_messages(
+                ticket_types=selectors.ticket_type_names(
+                    theater_ids={row["showtime"].screen.theater_id for row in showtimes}
+                )
+            ),
         },
     )
     response["Cache-Control"] = "private, no-store"
     return response
 
 
-def door_messages() -> dict:
+def door_messages(*, ticket_types: dict[str, str] | None = None) -> dict:
     """What door.js says, in the page's language: rendered into the page as JSON (`json_script`,
     which the CSP does not execute), so the copy the service worker keeps speaks it offline too.
     `{name}` slots are filled in by the script."""
@@ -85,6 +90,9 @@ def door_messages() -> dict:
             "cancelled": pgettext("ticket", "cancelled"),
             "refunded": pgettext("ticket", "refunded"),
         },
+        # A ticket type's code (adult, child, ...) as the theater names it.
+        "ticket_types": {DEFAULT_TICKET_TYPE: pgettext("ticket type", "Adult")}
+        | (ticket_types or {}),
         "tiers": {
             "premium": pgettext("tier", "premium"),
             "vip": pgettext("tier", "VIP"),

@@ -16,6 +16,7 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from marquee.booking.models import Ticket
+from marquee.catalog.models import TicketType
 from marquee.tickets.codes import hmac_ticket_code, ticket_code
 from marquee.tickets.models import DoorScan
 from tests import factories
@@ -365,6 +366,10 @@ def test_in_german_the_scanner_refuses_a_ticket_in_german_online_and_offline(
     pages, door_staff, door_book, door_showtime
 ):
     ticket = door_book(["E5"]).tickets.get()
+    # A German cinema names its ticket types in German (data, like the public picker's).
+    TicketType.objects.create(
+        code=ticket.ticket_type, name="Erwachsene", theater=door_showtime.screen.theater
+    )
     page = pages.new(viewport=PHONE, locale="de-DE")
     page.goto("/accounts/login/")
     page.fill("#id_username", door_staff.username)
@@ -386,6 +391,7 @@ def test_in_german_the_scanner_refuses_a_ticket_in_german_online_and_offline(
     expect(verdict(page)).to_have_class(re.compile("verdict-admitted"))
     expect(verdict(page)).to_contain_text("Einlass")
     expect(verdict(page)).to_contain_text("Reihe E · Platz 5 · VIP")
+    expect(page.locator("#door-verdict-type")).to_have_text("Erwachsene")
     check(ticket_code(ticket))
     expect(verdict(page)).to_have_class(re.compile("verdict-refused"))
     expect(verdict(page)).to_contain_text("Abgelehnt")

@@ -14,6 +14,7 @@ from pypdf import PdfReader
 from marquee.booking.models import Booking
 from marquee.staff.boxoffice import box_office_sell
 from marquee.staff.boxoffice_views import TILL_COOKIE
+from tests import factories
 from tests.staff import door_fixtures
 
 door_showtime = door_fixtures.door_showtime
@@ -53,6 +54,18 @@ def test_the_door_scanners_script_gets_its_messages_in_german_as_data(
     assert english["refused"] == "Refused"
     assert english.keys() == messages.keys()
     assert english["reasons"].keys() == messages["reasons"].keys()
+
+
+def test_the_door_names_ticket_types_as_the_theater_does(staff_site_client, door_showtime):
+    """The names are the cinema's data (the defaults for every theater, a theater's own over
+    them), as on the public seat picker; another theater's names are not this door's."""
+    from marquee.catalog.models import TicketType
+
+    TicketType.objects.create(code="child", name="Kind", theater=door_showtime.screen.theater)
+    TicketType.objects.create(code="student", name="Elsewhere", theater=factories.TheaterFactory())
+    names = door_messages(german(staff_site_client, "/staff/door/"))["ticket_types"]
+    defaults = dict(TicketType.objects.filter(theater=None).values_list("code", "name"))
+    assert names == defaults | {"child": "Kind"}
 
 
 def test_the_door_scripts_reasons_cover_every_refusal_the_door_api_gives(

@@ -490,7 +490,7 @@
   function admitted(direction, seat, ticketType, showtime, note) {
     var title = direction === "exit" ? TEXT.out : TEXT.admitted;
     show(direction === "exit" ? "exit" : "admitted", title, seat ? seatText(seat) : TEXT.seat_unknown,
-         ticketType || "", showtime, note);
+         ticketType ? TEXT.ticket_types[ticketType] || ticketType : "", showtime, note);
   }
 
   function show(kind, title, seat, ticketType, showtime, note) {
