@@ -87,7 +87,7 @@ bench-serve: $(STAMP)
 	@$(BIN)/python -c 'import uvloop, orjson' 2>/dev/null && test -x $(BIN)/py-spy || $(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python bench/run.py --runs 1 --serve $(SERVE_SECONDS)
 
-# docs/screenshots/*.png: the key pages at 360 px and 1280 px, from the browser test that takes them.
+# docs/screenshots/*.png: the key pages (the staff's too) at 360 px and 1280 px, from the browser test that takes them.
 screenshots: $(STAMP)
 	MARQUEE_SCREENSHOTS=1 $(BIN)/python -m pytest -q tests/web/test_browser.py -k screenshots
 

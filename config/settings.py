@@ -54,6 +54,10 @@ TICKET_CODES_ACCEPT_HMAC = env.bool("TICKET_CODES_ACCEPT_HMAC", default=True)
 # looks again before its cursor (a change committed late by a slow transaction still shows).
 DOOR_UNDO_SECONDS = env.int("DOOR_UNDO_SECONDS", default=120)
 DOOR_FEED_OVERLAP_SECONDS = env.int("DOOR_FEED_OVERLAP_SECONDS", default=60)
+# The door's scans are deleted this many days after their show ended (daily, by beat).
+DOOR_SCAN_RETENTION_DAYS = env.int("DOOR_SCAN_RETENTION_DAYS", default=90)
+if DOOR_SCAN_RETENTION_DAYS < 1:
+    raise ImproperlyConfigured("DOOR_SCAN_RETENTION_DAYS must be at least 1 (days).")
 # JWTs: signed with the key, verified with it or a fallback (marquee/accounts/tokens.py).
 JWT_SIGNING_KEY, JWT_SIGNING_KEY_FALLBACKS = _signing_key("JWT_SIGNING_KEY")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
@@ -508,6 +512,10 @@ CELERY_BEAT_SCHEDULE = {
     "prune-auth-records": {
         "task": "marquee.accounts.tasks.prune_auth_records",
         "schedule": crontab(hour=3, minute=30),
+    },
+    "prune-door-scans": {
+        "task": "marquee.tickets.tasks.prune_door_scans",
+        "schedule": crontab(hour=3, minute=45),
     },
 }
 

@@ -4,6 +4,7 @@ import uuid
 from django.conf import settings
 from django.core.validators import MaxValueValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 from django.db.models import F, Q
 
 from marquee.catalog.models import DEFAULT_TICKET_TYPE, Seat, Showtime, Theater
@@ -195,14 +196,14 @@ class RefundReason(models.TextChoices):
     """Why money went back, as reports group it: decided by the booking service that caused the
     refund (`payments.Refund.reason_code`); the free-text `reason` stays beside it as a note."""
 
-    CUSTOMER_CANCELLED = "customer_cancelled", "Customer cancelled the booking"
-    TICKETS_RETURNED = "tickets_returned", "Tickets given back (partial)"
-    STAFF_CANCELLED = "staff_cancelled", "Staff cancelled the booking"
-    STAFF_OVERRIDE = "staff_override", "Staff overrode the refund policy"
-    SHOWTIME_CANCELLED = "showtime_cancelled", "Showtime cancelled by the cinema"
-    BOX_OFFICE = "box_office", "Box-office sale refunded at the till"
-    PAYMENT_PROBLEM = "payment_problem", "Payment could not be kept (duplicate, late, changed)"
-    OTHER = "other", "Other"
+    CUSTOMER_CANCELLED = "customer_cancelled", _("Customer cancelled the booking")
+    TICKETS_RETURNED = "tickets_returned", _("Tickets given back (partial)")
+    STAFF_CANCELLED = "staff_cancelled", _("Staff cancelled the booking")
+    STAFF_OVERRIDE = "staff_override", _("Staff overrode the refund policy")
+    SHOWTIME_CANCELLED = "showtime_cancelled", _("Showtime cancelled by the cinema")
+    BOX_OFFICE = "box_office", _("Box-office sale refunded at the till")
+    PAYMENT_PROBLEM = "payment_problem", _("Payment could not be kept (duplicate, late, changed)")
+    OTHER = "other", _("Other")
 
 
 class TicketCancellation(models.Model):

@@ -143,16 +143,17 @@ def showtime_seat_statuses(
 _OWN_HOLD_SQL = (
     "SELECT b.public_id, t.seat_id FROM {booking} b JOIN {ticket} t ON t.booking_id = b.id"
     " WHERE b.user_id = %s AND b.showtime_id = %s AND b.status = %s AND b.expires_at > %s"
-    " AND t.status = %s ORDER BY b.created_at DESC, b.id DESC, t.seat_id"
+    " AND b.channel = %s AND t.status = %s ORDER BY b.created_at DESC, b.id DESC, t.seat_id"
 )
 
 
 def own_hold_seats(
     *, user_id: int, showtime_id: int, now: datetime
 ) -> tuple[uuid.UUID | None, list[int]]:
-    """The caller's running hold on this showtime: (its public id, its held seat ids), or
-    (None, []). Hand-written SQL, like `seat_statuses`: the seat picker asks it on every page
-    of a logged-in buyer."""
+    """The caller's running online hold on this showtime: (its public id, its held seat ids),
+    or (None, []). A box-office sale's hold is a walk-in's, not its cashier's (the booking's
+    user): to the cashier on the public picker its seats are held, as to everyone. Hand-written
+    SQL, like `seat_statuses`: the seat picker asks it on every page of a logged-in buyer."""
     database = connections[router.db_for_read(Booking)]
     sql = _OWN_HOLD_SQL.format(
         booking=database.ops.quote_name(Booking._meta.db_table),
@@ -163,6 +164,7 @@ def own_hold_seats(
         showtime_id,
         BookingStatus.PENDING.value,
         database.ops.adapt_datetimefield_value(now),
+        SalesChannel.ONLINE.value,
         TicketStatus.HELD.value,
     ]
     with database.cursor() as cursor:

@@ -99,6 +99,15 @@ def method_text(method: str) -> str:
     )
 
 
+def status_text(status: str) -> str:
+    """A sale that can no longer be paid, as its heading says it."""
+    return {
+        BookingStatus.EXPIRED: _("Expired"),
+        BookingStatus.CANCELLED: _("Cancelled"),
+        BookingStatus.REFUNDED: _("Refunded"),
+    }.get(status, status)
+
+
 @require_GET
 @staff_page
 def index(request):
@@ -281,6 +290,7 @@ def _render_sale(request, booking, *, error=None, status=200):
             "booking": booking,
             "showtime": booking.showtime,
             "status": shown,
+            "status_text": status_text(shown),
             "payable": shown == BookingStatus.PENDING,
             "confirmed": confirmed,
             "tickets": tickets,

@@ -6,17 +6,23 @@ table and a CSV file beside each chart (the dashboard's template)."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext
 
 INK = "#1f2430"
 MUTED = "#5b6272"
 GRID = "#d9dce3"
 BAR = "#2563eb"
 FONT = 'font-family="system-ui, sans-serif"'
+# The charts are drawn 480 units wide and scale to their box: on a 360-pixel phone to about
+# 0.7, so text is drawn at 14 to 15 units to stay about 10 pixels there.
+AXIS_SIZE, TEXT_SIZE = 14, 15
+CHAR_WIDTH = 0.6  # of the font size: an average glyph, to keep labels from colliding
 
 
 @dataclass(frozen=True)
@@ -41,17 +47,21 @@ def column_chart(
     *, chart_id: str, title: str, desc: str, bars: Sequence[Bar], every: int = 1
 ) -> SafeString:
     """Vertical bars in order (a time series): one column per bar, its label under it (every
-    `every`th label, so hours do not collide), its value over it."""
-    width, height, left, bottom, top = 640, 260, 40, 40, 20
+    `every`th label at least, more apart if they would collide), its value over it when it
+    fits."""
+    width, height, left, bottom, top = 480, 240, 44, 28, 24
     plot_w, plot_h = width - left - 10, height - bottom - top
     most = max((bar.value for bar in bars), default=0) or 1
     step = plot_w / max(len(bars), 1)
+    widest = max((len(bar.label) for bar in bars), default=1) * AXIS_SIZE * CHAR_WIDTH
+    every = max(every, math.ceil((widest + 6) / step))
+    values_fit = all(len(bar.text) * AXIS_SIZE * CHAR_WIDTH <= step + 4 for bar in bars)
     body = [
         f'<line x1="{left}" y1="{top + plot_h}" x2="{width - 10}" y2="{top + plot_h}" '
         f'stroke="{GRID}"/>',
-        f'<text x="{left - 6}" y="{top + 4}" text-anchor="end" font-size="10" fill="{MUTED}" '
-        f"{FONT}>{escape(_short(most))}</text>",
-        f'<text x="{left - 6}" y="{top + plot_h}" text-anchor="end" font-size="10" '
+        f'<text x="{left - 6}" y="{top + 5}" text-anchor="end" font-size="{AXIS_SIZE}" '
+        f'fill="{MUTED}" {FONT}>{escape(_short(most))}</text>',
+        f'<text x="{left - 6}" y="{top + plot_h}" text-anchor="end" font-size="{AXIS_SIZE}" '
         f'fill="{MUTED}" {FONT}>0</text>',
     ]
     for index, bar in enumerate(bars):
@@ -62,19 +72,19 @@ def column_chart(
             f'<rect x="{x:.1f}" y="{y:.1f}" width="{step * 0.7:.1f}" height="{bar_h:.1f}" '
             f'fill="{BAR}"><title>{escape(bar.label)}: {escape(bar.text)}</title></rect>'
         )
-        if len(bars) <= 16 and bar.value:
+        if values_fit and bar.value:
             body.append(
-                f'<text x="{x + step * 0.35:.1f}" y="{y - 3:.1f}" text-anchor="middle" '
-                f'font-size="10" fill="{INK}" {FONT}>{escape(bar.text)}</text>'
+                f'<text x="{x + step * 0.35:.1f}" y="{y - 4:.1f}" text-anchor="middle" '
+                f'font-size="{AXIS_SIZE}" fill="{INK}" {FONT}>{escape(bar.text)}</text>'
             )
         if index % every == 0:
             body.append(
-                f'<text x="{x + step * 0.35:.1f}" y="{top + plot_h + 14}" text-anchor="middle" '
-                f'font-size="10" fill="{MUTED}" {FONT}>{escape(bar.label)}</text>'
+                f'<text x="{x + step * 0.35:.1f}" y="{top + plot_h + 18}" text-anchor="middle" '
+                f'font-size="{AXIS_SIZE}" fill="{MUTED}" {FONT}>{escape(bar.label)}</text>'
             )
     if not bars:
         body.append(
-            f'<text x="{width / 2}" y="{height / 2}" text-anchor="middle" font-size="14" '
+            f'<text x="{width / 2}" y="{height / 2}" text-anchor="middle" font-size="{TEXT_SIZE}" '
             f'fill="{MUTED}" {FONT}>-</text>'
         )
     return mark_safe(_svg(chart_id, width, height, title, desc, body))  # noqa: S308 (escaped)
@@ -85,23 +95,25 @@ def bar_chart(
 ) -> SafeString:
     """Horizontal bars, one per row with its label on the left and value on the right;
     `scale`: the value of a full bar (100 for percentages), else the largest value."""
-    row_h, label_w, value_w, width = 24, 220, 80, 640
+    row_h, label_w, value_w, width = 30, 200, 72, 480
     height = max(len(bars), 1) * row_h + 10
     most = scale or max((bar.value for bar in bars), default=0) or 1
     plot_w = width - label_w - value_w
+    # Clipped with room to spare (capitals are wider than the average); the title has it all.
+    label_chars = int((label_w - 8) / (TEXT_SIZE * CHAR_WIDTH * 1.05))
     body = []
     for index, bar in enumerate(bars):
         y = 5 + index * row_h
         length = plot_w * min(bar.value, most) / most
         body.append(
-            f'<text x="{label_w - 8}" y="{y + 16}" text-anchor="end" font-size="12" '
-            f'fill="{INK}" {FONT}>{escape(_clip(bar.label, 32))}</text>'
-            f'<rect x="{label_w}" y="{y + 4}" width="{plot_w}" height="{row_h - 8}" '
+            f'<text x="{label_w - 8}" y="{y + 20}" text-anchor="end" font-size="{TEXT_SIZE}" '
+            f'fill="{INK}" {FONT}>{escape(_clip(bar.label, label_chars))}</text>'
+            f'<rect x="{label_w}" y="{y + 6}" width="{plot_w}" height="{row_h - 10}" '
             f'fill="{GRID}"/>'
-            f'<rect x="{label_w}" y="{y + 4}" width="{length:.1f}" height="{row_h - 8}" '
+            f'<rect x="{label_w}" y="{y + 6}" width="{length:.1f}" height="{row_h - 10}" '
             f'fill="{BAR}"><title>{escape(bar.label)}: {escape(bar.text)}</title></rect>'
-            f'<text x="{label_w + plot_w + 8}" y="{y + 16}" font-size="12" fill="{INK}" '
-            f"{FONT}>{escape(bar.text)}</text>"
+            f'<text x="{label_w + plot_w + 8}" y="{y + 20}" font-size="{TEXT_SIZE}" '
+            f'fill="{INK}" {FONT}>{escape(bar.text)}</text>'
         )
     return mark_safe(_svg(chart_id, width, height, title, desc, body))  # noqa: S308 (escaped)
 
@@ -123,15 +135,16 @@ def seat_heatmap_chart(*, chart_id: str, title: str, desc: str, heatmap: dict) -
     at (sold / shows); each seat's own title says its label and count."""
     seats = heatmap["seats"]
     shows = heatmap["showtimes"] or 1
-    cell, gap, margin = 18, 4, 24
+    cell, gap, margin = 18, 4, 28
     max_x = max((seat.x for seat in seats), default=0)
     max_y = max((seat.y for seat in seats), default=0)
     width = margin * 2 + (max_x + 1) * (cell + gap)
     height = margin * 2 + (max_y + 1) * (cell + gap) + 20
     body = [
         f'<rect x="{margin}" y="6" width="{width - 2 * margin}" height="6" fill="{MUTED}"/>',
-        f'<text x="{width / 2}" y="24" text-anchor="middle" font-size="9" fill="{MUTED}" '
-        f"{FONT}>SCREEN</text>",
+        f'<text x="{width / 2}" y="28" text-anchor="middle" font-size="{AXIS_SIZE}" '
+        f'fill="{MUTED}" '
+        f"{FONT}>{escape(gettext('Screen').upper())}</text>",
     ]
     for seat in seats:
         x = margin + seat.x * (cell + gap)

@@ -12,6 +12,7 @@ from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -131,7 +132,7 @@ def _charts(figures: dict[str, Any]) -> dict[str, Any]:
     if per_day:
         first, last = min(per_day), max(per_day)
         days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
-    day_bars = [Bar(d.strftime("%d %b"), per_day.get(d, 0), str(per_day.get(d, 0))) for d in days]
+    day_bars = [Bar(date_format(d, "j M"), per_day.get(d, 0), str(per_day.get(d, 0))) for d in days]
     busiest = max(per_day.items(), key=lambda item: item[1], default=None)
     per_hour = {m.hour: c for m, c in _tickets_by_bucket(figures["hourly"]["rows"]).items()}
     hour_bars = [Bar(f"{h:02d}", per_hour.get(h, 0), str(per_hour.get(h, 0))) for h in range(24)]
@@ -143,6 +144,13 @@ def _charts(figures: dict[str, Any]) -> dict[str, Any]:
 
     def percent(value) -> str:
         return f"{value} %"
+
+    # A chart's label names the screen alone when every screen is in one theater (the demo,
+    # most cinemas): "Cinema · " before each would leave no room to tell them apart.
+    one_theater = len({row["theater"] for row in [*screens, *seat_hours]}) <= 1
+
+    def screen_label(row) -> str:
+        return row["screen"] if one_theater else f"{row['theater']} · {row['screen']}"
 
     charts = {
         "daily": column_chart(
@@ -214,7 +222,7 @@ def _charts(figures: dict[str, Any]) -> dict[str, Any]:
             ),
             bars=[
                 Bar(
-                    f"{s['theater']} · {s['screen']}",
+                    screen_label(s),
                     float(s["average_occupancy_percent"]),
                     percent(s["average_occupancy_percent"]),
                 )
@@ -239,9 +247,11 @@ def _charts(figures: dict[str, Any]) -> dict[str, Any]:
             ),
             bars=[
                 Bar(
-                    f"{r['theater']} · {r['screen']} {r['currency']}".strip(),
+                    screen_label(r),
                     float(r["revenue_per_seat_hour"]),
-                    f"{r['revenue_per_seat_hour']} {r['currency']}".strip(),
+                    money(r["revenue_per_seat_hour"], r["currency"])
+                    if r["currency"]
+                    else str(r["revenue_per_seat_hour"]),
                 )
                 for r in seat_hours
             ],

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db.models import Prefetch, Q
 
 from marquee.booking.models import Booking, BookingStatus, Ticket, TicketStatus
-from marquee.catalog.models import Showtime, ShowtimeStatus
+from marquee.catalog.models import Showtime, ShowtimeStatus, TicketType
 from marquee.common.permissions import is_staff_member
 from marquee.common.time import local_day_bounds, local_iso, to_local
 from marquee.tickets import errors
@@ -149,6 +149,17 @@ def reentry_allowed(showtime: Showtime) -> bool:
         return showtime.door_policy.reentry_allowed
     except DoorPolicy.DoesNotExist:
         return False
+
+
+def ticket_type_names(*, theater_ids: Collection[int]) -> dict[str, str]:
+    """What the door calls each ticket type code of these theaters: a theater's own name of a
+    type over the default one (types offered by every theater)."""
+    names: dict[str, str] = {}
+    rows = TicketType.objects.filter(Q(theater__isnull=True) | Q(theater_id__in=theater_ids))
+    for theater_id, code, name in rows.values_list("theater_id", "code", "name"):
+        if theater_id is not None or code not in names:
+            names[code] = name
+    return names
 
 
 def ticket_type_name(ticket: Ticket) -> str | None:

@@ -351,3 +351,25 @@ def booking_reminder_claim(*, booking_id: int, now: datetime) -> bool:
         pk=booking_id, status=BookingStatus.CONFIRMED, reminded_at__isnull=True
     ).update(reminded_at=now)
     return bool(claimed)
+
+
+PRUNE_BATCH = 2000  # rows per DELETE: a long backlog never holds one huge transaction
+
+
+def door_scans_prune(*, retention_days: int, now: datetime | None = None) -> int:
+    """Delete the door scans of showtimes that ended more than `retention_days` ago.
+
+    A scan decides its ticket's door state only while its show runs; afterwards it is a record
+    (who let whom in, conflicts) kept for questions about the evening. The first admission
+    stays on the ticket (`checked_in_at`). Safe to run twice, and beside the door."""
+    if retention_days < 1:
+        raise ValueError("retention_days must be at least 1")
+    cutoff = (now or timezone.now()) - timedelta(days=retention_days)
+    old = DoorScan.objects.filter(showtime__ends_at__lt=cutoff).order_by("pk")
+    deleted = 0
+    while batch := list(old.values_list("pk", flat=True)[:PRUNE_BATCH]):
+        count, _ = DoorScan.objects.filter(pk__in=batch).delete()
+        deleted += count
+    if deleted:
+        logger.info("door scans pruned", extra={"count": deleted, "before": cutoff.isoformat()})
+    return deleted

@@ -9,9 +9,10 @@ import logging
 from dataclasses import asdict
 
 from celery import shared_task
+from django.conf import settings
 from django.utils import timezone
 
-from marquee.tickets import outbox
+from marquee.tickets import outbox, services
 from marquee.tickets.models import EmailKind
 
 logger = logging.getLogger("marquee.tickets")
@@ -42,6 +43,12 @@ def send_showtime_reminders() -> int:
 def prune_email_deliveries() -> int:
     """Periodic (beat, daily): forget finished rows past EMAIL_DELIVERY_RETENTION_DAYS."""
     return outbox.email_deliveries_prune()
+
+
+@shared_task
+def prune_door_scans() -> int:
+    """Periodic (beat, daily): forget the scans of shows over for DOOR_SCAN_RETENTION_DAYS."""
+    return services.door_scans_prune(retention_days=settings.DOOR_SCAN_RETENTION_DAYS)
 
 
 # The task names of the release before the outbox. Messages that release's web processes

@@ -13,7 +13,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from marquee.accounts.models import User
-from marquee.booking.models import Booking, Ticket
+from marquee.booking.models import Booking, BookingEvent, Ticket
 from marquee.booking.services import booking_confirm, booking_hold
 from marquee.catalog.models import Genre, Movie, Screen, Seat, Showtime, Theater
 from marquee.common.time import to_local
@@ -181,6 +181,20 @@ def test_every_show_that_has_started_has_sales_paid_and_checked_in(clock):
         status="sold", seat__tier="standard", showtime__base_price=Decimal("12.50")
     ).first()
     assert evening.price in {Decimal("12.50")} | {Decimal("10.00")}  # 20% off before noon
+
+
+def test_the_demo_tickets_were_sold_two_days_before_their_show_not_at_the_seed(clock):
+    """The dashboard counts a ticket sold when its booking's `confirmed` event was written."""
+    now = clock(berlin(1, time(12, 0)))
+    seed()
+
+    confirmed = BookingEvent.objects.filter(
+        to_status="confirmed", booking__user__username__startswith="moviegoer"
+    ).select_related("booking__showtime")
+    assert confirmed.count() > 100
+    for event in confirmed:
+        assert event.created_at == event.booking.showtime.starts_at - timedelta(days=2)
+        assert event.created_at < now
 
 
 def test_the_reports_default_window_shows_the_demo_sales(clock, admin_client_api):

@@ -16,6 +16,7 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from marquee.booking.models import Ticket
+from marquee.catalog.models import TicketType
 from marquee.tickets.codes import hmac_ticket_code, ticket_code
 from marquee.tickets.models import DoorScan
 from tests import factories
@@ -109,7 +110,7 @@ def test_a_qr_code_from_the_camera_is_admitted_then_refused_as_a_duplicate(
                 page.get_by_role("button", name="Start camera").click()
 
                 expect(verdict(page)).to_contain_text("Admitted", timeout=15_000)
-                expect(verdict(page)).to_contain_text("Row E · Seat 5 · vip")
+                expect(verdict(page)).to_contain_text("Row E · Seat 5 · VIP")
                 expect(verdict(page)).to_contain_text("The Night Usher")
                 # The camera still sees the code: once the same-code pause is over, it is a
                 # second scan of a ticket already in.
@@ -356,3 +357,52 @@ def test_two_devices_admitting_one_ticket_offline_show_a_conflict(
         "Row E seat 1: Already checked in"
     )
     assert sorted(DoorScan.objects.values_list("result", flat=True)) == ["admitted", "conflict"]
+
+
+# --- In German ---------------------------------------------------------------------------------
+
+
+def test_in_german_the_scanner_refuses_a_ticket_in_german_online_and_offline(
+    pages, door_staff, door_book, door_showtime
+):
+    ticket = door_book(["E5"]).tickets.get()
+    # A German cinema names its ticket types in German (data, like the public picker's).
+    TicketType.objects.create(
+        code=ticket.ticket_type, name="Erwachsene", theater=door_showtime.screen.theater
+    )
+    page = pages.new(viewport=PHONE, locale="de-DE")
+    page.goto("/accounts/login/")
+    page.fill("#id_username", door_staff.username)
+    page.fill("#id_password", web.PASSWORD)
+    page.press("#id_password", "Enter")
+    page.wait_for_url(re.compile(r"^(?!.*/accounts/login/)"))
+    page.goto("/staff/door/")
+    expect(page.locator("html")).to_have_attribute("lang", "de")
+    page.get_by_label(re.compile(r"^\d\d:\d\d · The Night Usher")).check()
+    expect(page.locator("#door-net")).to_contain_text(
+        re.compile(r"^Online · 1 Ticket in der Liste")
+    )
+
+    def check(code: str) -> None:
+        page.get_by_label("Ticketcode (eingetippt oder vom Handscanner)").fill(code)
+        page.get_by_role("button", name="Prüfen").click()
+
+    check(ticket_code(ticket))
+    expect(verdict(page)).to_have_class(re.compile("verdict-admitted"))
+    expect(verdict(page)).to_contain_text("Einlass")
+    expect(verdict(page)).to_contain_text("Reihe E · Platz 5 · VIP")
+    expect(page.locator("#door-verdict-type")).to_have_text("Erwachsene")
+    check(ticket_code(ticket))
+    expect(verdict(page)).to_have_class(re.compile("verdict-refused"))
+    expect(verdict(page)).to_contain_text("Abgelehnt")
+    expect(verdict(page)).to_contain_text("Schon eingelassen um")
+    expect(page.get_by_role("button", name="Diesen Scan zurücknehmen")).to_be_hidden()
+
+    page.context.set_offline(True)
+    check(forged(ticket_code(ticket)))
+    expect(verdict(page)).to_contain_text(
+        "Kein gültiges Ticket (gefälschter oder beschädigter Code)"
+    )
+    expect(verdict(page)).to_contain_text("Offline: auf diesem Gerät geprüft")
+    expect(page.locator("#door-net")).to_contain_text("OFFLINE")
+    assert_accessible(page)

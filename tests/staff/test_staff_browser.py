@@ -17,6 +17,7 @@ from marquee.payments.models import Payment, Till
 from marquee.staff.boxoffice import box_office_sell
 from marquee.tickets.codes import ticket_code
 from tests import factories
+from tests.web import conftest as web
 from tests.web.conftest import DESKTOP, PHONE, assert_accessible
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -137,3 +138,54 @@ def test_the_dashboard_and_the_till_summary(pages, demo_hall):
     page.goto(f"/staff/tills/{till.pk}/summary/")
     expect(page.locator("#till-methods")).to_contain_text("Cash")
     assert_accessible(page)
+
+
+@pytest.mark.parametrize("locale", ["en-US", "de-DE"])
+def test_on_a_360_pixel_phone_no_staff_page_is_wider_than_the_screen(pages, demo_hall, locale):
+    """Tables of shows become one block per show, tables of numbers scroll in their box, the
+    charts keep their text big enough to read, and the buttons a cashier taps are 44 px tall."""
+    cashier = factories.UserFactory(username="cashier", role="staff")
+    till = Till.objects.create(name="Front till", theater=demo_hall.screen.theater)
+    seats = list(demo_hall.screen.seats.order_by("y", "x").values_list("pk", flat=True))
+    box_office_sell(
+        staff=cashier,
+        showtime_id=demo_hall.pk,
+        seat_ids=seats[60:62],
+        method="cash",
+        till_id=till.pk,
+    )
+    held = box_office_hold_for_test(cashier, demo_hall, seats[70:72])
+    page = pages.new(viewport=PHONE, locale=locale)
+    page.goto("/accounts/login/")
+    page.fill("#id_username", cashier.username)
+    page.fill("#id_password", web.PASSWORD)
+    page.press("#id_password", "Enter")
+    page.wait_for_url(re.compile(r"^(?!.*/accounts/login/)"))
+    for url in (
+        "/staff/box-office/",
+        f"/staff/box-office/showtimes/{demo_hall.pk}/",
+        f"/staff/box-office/sales/{held.public_id}/",
+        f"/staff/tills/{till.pk}/summary/",
+        "/staff/dashboard/",
+        "/staff/door/",
+    ):
+        page.goto(url)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], (url, width)
+    page.goto("/staff/box-office/")
+    sell = page.locator("a.button", has_text=re.compile("^(Sell|Verkaufen)")).first
+    assert sell.bounding_box()["height"] >= 44
+    assert sell.bounding_box()["width"] >= PHONE["width"] * 0.8
+    page.goto("/staff/dashboard/")
+    # The smallest chart text drawn at this width (the SVGs scale to their box).
+    smallest = page.evaluate(
+        """Math.min(...[...document.querySelectorAll("svg.chart text")].map(
+            (text) => text.getBoundingClientRect().height).filter((height) => height > 0))"""
+    )
+    assert smallest >= 9, smallest
+
+
+def box_office_hold_for_test(cashier, showtime, seat_ids):
+    from marquee.staff.boxoffice import box_office_hold
+
+    return box_office_hold(staff=cashier, showtime_id=showtime.pk, seat_ids=seat_ids)

@@ -371,7 +371,73 @@ def test_screenshots_of_the_key_pages_at_phone_and_desktop_width(pages, tmp_path
         from marquee.booking.models import Ticket
 
         Ticket.objects.filter(booking__user=customer).update(status="cancelled")
-    assert len(list(out.glob("*.png"))) == 10
+    staff_screenshots(pages, out, showtime, ids)
+    assert len(list(out.glob("*.png"))) == 18
+
+
+# Scrolls the dashboard to its first chart, below the site's sticky header.
+SCROLL_TO_CHARTS = """(() => {
+  const header = document.querySelector(".site-header").offsetHeight;
+  const title = document.getElementById("daily-title").getBoundingClientRect().top;
+  window.scrollTo(0, title + window.scrollY - header - 12);
+})()"""
+
+
+def staff_screenshots(pages, out: Path, showtime, ids: dict[str, int]) -> None:
+    """The staff's pages as an usher and a cashier see them: the door scanner having just
+    admitted a ticket of the show starting soon, a box-office sale waiting for payment, and
+    the dashboard's charts."""
+    from marquee.catalog.models import Showtime
+    from marquee.payments.models import Till
+    from marquee.staff.boxoffice import box_office_sell
+    from marquee.tickets.codes import ticket_code
+
+    staff = factories.UserFactory(username="screens-staff", role="staff")
+    till = Till.objects.get(name="Till 1")
+    soon = (
+        Showtime.objects.filter(
+            starts_at__gt=timezone.now(), starts_at__lte=timezone.now() + timedelta(minutes=50)
+        )
+        .order_by("starts_at")
+        .first()
+    )
+    soon_ids = seat_ids(soon)
+    for viewport, tag, label in ((PHONE, "phone", "D5"), (DESKTOP, "desktop", "D6")):
+        booking, _ = box_office_sell(
+            staff=staff,
+            showtime_id=soon.pk,
+            seat_ids=[soon_ids[label]],
+            method="cash",
+            till_id=till.pk,
+        )
+        page = pages.new(viewport=viewport)
+        pages.login(page, staff.username)
+        page.goto(reverse("staff:door"))
+        page.locator(f"#door-showtime-{soon.pk}").check()
+        expect(page.locator("#door-net")).to_contain_text(re.compile(r"tickets? in the list"))
+        page.get_by_label("Ticket code (typed or from a hand scanner)").fill(
+            ticket_code(booking.tickets.get())
+        )
+        page.get_by_role("button", name="Check").click()
+        expect(page.locator("#door-verdict")).to_have_class(re.compile("verdict-admitted"))
+        page.screenshot(path=str(out / f"door-scanner-{tag}.png"))
+
+        page.context.add_cookies(
+            [{"name": "marquee_till", "value": str(till.pk), "url": pages.base_url}]
+        )
+        page.goto(reverse("staff:box-office-picker", args=[showtime.pk]))
+        for seat_label in ("J7", "J8"):
+            seat_box(page, ids[seat_label]).click()
+        page.get_by_role("button", name="Hold and take payment").click()
+        page.wait_for_url(re.compile(r"/staff/box-office/sales/"))
+        page.screenshot(path=str(out / f"box-office-sale-{tag}.png"))
+        page.get_by_role("button", name="Release the seats").click()
+        page.wait_for_url(re.compile(r"/staff/box-office/showtimes/"))
+
+        page.goto(reverse("staff:dashboard"))
+        page.screenshot(path=str(out / f"dashboard-{tag}.png"))
+        page.evaluate(SCROLL_TO_CHARTS)
+        page.screenshot(path=str(out / f"dashboard-charts-{tag}.png"))
 
 
 def test_the_picker_follows_the_live_channel_contract(pages, demo_hall, settings):

@@ -202,6 +202,30 @@ def test_picker_shows_the_buyers_own_hold_as_theirs(site_client, customer, showt
     assert f'data-yours="{seat_ids["E4"]}"' in html
 
 
+def test_a_box_office_hold_is_held_to_everyone_its_cashier_too(
+    customer, staff_user, showtime, seat_ids
+):
+    """The box-office sale's booking is the cashier's (its user), but the seats are a walk-in's:
+    on the public picker they read held, with no hold of the cashier's to continue."""
+    from django.test import Client
+
+    from marquee.staff.boxoffice import box_office_hold
+
+    box_office_hold(staff=staff_user, showtime_id=showtime.pk, seat_ids=[seat_ids["E4"]])
+    cashier = Client()
+    cashier.force_login(staff_user)
+    html = cashier.get(reverse("web:seat-picker", args=[showtime.pk])).content.decode()
+    assert "is-yours" not in html and 'data-yours=""' in html
+    assert "You are holding" not in html
+    assert re.search(rf'<input[^>]*id="seat-{seat_ids["E4"]}"[^>]* disabled', html)
+    assert 'class="seat tier-vip kind-regular is-held"' in html
+
+    # Their own online hold on the same show is still theirs.
+    booking_hold(user=staff_user, showtime_id=showtime.pk, seat_ids=[seat_ids["E5"]])
+    html = cashier.get(reverse("web:seat-picker", args=[showtime.pk])).content.decode()
+    assert f'data-yours="{seat_ids["E5"]}"' in html
+
+
 def test_picker_of_a_started_show_offers_no_form(client, showtime):
     showtime.starts_at = timezone.now() - timedelta(minutes=5)
     showtime.ends_at = showtime.starts_at + timedelta(hours=2)

@@ -126,3 +126,10 @@ def test_own_hold_seats_names_only_the_callers_running_hold(
         sorted([seats["B1"].id, seats["B2"].id]),
     )
     assert lapsed.public_id != running.public_id
+    # A box-office sale held by a member of staff is a walk-in's, not the member's own hold.
+    from marquee.staff.boxoffice import box_office_hold
+    from tests import factories
+
+    staff = factories.UserFactory(role="staff")
+    box_office_hold(staff=staff, showtime_id=showtime.pk, seat_ids=[seats["C1"].id])
+    assert own_hold_seats(user_id=staff.pk, showtime_id=showtime.pk, now=now) == (None, [])

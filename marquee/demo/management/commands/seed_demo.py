@@ -453,10 +453,14 @@ class Command(BaseCommand):
         )
         Ticket.objects.bulk_create([ticket for sale in sales for ticket in sale.tickets])
         BookingEvent.objects.bulk_create([event for sale in sales for event in sale.events])
-        # Sold two days before the show, not today (auto_now_add wrote today).
+        # Sold two days before the show, not today (auto_now_add wrote today); the dashboard
+        # counts a ticket sold when its booking's `confirmed` event was written.
         for showtime in {sale.booking.showtime for sale in sales}:
             sold_at = showtime.starts_at - SOLD_BEFORE
             Booking.objects.filter(showtime=showtime, user__in=buyers).update(created_at=sold_at)
+            BookingEvent.objects.filter(
+                booking__showtime=showtime, booking__user__in=buyers
+            ).update(created_at=sold_at)
             Payment.objects.filter(booking__showtime=showtime, booking__user__in=buyers).update(
                 created_at=sold_at
             )

@@ -16,6 +16,14 @@
   var UNSUPPORTED = "unsupported";
 
   var $ = function (id) { return document.getElementById(id); };
+  // Every sentence shown, in the page's language (door.py's door_messages, as JSON in the page).
+  var TEXT = JSON.parse($("door-messages").textContent);
+  var REASONS = TEXT.reasons;
+  function fill(template, values) {
+    return template.replace(/\{(\w+)\}/g, function (slot, name) {
+      return Object.prototype.hasOwnProperty.call(values, name) ? String(values[name]) : slot;
+    });
+  }
   var verdictBox = $("door-verdict");
   var undoButton = $("door-undo");
   var net = $("door-net");
@@ -332,7 +340,7 @@
     if (code === lastCode && now - lastCodeAt < SAME_CODE_MS) return Promise.resolve();
     lastCode = code; lastCodeAt = now;
     if (!state.selected.length) {
-      show("refused", "Choose this door's showtimes first", "", "", "", "");
+      show("refused", TEXT.choose_showtimes, "", "", "", "");
       return Promise.resolve();
     }
     var scan = {
@@ -365,7 +373,7 @@
     var showtime = scan.showtime;
     admitted(scan.direction, scan.ticket.seat, scan.ticket.ticket_type,
              showtime.movie + " · " + timeOf(showtime.local_starts_at) + " · " + showtime.screen_name,
-             scan.replayed ? "Already recorded a moment ago" : "");
+             scan.replayed ? TEXT.replayed : "");
     offerUndo({ nonce: scan.nonce, online: true, ticket: scan.ticket.id });
   }
 
@@ -392,7 +400,7 @@
       var showtime = verdict.showtime;
       admitted(scan.direction, ticket.seat, ticket.ticket_type,
                showtime.movie + " · " + timeOf(showtime.local_starts_at) + " · " + showtime.screen_name,
-               "Offline: checked on this device, uploaded when the network is back");
+               TEXT.offline_admitted);
       offerUndo({ nonce: scan.nonce, online: false, ticket: ticket.id, before: before });
     });
   }
@@ -421,13 +429,13 @@
       state.tickets[scan.ticket] = scan.before;
       save();
       showNet();
-      show("idle", "Scan undone", "", "", "", "");
+      show("idle", TEXT.undone, "", "", "", "");
       return;
     }
     api("POST", cfg.undoUrl.replace("NONCE", scan.nonce)).then(function (response) {
       if (response.status !== 200) {
         var error = (response.body && response.body.error) || {};
-        show("refused", "Could not undo", "", "", "", error.message || "");
+        show("refused", TEXT.undo_failed, "", "", "", error.message || "");
         return;
       }
       var ticket = state.tickets[scan.ticket];
@@ -436,32 +444,13 @@
         ticket.checked_in_at = response.body.ticket.checked_in_at;
         save();
       }
-      show("idle", "Scan undone", "", "", "", "");
+      show("idle", TEXT.undone, "", "", "", "");
     }, function () {
-      show("refused", "Could not undo: no network", "", "", "", "");
+      show("refused", TEXT.undo_no_network, "", "", "", "");
     });
   }
 
   // --- What the screen says ---------------------------------------------------------------------
-
-  var REASONS = {
-    invalid_ticket_code: "Not a valid ticket (forged or damaged code)",
-    ticket_not_found: "No such ticket",
-    ticket_not_valid: "This ticket is {status}",
-    showtime_cancelled: "This showtime was cancelled",
-    wrong_day: "Wrong day: the ticket is for {when}",
-    wrong_showtime: "Wrong showtime: {movie}, {time}, {screen}",
-    wrong_screen: "Wrong screen: {movie}, {time}, {screen}",
-    already_checked_in: "Already checked in at {time}{device}",
-    not_checked_in: "Not checked in, so cannot go out",
-    reentry_not_allowed: "No re-entry at this showtime",
-    unknown_offline: "Unknown ticket (offline): ask a supervisor",
-    offline_unavailable: "No network, and this page needs HTTPS to check tickets alone",
-    nonce_reused: "Scan again",
-    not_authenticated: "Log in again",
-    permission_denied: "Log in again (staff only)",
-    throttled: "Too many scans: wait a moment"
-  };
 
   function timeOf(iso) {
     if (!iso) return "";
@@ -475,24 +464,33 @@
     return isNaN(moment) ? "" : moment.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
   }
 
+  function statusText(status) {
+    return TEXT.ticket_statuses[status] || status || "";
+  }
+
+  function seatText(seat) {
+    var text = fill(TEXT.seat, { row: seat.row, number: seat.number });
+    return seat.tier !== "standard" ? text + " · " + (TEXT.tiers[seat.tier] || seat.tier) : text;
+  }
+
   function refused(code, details, message, offline) {
-    var template = REASONS[code] || message || "Refused";
-    var text = template
-      .replace("{status}", details.status || "")
-      .replace("{when}", (details.local_starts_at || "").replace("T", " ").slice(0, 16))
-      .replace("{movie}", details.movie || "")
-      .replace("{time}", details.local_starts_at ? timeOf(details.local_starts_at) : clock(details.checked_in_at))
-      .replace("{screen}", details.screen || "")
-      .replace("{device}", details.device ? ", " + details.device : "");
-    show("refused", "Refused", text, "", "", offline ? "Offline: checked on this device" : "");
+    var text = fill(REASONS[code] || message || TEXT.refused, {
+      status: statusText(details.status),
+      when: (details.local_starts_at || "").replace("T", " ").slice(0, 16),
+      movie: details.movie || "",
+      time: details.local_starts_at ? timeOf(details.local_starts_at) : clock(details.checked_in_at),
+      screen: details.screen || "",
+      device: details.device ? ", " + details.device : ""
+    });
+    show("refused", TEXT.refused, text, "", "", offline ? TEXT.offline_refused : "");
     undoButton.hidden = true;
     undoable = null;
   }
 
   function admitted(direction, seat, ticketType, showtime, note) {
-    var title = direction === "exit" ? "Out: may come back in" : "Admitted";
-    var seatText = seat ? "Row " + seat.row + " · Seat " + seat.number + (seat.tier !== "standard" ? " · " + seat.tier : "") : "Seat: see the ticket";
-    show(direction === "exit" ? "exit" : "admitted", title, seatText, ticketType || "", showtime, note);
+    var title = direction === "exit" ? TEXT.out : TEXT.admitted;
+    show(direction === "exit" ? "exit" : "admitted", title, seat ? seatText(seat) : TEXT.seat_unknown,
+         ticketType ? TEXT.ticket_types[ticketType] || ticketType : "", showtime, note);
   }
 
   function show(kind, title, seat, ticketType, showtime, note) {
@@ -506,11 +504,11 @@
   }
 
   function showNet() {
-    var parts = [online() ? "Online" : "OFFLINE: checking on this device"];
+    var parts = [online() ? TEXT.online : TEXT.offline];
     var count = Object.keys(state.tickets).length;
-    parts.push(count + (count === 1 ? " ticket" : " tickets") + " in the list");
-    if (state.syncedAt) parts.push("synced " + clock(state.syncedAt));
-    parts.push(state.queue.length + " to upload");
+    parts.push(count === 1 ? TEXT.list_one : fill(TEXT.list_many, { count: count }));
+    if (state.syncedAt) parts.push(fill(TEXT.synced, { time: clock(state.syncedAt) }));
+    parts.push(fill(TEXT.to_upload, { count: state.queue.length }));
     net.textContent = parts.join(" · ");
     net.dataset.queue = String(state.queue.length);
     net.dataset.online = online() ? "yes" : "no";
@@ -522,14 +520,13 @@
     state.conflicts.forEach(function (conflict) {
       var item = document.createElement("li");
       var seat = conflict.scan && conflict.scan.ticket ? conflict.scan.ticket.seat : null;
-      var what = seat ? "Row " + seat.row + " seat " + seat.number : "Ticket";
-      var reason = REASONS[conflict.code] || conflict.code;
+      var what = seat ? fill(TEXT.conflict_seat, { row: seat.row, number: seat.number })
+                      : TEXT.conflict_ticket;
       var details = conflict.details || {};
-      item.textContent = what + ": " + reason
-        .replace("{status}", details.status || "")
-        .replace("{time}", clock(details.checked_in_at))
-        .replace("{device}", details.device ? ", " + details.device : "")
-        .replace("{when}", "").replace("{movie}", "").replace("{screen}", "");
+      item.textContent = what + ": " + fill(REASONS[conflict.code] || conflict.code, {
+        status: statusText(details.status), time: clock(details.checked_in_at),
+        device: details.device ? ", " + details.device : "", when: "", movie: "", screen: ""
+      });
       list.appendChild(item);
     });
     box.hidden = !state.conflicts.length;
@@ -564,7 +561,7 @@
 
   function startCamera() {
     if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
-      show("refused", "No camera here", "Type the code instead", "", "", "");
+      show("refused", TEXT.no_camera, TEXT.type_instead, "", "", "");
       return;
     }
     navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" }, audio: false })
@@ -572,13 +569,13 @@
         stream = media;
         video.srcObject = media;
         video.hidden = false;
-        cameraButton.textContent = "Stop camera";
+        cameraButton.textContent = TEXT.stop_camera;
         cameraButton.setAttribute("aria-pressed", "true");
         return video.play();
       })
       .then(function () { frameTimer = window.setInterval(grabFrame, FRAME_MS); })
       .catch(function () {
-        show("refused", "The camera could not start", "Type the code instead", "", "", "");
+        show("refused", TEXT.camera_failed, TEXT.type_instead, "", "", "");
       });
   }
 
@@ -587,7 +584,7 @@
     if (stream) stream.getTracks().forEach(function (track) { track.stop(); });
     stream = null;
     video.hidden = true;
-    cameraButton.textContent = "Start camera";
+    cameraButton.textContent = TEXT.start_camera;
     cameraButton.setAttribute("aria-pressed", "false");
   }
 
@@ -609,7 +606,7 @@
     });
     $("door-mode-" + state.mode).checked = true;
     $("door-direction-" + state.direction).checked = true;
-    if (!state.device) state.device = "Door " + newNonce().slice(0, 4);
+    if (!state.device) state.device = fill(TEXT.device, { id: newNonce().slice(0, 4) });
     $("door-device").value = state.device;
     // Showtimes of other days are gone from the page: so are they from the selection.
     state.selected = state.selected.filter(function (id) { return $("door-showtime-" + id); });
@@ -629,7 +626,7 @@
       save();
     }).catch(function () {
       box.checked = !box.checked;
-      show("refused", "Re-entry could not be changed", "", "", "", online() ? "" : "No network");
+      show("refused", TEXT.reentry_failed, "", "", "", online() ? "" : TEXT.no_network);
     });
   }
 
