@@ -35,6 +35,7 @@ from marquee.common.errors import HTTP_STATUS, CommonErrorCode
 from marquee.common.local_cache import LocalCache
 from marquee.live.broker import CLOSED, HEARTBEAT, Entry, Viewer, broker
 from marquee.live.error_codes import LiveErrorCode
+from marquee.live.lapses import lapses_follow
 
 logger = logging.getLogger("marquee.live")
 
@@ -246,5 +247,6 @@ async def stream_open(*, showtime_id: int, since: int | None) -> SeatStream | Re
         viewers.leave()
         logger.warning("live channel unavailable: %s", error)
         return refusal_unavailable()
+    lapses_follow(viewer)
     start = version if since is None else since
     return SeatStream(viewer, catch_up(start, version, log), start)
