@@ -93,7 +93,11 @@ async def serve_stream(scope, receive, send, showtime_id: int) -> None:
     if isinstance(opened, Refusal):
         await _send_whole(send, _secured(security, request, refusal_response(opened)), request_id)
         return
-    start = _start(_secured(security, request, stream_response(opened)), request_id)
+    try:
+        start = _start(_secured(security, request, stream_response(opened)), request_id)
+    except BaseException:
+        opened.close()  # the viewer's place, given back
+        raise
     del request, security  # nothing of the request outlives its first bytes
     await _send_stream(send, receive, start, opened)
 
