@@ -381,3 +381,20 @@ def test_a_since_that_is_not_a_version_starts_from_now(plain_app, local_broker, 
     assert status == 200
     assert first[0][":"] == ["version 1"]
     assert events == []
+
+
+def test_through_redis_the_plain_handler_streams_each_hold(
+    plain_app, redis_broker, showtime, seats, hold_committed
+):
+    async def scenario():
+        async with Stream(plain_app, URL.format(showtime.pk)) as stream:
+            await stream.blocks(1)
+            await hold_committed(["D4"])
+            events = await stream.events(1)
+        await redis_broker.aclose()
+        return events
+
+    [event] = run(scenario)
+    assert event["event"] == "seats"
+    assert event["json"]["seats"] == [{"id": seats["D4"].pk, "status": "held"}]
+    assert views.viewers.open == 0

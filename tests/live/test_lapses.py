@@ -144,3 +144,19 @@ def test_the_sweep_of_one_showtime_leaves_the_others_lapsed_holds_to_beat(
     mine.refresh_from_db()
     theirs.refresh_from_db()
     assert (mine.status, theirs.status) == (BookingStatus.EXPIRED, BookingStatus.PENDING)
+
+
+def test_through_redis_the_lapse_reaches_the_viewer_as_well(
+    plain_app, redis_broker, showtime, seats, hold
+):
+    booking = hold(["C3"], now=lapsing_in(1.0))
+
+    async def scenario():
+        async with Stream(plain_app, URL.format(showtime.pk)) as stream:
+            events = await stream.events(1, timeout=5)
+        await redis_broker.aclose()
+        return events, timezone.now()
+
+    [event], arrived = run(scenario)
+    assert event["json"]["seats"] == [{"id": seats["C3"].pk, "status": "available"}]
+    assert arrived - booking.expires_at < timedelta(seconds=1.5)
