@@ -38,6 +38,7 @@ from marquee.live.streams import (
 )
 from marquee.live.views import refusal_response, stream_response
 
+logger = logging.getLogger("marquee.live")
 security_logger = logging.getLogger("django.security.DisallowedHost")
 
 # The URLconf's `showtimes/<int:showtime_id>/seats/` under `live/` (the int converter's digits);
@@ -150,7 +151,11 @@ async def _send_stream(send, receive, start: dict, stream: SeatStream) -> None:
     ended = False
 
     def client_left(watch: asyncio.Task) -> None:
-        if not ended and not watch.cancelled():
+        if watch.cancelled():
+            return
+        if watch.exception() is not None:  # a server's receive failing: the stream ends too
+            logger.warning("live stream: receive failed: %r", watch.exception())
+        if not ended:
             serving.cancel()
 
     watch = asyncio.get_running_loop().create_task(_until_disconnect(receive))

@@ -398,3 +398,19 @@ def test_through_redis_the_plain_handler_streams_each_hold(
     assert event["event"] == "seats"
     assert event["json"]["seats"] == [{"id": seats["D4"].pk, "status": "held"}]
     assert views.viewers.open == 0
+
+
+def test_a_server_whose_receive_fails_ends_the_stream_and_frees_the_place(
+    plain_app, local_broker, showtime, caplog
+):
+    async def scenario():
+        stream = Stream(plain_app, URL.format(showtime.pk))
+        await stream.__aenter__()
+        await stream.blocks(1)
+        stream.incoming.put_nowait(None)  # not an ASGI message: the handler's receive fails
+        await asyncio.wait_for(stream.task, 5)
+        return stream.task.exception()
+
+    assert run(scenario) is None
+    assert views.viewers.open == 0
+    assert "receive failed" in caplog.text
