@@ -183,10 +183,11 @@ def with_other_cpu(usage: dict) -> dict:
     return usage
 
 
-def free_port() -> int:
-    """BENCH_PORT if set (a shared machine's assigned range), else any free loopback port."""
+def free_port(offset: int = 0) -> int:
+    """BENCH_PORT + offset if BENCH_PORT is set (a shared machine's assigned range: gunicorn
+    on it, the live server on the next), else any free loopback port."""
     if os.environ.get("BENCH_PORT"):
-        return int(os.environ["BENCH_PORT"])
+        return int(os.environ["BENCH_PORT"]) + offset
     with socket.socket() as probe:
         probe.bind((HOST, 0))
         return probe.getsockname()[1]
@@ -740,7 +741,7 @@ def live_scenario(bench: Bench, environment: dict[str, str], quick: bool) -> dic
 
     showtime = bench.data["live_showtime"]
     viewers = 500 if quick else LIVE_VIEWERS
-    port = free_port()
+    port = free_port(1)
     env = {**os.environ, **environment, "DJANGO_SETTINGS_MODULE": "config.production"}
     log_path = bench.workdir / "live.log"
     uvicorn = Path(sys.executable).with_name("uvicorn")

@@ -559,6 +559,10 @@ LIVE_MAX_VIEWERS = env.int("LIVE_MAX_VIEWERS", default=5000)
 # Where the ASGI live server answers /live/ when this process is WSGI (gunicorn) and no proxy
 # routes /live/ there: e.g. https://live.example.com. Unset: a WSGI process answers 421.
 LIVE_URL = env("LIVE_URL", default="")
+# True: the ASGI application sends the streams through Django's request path (the view in
+# marquee/live/views.py) instead of the plain handler (marquee/live/asgi.py); for comparing the
+# two (docs/benchmarks.md), not for production.
+LIVE_THROUGH_DJANGO = env.bool("LIVE_THROUGH_DJANGO", default=False)
 
 
 def _origin(url: str) -> str:

@@ -12,3 +12,9 @@ class BookingConfig(AppConfig):
 
         # A showtime with buyers keeps its film, place, time and currency.
         hooks.register_showtime_change_check(receivers.refuse_change_with_buyers)
+
+        # The live processes sweep a watched showtime's holds as they lapse.
+        from marquee.booking import selectors, services
+        from marquee.live.lapses import register_lapse_sweep
+
+        register_lapse_sweep(next_lapse=selectors.hold_next_lapse, sweep=services.bookings_expire)

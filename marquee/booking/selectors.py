@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.db import connections, router
-from django.db.models import BooleanField, Count, ExpressionWrapper, F, Prefetch, Q, QuerySet
+from django.db.models import BooleanField, Count, ExpressionWrapper, F, Min, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -40,6 +40,14 @@ _CURRENT_SQL = (
     "SELECT seat_id, CASE WHEN status = %s AND held_until <= %s THEN %s ELSE status END"
     " FROM {table} WHERE showtime_id = %s AND status IN (%s, %s)"
 )
+
+
+def hold_next_lapse(*, showtime_id: int) -> datetime | None:
+    """When the showtime's next unpaid hold lapses (None: it has none); the live processes sweep
+    it then (marquee/live/lapses.py). One query, on the (showtime, status) index."""
+    return Booking.objects.filter(showtime_id=showtime_id, status=BookingStatus.PENDING).aggregate(
+        first=Min("expires_at")
+    )["first"]
 
 
 def held_seat_counts(*, user_id: int, showtime_id: int, now: datetime) -> tuple[int, int]:

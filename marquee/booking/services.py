@@ -1184,15 +1184,20 @@ def bookings_cancel_for_showtime(*, showtime: Showtime, actor: User | None = Non
     return len(ids)
 
 
-def bookings_expire(*, now: datetime | None = None, batch_size: int = 500) -> int:
-    """Mark lapsed holds expired in bulk. Safe to run any time, twice, or concurrently."""
+def bookings_expire(
+    *, now: datetime | None = None, batch_size: int = 500, showtime_id: int | None = None
+) -> int:
+    """Mark lapsed holds expired in bulk (of one showtime, or all). Safe to run any time, twice,
+    or concurrently."""
     now = now or timezone.now()
     expired = 0
+    lapsed = Booking.objects.filter(status=BookingStatus.PENDING, expires_at__lte=now)
+    if showtime_id is not None:
+        lapsed = lapsed.filter(showtime_id=showtime_id)
     while True:
         with transaction.atomic():
             rows = list(
-                Booking.objects.select_for_update(skip_locked=True)
-                .filter(status=BookingStatus.PENDING, expires_at__lte=now)
+                lapsed.select_for_update(skip_locked=True)
                 .order_by("pk")
                 .values_list("pk", "public_id")[:batch_size]
             )

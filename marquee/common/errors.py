@@ -152,6 +152,7 @@ HTTP_STATUS: dict[str, int] = {
     LiveErrorCode.LIVE_FULL: 503,
     LiveErrorCode.LIVE_UNAVAILABLE: 503,
     LiveErrorCode.LIVE_NEEDS_ASGI: 421,
+    LiveErrorCode.METHOD_NOT_ALLOWED: 405,
     WaitlistErrorCode.SEATS_AVAILABLE: 409,
     WaitlistErrorCode.ALREADY_ON_WAITLIST: 409,
     WaitlistErrorCode.NOT_ON_WAITLIST: 404,

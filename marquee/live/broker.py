@@ -83,6 +83,11 @@ class Viewer:
         self._hub = hub
         self._left = False
 
+    @property
+    def hub(self) -> _Hub:
+        """The viewers of its event loop, by showtime (`hub.viewers`)."""
+        return self._hub
+
     def put(self, entry: Entry) -> None:
         """On the viewer's loop: queue an entry; a viewer too far behind is told to start over
         from this entry (a reset), the entries before it dropped."""

@@ -24,26 +24,37 @@ def parse_block(block: bytes) -> dict:
 
 
 class Stream:
-    def __init__(self, app, url: str, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        app,
+        url: str,
+        headers: dict[str, str] | None = None,
+        *,
+        method: str = "GET",
+        scheme: str = "http",
+        raw_query: bytes | None = None,
+    ) -> None:
         self.app, self.url, self.extra = app, url, headers or {}
+        self.method, self.scheme, self.raw_query = method, scheme, raw_query
         self.buffer = b""
         self.chunks: list[bytes] = []  # the body as the application sent it, message by message
         self.ended = False
 
     async def __aenter__(self) -> Stream:
         parts = urlsplit(self.url)
-        headers = [(b"host", b"testserver")] + [
-            (name.lower().encode(), value.encode()) for name, value in self.extra.items()
+        extra = {name.lower(): value for name, value in self.extra.items()}
+        headers = [(b"host", extra.pop("host", "testserver").encode())] + [
+            (name.encode(), value.encode()) for name, value in extra.items()
         ]
         scope = {
             "type": "http",
             "asgi": {"version": "3.0"},
             "http_version": "1.1",
-            "method": "GET",
-            "scheme": "http",
+            "method": self.method,
+            "scheme": self.scheme,
             "path": parts.path,
             "raw_path": parts.path.encode(),
-            "query_string": parts.query.encode(),
+            "query_string": parts.query.encode() if self.raw_query is None else self.raw_query,
             "root_path": "",
             "headers": headers,
             "client": ("127.0.0.1", 50000),

@@ -176,8 +176,11 @@ class AsgiLiveServer:
 
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        from marquee.live.asgi import live_routed
+
         config = uvicorn.Config(
-            ASGIStaticFilesHandler(get_asgi_application()),
+            # As config/asgi.py: the streams to the plain handler, the rest to Django.
+            live_routed(ASGIStaticFilesHandler(get_asgi_application())),
             host="127.0.0.1",
             port=self.port,
             lifespan="off",
