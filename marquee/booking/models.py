@@ -4,8 +4,8 @@ import uuid
 from django.conf import settings
 from django.core.validators import MaxValueValidator
 from django.db import models
-from django.utils.translation import gettext_lazy as _
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 
 from marquee.catalog.models import DEFAULT_TICKET_TYPE, Seat, Showtime, Theater
 from marquee.common.constraints import ConditionalUniqueConstraint
