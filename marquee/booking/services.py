@@ -1138,7 +1138,7 @@ def _still_owed_back_q() -> Q:
     is more than their refunds: a voucher's share of them was never paid, so it is not kept)."""
     active = Ticket.objects.filter(booking_id=OuterRef("pk"), status__in=ACTIVE_TICKET_STATUSES)
     total_field = Booking._meta.get_field("total")
-    money = DecimalField(
+    money: DecimalField = DecimalField(
         max_digits=total_field.max_digits, decimal_places=total_field.decimal_places
     )
     refunded = (

@@ -310,7 +310,9 @@ def test_changing_the_window_and_limits(admin_client_api):
     )
     assert unchanged.status_code == 200
     assert (unchanged.json()["kind"], unchanged.json()["value"]) == ("percent", "10")
-    cleared = admin_client_api.patch(f"{URL}{voucher.pk}/", {"max_redemptions": None}, format="json")
+    cleared = admin_client_api.patch(
+        f"{URL}{voucher.pk}/", {"max_redemptions": None}, format="json"
+    )
     assert cleared.json()["max_redemptions"] is None
 
 

@@ -12,7 +12,9 @@ def tracked_text_files() -> list[Path]:
         ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True
     ).stdout.split(b"\0")
     suffixes = {".py", ".md", ".html", ".js", ".css", ".po", ".toml", ".yaml", ".yml", ".txt"}
-    return [ROOT / name.decode() for name in listed if name and Path(name.decode()).suffix in suffixes]
+    return [
+        ROOT / name.decode() for name in listed if name and Path(name.decode()).suffix in suffixes
+    ]
 
 
 def test_no_tracked_file_keeps_merge_conflict_markers():
