@@ -33,3 +33,25 @@ def refund_unit(*, booking: Booking) -> Decimal | None:
     """The coarsest unit any registered rule asks for (None: the currency's minor unit)."""
     units = [unit for ask in _refund_units if (unit := ask(booking=booking)) is not None]
     return max(units) if units else None
+
+
+class CancellationRefund(Protocol):
+    def __call__(self, *, booking: Booking) -> Decimal | None:
+        """What the cancellation of this booking refunds (its payment's full refund), or None
+        when no refund was asked."""
+
+
+_cancellation_refunds: list[CancellationRefund] = []
+
+
+def register_cancellation_refund(amount: CancellationRefund) -> None:
+    """Have `amount` asked when a cancelled booking's notice says what goes back."""
+    if amount not in _cancellation_refunds:
+        _cancellation_refunds.append(amount)
+
+
+def cancellation_refund(*, booking: Booking) -> Decimal | None:
+    """What the registered rules say a cancelled booking's cancellation refunds (None: no
+    rule registered, or no refund asked)."""
+    amounts = [a for ask in _cancellation_refunds if (a := ask(booking=booking)) is not None]
+    return sum(amounts, Decimal(0)) if amounts else None

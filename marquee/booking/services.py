@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, OperationalError, connection, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import DecimalField, Exists, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce, Round
 from django.utils import timezone
 
 from marquee.booking import (
@@ -1131,16 +1132,42 @@ def booking_cancel_tickets(
     return quote
 
 
+def _still_owed_back_q() -> Q:
+    """A confirmed booking the cinema owes money back if its show is off: it has an active
+    ticket, or the policy kept part of what its given-back tickets cost (the booking's total
+    is more than their refunds: a voucher's share of them was never paid, so it is not kept)."""
+    active = Ticket.objects.filter(booking_id=OuterRef("pk"), status__in=ACTIVE_TICKET_STATUSES)
+    total_field = Booking._meta.get_field("total")
+    money: DecimalField = DecimalField(
+        max_digits=total_field.max_digits, decimal_places=total_field.decimal_places
+    )
+    refunded = (
+        Ticket.objects.filter(booking_id=OuterRef("pk"), cancellation__isnull=False)
+        .order_by()
+        .values("booking_id")
+        .annotate(sum=Sum("refund_amount"))
+        .values("sum")
+    )
+    # Rounded to the money columns' places: SQLite adds decimals as binary floats.
+    given_back_refunds = Round(
+        Coalesce(Subquery(refunded), Value(Decimal(0)), output_field=money),
+        total_field.decimal_places,
+    )
+    return Exists(active) | Q(total__gt=given_back_refunds)
+
+
 def bookings_cancel_for_showtime(*, showtime: Showtime, actor: User | None = None) -> int:
-    """A cancelled showtime takes every held and confirmed booking with it, but for a paid
-    booking whose every ticket was given back already (the policy settled each)."""
+    """A cancelled showtime takes every held and confirmed booking with it, and every cent
+    paid goes back (payments' `showtime_cancelled` refund): a booking whose every ticket was
+    given back by list is cancelled too when the policy kept part of their price. Only a
+    booking the policy gave back in full stays as it was (nothing is owed)."""
     with transaction.atomic():
-        active = Ticket.objects.filter(booking_id=OuterRef("pk"), status__in=ACTIVE_TICKET_STATUSES)
         bookings = list(
             Booking.objects.select_for_update()
             .filter(showtime=showtime)
             .filter(
-                Q(status=BookingStatus.PENDING) | Q(status=BookingStatus.CONFIRMED) & Exists(active)
+                Q(status=BookingStatus.PENDING)
+                | Q(status=BookingStatus.CONFIRMED) & _still_owed_back_q()
             )
             .order_by("pk")
         )

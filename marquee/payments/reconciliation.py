@@ -35,12 +35,14 @@ from marquee.booking.models import (
     ACTIVE_TICKET_STATUSES,
     Booking,
     BookingStatus,
+    RefundReason,
     Ticket,
     TicketCancellation,
     TicketStatus,
     Voucher,
     VoucherRedemption,
 )
+from marquee.catalog.models import ShowtimeStatus
 from marquee.payments.models import Payment, PaymentStatus, Refund, RefundKind
 
 # A report names at most this many rows per check; a systematic breach is clear long before.
@@ -253,6 +255,32 @@ def kept_payments_not_accounted_by_tickets(*, limit: int | None = DEFAULT_LIMIT)
     )
 
 
+def cancelled_showtime_payments_not_refunded_whole(
+    *, limit: int | None = DEFAULT_LIMIT
+) -> list[int]:
+    """Payments of bookings of a showtime the cinema cancelled whose refunds do not add up to
+    what they collected: the show's refund (`showtime_cancelled`) left money behind, or a
+    booking of the show is still confirmed while the refund policy keeps part of its payment.
+    (A booking its buyer cancelled before the show was called off was settled by their own
+    cancellation, and is not looked at.)"""
+    money = _money_field(Payment, "amount")
+    refunds = Refund.objects.filter(payment_id=OuterRef("pk"))
+    show_refund = refunds.filter(kind=RefundKind.FULL, reason_code=RefundReason.SHOWTIME_CANCELLED)
+    return _ids(
+        Payment.objects.filter(
+            status__in=[PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED],
+            booking__showtime__status=ShowtimeStatus.CANCELLED,
+        )
+        .filter(Exists(show_refund) | Q(booking__status=BookingStatus.CONFIRMED))
+        .annotate(
+            refunded=_rounded_sum(refunds, "amount", by="payment_id", output=money),
+            paid=Round(F("amount"), money.decimal_places, output_field=money),
+        )
+        .exclude(refunded=F("paid")),
+        limit,
+    )
+
+
 def cancellations_not_their_tickets_refunds(*, limit: int | None = DEFAULT_LIMIT) -> list[int]:
     """Partial cancellations whose refund is not the sum of their tickets' refunds, or that
     have no tickets."""
@@ -327,6 +355,13 @@ CHECKS: tuple[Check, ...] = (
         "what the refund policy kept of the tickets given back",
         "payment",
         kept_payments_not_accounted_by_tickets,
+    ),
+    Check(
+        "cancelled_showtime_payments_not_refunded_whole",
+        "when the cinema cancels a showtime, the payments its bookings stood on are refunded "
+        "whole, what the refund policy kept of tickets given back included",
+        "payment",
+        cancelled_showtime_payments_not_refunded_whole,
     ),
     Check(
         "cancellations_not_their_tickets_refunds",

@@ -587,18 +587,46 @@ def refund_unit_of_booking(*, booking: Booking) -> Decimal | None:
     return None if paid is None else amount_unit(*paid)
 
 
+def _refunded_so_far(payment: Payment) -> Decimal:
+    """What the payment's refunds (partial ones: tickets given back) give back already."""
+    total = Refund.objects.filter(payment=payment).aggregate(total=Sum("amount"))["total"]
+    return total or Decimal(0)
+
+
+def cancellation_refund_of_booking(*, booking: Booking) -> Decimal | None:
+    """Registered as booking's cancellation refund: the full refund of the payment a cancelled
+    booking stood on (None when none was asked: nothing was paid, or nothing was left)."""
+    return (
+        Refund.objects.filter(
+            payment__booking_id=booking.pk,
+            payment__status__in=[PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED],
+            kind=RefundKind.FULL,
+        )
+        .values_list("amount", flat=True)
+        .first()
+    )
+
+
 def refund_request(
-    *, payment: Payment, reason: str = "", reason_code: RefundReason = RefundReason.OTHER
+    *,
+    payment: Payment,
+    reason: str = "",
+    reason_code: RefundReason = RefundReason.OTHER,
+    whole_payment: bool = False,
 ) -> Refund | None:
     """Ask for a full refund once (inside the caller's transaction); the task does the call.
 
     Full means what the booking still stands on: tickets given back earlier were settled by
-    their own (partial) refunds. None when nothing is left to give back. `reason_code` says
-    why for the reports, `reason` is a note."""
+    their own (partial) refunds. With `whole_payment` (the cinema cancelled the show) it is
+    everything the payment collected that no refund gave back yet: what the policy kept of
+    tickets given back goes back too. None when nothing is left to give back. `reason_code`
+    says why for the reports, `reason` is a note."""
     existing = Refund.objects.filter(payment=payment, kind=RefundKind.FULL).first()
     if existing is not None:
         return existing
-    given_back = _given_back_value(payment)
+    # The whole payment: what its refunds gave back already is all that is not owed. (Each
+    # partial refund was rounded to the provider's unit, and so is the payment.)
+    given_back = _refunded_so_far(payment) if whole_payment else _given_back_value(payment)
     amount = payment.amount - given_back
     unit = amount_unit(payment.provider, payment.currency)
     if unit is not None:  # what is left after tickets given back, in the provider's units
@@ -721,12 +749,16 @@ def refunds_for_cancelled_booking(
     note: str = "",
 ) -> list[Refund]:
     """A paid booking that was cancelled gets every captured payment back, for `reason_code`
-    (the cancelling service's)."""
+    (the cancelling service's). When the cinema cancelled the show (`showtime_cancelled`) that
+    is every cent not refunded yet, what the refund policy kept of tickets given back too."""
     if previous_status != BookingStatus.CONFIRMED:
         return []
     note = f"booking cancelled: {note}" if note.strip() else "booking cancelled"
+    whole_payment = reason_code == RefundReason.SHOWTIME_CANCELLED
     refunds = [
-        refund_request(payment=payment, reason=note, reason_code=reason_code)
+        refund_request(
+            payment=payment, reason=note, reason_code=reason_code, whole_payment=whole_payment
+        )
         for payment in Payment.objects.filter(booking=booking, status=PaymentStatus.SUCCEEDED)
     ]
     return [refund for refund in refunds if refund is not None]

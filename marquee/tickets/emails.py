@@ -15,11 +15,12 @@ from email.mime.image import MIMEImage
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db.models import Q
+from django.db.models import Q, Sum
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext, pgettext_lazy
 
+from marquee.booking import hooks
 from marquee.booking.models import (
     Booking,
     BookingStatus,
@@ -221,12 +222,23 @@ def cancellation_message(booking: Booking) -> EmailMultiAlternatives:
     event = selectors.booking_cancellation_event(booking=booking)
     if event is None:
         raise NothingToSend("the booking was never cancelled")
+    was_paid = event.from_status == BookingStatus.CONFIRMED
+    refund = hooks.cancellation_refund(booking=booking) if was_paid else None
     with translation.override(_language(booking)):
         context = _booking_context(booking) | {
-            "was_paid": event.from_status == BookingStatus.CONFIRMED,
+            "was_paid": was_paid,
             "showtime_cancelled": booking.showtime.status == ShowtimeStatus.CANCELLED,
             "total": _money(booking.total, booking.currency),
         }
+        if refund is not None and refund != booking.total:
+            # Tickets were given back before: say what went back then and what goes back now.
+            earlier = booking.tickets.filter(cancellation__isnull=False).aggregate(
+                sum=Sum("refund_amount")
+            )["sum"]
+            context |= {
+                "refund": _money(refund, booking.currency),
+                "refunded_before": _money(earlier or Decimal(0), booking.currency),
+            }
         return _message(
             booking=booking,
             template="booking_cancelled",

@@ -261,9 +261,42 @@ def test_a_booking_with_every_ticket_given_back_cannot_be_cancelled_again(
     call_command("reconcile")  # exits 1 on a breach
 
 
-def test_cancelling_the_show_leaves_a_booking_given_back_whole_as_the_policy_settled_it(
+def refunds_of(booking):
+    return sorted(Refund.objects.filter(payment__booking=booking).values_list("kind", "amount"))
+
+
+def test_a_family_gets_every_cent_back_when_the_cinema_cancels_after_they_gave_back_two(
     paid, customer, showtime, django_capture_on_commit_callbacks
 ):
+    """Two of five tickets given back at 50 %, then the cinema calls the show off: the three
+    active tickets come back in full, and so does the half the policy kept of the two."""
+    from marquee.catalog.services import showtime_cancel
+
+    booking = paid(["A1", "A2", "A3", "A4", "A5"])
+    with django_capture_on_commit_callbacks(execute=True):
+        quote = booking_cancel_tickets(
+            booking=booking,
+            ticket_ids=ids_of(booking, "A4", "A5"),
+            actor=customer,
+            now=before_show(showtime, hours=5),
+        )
+        assert (quote.percent, quote.amount) == (50, Decimal("10.00"))
+        showtime_cancel(showtime=showtime)
+    # 30.00 for the three tickets + the 10.00 the policy had kept of the two given back.
+    assert refunds_of(booking) == [("full", Decimal("40.00")), ("partial", Decimal("10.00"))]
+    full = Refund.objects.get(kind="full")
+    assert (full.reason_code, full.status) == ("showtime_cancelled", "succeeded")
+    assert sum(amount for _, amount in refunds_of(booking)) == booking.total == Decimal("50.00")
+    assert Booking.objects.get(pk=booking.pk).status == "refunded"
+    assert Payment.objects.get(booking=booking).status == "refunded"
+    assert reconciliation.reconcile() == []
+
+
+def test_cancelling_the_show_refunds_what_the_policy_kept_of_a_booking_given_back_whole(
+    paid, customer, showtime, django_capture_on_commit_callbacks
+):
+    """Every ticket given back by list leaves the booking confirmed with none; when the cinema
+    cancels the show it is cancelled too, and the kept half goes back."""
     from marquee.catalog.services import showtime_cancel
 
     booking = paid(["A1", "A2"])
@@ -276,9 +309,151 @@ def test_cancelling_the_show_leaves_a_booking_given_back_whole_as_the_policy_set
             now=before_show(showtime, hours=5),
         )
         showtime_cancel(showtime=showtime)
-    assert Booking.objects.get(pk=booking.pk).status == "confirmed"
+    booking.refresh_from_db()
+    assert booking.status == "refunded"  # cancelled, then its refund went through
+    assert list(booking.events.values_list("from_status", "to_status", "reason"))[-2:] == [
+        ("confirmed", "cancelled", "showtime cancelled"),
+        ("cancelled", "refunded", "booking cancelled: showtime cancelled"),
+    ]
+    assert refunds_of(booking) == [("full", Decimal("10.00")), ("partial", Decimal("10.00"))]
+    assert Refund.objects.get(kind="full", payment__booking=booking).reason_code == (
+        "showtime_cancelled"
+    )
     assert Booking.objects.get(pk=others.pk).status == "refunded"
     assert reconciliation.reconcile() == []
+
+
+def test_cancelling_the_show_leaves_a_booking_the_policy_gave_back_in_full_as_it_was(
+    paid, customer, showtime, django_capture_on_commit_callbacks
+):
+    """Given back a day ahead at 100 %: nothing is owed, so nothing changes."""
+    from marquee.catalog.services import showtime_cancel
+
+    booking = paid(["A1", "A2"])
+    with django_capture_on_commit_callbacks(execute=True):
+        booking_cancel_tickets(
+            booking=booking,
+            ticket_ids=ids_of(booking, "A1", "A2"),
+            actor=customer,
+            now=before_show(showtime, hours=30),
+        )
+        showtime_cancel(showtime=showtime)
+    assert Booking.objects.get(pk=booking.pk).status == "confirmed"
+    assert refunds_of(booking) == [("partial", Decimal("20.00"))]
+    assert reconciliation.reconcile() == []
+
+
+def test_cancelling_the_show_with_a_voucher_gives_back_what_was_paid_not_the_discount(
+    customer, showtime, seats, django_capture_on_commit_callbacks, default_ticket_types
+):
+    """The discount was never paid: the voucher's share of the tickets given back is not
+    refunded, every cent that was paid is."""
+    from marquee.booking import vouchers
+    from marquee.booking.models import Voucher
+    from marquee.booking.services import booking_hold
+    from marquee.catalog.services import showtime_cancel
+
+    vouchers.voucher_create(code="THREEOFF", kind="amount", value=Decimal("3.00"), currency="EUR")
+    booking = booking_hold(
+        user=customer,
+        showtime_id=showtime.pk,
+        seat_ids=[seats["A1"].id, seats["A2"].id, seats["E1"].id],
+        voucher_code="THREEOFF",
+    )
+    payment_start(booking=booking, user=customer, card_number=CARD)
+    booking.refresh_from_db()
+    assert booking.total == Decimal("32.00")  # 10 + 10 + 15 - 3
+    with django_capture_on_commit_callbacks(execute=True):
+        quote = booking_cancel_tickets(
+            booking=booking,
+            ticket_ids=ids_of(booking, "A1", "E1"),
+            actor=customer,
+            now=before_show(showtime, hours=5),  # 50 %
+        )
+        # Shares 0.85 and 1.28: (9.15 + 13.72) / 2, each rounded down.
+        assert quote.amount == Decimal("4.57") + Decimal("6.86")
+        showtime_cancel(showtime=showtime)
+    assert refunds_of(booking) == [("full", Decimal("20.57")), ("partial", Decimal("11.43"))]
+    assert sum(amount for _, amount in refunds_of(booking)) == booking.total
+    assert Voucher.objects.get().redeemed == 0  # the cancelled booking gave its use back
+    assert reconciliation.reconcile() == []
+
+
+def test_the_cancellation_email_states_everything_that_goes_back(
+    paid, customer, showtime, django_capture_on_commit_callbacks, mailoutbox
+):
+    from marquee.catalog.services import showtime_cancel
+
+    booking = paid(["A1", "A2", "A3", "A4", "A5"])
+    with django_capture_on_commit_callbacks(execute=True):
+        booking_cancel_tickets(
+            booking=booking,
+            ticket_ids=ids_of(booking, "A4", "A5"),
+            actor=customer,
+            now=before_show(showtime, hours=5),
+        )
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        showtime_cancel(showtime=showtime)
+    (cancelled,) = [m for m in mailoutbox if m.subject.startswith("Booking cancelled")]
+    body = " ".join(cancelled.body.split())
+    assert "this showtime was cancelled" in body
+    assert "You paid €50.00; €10.00 went back already for the tickets you gave back" in body
+    assert "€40.00 goes back to you now" in body
+    assert "€40.00" in " ".join(cancelled.alternatives[0][0].split())
+
+
+def test_cancelling_a_show_costs_no_more_queries_per_booking_with_tickets_given_back(
+    showtime, django_capture_on_commit_callbacks
+):
+    """The bookings the kept amount brings in are found by the same one query; each costs
+    what any cancelled paid booking costs."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from marquee.catalog.models import Showtime
+    from marquee.catalog.services import showtime_cancel
+    from tests import factories
+
+    def cancelling_costs(give_back: bool) -> int:
+        show = factories.ShowtimeFactory(
+            screen=showtime.screen, starts_at=showtime.starts_at + timedelta(days=1 + give_back)
+        )
+        for row in "ABC":
+            booking = paid_at(show, [f"{row}1", f"{row}2"], factories.UserFactory())
+            if give_back:
+                labels = [f"{row}1", f"{row}2"] if row == "A" else [f"{row}1"]
+                booking_cancel_tickets(
+                    booking=booking,
+                    ticket_ids=ids_of(booking, *labels),
+                    actor=booking.user,
+                    now=before_show(show, hours=5),
+                )
+        show = Showtime.objects.get(pk=show.pk)
+        with (
+            django_capture_on_commit_callbacks(execute=False),
+            CaptureQueriesContext(connection) as queries,
+        ):
+            showtime_cancel(showtime=show)
+        assert Booking.objects.filter(showtime=show, status="cancelled").count() == 3
+        return len(queries.captured_queries)
+
+    assert cancelling_costs(give_back=True) == cancelling_costs(give_back=False)
+
+
+def paid_at(show, labels, user):
+    from marquee.booking.services import booking_hold
+    from marquee.catalog.models import Seat
+
+    seat_ids = [
+        Seat.objects.get(screen=show.screen_id, row_label=label[0], number=int(label[1:])).pk
+        for label in labels
+    ]
+    booking = booking_hold(user=user, showtime_id=show.pk, seat_ids=seat_ids)
+    payment_start(booking=booking, user=user, card_number=CARD)
+    booking.refresh_from_db()
+    assert booking.status == "confirmed"
+    return booking
 
 
 def test_every_ticket_of_a_held_booking_by_list_still_releases_the_hold(hold, customer):

@@ -1,6 +1,7 @@
 """Property: whatever tickets are given back, when, in whatever order, under whatever policy
 and currency, the refunds of a booking never add up to more than it paid, each is exactly
-what its tickets' policy shares came to, and reconciliation stays clean."""
+what its tickets' policy shares came to, and reconciliation stays clean; and when the cinema
+calls the show off afterwards, the refunds add up to exactly what was paid."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ from marquee.booking.errors import BookingError
 from marquee.booking.models import Booking, RefundTier, Ticket, TicketStatus
 from marquee.booking.refund_policy import ticket_refund
 from marquee.booking.services import booking_cancel, booking_cancel_tickets, booking_hold
+from marquee.catalog.models import Showtime
+from marquee.catalog.services import showtime_cancel
 from marquee.payments.models import Payment, Refund
 from marquee.payments.reconciliation import reconcile
 from marquee.payments.services import payment_start
@@ -46,6 +49,8 @@ scenario = st.fixed_dictionaries(
             max_size=5,
         ),
         "cancel_the_rest": st.booleans(),
+        # At the end the cinema calls the show off: every cent paid goes back.
+        "cinema_cancels": st.booleans(),
     }
 )
 
@@ -104,23 +109,35 @@ def _check_one_case(case, customer, staff_user, django_capture_on_commit_callbac
             )
             expected += quote.amount
         left = Ticket.objects.filter(booking=booking, status=TicketStatus.SOLD).exists()
-        if case["cancel_the_rest"] and left:
+        cancelled_by_buyer = case["cancel_the_rest"] and left
+        if cancelled_by_buyer:
             booking_cancel(booking=Booking.objects.get(pk=booking.pk), actor=customer)
         elif case["cancel_the_rest"]:  # every ticket went back by list: nothing left to cancel
             with pytest.raises(BookingError) as refused:
                 booking_cancel(booking=Booking.objects.get(pk=booking.pk), actor=customer)
             assert refused.value.code == "booking_not_cancellable"
+        if case["cinema_cancels"]:
+            showtime_cancel(showtime=Showtime.objects.get(pk=showtime.pk))
     payment = Payment.objects.get(booking=booking)
     refunded = Refund.objects.filter(payment=payment).aggregate(total=Sum("amount"))["total"] or 0
     assert refunded <= payment.amount
     partial = Refund.objects.filter(payment=payment, kind="partial").aggregate(t=Sum("amount"))
     assert (partial["t"] or 0) == expected
-    if case["cancel_the_rest"]:
+    if cancelled_by_buyer:
+        # Settled by the buyer's own cancellation (a show called off later leaves it so).
         kept = sum(
             t.price - t.refund_amount
             for t in Ticket.objects.filter(booking=booking, cancellation__isnull=False)
         )
         assert refunded == payment.amount - kept
+    elif case["cinema_cancels"]:
+        # Whatever was given back before, at whatever percentage: every cent paid goes back.
+        assert refunded == payment.amount
+        full = Refund.objects.filter(payment=payment, kind="full").first()
+        if full is not None:
+            assert full.reason_code == "showtime_cancelled"
+        else:  # the policy had given back every ticket in full: nothing was owed
+            assert Booking.objects.get(pk=booking.pk).status == "confirmed"
     assert reconcile() == []
 
 
@@ -238,3 +255,50 @@ def test_the_fake_stripe_refuses_a_kwd_refund_that_does_not_end_in_zero(
     refund = Refund.objects.get()
     assert refund.status == "failed"
     assert "multiple of 10" in refund.last_error
+
+
+def test_a_cancelled_show_in_kwd_refunds_the_kept_part_through_stripe_in_hundredths(
+    customer, customer_client, fake_stripe, deliver, django_capture_on_commit_callbacks
+):
+    """One of two 3.255 KWD tickets given back at 50 % (1.620 back through Stripe), then the
+    cinema cancels: the rest of the 6.510 paid, 4.890, goes back in one Stripe refund."""
+    booking, showtime = _kwd_paid_through_stripe(customer, customer_client, fake_stripe, deliver)
+    first = booking.tickets.order_by("pk").values_list("pk", flat=True)[0]
+    with django_capture_on_commit_callbacks(execute=True):
+        booking_cancel_tickets(
+            booking=booking,
+            ticket_ids=[first],
+            actor=customer,
+            now=showtime.starts_at - timedelta(hours=5),
+        )
+        showtime_cancel(showtime=Showtime.objects.get(pk=showtime.pk))
+    assert [call.params["amount"] for call in fake_stripe.calls("/v1/refunds")] == ["1620", "4890"]
+    full = Refund.objects.get(kind="full")
+    assert (full.amount, full.status, full.reason_code) == (
+        Decimal("4.890"),
+        "succeeded",
+        "showtime_cancelled",
+    )
+    assert sum(Refund.objects.values_list("amount", flat=True)) == booking.total
+    assert Booking.objects.get(pk=booking.pk).status == "refunded"
+    assert reconcile() == []
+
+
+def test_a_kwd_booking_given_back_whole_gets_the_kept_part_back_through_stripe(
+    customer, customer_client, fake_stripe, deliver, django_capture_on_commit_callbacks
+):
+    booking, showtime = _kwd_paid_through_stripe(customer, customer_client, fake_stripe, deliver)
+    tickets = list(booking.tickets.order_by("pk").values_list("pk", flat=True))
+    with django_capture_on_commit_callbacks(execute=True):
+        quote = booking_cancel_tickets(
+            booking=booking,
+            ticket_ids=tickets,
+            actor=customer,
+            now=showtime.starts_at - timedelta(hours=5),
+        )
+        assert quote.amount == Decimal("3.250")
+        showtime_cancel(showtime=Showtime.objects.get(pk=showtime.pk))
+    assert [call.params["amount"] for call in fake_stripe.calls("/v1/refunds")] == ["3250", "3260"]
+    assert Refund.objects.get(kind="full").amount == Decimal("3.260")
+    assert Booking.objects.get(pk=booking.pk).status == "refunded"
+    assert reconcile() == []

@@ -284,6 +284,49 @@ def test_a_cancellation_not_its_tickets_refunds_is_found(hold, pay):
     assert cancellation.amount == Decimal("5.00")
 
 
+def test_a_cancelled_showtime_passes_every_check_after_tickets_given_back(
+    hold, pay, django_capture_on_commit_callbacks
+):
+    from marquee.catalog.services import showtime_cancel
+
+    with django_capture_on_commit_callbacks(execute=True):
+        booking = pay(hold(["A1", "A2", "A3"]))
+        give_back(booking, "A1")  # 50 % kept
+        whole = pay(hold(["B1", "B2"]))
+        give_back(whole, "B1", "B2")  # every ticket by list, 50 % kept
+        showtime_cancel(showtime=booking.showtime)
+    assert set(Booking.objects.values_list("status", flat=True)) == {"refunded"}
+    assert reconcile() == []
+
+
+def test_a_cancelled_showtime_refund_that_leaves_the_kept_money_behind_is_found(
+    hold, pay, django_capture_on_commit_callbacks
+):
+    """What the showtime's refund gave before the kept part was refunded too."""
+    from marquee.catalog.services import showtime_cancel
+
+    with django_capture_on_commit_callbacks(execute=True):
+        booking = pay(hold(["A1", "A2"]))
+        give_back(booking, "A1")
+        showtime_cancel(showtime=booking.showtime)
+    payment = Payment.objects.get(booking=booking)
+    assert Refund.objects.get(payment=payment, kind="full").amount == Decimal("15.00")
+    assert reconcile() == []
+    Refund.objects.filter(payment=payment, kind="full").update(amount=Decimal("10.00"))
+    assert found("cancelled_showtime_payments_not_refunded_whole") == [payment.pk]
+
+
+def test_a_booking_of_a_cancelled_showtime_left_confirmed_with_money_kept_is_found(hold, pay):
+    """The booking given back whole by list and left as it was when the show was called off."""
+    from marquee.catalog.models import Showtime
+
+    booking = pay(hold(["A1", "A2"]))
+    give_back(booking, "A1", "A2")
+    assert reconcile() == []
+    Showtime.objects.filter(pk=booking.showtime_id).update(status="cancelled")
+    assert found("cancelled_showtime_payments_not_refunded_whole") == [payment_of(booking).pk]
+
+
 def test_every_check_is_tested_with_a_breach():
     tested = {
         "vouchers_miscounted",
@@ -298,6 +341,7 @@ def test_every_check_is_tested_with_a_breach():
         "payments_refunded_beyond_captured",
         "kept_payments_not_accounted_by_tickets",
         "cancellations_not_their_tickets_refunds",
+        "cancelled_showtime_payments_not_refunded_whole",
     }
     assert set(reconciliation.CHECK_NAMES) == tested
 
@@ -322,7 +366,7 @@ def test_the_command_reports_a_clean_database_and_exits_zero(hold, pay, capsys):
 def test_the_command_reports_each_breach_and_exits_one(hold, capsys):
     booking = hold(["A1"])
     Booking.objects.filter(pk=booking.pk).update(total=Decimal("1.00"))
-    with pytest.raises(CommandError, match="1 of 12 invariants breached") as error:
+    with pytest.raises(CommandError, match="1 of 13 invariants breached") as error:
         call_command("reconcile")
     assert error.value.returncode == 1
     out = capsys.readouterr().out
