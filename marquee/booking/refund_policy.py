@@ -17,7 +17,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from marquee.common.money import quantize_down
+from marquee.common.money import minor_unit, quantize_down
 
 HUNDRED = Decimal(100)
 
@@ -78,12 +78,20 @@ def discount_shares(
     *, prices: dict[int, Decimal], discount: Decimal, currency: str
 ) -> dict[int, Decimal]:
     """A booking's voucher discount apportioned over its tickets by price (ticket id -> share),
-    each rounded down to the currency's minor unit: a ticket given back refunds at most what
-    was paid for it (its price less its share)."""
+    in whole minor units that add up to the discount exactly (largest remainder: each share is
+    rounded down, and the units left over go to the largest remainders, then the lowest ids).
+    So the tickets' prices less their shares add up to what was paid: giving back every ticket
+    at 100% refunds the payment, never a cent more or less."""
     whole = sum(prices.values(), Decimal(0))
     if not discount or not whole:
         return dict.fromkeys(prices, Decimal(0))
-    return {pk: quantize_down(discount * price / whole, currency) for pk, price in prices.items()}
+    unit = minor_unit(currency)
+    exact = {pk: discount * price / whole for pk, price in prices.items()}
+    shares = {pk: quantize_down(value, currency) for pk, value in exact.items()}
+    left = int((quantize_down(discount, currency) - sum(shares.values())) / unit)
+    for pk in sorted(exact, key=lambda pk: (shares[pk] - exact[pk], pk))[: max(left, 0)]:
+        shares[pk] = min(shares[pk] + unit, prices[pk])
+    return shares
 
 
 def refunds_rounded_down(refunds: dict[int, Decimal], *, unit: Decimal) -> dict[int, Decimal]:

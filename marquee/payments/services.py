@@ -21,6 +21,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from marquee.booking import errors as booking_errors
+from marquee.booking import refund_policy
 from marquee.booking.error_codes import BookingErrorCode
 from marquee.booking.models import (
     Booking,
@@ -566,14 +567,26 @@ def _queue_refund(refund: Refund) -> None:
 
 
 def _given_back_value(payment: Payment) -> Decimal:
-    """What tickets given back out of this payment's booking were worth (refunded or kept
-    under the policy): no longer part of what a full refund gives back."""
+    """What tickets given back out of this payment's booking were paid (each one's price less
+    its share of a voucher discount; refunded or kept under the policy): no longer part of what
+    a full refund gives back."""
     if payment.status not in (PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED):
         return Decimal(0)  # a duplicate or unkept capture goes back whole
-    value = Ticket.objects.filter(
-        booking_id=payment.booking_id, cancellation__isnull=False
-    ).aggregate(value=Sum("price"))["value"]
-    return value or Decimal(0)
+    tickets = list(
+        Ticket.objects.filter(booking_id=payment.booking_id).values_list(
+            "pk", "price", "cancellation_id", "booking__discount"
+        )
+    )
+    given_back = [(pk, price) for pk, price, cancelled, _ in tickets if cancelled is not None]
+    if not given_back:
+        return Decimal(0)
+    discount = tickets[0][3]
+    shares = refund_policy.discount_shares(
+        prices={pk: price for pk, price, _, _ in tickets} if discount else {},
+        discount=discount,
+        currency=payment.currency,
+    )
+    return sum((price - shares.get(pk, Decimal(0)) for pk, price in given_back), Decimal(0))
 
 
 def refund_unit_of_booking(*, booking: Booking) -> Decimal | None:

@@ -13,6 +13,7 @@ from marquee.booking.models import RefundTier
 from marquee.booking.refund_policy import (
     RefundStep,
     default_policy,
+    discount_shares,
     parse_policy,
     policy_for,
     refund_percent,
@@ -152,3 +153,32 @@ def test_admins_set_a_theaters_refund_steps_in_the_admin(screen, admin_user, cli
     assert refused.status_code == 200  # the form shows the error
     assert RefundTier.objects.count() == 1
     assert client.get("/admin/booking/ticketcancellation/").status_code == 200
+
+
+def test_voucher_shares_add_up_to_the_discount_exactly():
+    # 3.00 over 10, 10 and 15: each rounded down (0.85, 0.85, 1.28) would leave 0.02 unshared,
+    # and giving back every ticket at 100% would refund 32.02 of the 32.00 paid.
+    shares = discount_shares(
+        prices={1: Decimal("10"), 2: Decimal("10"), 3: Decimal("15")},
+        discount=Decimal("3.00"),
+        currency="EUR",
+    )
+    assert shares == {1: Decimal("0.86"), 2: Decimal("0.86"), 3: Decimal("1.28")}
+
+
+@given(
+    prices=st.lists(st.integers(min_value=1, max_value=100_000), min_size=1, max_size=12),
+    discount_percent=st.integers(min_value=1, max_value=100),
+    currency=st.sampled_from(["EUR", "JPY", "KWD"]),
+)
+def test_voucher_shares_never_pass_a_price_and_always_add_up(prices, discount_percent, currency):
+    from marquee.common.money import minor_unit
+
+    unit = minor_unit(currency)
+    priced = {pk: Decimal(p) * unit for pk, p in enumerate(prices, 1)}
+    whole = sum(priced.values())
+    discount = (whole * discount_percent / 100).quantize(unit, rounding="ROUND_DOWN")
+    shares = discount_shares(prices=priced, discount=discount, currency=currency)
+    assert sum(shares.values()) == discount
+    assert all(Decimal(0) <= shares[pk] <= priced[pk] for pk in priced)
+    assert all(share % unit == 0 for share in shares.values())
