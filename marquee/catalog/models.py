@@ -5,6 +5,8 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from marquee.common.constraints import ConditionalUniqueConstraint
 from marquee.common.time import to_local
@@ -239,14 +241,14 @@ class ShowtimeFormat(models.TextChoices):
 
 
 class LanguageVersion(models.TextChoices):
-    ORIGINAL = "original", "Original version"
-    DUBBED = "dubbed", "Dubbed"
-    SUBTITLED = "subtitled", "Original with subtitles"
+    ORIGINAL = "original", _("Original version")
+    DUBBED = "dubbed", _("Dubbed")
+    SUBTITLED = "subtitled", _("Original with subtitles")
 
 
 class ShowtimeStatus(models.TextChoices):
-    SCHEDULED = "scheduled", "Scheduled"
-    CANCELLED = "cancelled", "Cancelled"
+    SCHEDULED = "scheduled", _("Scheduled")
+    CANCELLED = "cancelled", pgettext_lazy("showtime", "Cancelled")
 
 
 class Showtime(models.Model):

@@ -87,3 +87,20 @@ def test_counts_that_contradict_the_seat_count_are_refused_on_the_page(
     assert response.status_code == 400
     assert "does not add up" in response.content.decode()
     assert not Booking.objects.filter(user=customer).exists()
+
+
+def test_each_ticket_types_prices_follow_the_legends_tier_order(site_client, showtime):
+    # A card listing VIP and premium before standard: the picker still reads standard,
+    # premium, VIP for every type, as its legend does.
+    entries = [
+        {"ticket_type": code, "tier": tier, "price": Decimal(price)}
+        for code in ("adult", "child")
+        for tier, price in (("vip", "15.00"), ("premium", "12.50"), ("standard", "10.00"))
+    ]
+    card = catalog_services.price_card_create(
+        theater=showtime.screen.theater, name="Backwards", currency="EUR", entries=entries
+    )
+    catalog_services.showtime_update(showtime=showtime, price_card=card)
+    html = site_client.get(reverse("web:seat-picker", args=[showtime.pk])).content.decode()
+    line = re.search(r"<li>Child: ([^<]*)</li>", html).group(1)
+    assert [part.split()[0].lower() for part in line.split(", ")] == ["standard", "premium", "vip"]

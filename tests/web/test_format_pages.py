@@ -29,3 +29,18 @@ def test_a_plain_2d_original_show_adds_no_format_label(screen):
     )
     page = Client().get(reverse("web:movie", args=[showtime.movie_id])).content.decode()
     assert "time-format" not in page
+
+
+def test_in_german_the_language_version_is_german(screen):
+    showtime = factories.ShowtimeFactory(
+        screen=screen,
+        starts_at=factories.evening_in(2, screen.theater.timezone),
+        format="imax",
+        language_version="subtitled",
+    )
+    german = {"Accept-Language": "de"}
+    client = Client()
+    movie_page = client.get(reverse("web:movie", args=[showtime.movie_id]), headers=german)
+    assert "IMAX · Original mit Untertiteln" in movie_page.content.decode()
+    picker = client.get(reverse("web:seat-picker", args=[showtime.pk]), headers=german)
+    assert "IMAX, Original mit Untertiteln" in picker.content.decode()

@@ -170,8 +170,8 @@ def _render_picker(
                 "prices": ", ".join(
                     f"{tier_text(tier)} "
                     f"{money(context.ticket_price(entry['code'], tier), showtime.currency)}"
-                    for tier in entry["prices"]
-                    if tier in tiers_present
+                    for tier in SeatTier.values  # the legend's order, not the card's
+                    if tier in tiers_present and tier in entry["prices"]
                 ),
             }
             for entry in context.ticket_types
