@@ -1161,16 +1161,28 @@ def bookings_cancel_for_showtime(*, showtime: Showtime, actor: User | None = Non
     paid goes back (payments' `showtime_cancelled` refund): a booking whose every ticket was
     given back by list is cancelled too when the policy kept part of their price. Only a
     booking the policy gave back in full stays as it was (nothing is owed)."""
+    owed_q = Q(status=BookingStatus.PENDING) | Q(status=BookingStatus.CONFIRMED) & (
+        _still_owed_back_q()
+    )
     with transaction.atomic():
         bookings = list(
             Booking.objects.select_for_update()
             .filter(showtime=showtime)
-            .filter(
-                Q(status=BookingStatus.PENDING)
-                | Q(status=BookingStatus.CONFIRMED) & _still_owed_back_q()
-            )
+            .filter(owed_q)
             .order_by("pk")
         )
+        if bookings:
+            # On PostgreSQL the locking read waits for a booking whose tickets are being given
+            # back, then judges its tickets from the statement's older snapshot: ask again, in
+            # a new statement, which of them are still owed (locking, so MySQL reads the latest
+            # committed tickets too).
+            owed = set(
+                Booking.objects.select_for_update()
+                .filter(pk__in=[b.pk for b in bookings])
+                .filter(owed_q)
+                .values_list("pk", flat=True)
+            )
+            bookings = [b for b in bookings if b.pk in owed]
         if not bookings:
             return 0
         ids = [b.pk for b in bookings]
