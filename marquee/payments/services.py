@@ -700,10 +700,14 @@ def refund_request_partial(
 def refund_process(*, refund_id: int) -> Refund:
     """Call the provider for a pending or failed refund. Safe to run twice or concurrently."""
     with transaction.atomic():
-        refund = Refund.objects.select_for_update().select_related("payment").get(pk=refund_id)
+        # The refund's row only: a join would lock the payment too, and a booking change that
+        # holds the booking's lock and adds a refund to that payment would then wait for us
+        # while we wait for the booking (our email's row names it): a deadlock.
+        refund = Refund.objects.select_for_update().get(pk=refund_id)
         if refund.status == RefundStatus.SUCCEEDED:
             return refund
-        payment = refund.payment
+        payment = Payment.objects.get(pk=refund.payment_id)
+        refund.payment = payment
         refund.attempts += 1
         try:
             # The idempotency key makes a retried call after a lost answer a no-op at Stripe.

@@ -81,10 +81,9 @@ def cancel_show_while_tickets_are_given_back(booking, showtime, *, hours_before:
                 )
                 given_back.set()
                 assert release.wait(WORKER_TIMEOUT_SECONDS), "never released"
-                # The partial refunds are sent once the show's cancellation has finished. Sent
-                # while it commits they can deadlock with it (refund_process locks the payment
-                # and waits for the booking; the cancellation holds the booking and its new
-                # refund's foreign key waits for the payment): a separate race, left out here.
+                # The partial refunds are sent once the show's cancellation has finished, so
+                # each run ends the same way; sending one while the cancellation holds the
+                # booking is the last test's race.
                 after_commit = [call for _, call, _ in connection.run_on_commit]
                 connection.run_on_commit.clear()
             cancelled.wait(WORKER_TIMEOUT_SECONDS)
@@ -168,3 +167,67 @@ def test_a_booking_given_back_at_half_while_the_show_is_cancelled_gets_the_rest_
     rest = Refund.objects.get(payment=payment, reason_code="showtime_cancelled")
     assert (rest.amount, rest.status) == (payment.amount / 2, "succeeded")
     assert reconciliation.reconcile() == []
+
+
+def test_a_refund_sent_while_a_booking_change_adds_a_refund_does_not_deadlock(paid, showtime):
+    """A tickets-given-back refund is sent (refund_process) while the show's cancellation holds
+    the booking's lock and is about to add the payment's full refund. The sender must not hold
+    the payment's row while it waits for the booking (its email names the booking), or the two
+    wait on each other and the database kills one."""
+    from marquee.booking.models import Booking
+    from marquee.payments.services import refund_process
+
+    with transaction.atomic():  # a pending partial refund, its sending held back
+        booking_cancel_tickets(
+            booking=paid,
+            ticket_ids=list(paid.tickets.values_list("pk", flat=True)[:1]),
+            actor=paid.user,
+            now=showtime.starts_at - timedelta(hours=5),
+        )
+        connection.run_on_commit.clear()
+    partial = Refund.objects.get(kind="partial")
+    assert partial.status == "pending"
+    payment = Payment.objects.get(booking=paid)
+
+    locked, go = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def cancellation() -> None:  # holds the booking, then cancels the show
+        try:
+            with transaction.atomic():
+                Booking.objects.select_for_update().get(pk=paid.pk)
+                locked.set()
+                assert go.wait(WORKER_TIMEOUT_SECONDS), "never released"
+                showtime_cancel(showtime=showtime)  # adds the payment's full refund
+        except BaseException as error:
+            errors.append(error)
+            locked.set()
+        finally:
+            connections.close_all()
+
+    def sender() -> None:
+        try:
+            refund_process(refund_id=partial.pk)
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    b = threading.Thread(target=cancellation, daemon=True)
+    a = threading.Thread(target=sender, daemon=True)
+    b.start()
+    assert locked.wait(WORKER_TIMEOUT_SECONDS)
+    a.start()
+    try:
+        wait_until_blocked()  # the sender waits for the booking
+    finally:
+        go.set()
+        a.join(WORKER_TIMEOUT_SECONDS)
+        b.join(WORKER_TIMEOUT_SECONDS)
+    assert not a.is_alive() and not b.is_alive(), "a worker hung"
+    assert not errors, errors
+    partial.refresh_from_db()
+    assert partial.status == "succeeded"
+    full = Refund.objects.get(payment=payment, kind="full")
+    assert full.reason_code == "showtime_cancelled"
+    assert refunded(payment) == payment.amount
