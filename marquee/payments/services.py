@@ -319,6 +319,15 @@ def payment_take_in_person(*, booking: Booking, method: str, till_id: int, staff
     return payment
 
 
+def _provider_unavailable(booking: Booking, error: ProviderError) -> errors.PaymentError:
+    """The refusal a provider outage gets; what went wrong is logged, not shown."""
+    logger.warning(
+        "payment provider unavailable",
+        extra={"booking": str(booking.public_id), "error": str(error)},
+    )
+    return errors.provider_unavailable()
+
+
 def _pay_stripe(*, booking: Booking, provider: StripeProvider) -> dict:
     with transaction.atomic():
         booking = _booking_locked(booking.pk)
@@ -355,11 +364,7 @@ def _pay_stripe(*, booking: Booking, provider: StripeProvider) -> dict:
                 amount=total_text, currency=booking.currency
             ) from error
         except ProviderError as error:
-            logger.warning(
-                "payment provider unavailable",
-                extra={"booking": str(booking.public_id), "error": str(error)},
-            )
-            raise errors.provider_unavailable() from error
+            raise _provider_unavailable(booking, error) from error
         with transaction.atomic():
             # Paid, cancelled or lapsed while the intent was being made: not handed out.
             booking = _booking_locked(booking.pk)
@@ -408,11 +413,7 @@ def payment_voucher_apply(*, booking: Booking, code: str, actor: User) -> Bookin
                 code=BookingErrorCode.PAYMENT_IN_PROGRESS,
             ) from error
         except ProviderError as error:
-            logger.warning(
-                "payment provider unavailable",
-                extra={"booking": str(booking.public_id), "error": str(error)},
-            )
-            raise errors.provider_unavailable() from error
+            raise _provider_unavailable(booking, error) from error
         with transaction.atomic():
             _booking_locked(booking.pk)
             # Conditional: a webhook may have settled it meanwhile (then it is not ours to
